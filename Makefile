@@ -1,0 +1,45 @@
+# make run: the portal with a demo webstore, worker and scheduler.  make test: the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+export FLASK_APP := app
+
+.PHONY: install run test lint format bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python scripts/ensure_redis.py
+	$(BIN)/flask db upgrade
+	$(BIN)/flask create-user admin --role admin --generate-password --if-missing
+	$(BIN)/flask seed-demo
+	@echo "Open http://127.0.0.1:$${PORT:-5000}/ and sign in as admin."
+	$(BIN)/honcho start -f Procfile
+
+test: install
+	$(BIN)/python scripts/ensure_redis.py
+	scripts/ensure_chromium.sh
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python scripts/ensure_redis.py
+	$(BIN)/python bench/import_orders.py --orders 2000
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

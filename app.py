@@ -1,0 +1,72 @@
+"""The application factory: ``flask --app app run``."""
+
+import logging
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from config import Config
+from portal import login_manager
+
+
+def create_app(
+    config: type[Config] | None = None, instance_path: str | None = None, **overrides
+) -> Flask:
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    config = config or Config
+    app.config.from_object(config)
+    app.config.update(overrides)
+    config.finish(app)
+
+    from portal import csrf, db, migrate, models  # noqa: F401
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from portal import auth, cli, health, imports, orders, setup
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(orders.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(setup.bp)
+    cli.init_app(app)
+    register_error_pages(app)
+    app.after_request(vary_on_htmx)
+    return app
+
+
+def vary_on_htmx(response):
+    # A page answers a fragment to HTMX and the whole page otherwise: caches must know.
+    response.vary.add("HX-Request")
+    return response
+
+
+def register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        message = "This form is out of date (its security token is missing or expired). "
+        message += "Reload the page and try again."
+        return render_error(400, "Please reload the page", message)
+
+    @app.errorhandler(OperationalError)
+    def database_down(error):
+        logging.getLogger(__name__).error("database unavailable: %s", error.orig)
+        # Render as nobody: loading the signed-in user would ask the database again.
+        g._login_user = login_manager.anonymous_user()
+        message = "The database is not answering right now. Try again in a minute; "
+        message += "if it lasts, tell whoever runs the connector."
+        return render_error(503, "Database unavailable", message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        return render_error(error.code, error.name, error.description)
+
+
+def render_error(status: int, title: str, message: str):
+    template = "partials/error.html" if request.headers.get("HX-Request") else "error.html"
+    return render_template(template, status=status, title=title, message=message), status

@@ -1,0 +1,73 @@
+"""Configuration read from the environment.
+
+Every setting has a default that works for a first run on one machine: SQLite in the
+instance folder, Redis on localhost, and secret keys generated once and kept in the
+instance folder (which git ignores).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret(instance_path: str, name: str, make) -> str:
+    """Read a secret kept in the instance folder, creating it on first use."""
+    path = Path(instance_path) / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")
+    REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    # Fernet key that encrypts webstore secrets at rest (consumer and webhook secrets).
+    WEBSTORE_SECRETS_KEY = os.environ.get("WEBSTORE_SECRETS_KEY")
+    RQ_QUEUE = os.environ.get("RQ_QUEUE", "imports")
+    # Staff keep the import page open all day: a token bound to the session (and so
+    # ended by signing out) instead of one that expires after an hour.
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
+    LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    @classmethod
+    def finish(cls, app) -> None:
+        """Fill what the environment left unset, once the instance folder is known."""
+        if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+            path = Path(app.instance_path) / "connector.db"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = instance_secret(
+                app.instance_path, "secret_key", lambda: secrets.token_hex(32)
+            )
+        if not app.config.get("WEBSTORE_SECRETS_KEY"):
+            app.config["WEBSTORE_SECRETS_KEY"] = instance_secret(
+                app.instance_path, "webstore_secrets.key", lambda: Fernet.generate_key().decode()
+            )
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    SECRET_KEY = "test-secret-key"
+    WEBSTORE_SECRETS_KEY = Fernet.generate_key().decode()
+    RQ_QUEUE = "test-imports"

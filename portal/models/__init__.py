@@ -1,0 +1,50 @@
+"""What the data is. Importing this package registers every table."""
+
+from portal.models.erp import (
+    Customer,
+    CustomerMapping,
+    CustomerTemplate,
+    Item,
+    ItemMapping,
+    ItemTemplate,
+    ItemType,
+    LineType,
+    NumberSeries,
+    SalesLine,
+    SalesOrder,
+    SalesOrderCoupon,
+    SalesOrderRefund,
+    SalesOrderStatus,
+)
+from portal.models.sync import OrderLink, Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
+from portal.models.users import LoginFailure, Role, User
+from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryTemplate
+
+__all__ = [
+    "Customer",
+    "CustomerHandling",
+    "CustomerMapping",
+    "CustomerTemplate",
+    "Item",
+    "ItemMapping",
+    "ItemTemplate",
+    "ItemType",
+    "LineType",
+    "LoginFailure",
+    "NumberSeries",
+    "OrderLink",
+    "Outcome",
+    "Role",
+    "RunStatus",
+    "SalesLine",
+    "SalesOrder",
+    "SalesOrderCoupon",
+    "SalesOrderRefund",
+    "SalesOrderStatus",
+    "SyncLogEntry",
+    "SyncRun",
+    "Trigger",
+    "User",
+    "Webstore",
+    "WebstoreCountryTemplate",
+]

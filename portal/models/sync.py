@@ -1,0 +1,137 @@
+"""What imports did: which webstore orders became which sales orders, and every run's log."""
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.models.base import Base, UTCDateTime, enum_type, utcnow
+from portal.models.erp import SalesOrder
+from portal.models.users import User
+from portal.models.webstores import Webstore
+
+
+class OrderLink(Base):
+    """The single truth of "already imported".
+
+    The unique (webstore, woo order id) key decides which of two racing imports of one
+    order wins. Deleting the sales order deletes the link, so the order can come again.
+    """
+
+    __tablename__ = "order_links"
+    __table_args__ = (sa.UniqueConstraint("webstore_id", "woo_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webstore_id: Mapped[int] = mapped_column(sa.ForeignKey("webstores.id", ondelete="CASCADE"))
+    woo_order_id: Mapped[int] = mapped_column(sa.BigInteger)
+    woo_order_number: Mapped[str] = mapped_column(sa.String(40))
+    sales_order_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("sales_orders.id", ondelete="CASCADE"), unique=True
+    )
+    # The store's modified time when imported, to notice an order changed since.
+    woo_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    sales_order: Mapped[SalesOrder] = relationship()
+
+
+class Trigger(enum.StrEnum):
+    MANUAL = "manual"
+    AUTOMATIC = "automatic"
+    WEBHOOK = "webhook"
+    RETRY = "retry"
+
+
+class RunStatus(enum.StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    PARTIAL = "partial"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.PARTIAL, RunStatus.FAILED)
+
+
+class SyncRun(Base):
+    """One import, manual or automatic: the row is the truth about its progress."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        sa.Index("ix_sync_runs_webstore_created", "webstore_id", "created_at"),
+        sa.Index("ix_sync_runs_status_trigger", "status", "trigger"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webstore_id: Mapped[int] = mapped_column(sa.ForeignKey("webstores.id", ondelete="CASCADE"))
+    trigger: Mapped[Trigger] = mapped_column(enum_type(Trigger, 16))
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    retry_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("sync_runs.id", ondelete="SET NULL")
+    )
+    # The effective filters, after the manual ones were merged over the setup.
+    filters: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    status: Mapped[RunStatus] = mapped_column(enum_type(RunStatus, 16), default=RunStatus.QUEUED)
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    store_total: Mapped[int | None]
+    fetched: Mapped[int] = mapped_column(default=0)
+    imported: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    job_id: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Touched as the run goes, so that a run whose worker died can be told apart.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    webstore: Mapped[Webstore] = relationship()
+    requested_by: Mapped[User | None] = relationship()
+
+    @property
+    def settled(self) -> int:
+        return self.imported + self.skipped + self.failed + self.changed
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class Outcome(enum.StrEnum):
+    IMPORTED = "imported"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    CHANGED = "changed"
+
+
+class SyncLogEntry(Base):
+    """What happened to one webstore order in one run. Append-only."""
+
+    __tablename__ = "sync_log_entries"
+    __table_args__ = (
+        sa.Index("ix_sync_log_entries_run_id_id", "run_id", "id"),
+        sa.Index("ix_sync_log_entries_run_outcome", "run_id", "outcome"),
+        sa.Index("ix_sync_log_entries_webstore_order", "webstore_id", "woo_order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(
+        sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True
+    )
+    run_id: Mapped[int] = mapped_column(sa.ForeignKey("sync_runs.id", ondelete="CASCADE"))
+    webstore_id: Mapped[int] = mapped_column(sa.ForeignKey("webstores.id", ondelete="CASCADE"))
+    woo_order_id: Mapped[int] = mapped_column(sa.BigInteger)
+    woo_order_number: Mapped[str] = mapped_column(sa.String(40), default="")
+    outcome: Mapped[Outcome] = mapped_column(enum_type(Outcome, 16))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    sales_order_number: Mapped[str | None] = mapped_column(sa.String(20))
+    # Numbers of the customer and items this order created, comma-separated.
+    customers_created: Mapped[str] = mapped_column(sa.String(200), default="")
+    items_created: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

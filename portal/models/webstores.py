@@ -1,0 +1,111 @@
+"""Webstores: where orders come from, and how their import is set up."""
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal import crypto
+from portal.models.base import Base, UTCDateTime, enum_type, utcnow
+from portal.models.erp import Customer, CustomerTemplate, Item, ItemTemplate
+
+
+class CustomerHandling(enum.StrEnum):
+    # Guests get a customer of their own, found again by email.
+    MAP_BY_EMAIL = "map_by_email"
+    # All guest orders go to the webstore's one default guest customer.
+    DEFAULT_GUEST = "default_guest"
+
+
+class Webstore(Base):
+    __tablename__ = "webstores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    base_url: Mapped[str] = mapped_column(sa.String(300))
+    consumer_key: Mapped[str] = mapped_column(sa.String(200))
+    consumer_secret_encrypted: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    webhook_secret_encrypted: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    api_version: Mapped[str] = mapped_column(sa.String(20), default="wc/v3")
+    timeout_seconds: Mapped[int] = mapped_column(default=30)
+    verify_tls: Mapped[bool] = mapped_column(default=True)
+
+    auto_sync: Mapped[bool] = mapped_column(default=False)
+    sync_interval_minutes: Mapped[int] = mapped_column(default=15)
+    # Comma-separated WooCommerce statuses; empty means any status.
+    default_status_filter: Mapped[str] = mapped_column(sa.String(200), default="")
+    order_start_date: Mapped[date | None] = mapped_column(sa.Date)
+    # The last modified time of the orders automatic sync has settled.
+    watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    customer_handling: Mapped[CustomerHandling] = mapped_column(
+        enum_type(CustomerHandling, 20),
+        default=CustomerHandling.MAP_BY_EMAIL,
+    )
+    guest_customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id"))
+    default_customer_template_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("customer_templates.id")
+    )
+    default_item_template_id: Mapped[int | None] = mapped_column(sa.ForeignKey("item_templates.id"))
+    auto_create_customers: Mapped[bool] = mapped_column(default=True)
+    auto_create_items: Mapped[bool] = mapped_column(default=True)
+    shipping_charge_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    guest_customer: Mapped[Customer | None] = relationship()
+    default_customer_template: Mapped[CustomerTemplate | None] = relationship()
+    default_item_template: Mapped[ItemTemplate | None] = relationship()
+    shipping_charge_item: Mapped[Item | None] = relationship()
+    country_templates: Mapped[list["WebstoreCountryTemplate"]] = relationship(
+        back_populates="webstore",
+        cascade="all, delete-orphan",
+        order_by="WebstoreCountryTemplate.country",
+    )
+
+    @property
+    def consumer_secret(self) -> str:
+        return crypto.decrypt(self.consumer_secret_encrypted)
+
+    @consumer_secret.setter
+    def consumer_secret(self, plain: str) -> None:
+        self.consumer_secret_encrypted = crypto.encrypt(plain)
+
+    @property
+    def webhook_secret(self) -> str | None:
+        if self.webhook_secret_encrypted is None:
+            return None
+        return crypto.decrypt(self.webhook_secret_encrypted)
+
+    @webhook_secret.setter
+    def webhook_secret(self, plain: str | None) -> None:
+        self.webhook_secret_encrypted = crypto.encrypt(plain) if plain else None
+
+    @property
+    def status_filter(self) -> tuple[str, ...]:
+        return tuple(s for s in self.default_status_filter.split(",") if s)
+
+    def customer_template_for(self, country: str) -> CustomerTemplate | None:
+        for row in self.country_templates:
+            if row.country == country.upper():
+                return row.customer_template
+        return self.default_customer_template
+
+    def __repr__(self) -> str:
+        return f"<Webstore {self.code}>"
+
+
+class WebstoreCountryTemplate(Base):
+    """The customer template for new customers from one billing country."""
+
+    __tablename__ = "webstore_country_templates"
+    __table_args__ = (sa.UniqueConstraint("webstore_id", "country"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webstore_id: Mapped[int] = mapped_column(sa.ForeignKey("webstores.id", ondelete="CASCADE"))
+    country: Mapped[str] = mapped_column(sa.String(2))
+    customer_template_id: Mapped[int] = mapped_column(sa.ForeignKey("customer_templates.id"))
+
+    webstore: Mapped[Webstore] = relationship(back_populates="country_templates")
+    customer_template: Mapped[CustomerTemplate] = relationship()

@@ -1,0 +1,17 @@
+"""The Redis connection and the RQ queue that import jobs go through."""
+
+from flask import current_app, g
+from redis import Redis
+from rq import Queue
+
+
+def redis_connection() -> Redis:
+    if "redis" not in g:
+        g.redis = Redis.from_url(
+            current_app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2
+        )
+    return g.redis
+
+
+def import_queue() -> Queue:
+    return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())

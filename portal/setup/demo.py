@@ -1,0 +1,42 @@
+"""The DEMO webstore: the sandbox store, set up so that a new user can import at once."""
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import CustomerTemplate, Item, ItemTemplate, ItemType, Webstore
+from portal.sync.numbers import next_number
+
+
+def seed_demo_webstore(base_url: str, consumer_key: str, consumer_secret: str) -> Webstore:
+    """Create or refresh the DEMO webstore and the shipping charge item it needs."""
+    webstore = db.session.scalar(sa.select(Webstore).where(Webstore.code == "DEMO"))
+    if webstore is None:
+        webstore = Webstore(code="DEMO", name="Demo store (sandbox)")
+        db.session.add(webstore)
+    webstore.base_url = base_url.rstrip("/")
+    webstore.consumer_key = consumer_key
+    webstore.consumer_secret = consumer_secret
+    webstore.verify_tls = True
+    webstore.default_customer_template = db.session.scalar(
+        sa.select(CustomerTemplate).where(CustomerTemplate.code == "DEFAULT")
+    )
+    webstore.default_item_template = db.session.scalar(
+        sa.select(ItemTemplate).where(ItemTemplate.code == "DEFAULT")
+    )
+    if webstore.shipping_charge_item is None:
+        webstore.shipping_charge_item = shipping_item()
+    db.session.commit()
+    return webstore
+
+
+def shipping_item() -> Item:
+    item = db.session.scalar(sa.select(Item).where(Item.sku == "SHIPPING"))
+    if item is None:
+        item = Item(
+            number=next_number("ITEM"),
+            description="Shipping and handling",
+            sku="SHIPPING",
+            item_type=ItemType.SERVICE,
+        )
+        db.session.add(item)
+    return item

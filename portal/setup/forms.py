@@ -1,0 +1,215 @@
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from portal.models import CustomerHandling, ItemType, Role
+from portal.woo.orders import ORDER_STATUSES
+
+
+def upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def choices(values):
+    return [SelectChoice(str(value), label) for value, label in values]
+
+
+STATUS_CHOICES = choices((s, s.replace("-", " ").capitalize()) for s in ORDER_STATUSES)
+HANDLING_CHOICES = choices(
+    [
+        (CustomerHandling.MAP_BY_EMAIL, "Map guests by email; create a customer per email"),
+        (CustomerHandling.DEFAULT_GUEST, "Use one default guest customer for all guest orders"),
+    ]
+)
+COUNTRY_LINE = re.compile(r"^([A-Za-z]{2})\s*[=:]\s*(\S+)$")
+
+
+def parse_country_templates(text: str) -> dict[str, str]:
+    """``DE = EU-B2C`` lines into {"DE": "EU-B2C"}; raises ValueError naming a bad line."""
+    result = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        match = COUNTRY_LINE.match(line)
+        if not match:
+            raise ValueError(f"Line {number} ({line!r}) is not of the form 'DE = TEMPLATE'.")
+        result[match[1].upper()] = match[2].upper()
+    return result
+
+
+class WebstoreForm(FlaskForm):
+    code = StringField(
+        "Code",
+        filters=[upper],
+        validators=[
+            DataRequired(),
+            Regexp(
+                r"^[A-Z0-9_-]{1,20}$",
+                message="Use 1 to 20 of the characters A-Z, 0-9, - and _.",
+            ),
+        ],
+    )
+    name = StringField("Name", filters=[strip], validators=[DataRequired(), Length(max=100)])
+    base_url = StringField(
+        "Store URL",
+        filters=[strip],
+        validators=[
+            DataRequired(),
+            URL(
+                require_tld=False,
+                message="Enter the store's address, e.g. https://shop.example.com",
+            ),
+            Regexp(r"^https?://", message="The address must start with http:// or https://"),
+            Length(max=300),
+        ],
+    )
+    consumer_key = StringField(
+        "Consumer key", filters=[strip], validators=[DataRequired(), Length(max=200)]
+    )
+    consumer_secret = PasswordField(
+        "Consumer secret",
+        filters=[strip],
+        description="Stored encrypted and never shown again. Leave blank to keep the current one.",
+    )
+    api_version = SelectField("API version", choices=choices([("wc/v3", "wc/v3")]))
+    timeout_seconds = IntegerField(
+        "Request timeout (seconds)", default=30, validators=[NumberRange(1, 300)]
+    )
+    verify_tls = BooleanField("Verify the store's TLS certificate", default=True)
+
+    auto_sync = BooleanField("Synchronize orders automatically")
+    sync_interval_minutes = IntegerField(
+        "Sync interval (minutes)", default=15, validators=[NumberRange(1, 1440)]
+    )
+    default_status_filter = SelectMultipleField(
+        "Default order status filter",
+        choices=STATUS_CHOICES,
+        description="None selected: orders of any status.",
+    )
+    order_start_date = DateField("Order start date", validators=[Optional()])
+    customer_handling = SelectField("Guest orders", choices=HANDLING_CHOICES)
+    default_customer_template_id = SelectField("Default customer template", coerce=int)
+    country_templates = TextAreaField(
+        "Customer template per billing country",
+        description="One per line, e.g. DE = EU. Other countries take the default template.",
+    )
+    default_item_template_id = SelectField("Default item template", coerce=int)
+    auto_create_customers = BooleanField("Create missing customers", default=True)
+    auto_create_items = BooleanField("Create missing items", default=True)
+    shipping_charge_item_no = StringField(
+        "Shipping charge item no.",
+        filters=[upper],
+        validators=[Optional(), Length(max=20)],
+        description="The item that shipping lines are charged to, e.g. I00001.",
+    )
+    webhook_secret = PasswordField(
+        "Webhook secret",
+        filters=[strip],
+        description="Stored encrypted and never shown again. Leave blank to keep the current one.",
+    )
+
+    def __init__(self, *args, customer_templates=(), item_templates=(), creating=True, **kw):
+        super().__init__(*args, **kw)
+        self.creating = creating
+        self.default_customer_template_id.choices = choices(
+            (t.id, str(t)) for t in customer_templates
+        )
+        self.default_item_template_id.choices = choices((t.id, str(t)) for t in item_templates)
+
+    def validate_consumer_secret(self, field):
+        if self.creating and not field.data:
+            raise ValidationError("Enter the consumer secret the store gave you.")
+
+    def validate_country_templates(self, field):
+        try:
+            parse_country_templates(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
+
+class CustomerTemplateForm(FlaskForm):
+    code = StringField(
+        "Code",
+        filters=[upper],
+        validators=[
+            DataRequired(),
+            Regexp(r"^[A-Z0-9_-]{1,20}$", message="Use 1 to 20 of A-Z 0-9 - _."),
+        ],
+    )
+    description = StringField("Description", filters=[strip], validators=[Length(max=100)])
+    payment_terms = StringField("Payment terms", filters=[upper], validators=[Length(max=20)])
+    customer_posting_group = StringField(
+        "Customer posting group", filters=[upper], validators=[Length(max=20)]
+    )
+    tax_area = StringField("Tax area", filters=[upper], validators=[Length(max=20)])
+    currency = StringField(
+        "Currency",
+        filters=[upper],
+        validators=[Optional(), Regexp(r"^[A-Z]{3}$", message="A three-letter code, e.g. EUR.")],
+    )
+
+
+class ItemTemplateForm(FlaskForm):
+    code = StringField(
+        "Code",
+        filters=[upper],
+        validators=[
+            DataRequired(),
+            Regexp(r"^[A-Z0-9_-]{1,20}$", message="Use 1 to 20 of A-Z 0-9 - _."),
+        ],
+    )
+    description = StringField("Description", filters=[strip], validators=[Length(max=100)])
+    item_type = SelectField(
+        "Type", choices=choices((t, t.capitalize()) for t in ItemType), default=ItemType.INVENTORY
+    )
+    base_unit_of_measure = StringField(
+        "Base unit of measure",
+        filters=[upper],
+        default="PCS",
+        validators=[DataRequired(), Length(max=10)],
+    )
+    item_category = StringField("Item category", filters=[upper], validators=[Length(max=20)])
+    tax_group = StringField("Tax group", filters=[upper], validators=[Length(max=20)])
+
+
+class UserForm(FlaskForm):
+    username = StringField(
+        "Username",
+        filters=[strip],
+        validators=[
+            DataRequired(),
+            Regexp(r"^[\w.@-]{1,64}$", message="Letters, digits, . @ - _ only."),
+        ],
+    )
+    role = SelectField("Role", choices=choices((r, r.capitalize()) for r in Role))
+    password = PasswordField(
+        "Password",
+        description="At least 10 characters. Leave blank to keep the current one.",
+        validators=[Optional(), Length(min=10, message="Use at least 10 characters.")],
+    )
+    active = BooleanField("Active", default=True)

@@ -1,0 +1,137 @@
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, url_for
+
+from portal import db
+from portal.auth.access import admin_required
+from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
+from portal.setup import bp, webstores
+from portal.setup.forms import CustomerTemplateForm, ItemTemplateForm, UserForm, WebstoreForm
+
+
+@bp.get("/")
+def index():
+    return render_template("setup/index.html", webstores=webstores.list_webstores())
+
+
+@bp.route("/webstores/new", methods=["GET", "POST"])
+@admin_required
+def create_webstore():
+    form = WebstoreForm(**webstores.template_choices(), creating=True)
+    return save_webstore(Webstore(), form)
+
+
+@bp.route("/webstores/<int:webstore_id>", methods=["GET", "POST"])
+@admin_required
+def edit_webstore(webstore_id: int):
+    webstore = db.get_or_404(Webstore, webstore_id)
+    form = WebstoreForm(
+        data=webstores.form_data(webstore), **webstores.template_choices(), creating=False
+    )
+    return save_webstore(webstore, form)
+
+
+def save_webstore(webstore: Webstore, form: WebstoreForm):
+    if form.validate_on_submit():
+        try:
+            webstores.apply_form(webstore, form)
+        except webstores.SetupError as error:
+            db.session.rollback()
+            getattr(form, error.field).errors.append(str(error))
+        else:
+            flash(f"Webstore {webstore.code} saved.", "success")
+            return redirect(url_for("setup.index"))
+    status = 422 if form.errors else 200
+    return render_template("setup/webstore_form.html", form=form, webstore=webstore), status
+
+
+@bp.post("/webstores/<int:webstore_id>/delete")
+@admin_required
+def delete_webstore(webstore_id: int):
+    webstore = db.get_or_404(Webstore, webstore_id)
+    try:
+        webstores.delete_webstore(webstore)
+    except webstores.SetupError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"Webstore {webstore.code} deleted.", "success")
+    return redirect(url_for("setup.index"))
+
+
+@bp.get("/templates")
+def templates():
+    return render_template(
+        "setup/templates.html",
+        customer_templates=db.session.scalars(
+            sa.select(CustomerTemplate).order_by(CustomerTemplate.code)
+        ),
+        item_templates=db.session.scalars(sa.select(ItemTemplate).order_by(ItemTemplate.code)),
+    )
+
+
+TEMPLATE_KINDS = {
+    "customer": (CustomerTemplate, CustomerTemplateForm, "Customer template"),
+    "item": (ItemTemplate, ItemTemplateForm, "Item template"),
+}
+
+
+@bp.route("/templates/<kind>/new", methods=["GET", "POST"], defaults={"template_id": None})
+@bp.route("/templates/<kind>/<int:template_id>", methods=["GET", "POST"])
+@admin_required
+def edit_template(kind: str, template_id: int | None):
+    if kind not in TEMPLATE_KINDS:
+        return render_template("error.html", status=404, title="Not Found", message=""), 404
+    model, form_class, title = TEMPLATE_KINDS[kind]
+    template = db.get_or_404(model, template_id) if template_id else model()
+    form = form_class(obj=template)
+    if form.validate_on_submit():
+        taken = db.session.scalar(
+            sa.select(model.id).where(model.code == form.code.data, model.id != template.id)
+        )
+        if taken:
+            form.code.errors.append(f"A template with code {form.code.data} exists already.")
+        else:
+            form.populate_obj(template)
+            db.session.add(template)
+            db.session.commit()
+            flash(f"{title} {template.code} saved.", "success")
+            return redirect(url_for("setup.templates"))
+    status = 422 if form.errors else 200
+    return render_template(
+        "setup/template_form.html", form=form, title=title, template=template
+    ), status
+
+
+@bp.get("/users")
+@admin_required
+def users():
+    return render_template(
+        "setup/users.html", users=db.session.scalars(sa.select(User).order_by(User.username))
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int | None):
+    user = db.get_or_404(User, user_id) if user_id else User(active=True)
+    form = UserForm(obj=user)
+    if form.validate_on_submit():
+        taken = db.session.scalar(
+            sa.select(User.id).where(User.username == form.username.data, User.id != user.id)
+        )
+        if taken:
+            form.username.errors.append("That username is taken.")
+        elif user.id is None and not form.password.data:
+            form.password.errors.append("A new user needs a password.")
+        else:
+            user.username = form.username.data
+            user.role = Role(form.role.data)
+            user.active = form.active.data
+            if form.password.data:
+                user.set_password(form.password.data)
+            db.session.add(user)
+            db.session.commit()
+            flash(f"User {user.username} saved.", "success")
+            return redirect(url_for("setup.users"))
+    status = 422 if form.errors else 200
+    return render_template("setup/user_form.html", form=form, user=user), status

@@ -1,0 +1,167 @@
+"""Creating and changing webstores from the setup form."""
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import (
+    Customer,
+    CustomerHandling,
+    CustomerTemplate,
+    Item,
+    ItemTemplate,
+    Webstore,
+    WebstoreCountryTemplate,
+)
+from portal.setup.forms import WebstoreForm, parse_country_templates
+from portal.sync.numbers import next_number
+
+
+class SetupError(ValueError):
+    """A value the form accepted but the data refuses; names the field it belongs to."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def list_webstores() -> list[Webstore]:
+    return list(db.session.scalars(sa.select(Webstore).order_by(Webstore.code)))
+
+
+def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
+    """Copy the form onto the webstore and commit, or raise SetupError."""
+    code_taken = db.session.scalar(
+        sa.select(Webstore.id).where(Webstore.code == form.code.data, Webstore.id != webstore.id)
+    )
+    if code_taken:
+        raise SetupError("code", f"A webstore with code {form.code.data} exists already.")
+    start_date_changed = webstore.order_start_date != form.order_start_date.data
+    for name in (
+        "code",
+        "name",
+        "base_url",
+        "consumer_key",
+        "api_version",
+        "timeout_seconds",
+        "verify_tls",
+        "auto_sync",
+        "sync_interval_minutes",
+        "order_start_date",
+        "default_customer_template_id",
+        "default_item_template_id",
+        "auto_create_customers",
+        "auto_create_items",
+    ):
+        setattr(webstore, name, getattr(form, name).data)
+    webstore.base_url = webstore.base_url.rstrip("/")
+    webstore.customer_handling = CustomerHandling(form.customer_handling.data)
+    webstore.default_status_filter = ",".join(form.default_status_filter.data)
+    if form.consumer_secret.data:
+        webstore.consumer_secret = form.consumer_secret.data
+    if form.webhook_secret.data:
+        webstore.webhook_secret = form.webhook_secret.data
+    if start_date_changed:
+        # A new start date means a new starting point for automatic sync.
+        webstore.watermark = None
+    webstore.shipping_charge_item = find_item(form.shipping_charge_item_no.data)
+    set_country_templates(webstore, parse_country_templates(form.country_templates.data))
+    if webstore.customer_handling == CustomerHandling.DEFAULT_GUEST:
+        ensure_guest_customer(webstore)
+    db.session.add(webstore)
+    db.session.commit()
+
+
+def find_item(number: str | None) -> Item | None:
+    if not number:
+        return None
+    item = db.session.scalar(sa.select(Item).where(Item.number == number))
+    if item is None:
+        raise SetupError("shipping_charge_item_no", f"There is no item {number}.")
+    return item
+
+
+def set_country_templates(webstore: Webstore, wanted: dict[str, str]) -> None:
+    templates = {
+        t.code: t
+        for t in db.session.scalars(
+            sa.select(CustomerTemplate).where(CustomerTemplate.code.in_(wanted.values()))
+        )
+    }
+    rows = []
+    for country, code in wanted.items():
+        if code not in templates:
+            raise SetupError("country_templates", f"There is no customer template {code}.")
+        rows.append(WebstoreCountryTemplate(country=country, customer_template=templates[code]))
+    webstore.country_templates = rows
+
+
+def ensure_guest_customer(webstore: Webstore) -> None:
+    """Give the webstore its default guest customer, made once."""
+    if webstore.guest_customer is not None:
+        return
+    template = webstore.default_customer_template
+    webstore.guest_customer = Customer(
+        number=next_number("CUST"),
+        name=f"{webstore.name} guest customer",
+        template_code=template.code if template else "",
+        payment_terms=template.payment_terms if template else "",
+        customer_posting_group=template.customer_posting_group if template else "",
+        tax_area=template.tax_area if template else "",
+        currency=template.currency if template else "",
+    )
+
+
+def form_data(webstore: Webstore) -> dict:
+    """What the edit form shows of a webstore: everything but its secrets."""
+    return {
+        "code": webstore.code,
+        "name": webstore.name,
+        "base_url": webstore.base_url,
+        "consumer_key": webstore.consumer_key,
+        "api_version": webstore.api_version,
+        "timeout_seconds": webstore.timeout_seconds,
+        "verify_tls": webstore.verify_tls,
+        "auto_sync": webstore.auto_sync,
+        "sync_interval_minutes": webstore.sync_interval_minutes,
+        "default_status_filter": list(webstore.status_filter),
+        "order_start_date": webstore.order_start_date,
+        "customer_handling": webstore.customer_handling.value,
+        "default_customer_template_id": webstore.default_customer_template_id,
+        "country_templates": "\n".join(
+            f"{row.country} = {row.customer_template.code}" for row in webstore.country_templates
+        ),
+        "default_item_template_id": webstore.default_item_template_id,
+        "auto_create_customers": webstore.auto_create_customers,
+        "auto_create_items": webstore.auto_create_items,
+        "shipping_charge_item_no": webstore.shipping_charge_item.number
+        if webstore.shipping_charge_item
+        else "",
+    }
+
+
+def template_choices() -> dict:
+    return {
+        "customer_templates": list(
+            db.session.scalars(sa.select(CustomerTemplate).order_by(CustomerTemplate.code))
+        ),
+        "item_templates": list(
+            db.session.scalars(sa.select(ItemTemplate).order_by(ItemTemplate.code))
+        ),
+    }
+
+
+def delete_webstore(webstore: Webstore) -> None:
+    """Delete a webstore that has imported nothing; its sales orders would lose their source."""
+    from portal.models import SalesOrder
+
+    has_orders = db.session.scalar(
+        sa.select(SalesOrder.id).where(SalesOrder.webstore_id == webstore.id).limit(1)
+    )
+    if has_orders:
+        raise SetupError(
+            "code",
+            f"Webstore {webstore.code} has imported sales orders; turn its automatic sync "
+            "off instead of deleting it.",
+        )
+    db.session.delete(webstore)
+    db.session.commit()

@@ -1,0 +1,1 @@
+"""What an import does, free of Flask requests and of RQ."""

@@ -1,0 +1,531 @@
+"""A client of the WooCommerce REST API: authentication, paging, retries and typed errors."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NameResolutionError
+
+from .auth import store_auth
+from .errors import (
+    OrderDataError,
+    WooAuthError,
+    WooConnectionError,
+    WooError,
+    WooInvalidResponse,
+    WooNotFound,
+    WooRateLimited,
+    WooServerError,
+    WooTimeout,
+    WooTLSError,
+    error_for_answer,
+)
+from .orders import WooOrder, WooOrderRef, parse_order, parse_order_ref
+
+USER_AGENT = f"webstore-connector/0.1 python-requests/{requests.__version__}"
+#: What a light listing always asks for: enough to tell new and changed orders apart.
+REF_FIELDS = ("id", "date_modified_gmt", "status")
+MAX_PER_PAGE = 100
+_TRANSIENT = (WooRateLimited, WooServerError, WooTimeout, WooConnectionError)
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """Which orders to list; an empty filter means any. Dates must be timezone-aware."""
+
+    status: tuple[str, ...] = ()
+    #: Created strictly after this moment.
+    after: datetime | None = None
+    modified_after: datetime | None = None
+    include: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("after", "modified_after"):
+            moment = getattr(self, name)
+            if moment is not None and moment.utcoffset() is None:
+                raise ValueError(f"{name} must be timezone-aware, not {moment!r}")
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    """One page of a listing. Malformed orders are set aside in ``invalid`` so that one bad
+    order fails alone; iterating the page gives the good ones."""
+
+    orders: list[WooOrder] | list[WooOrderRef]
+    page: int
+    #: X-WP-Total and X-WP-TotalPages as of this page, None if a proxy dropped them.
+    total: int | None
+    total_pages: int | None
+    invalid: list[OrderDataError] = field(default_factory=list)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.orders)
+
+    def __len__(self) -> int:
+        return len(self.orders)
+
+
+class OrderStream:
+    """Orders one page at a time. ``total`` is known once the first page arrived; malformed
+    orders collect in ``invalid`` instead of ending the stream."""
+
+    def __init__(self, pages: Iterator[OrderPage]):
+        self.total: int | None = None
+        self.invalid: list[OrderDataError] = []
+        self._orders = self._flatten(pages)
+
+    def __iter__(self) -> OrderStream:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._orders)
+
+    def _flatten(self, pages: Iterator[OrderPage]) -> Iterator[Any]:
+        empty = True
+        for page in pages:
+            empty = False
+            self.total = page.total
+            self.invalid.extend(page.invalid)
+            yield from page.orders
+        if empty:
+            self.total = 0
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """Who the store is, for "Test connection"."""
+
+    wc_version: str
+    wp_version: str
+    site_url: str
+    currency: str | None
+    #: The site's timezone ("America/New_York", or "UTC+2" where only an offset is set);
+    #: None where the site hides its REST index.
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class StatusTotal:
+    slug: str
+    name: str
+    total: int
+
+
+class WooClient:
+    """Talks to one WooCommerce store over its REST API.
+
+    Over ``https`` it authenticates with HTTP Basic (or with the keys in the query string when
+    ``query_string_auth``); over ``http`` with one-legged OAuth 1.0a, as WooCommerce demands.
+    Rate limits, server errors, timeouts and dropped connections are retried up to
+    ``max_retries`` times with exponential backoff and full jitter, honouring Retry-After up to
+    ``backoff_max`` seconds; other errors are raised at once. ``verify_tls`` may be the path of
+    a CA bundle. A few threads may share one client: its pool keeps 8 connections alive.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        consumer_key: str,
+        consumer_secret: str,
+        version: str = "wc/v3",
+        timeout: float = 30,
+        verify_tls: bool | str = True,
+        *,
+        query_string_auth: bool = False,
+        max_retries: int = 5,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        user_agent: str = USER_AGENT,
+    ):
+        scheme = urlsplit(base_url).scheme
+        if scheme not in ("http", "https") or not urlsplit(base_url).netloc:
+            raise ValueError(f"a store address starts with https:// or http://: {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        self.api_url = f"{self.base_url}/wp-json/{version.strip('/')}"
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self.session = requests.Session()
+        # A few importer threads share one store: keep that many connections alive.
+        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=8)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
+        self.session.auth = store_auth(
+            scheme, consumer_key, consumer_secret, query_string=query_string_auth
+        )
+        self.session.verify = verify_tls
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> WooClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Orders
+
+    def iter_order_pages(
+        self,
+        query: OrderQuery | None = None,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> Iterator[OrderPage]:
+        """Page through ``/orders``: full orders, or :class:`WooOrderRef` when ``fields``.
+
+        Pages are numbered by us up to X-WP-TotalPages, as of the latest page, and an empty
+        page ends the listing; the Link header is never followed, since real stores echo the
+        spent OAuth nonce and signature into it. Only one page is held at a time.
+        """
+        params = _order_params(query or OrderQuery(), per_page, fields)
+        parse = parse_order if fields is None else parse_order_ref
+        page_number = 1
+        while True:
+            page = self._order_page({**params, "page": page_number}, page_number, parse)
+            if not page.orders and not page.invalid:
+                return
+            yield page
+            if page.total_pages is not None and page_number >= page.total_pages:
+                return
+            page_number += 1
+
+    def iter_orders(
+        self,
+        query: OrderQuery | None = None,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> OrderStream:
+        return OrderStream(self.iter_order_pages(query, per_page=per_page, fields=fields))
+
+    def count_orders(self, query: OrderQuery | None = None) -> int:
+        params = _order_params(query or OrderQuery(), 1, ["id"])
+        _, headers = self._get(self._url("orders"), params)
+        total = _int_header(headers, "X-WP-Total")
+        if total is None:
+            raise WooInvalidResponse(
+                "The store did not say how many orders match (no X-WP-Total header): "
+                "a proxy in front of the store may drop it."
+            )
+        return total
+
+    def get_orders(self, ids: Iterable[int]) -> OrderPage:
+        """Up to 100 full orders in one request, by id ascending; the store leaves out ids it
+        does not have (deleted orders)."""
+        wanted = sorted({int(order_id) for order_id in ids})
+        if len(wanted) > MAX_PER_PAGE:
+            raise ValueError(f"at most {MAX_PER_PAGE} orders at a time, not {len(wanted)}")
+        if not wanted:
+            return OrderPage([], page=1, total=0, total_pages=0)
+        params = {
+            "include": ",".join(map(str, wanted)),
+            "per_page": len(wanted),
+            "orderby": "id",
+            "order": "asc",
+        }
+        return self._order_page(params, 1, parse_order)
+
+    def get_order(self, order_id: int) -> WooOrder:
+        return parse_order(self._get_object(f"orders/{int(order_id)}"))
+
+    # Other resources, as the store sends them
+
+    def get_product(self, product_id: int) -> dict[str, Any]:
+        return self._get_object(f"products/{int(product_id)}")
+
+    def get_variation(self, product_id: int, variation_id: int) -> dict[str, Any]:
+        return self._get_object(f"products/{int(product_id)}/variations/{int(variation_id)}")
+
+    def get_customer(self, customer_id: int) -> dict[str, Any]:
+        return self._get_object(f"customers/{int(customer_id)}")
+
+    def order_status_totals(self) -> list[StatusTotal]:
+        data, _ = self._get(self._url("reports/orders/totals"))
+        try:
+            return [StatusTotal(str(t["slug"]), str(t["name"]), int(t["total"])) for t in data]
+        except (KeyError, TypeError, ValueError):
+            raise self._unexpected("reports/orders/totals", "a list of status totals") from None
+
+    # The store itself
+
+    def system_status(self) -> StoreStatus:
+        return self._store_status(self.max_retries)
+
+    def test_connection(self) -> StoreStatus:
+        """Ask the store who it is, once: a person waits for the answer, so no retries.
+
+        Raises the typed error whose message names the reason: a bad key or secret
+        (:exc:`WooAuthError`), a wrong URL or no WooCommerce there (:exc:`WooNotFound`,
+        :exc:`WooInvalidResponse`), TLS, timeout or connection failures.
+        """
+        return self._store_status(0)
+
+    def _store_status(self, retries: int) -> StoreStatus:
+        # _fields spares a real store computing the report's slow sections (plugins, pages).
+        data, _ = self._get(
+            self._url("system_status"), {"_fields": "environment,settings"}, retries=retries
+        )
+        environment = data.get("environment") if isinstance(data, dict) else None
+        if not isinstance(environment, dict) or "version" not in environment:
+            raise self._unexpected("system_status", "WooCommerce's system status")
+        settings = data.get("settings")
+        return StoreStatus(
+            wc_version=str(environment["version"]),
+            wp_version=str(environment.get("wp_version", "")),
+            site_url=str(environment.get("site_url", self.base_url)),
+            currency=settings.get("currency") if isinstance(settings, dict) else None,
+            timezone=self._site_timezone(retries),
+        )
+
+    def _site_timezone(self, retries: int) -> str | None:
+        # The system status only knows PHP's timezone, which WordPress pins to UTC; the site's
+        # own is in the WordPress REST index.
+        try:
+            index, _ = self._get(
+                f"{self.base_url}/wp-json/",
+                {"_fields": "timezone_string,gmt_offset"},
+                retries=retries,
+            )
+        except (WooNotFound, WooAuthError, WooInvalidResponse):
+            return None  # hidden by a security plugin or firewall: the store still works
+        if not isinstance(index, dict):
+            return None
+        if index.get("timezone_string"):
+            return str(index["timezone_string"])
+        try:
+            return f"UTC{float(index['gmt_offset']):+g}"
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    # HTTP
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_url}/{path}"
+
+    def _order_page(self, params: dict[str, Any], number: int, parse: Any) -> OrderPage:
+        data, headers = self._get(self._url("orders"), params)
+        if not isinstance(data, list):
+            raise self._unexpected("orders", "a list of orders")
+        orders, invalid = [], []
+        for item in data:
+            try:
+                orders.append(parse(item))
+            except OrderDataError as exc:
+                invalid.append(exc)
+        return OrderPage(
+            orders,
+            page=number,
+            total=_int_header(headers, "X-WP-Total"),
+            total_pages=_int_header(headers, "X-WP-TotalPages"),
+            invalid=invalid,
+        )
+
+    def _get_object(self, path: str) -> dict[str, Any]:
+        data, _ = self._get(self._url(path))
+        if not isinstance(data, dict):
+            raise self._unexpected(path, "an object")
+        return data
+
+    def _get(
+        self, url: str, params: dict[str, Any] | None = None, *, retries: int | None = None
+    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
+        """GET ``url`` and return its JSON and headers, retrying what may pass by itself."""
+        retries = self.max_retries if retries is None else retries
+        attempt = 1
+        while True:
+            try:
+                return self._get_once(url, params)
+            except _TRANSIENT as exc:
+                if attempt > retries:
+                    exc.attempts = attempt
+                    raise
+                time.sleep(self._backoff(attempt, exc))
+                attempt += 1
+
+    def _backoff(self, attempt: int, error: WooError) -> float:
+        if isinstance(error, WooRateLimited) and error.retry_after is not None:
+            return min(error.retry_after, self.backoff_max)
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _get_once(
+        self, url: str, params: dict[str, Any] | None
+    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
+        # Error messages name ``url``, never the request's URL: that carries the credentials.
+        try:
+            # A redirect is reported, not followed: an http store moved to https would be
+            # asked with a signature for the old address, and the move is the user's to know.
+            response = self.session.get(
+                url, params=params, timeout=self.timeout, allow_redirects=False
+            )
+        except requests.exceptions.SSLError as exc:
+            raise WooTLSError(
+                f"The TLS certificate of {_host(url)} could not be verified "
+                f"({_tls_reason(exc)}): the store needs a valid certificate, or the webstore "
+                "setup its CA certificate."
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise WooTimeout(
+                f"The store did not answer within {self.timeout:g} s ({url}): try again later, "
+                "or raise the timeout in the webstore setup."
+            ) from exc
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+        ) as exc:
+            raise WooConnectionError(
+                f"Could not reach {_host(url)}: {_connection_reason(exc)}. "
+                "Check the store URL and that the site is up."
+            ) from exc
+        if response.is_redirect:
+            location = response.headers.get("Location", "")
+            raise WooInvalidResponse(
+                f"{url} redirects to {location.split('?')[0]}: "
+                "enter the address it redirects to as the store URL.",
+                status=response.status_code,
+            )
+        body = _json(response)
+        if response.status_code >= 300:
+            raise error_for_answer(
+                response.status_code,
+                body,
+                url=url,
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
+        if body is None:
+            raise _not_json(response, url)
+        return body, response.headers
+
+    def _unexpected(self, path: str, expected: str) -> WooInvalidResponse:
+        return WooInvalidResponse(
+            f"{self._url(path)} did not answer with {expected}: "
+            "check that the store URL points at a WooCommerce store."
+        )
+
+
+def _order_params(query: OrderQuery, per_page: int, fields: Sequence[str] | None) -> dict:
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
+    # Stable order so that paging neither skips nor repeats: by id for imports (new orders
+    # land on later pages), by modification time for an incremental sync.
+    orderby = "modified" if query.modified_after else "id"
+    params: dict[str, Any] = {"per_page": per_page, "orderby": orderby, "order": "asc"}
+    # Comma lists, never status[]=: that form breaks WooCommerce's OAuth signature check.
+    if query.status:
+        params["status"] = ",".join(query.status)
+    if query.include:
+        params["include"] = ",".join(str(int(order_id)) for order_id in query.include)
+    if query.after:
+        params["after"] = _utc(query.after)
+    if query.modified_after:
+        params["modified_after"] = _utc(query.modified_after)
+    # Without the flag the store reads a UTC time as its local time and silently finds the
+    # wrong orders (capture orders_modified_after_utc_no_flag).
+    if query.after or query.modified_after:
+        params["dates_are_gmt"] = "true"
+    if fields is not None:
+        params["_fields"] = ",".join(dict.fromkeys([*REF_FIELDS, *fields]))
+    return params
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _json(response: requests.Response) -> Any:
+    """The body's JSON, or None if it is not JSON (an HTML page, a truncated answer)."""
+    # A stray UTF-8 BOM (a plugin file saved with one) is stripped: the JSON after it is
+    # intact, and store owners rarely find the file that prints it.
+    try:
+        return json.loads(response.content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+def _not_json(response: requests.Response, url: str) -> WooInvalidResponse:
+    content = response.content.lstrip()
+    if content.startswith(b"<"):
+        problem = (
+            "an HTML page instead of WooCommerce's JSON (a firewall, a maintenance or login "
+            "page, or PHP errors printed into the answer): check the store URL and that the "
+            "store lets this server through"
+        )
+    elif content[:1] in (b"[", b"{"):
+        problem = (
+            f"JSON cut short after {len(response.content)} bytes: try again; if it persists, "
+            "the store may be running out of memory (try fewer orders per page)"
+        )
+    else:
+        problem = "something that is not JSON: check that the store URL is a WooCommerce store"
+    return WooInvalidResponse(f"{url} answered with {problem}.", status=response.status_code)
+
+
+def _int_header(headers: requests.structures.CaseInsensitiveDict[str], name: str) -> int | None:
+    try:
+        return int(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header, which is either seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": a date in UTC of unknown origin
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and what it wraps: requests nests urllib3's errors and theirs the OS's."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return
+        yield seen
+        reason = getattr(seen, "reason", None)
+        wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = reason if isinstance(reason, BaseException) else seen.__cause__ or wrapped
+
+
+def _connection_reason(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused"
+        if isinstance(cause, NameResolutionError):
+            return "the host name is unknown"
+        if isinstance(cause, requests.exceptions.ChunkedEncodingError):
+            return "the connection broke off in the middle of the answer"
+    return "the connection failed"
+
+
+def _tls_reason(exc: BaseException) -> str:
+    for cause in _causes(exc):
+        if getattr(cause, "verify_message", None):
+            return cause.verify_message
+    return "TLS handshake failed"

@@ -1,0 +1,348 @@
+"""WooCommerce order JSON into plain, validated dataclasses with ``Decimal`` money.
+
+Real stores mix strings and numbers for money (``"45.00"``, ``12.5``, ``"0"``, and ``""``
+for a fee's ``amount``), send ``number`` as a string and dates without an offset. Times are
+read from the ``*_gmt`` fields as aware UTC; the local ones depend on the site's timezone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from .errors import OrderDataError
+
+ORDER_STATUSES = (
+    "pending",
+    "processing",
+    "on-hold",
+    "completed",
+    "cancelled",
+    "refunded",
+    "failed",
+    "checkout-draft",
+)
+
+# The store formats money with wc_format_decimal: plain digits, no exponent or separators,
+# which Decimal() alone would let through ("1e3", "1_000", "NaN").
+_DECIMAL = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_INTEGER = re.compile(r"-?[0-9]+")
+
+
+@dataclass(frozen=True)
+class WooAddress:
+    first_name: str
+    last_name: str
+    company: str
+    address_1: str
+    address_2: str
+    city: str
+    state: str
+    postcode: str
+    country: str
+    email: str
+    phone: str
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+@dataclass(frozen=True)
+class WooLineItem:
+    id: int
+    name: str
+    product_id: int
+    variation_id: int
+    quantity: int
+    sku: str
+    price: Decimal
+    subtotal: Decimal
+    subtotal_tax: Decimal
+    total: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooShippingLine:
+    id: int
+    method_id: str
+    method_title: str
+    total: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooFeeLine:
+    id: int
+    name: str
+    #: The fee as entered; real stores send "" once the fee is saved, so ``total`` is the truth.
+    amount: Decimal | None
+    total: Decimal
+    total_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooCouponLine:
+    id: int
+    code: str
+    discount: Decimal
+    discount_tax: Decimal
+
+
+@dataclass(frozen=True)
+class WooRefund:
+    id: int
+    reason: str
+    #: As the store sends it: negative.
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class WooOrder:
+    id: int
+    number: str
+    status: str
+    currency: str
+    prices_include_tax: bool
+    date_created: datetime
+    date_modified: datetime
+    customer_id: int
+    customer_note: str
+    billing: WooAddress
+    shipping: WooAddress
+    payment_method: str
+    payment_method_title: str
+    discount_total: Decimal
+    discount_tax: Decimal
+    shipping_total: Decimal
+    shipping_tax: Decimal
+    cart_tax: Decimal
+    total_tax: Decimal
+    total: Decimal
+    line_items: tuple[WooLineItem, ...]
+    shipping_lines: tuple[WooShippingLine, ...]
+    fee_lines: tuple[WooFeeLine, ...]
+    coupon_lines: tuple[WooCouponLine, ...]
+    refunds: tuple[WooRefund, ...]
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer_id == 0
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """What has been refunded, as a positive amount."""
+        return sum((-refund.total for refund in self.refunds), Decimal(0))
+
+
+@dataclass(frozen=True)
+class WooOrderRef:
+    """The light reference a ``_fields=id,date_modified_gmt,status`` listing gives."""
+
+    id: int
+    status: str
+    date_modified: datetime
+
+
+def parse_order(data: Any) -> WooOrder:
+    """Validate one order of ``/orders``; raise :exc:`OrderDataError` naming the bad field."""
+    o = _reader(data)
+    return WooOrder(
+        id=o.integer("id"),
+        number=o.text("number"),
+        status=o.text("status"),
+        currency=o.text("currency"),
+        prices_include_tax=o.flag("prices_include_tax"),
+        date_created=o.utc("date_created_gmt"),
+        date_modified=o.utc("date_modified_gmt"),
+        customer_id=o.integer("customer_id"),
+        customer_note=o.text("customer_note"),
+        billing=_address(o.object("billing")),
+        shipping=_address(o.object("shipping")),
+        payment_method=o.text("payment_method"),
+        payment_method_title=o.text("payment_method_title"),
+        discount_total=o.money("discount_total"),
+        discount_tax=o.money("discount_tax"),
+        shipping_total=o.money("shipping_total"),
+        shipping_tax=o.money("shipping_tax"),
+        cart_tax=o.money("cart_tax"),
+        total_tax=o.money("total_tax"),
+        total=o.money("total"),
+        line_items=tuple(_line_item(r) for r in o.objects("line_items")),
+        shipping_lines=tuple(_shipping_line(r) for r in o.objects("shipping_lines")),
+        fee_lines=tuple(_fee_line(r) for r in o.objects("fee_lines")),
+        coupon_lines=tuple(_coupon_line(r) for r in o.objects("coupon_lines")),
+        refunds=tuple(_refund(r) for r in o.objects("refunds")),
+    )
+
+
+def parse_order_ref(data: Any) -> WooOrderRef:
+    o = _reader(data)
+    return WooOrderRef(
+        id=o.integer("id"), status=o.text("status"), date_modified=o.utc("date_modified_gmt")
+    )
+
+
+def _address(a: _Reader) -> WooAddress:
+    # The shipping address has no email, and stores before 5.6 send no shipping phone.
+    return WooAddress(
+        **{name: a.text(name, default="") for name in WooAddress.__dataclass_fields__}
+    )
+
+
+def _line_item(r: _Reader) -> WooLineItem:
+    return WooLineItem(
+        id=r.integer("id"),
+        name=r.text("name"),
+        product_id=r.integer("product_id"),
+        variation_id=r.integer("variation_id"),
+        quantity=r.integer("quantity"),
+        sku=r.text("sku"),
+        price=r.money("price"),
+        subtotal=r.money("subtotal"),
+        subtotal_tax=r.money("subtotal_tax"),
+        total=r.money("total"),
+        total_tax=r.money("total_tax"),
+    )
+
+
+def _shipping_line(r: _Reader) -> WooShippingLine:
+    return WooShippingLine(
+        id=r.integer("id"),
+        method_id=r.text("method_id"),
+        method_title=r.text("method_title"),
+        total=r.money("total"),
+        total_tax=r.money("total_tax"),
+    )
+
+
+def _fee_line(r: _Reader) -> WooFeeLine:
+    return WooFeeLine(
+        id=r.integer("id"),
+        name=r.text("name"),
+        amount=r.money_or_none("amount"),
+        total=r.money("total"),
+        total_tax=r.money("total_tax"),
+    )
+
+
+def _coupon_line(r: _Reader) -> WooCouponLine:
+    return WooCouponLine(
+        id=r.integer("id"),
+        code=r.text("code"),
+        discount=r.money("discount"),
+        discount_tax=r.money("discount_tax"),
+    )
+
+
+def _refund(r: _Reader) -> WooRefund:
+    return WooRefund(id=r.integer("id"), reason=r.text("reason"), total=r.money("total"))
+
+
+def _reader(data: Any) -> _Reader:
+    if not isinstance(data, dict):
+        raise OrderDataError("(no id)", "the order", f"is not an object: {_show(data)}")
+    order_id = data.get("id")
+    label = order_id if isinstance(order_id, int | str) and order_id != "" else "(no id)"
+    return _Reader(data, label, "")
+
+
+class _Reader:
+    """Reads fields of one JSON object, naming the order and the field path on failure."""
+
+    __slots__ = ("_data", "_order", "_path")
+
+    def __init__(self, data: dict[str, Any], order: object, path: str):
+        self._data = data
+        self._order = order
+        self._path = path
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self._data.get(key)
+        if value is None:
+            if default is None:
+                raise self._error(key, "is missing")
+            return default
+        if isinstance(value, str):
+            return value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        raise self._error(key, f"is not text: {_show(value)}")
+
+    def integer(self, key: str) -> int:
+        value = self._get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+            return int(value)
+        raise self._error(key, f"is not a whole number: {_show(value)}")
+
+    def money(self, key: str) -> Decimal:
+        value = self._get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            # str() is the shortest repr: 12.5 becomes Decimal("12.5"), not its binary noise.
+            number = Decimal(str(value))
+            if number.is_finite():
+                return number
+        elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+            return Decimal(value.strip())
+        raise self._error(key, f"is not a number: {_show(value)}")
+
+    def money_or_none(self, key: str) -> Decimal | None:
+        """Money where the store may send "" (or null) for "not given"."""
+        return None if self._get(key) in ("", None) else self.money(key)
+
+    def flag(self, key: str) -> bool:
+        value = self._get(key)
+        if isinstance(value, bool):
+            return value
+        raise self._error(key, f"is not true or false: {_show(value)}")
+
+    def utc(self, key: str) -> datetime:
+        value = self._get(key)
+        try:
+            moment = datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise self._error(key, f"is not a date: {_show(value)}") from None
+        # The *_gmt fields carry no offset but are UTC; honour one should a store send it.
+        if moment.tzinfo is None:
+            return moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+
+    def object(self, key: str) -> _Reader:
+        value = self._get(key)
+        if not isinstance(value, dict):
+            raise self._error(key, f"is not an object: {_show(value)}")
+        return _Reader(value, self._order, f"{self._path}{key}.")
+
+    def objects(self, key: str) -> list[_Reader]:
+        value = self._get(key)
+        if not isinstance(value, list):
+            raise self._error(key, f"is not a list: {_show(value)}")
+        readers = []
+        for index, item in enumerate(value):
+            name = f"{key}[{index}]"
+            if not isinstance(item, dict):
+                raise self._error(name, f"is not an object: {_show(item)}")
+            readers.append(_Reader(item, self._order, f"{self._path}{name}."))
+        return readers
+
+    def _get(self, key: str) -> Any:
+        try:
+            return self._data[key]
+        except KeyError:
+            raise self._error(key, "is missing") from None
+
+    def _error(self, key: str, problem: str) -> OrderDataError:
+        return OrderDataError(self._order, f"{self._path}{key}", problem)
+
+
+def _show(value: Any) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 60 else f"{shown[:57]}..."

@@ -1,0 +1,190 @@
+"""Fixtures in the app's own vocabulary: the app, signed-in users of each role, webstores."""
+
+import os
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from redis import Redis
+
+from app import create_app
+from config import TestConfig
+from portal import db
+from portal.models import NumberSeries, Role, User, Webstore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PASSWORD = "correct horse battery"
+KEPT_TABLES = {"alembic_version", "number_series", "customer_templates", "item_templates"}
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """The test database, built once per session by the migrations."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    elif url.startswith("postgresql"):
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        empty_database()
+        Redis.from_url(app.config["REDIS_URL"]).flushdb()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+def empty_database() -> None:
+    """Delete every row the tests made; keep the seeded series and default templates."""
+    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in tables)
+            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+        connection.execute(sa.update(NumberSeries).values(last_no=0))
+        for name in ("customer_templates", "item_templates"):
+            connection.execute(sa.text(f"DELETE FROM {name} WHERE code != 'DEFAULT'"))
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Build further apps with other settings; their connections are closed afterwards."""
+    made = []
+
+    def make(**overrides):
+        overrides.setdefault("SQLALCHEMY_DATABASE_URI", database_url)
+        made.append(create_app(TestConfig, **overrides))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def make_user(role: Role, username: str | None = None) -> User:
+    user = User(username=username or f"{role}-user", role=role)
+    user.set_password(PASSWORD)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def csrf_token_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'"X-CSRFToken": "([^"]+)"', html
+    )
+    assert match, "the page carries no CSRF token"
+    return match[1]
+
+
+class Portal:
+    """A test client that signs in as a person would and sends CSRF tokens as pages do."""
+
+    def __init__(self, client):
+        self.client = client
+        self.token = None
+
+    def sign_in(self, username: str, password: str = PASSWORD):
+        token = csrf_token_from(self.client.get("/login").text)
+        response = self.client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        page = self.client.get("/")
+        if page.status_code == 200:
+            self.token = csrf_token_from(page.text)
+        return response
+
+    def get(self, url, **kw):
+        return self.client.get(url, **kw)
+
+    def post(self, url, data=None, htmx=False, **kw):
+        """POST a form with the page's CSRF token, as a form field or as htmx's header."""
+        data = dict(data or {})
+        headers = kw.pop("headers", {})
+        if htmx:
+            headers = {"HX-Request": "true", "X-CSRFToken": self.token, **headers}
+        else:
+            data.setdefault("csrf_token", self.token)
+        return self.client.post(url, data=data, headers=headers, **kw)
+
+
+@pytest.fixture
+def portal(client):
+    return Portal(client)
+
+
+@pytest.fixture
+def admin_user(app):
+    return make_user(Role.ADMIN)
+
+
+@pytest.fixture
+def staff_user(app):
+    return make_user(Role.STAFF)
+
+
+@pytest.fixture
+def viewer_user(app):
+    return make_user(Role.VIEWER)
+
+
+@pytest.fixture
+def signed_in_admin(portal, admin_user):
+    portal.sign_in(admin_user.username)
+    return portal
+
+
+@pytest.fixture
+def signed_in_staff(portal, staff_user):
+    portal.sign_in(staff_user.username)
+    return portal
+
+
+@pytest.fixture
+def signed_in_viewer(portal, viewer_user):
+    portal.sign_in(viewer_user.username)
+    return portal
+
+
+@pytest.fixture
+def webstore(app):
+    store = Webstore(
+        code="MAIN",
+        name="Main store",
+        base_url="http://127.0.0.1:9",
+        consumer_key="ck_" + uuid.uuid4().hex,
+    )
+    store.consumer_secret = "cs_secret_main_store"
+    db.session.add(store)
+    db.session.commit()
+    return store

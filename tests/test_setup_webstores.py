@@ -1,0 +1,193 @@
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import CustomerHandling, CustomerTemplate, Item, Webstore
+
+SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
+
+
+def webstore_form(**overrides):
+    data = {
+        "code": "main",
+        "name": "Main store",
+        "base_url": "https://shop.example.com/",
+        "consumer_key": "ck_0123456789abcdef0123456789abcdef01234567",
+        "consumer_secret": SECRET,
+        "api_version": "wc/v3",
+        "timeout_seconds": "30",
+        "verify_tls": "y",
+        "sync_interval_minutes": "15",
+        "default_status_filter": ["processing", "completed"],
+        "order_start_date": "2026-01-01",
+        "customer_handling": "map_by_email",
+        "default_customer_template_id": str(default_template_id(CustomerTemplate)),
+        "default_item_template_id": "1",
+        "country_templates": "",
+        "auto_create_customers": "y",
+        "auto_create_items": "y",
+        "shipping_charge_item_no": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def default_template_id(model):
+    return db.session.scalar(sa.select(model.id).where(model.code == "DEFAULT"))
+
+
+def stored_webstore(code="MAIN") -> Webstore:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(Webstore).where(Webstore.code == code))
+
+
+def test_admin_creates_a_webstore_and_sees_it_listed(signed_in_admin):
+    response = signed_in_admin.post("/setup/webstores/new", webstore_form())
+    assert response.status_code == 302
+    listing = signed_in_admin.get("/setup/")
+    assert "MAIN" in listing.text and "Main store" in listing.text
+    store = stored_webstore()
+    assert store.base_url == "https://shop.example.com"
+    assert store.status_filter == ("processing", "completed")
+    assert str(store.order_start_date) == "2026-01-01"
+
+
+def test_the_consumer_secret_is_stored_encrypted(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+    raw = db.session.execute(sa.text("SELECT consumer_secret_encrypted FROM webstores")).scalar()
+    assert SECRET.encode() not in bytes(raw)
+    assert stored_webstore().consumer_secret == SECRET
+
+
+def test_the_secret_never_appears_in_any_response(signed_in_admin):
+    responses = [signed_in_admin.post("/setup/webstores/new", webstore_form())]
+    store = stored_webstore()
+    for path in ("/setup/", f"/setup/webstores/{store.id}", "/"):
+        responses.append(signed_in_admin.get(path))
+    responses.append(signed_in_admin.post(f"/setup/webstores/{store.id}", webstore_form(name="")))
+    for response in responses:
+        assert SECRET not in response.text
+
+
+def test_a_blank_secret_on_edit_keeps_the_stored_one(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+    store = stored_webstore()
+    signed_in_admin.post(
+        f"/setup/webstores/{store.id}", webstore_form(consumer_secret="", name="Renamed")
+    )
+    store = stored_webstore()
+    assert store.name == "Renamed"
+    assert store.consumer_secret == SECRET
+
+
+def test_a_new_webstore_needs_a_secret(signed_in_admin):
+    response = signed_in_admin.post("/setup/webstores/new", webstore_form(consumer_secret=""))
+    assert response.status_code == 422
+    assert "Enter the consumer secret" in response.text
+
+
+def test_validation_errors_are_shown_beside_their_fields(signed_in_admin):
+    response = signed_in_admin.post(
+        "/setup/webstores/new",
+        webstore_form(
+            code="bad code!",
+            base_url="ftp://shop",
+            timeout_seconds="0",
+            default_status_filter="bogus",
+        ),
+    )
+    assert response.status_code == 422
+    page = response.text
+    assert 'id="code-error"' in page and "Use 1 to 20 of the characters" in page
+    assert 'id="base_url-error"' in page
+    assert 'id="timeout_seconds-error"' in page
+    assert 'id="default_status_filter-error"' in page
+    assert stored_webstore("BAD CODE!") is None
+
+
+def test_codes_are_upper_cased_and_unique(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form(code="eu-shop"))
+    response = signed_in_admin.post("/setup/webstores/new", webstore_form(code="EU-SHOP"))
+    assert response.status_code == 422
+    assert "A webstore with code EU-SHOP exists already." in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Webstore)) == 1
+
+
+def test_customer_templates_per_country_are_saved_and_shown(signed_in_admin):
+    db.session.add(CustomerTemplate(code="EU", description="EU customers"))
+    db.session.commit()
+    signed_in_admin.post("/setup/webstores/new", webstore_form(country_templates="de = eu\nFR=EU"))
+    store = stored_webstore()
+    assert store.customer_template_for("DE").code == "EU"
+    assert store.customer_template_for("US").code == "DEFAULT"
+    page = signed_in_admin.get(f"/setup/webstores/{store.id}").text
+    assert "DE = EU" in page
+
+
+def test_an_unknown_country_template_is_refused_inline(signed_in_admin):
+    response = signed_in_admin.post(
+        "/setup/webstores/new", webstore_form(country_templates="DE = NOPE")
+    )
+    assert response.status_code == 422
+    assert "There is no customer template NOPE." in response.text
+
+
+def test_the_shipping_charge_item_must_exist(signed_in_admin):
+    response = signed_in_admin.post(
+        "/setup/webstores/new", webstore_form(shipping_charge_item_no="I99999")
+    )
+    assert "There is no item I99999." in response.text
+    db.session.add(Item(number="I00001", description="Shipping"))
+    db.session.commit()
+    signed_in_admin.post("/setup/webstores/new", webstore_form(shipping_charge_item_no="i00001"))
+    assert stored_webstore().shipping_charge_item.number == "I00001"
+
+
+def test_default_guest_handling_gives_the_webstore_its_guest_customer(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form(customer_handling="default_guest"))
+    store = stored_webstore()
+    assert store.customer_handling == CustomerHandling.DEFAULT_GUEST
+    assert store.guest_customer.number == "C00001"
+    assert store.guest_customer.name == "Main store guest customer"
+
+
+def test_changing_the_order_start_date_resets_the_watermark(signed_in_admin):
+    from datetime import UTC, datetime
+
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+    store = stored_webstore()
+    store.watermark = datetime(2026, 5, 1, tzinfo=UTC)
+    db.session.commit()
+    signed_in_admin.post(
+        f"/setup/webstores/{store.id}", webstore_form(consumer_secret="", name="Same")
+    )
+    assert stored_webstore().watermark is not None
+    signed_in_admin.post(
+        f"/setup/webstores/{store.id}",
+        webstore_form(consumer_secret="", order_start_date="2026-03-01"),
+    )
+    assert stored_webstore().watermark is None
+
+
+def test_admin_deletes_a_webstore(signed_in_admin, webstore):
+    response = signed_in_admin.post(f"/setup/webstores/{webstore.id}/delete")
+    assert response.status_code == 302
+    assert stored_webstore() is None
+
+
+def test_staff_cannot_change_webstores(signed_in_staff, webstore):
+    assert signed_in_staff.post(f"/setup/webstores/{webstore.id}/delete").status_code == 403
+    assert signed_in_staff.post("/setup/webstores/new", webstore_form()).status_code == 403
+
+
+def test_admin_edits_templates(signed_in_admin):
+    response = signed_in_admin.post(
+        "/setup/templates/customer/new",
+        {"code": "eu", "description": "EU", "payment_terms": "14d", "currency": "eur"},
+    )
+    assert response.status_code == 302
+    template = db.session.scalar(sa.select(CustomerTemplate).where(CustomerTemplate.code == "EU"))
+    assert template.currency == "EUR" and template.payment_terms == "14D"
+    page = signed_in_admin.get("/setup/templates").text
+    assert "EU" in page and "DEFAULT" in page
+    bad = signed_in_admin.post("/setup/templates/item/new", {"code": "", "item_type": "service"})
+    assert bad.status_code == 422

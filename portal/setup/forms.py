@@ -136,6 +136,8 @@ class WebstoreForm(FlaskForm):
     def __init__(self, *args, customer_templates=(), item_templates=(), creating=True, **kw):
         super().__init__(*args, **kw)
         self.creating = creating
+        if creating:
+            self.consumer_secret.description = "Stored encrypted and never shown again."
         self.default_customer_template_id.choices = choices(
             (t.id, str(t)) for t in customer_templates
         )

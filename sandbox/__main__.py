@@ -1,0 +1,98 @@
+"""``python -m sandbox``: serve a generated WooCommerce store on loopback."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from . import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, create_app
+from .faults import Faults, Knobs
+from .store import Store
+from .tls import make_certificate
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="A stand-in WooCommerce store (REST API v3)."
+    )
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--orders", type=int, default=500, help="orders generated at start")
+    parser.add_argument("--until", type=_utc, help="the seed orders end here (default: today)")
+    parser.add_argument("--consumer-key", default=DEMO_CONSUMER_KEY)
+    parser.add_argument("--consumer-secret", default=DEMO_CONSUMER_SECRET)
+    parser.add_argument("--https", action="store_true", help="serve TLS, self-signed")
+    parser.add_argument("--cert-file", type=Path, help="where to write the certificate (PEM)")
+    parser.add_argument("--webhook-url")
+    parser.add_argument("--webhook-secret", default="")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    knobs = parser.add_argument_group("speed and faults (also: POST /_sandbox/faults)")
+    knobs.add_argument("--latency-ms", type=float, default=0)
+    knobs.add_argument("--latency-per-order-ms", type=float, default=0)
+    knobs.add_argument("--fail-rate", type=float, default=0)
+    knobs.add_argument("--rate-limit-rate", type=float, default=0)
+    knobs.add_argument("--timeout-rate", type=float, default=0)
+    knobs.add_argument("--truncate-rate", type=float, default=0)
+    knobs.add_argument("--html-error-rate", type=float, default=0)
+    knobs.add_argument("--hang-seconds", type=float, default=8)
+    knobs.add_argument("--retry-after", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def _utc(text: str) -> int:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if not args.verbose:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    knobs = Knobs(**{name: getattr(args, name) for name in Knobs.__dataclass_fields__})
+    store = Store(
+        seed=args.seed,
+        orders=args.orders,
+        until=args.until,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+    )
+    faults = Faults(knobs, seed=args.seed)
+    app = create_app(
+        store, faults, consumer_key=args.consumer_key, consumer_secret=args.consumer_secret
+    )
+    with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
+        ssl_context = None
+        if args.https:
+            cert = args.cert_file or Path(scratch, "cert.pem")
+            key = Path(scratch, "key.pem")
+            make_certificate(cert, key)
+            ssl_context = (str(cert), str(key))
+        server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
+        scheme = "https" if args.https else "http"
+        print(
+            f"Sandbox store on {scheme}://{args.host}:{server.port}/wp-json/wc/v3 "
+            f"(seed {args.seed}, {args.orders} orders, key {args.consumer_key})",
+            flush=True,
+        )
+        if args.https:
+            print(f"Self-signed certificate: {ssl_context[0]}", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            faults.wake.set()
+            server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,688 @@
+"""The REST API under ``/wp-json``, answered as WordPress and WooCommerce answer it.
+
+WordPress routes REST requests itself, and the order of its steps shows in its errors:
+authenticate (401 for a bad signature, before anything else), match a route (404
+``rest_no_route``), check the arguments (400 ``rest_invalid_param``, even when
+anonymous), check permission (401 ``woocommerce_rest_cannot_*``), then run the callback.
+A small route table here keeps that order instead of Flask's own routing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http import HTTPStatus
+
+from flask import Blueprint, Response, current_app, request
+
+from . import render
+from .catalog import Product
+from .model import STATUSES, WooError
+from .money import to_cents
+from .params import check, endpoint_args, schema
+from .php import build_query, json_encode, parse_query
+from .render import SITE_TIMEZONE
+from .store import OrderQuery
+
+bp = Blueprint("api", __name__)
+
+JSON_TYPE = "application/json; charset=UTF-8"
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_LIST = ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+_VIEW = ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")
+_CREATE = ("woocommerce_rest_cannot_create", "Sorry, you are not allowed to create resources.")
+_EDIT = ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
+
+
+@dataclass
+class Call:
+    """One REST request, as the callbacks see it."""
+
+    method: str
+    route: str
+    site: str
+    query: dict  # PHP's $_GET
+    body: dict  # JSON or form parameters
+    url_params: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # the route's arguments, checked and sanitized
+
+    @property
+    def state(self):
+        return current_app.extensions["sandbox"]
+
+    @property
+    def store(self):
+        return self.state.store
+
+    def link_base(self) -> str:
+        # Plain permalinks (?rest_route=) carry the route in the query, echoed with it.
+        if "rest_route" in self.query:
+            return f"{self.site}/"
+        return f"{self.site}/wp-json{self.route}"
+
+
+@dataclass
+class Answer:
+    data: object
+    status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)  # (rel, url)
+    full_orders: int = 0
+    light_orders: int = 0
+
+
+@dataclass
+class Handler:
+    view: Callable[[Call], Answer]
+    args: dict
+    denied: tuple[str, str] | None  # the refusal for anonymous callers; None: public
+
+
+@dataclass
+class Route:
+    pattern: str
+    handlers: dict[str, Handler]
+    options: str | None = None  # the captured OPTIONS answer, where there is one
+
+    def __post_init__(self) -> None:
+        self.regex = re.compile(f"^{self.pattern}$")
+
+    @property
+    def methods(self) -> str:
+        return ", ".join(self.handlers)
+
+
+# Serving
+
+
+@bp.route("/wp-json", defaults={"path": ""}, methods=HTTP_METHODS, strict_slashes=False)
+@bp.route("/wp-json/<path:path>", methods=HTTP_METHODS)
+def rest(path: str) -> Response:
+    return serve("/" + path.strip("/"))
+
+
+@bp.route("/", methods=HTTP_METHODS)
+def home() -> Response:
+    rest_route = parse_query(request.query_string.decode("latin-1")).get("rest_route")
+    if isinstance(rest_route, str):
+        return serve("/" + rest_route.strip("/"))
+    return Response(HOME_PAGE, mimetype="text/html")
+
+
+def serve(route: str) -> Response:
+    """Answer a REST request, with the latency and the faults the knobs ask for."""
+    state = current_app.extensions["sandbox"]
+    state.stats.started(_route_label(route))
+    fault = state.faults.draw()
+    answer = Answer(None)
+    response = None
+    try:
+        if fault == "rate_limit":
+            response = _too_many_requests(state.faults.knobs.retry_after)
+        elif fault == "error":
+            response = _critical_error()
+        elif fault == "html":
+            response = _firewall_page()
+        else:
+            if fault == "timeout":
+                state.faults.hang()
+            answer, response = dispatch(route)
+            time.sleep(state.faults.delay(answer.full_orders, answer.light_orders))
+            if fault == "truncate":
+                response = _truncated(response)
+        return response
+    finally:
+        status = response.status_code if response is not None else 500
+        state.stats.finished(status, fault, answer.full_orders, answer.light_orders)
+
+
+def dispatch(route: str) -> tuple[Answer, Response]:
+    state = current_app.extensions["sandbox"]
+    site = request.host_url.rstrip("/")
+    authed, allow = False, ""
+    try:
+        call = Call(
+            "GET" if request.method == "HEAD" else request.method,
+            route,
+            site,
+            parse_query(request.query_string.decode("latin-1")),
+            _body(),
+        )
+        if route.startswith("/wc/"):
+            authed = state.credentials.authenticate(
+                method=request.method,
+                url=site + request.path,
+                query=call.query,
+                form=call.body if request.method == "POST" and not request.is_json else {},
+                authorization=request.headers.get("Authorization", ""),
+                secure=request.is_secure,
+            )
+        matched, call.url_params = _match(route)
+        public = all(h.denied is None for h in matched.handlers.values())
+        allow = matched.methods if authed or public else ""
+        if call.method == "OPTIONS":
+            answer = Answer(_options(matched, site))
+        else:
+            handler = matched.handlers.get(call.method)
+            if handler is None:
+                raise _no_route()
+            lookup = {**call.url_params, **call.query, **call.body}
+            call.params = check(handler.args, lookup)
+            if handler.denied and not authed:
+                raise WooError(*handler.denied, 401)
+            answer = handler.view(call)
+            answer.data = _only_fields(answer.data, call.query.get("_fields"))
+    except WooError as error:
+        answer = Answer(error.body(), error.status)
+    return answer, respond(answer, site, authed=authed, allow=allow)
+
+
+def respond(answer: Answer, site: str, *, authed: bool, allow: str) -> Response:
+    """WordPress's headers, in its order, with PHP's casing."""
+    headers = [
+        ("X-Powered-By", "PHP/8.2.36"),
+        ("Content-Type", JSON_TYPE),
+        ("X-Robots-Tag", "noindex"),
+    ]
+    if not answer.links:  # a pagination Link replaces this one, and moves to the end
+        headers.append(("Link", f'<{site}/wp-json/>; rel="https://api.w.org/"'))
+    headers += [
+        ("X-Content-Type-Options", "nosniff"),
+        ("Access-Control-Expose-Headers", "X-WP-Total, X-WP-TotalPages, Link"),
+        (
+            "Access-Control-Allow-Headers",
+            "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type",
+        ),
+        *answer.headers,
+    ]
+    if answer.links:
+        headers.append(("Link", ", ".join(f'<{url}>; rel="{rel}"' for rel, url in answer.links)))
+    if allow:
+        headers.append(("Allow", allow))
+    if authed:
+        headers += [
+            ("Expires", "Wed, 11 Jan 1984 05:00:00 GMT"),
+            ("Cache-Control", "no-cache, must-revalidate, max-age=0, no-store, private"),
+        ]
+    else:
+        headers.append(("Vary", "Origin"))
+    return Response(json_encode(answer.data), _status_line(answer.status), headers)
+
+
+def _status_line(status: int) -> str:
+    return f"{status} {HTTPStatus(status).phrase}"  # "401 Unauthorized", as PHP words it
+
+
+def _body() -> dict:
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    if request.is_json:
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            raise WooError(
+                "rest_invalid_json",
+                "Invalid JSON body passed.",
+                400,
+                json_error_code=4,
+                json_error_message="Syntax error",
+            ) from None
+        return data if isinstance(data, dict) else {}
+    if request.mimetype == "application/x-www-form-urlencoded":
+        return parse_query(raw.decode("latin-1"))
+    return {}
+
+
+def _match(route: str) -> tuple[Route, dict]:
+    for candidate in ROUTES:
+        found = candidate.regex.match(route)
+        if found:
+            return candidate, found.groupdict()
+    raise _no_route()
+
+
+def _no_route() -> WooError:
+    return WooError("rest_no_route", "No route was found matching the URL and request method.", 404)
+
+
+def _route_label(route: str) -> str:
+    return re.sub(r"/\d+", "/<id>", route)
+
+
+def _captured(name: str, site: str) -> dict:
+    """A captured answer, moved to where this store is."""
+    return json.loads(json.dumps(schema(name)).replace("{site}", site))
+
+
+def _options(route: Route, site: str) -> dict:
+    if route.options:
+        return _captured(route.options, site)
+    return {
+        "namespace": "wc/v3",
+        "methods": list(route.handlers),
+        "endpoints": [{"methods": [m], "args": h.args} for m, h in route.handlers.items()],
+    }
+
+
+def _only_fields(data: object, fields: object) -> object:
+    """``_fields``: keep the named keys (``billing.email`` reaches inside), in the data's order."""
+    if not fields or not isinstance(data, dict | list):
+        return data
+    names = fields.values() if isinstance(fields, dict) else str(fields).split(",")
+    tree: dict = {}  # {"billing": {"email": True}, "id": True}
+    for name in names:
+        node = tree
+        *parents, last = str(name).strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if node is True:  # the whole of a parent is wanted already
+                break
+        else:
+            node[last] = True
+
+    def keep(item: object, wanted: dict) -> object:
+        if not isinstance(item, dict):
+            return item
+        return {
+            k: v if wanted[k] is True else keep(v, wanted[k])
+            for k, v in item.items()
+            if k in wanted
+        }
+
+    return [keep(item, tree) for item in data] if isinstance(data, list) else keep(data, tree)
+
+
+# Faults
+
+
+def _too_many_requests(retry_after: int) -> Response:
+    body = {
+        "code": "rest_too_many_requests",
+        "message": "Too many requests. Please wait and try again.",
+        "data": {"status": 429},
+    }
+    headers = [("Retry-After", str(retry_after)), ("Content-Type", JSON_TYPE)]
+    return Response(json_encode(body), _status_line(429), headers)
+
+
+def _critical_error() -> Response:
+    """What WordPress answers a REST request when PHP dies (a plugin's fatal error)."""
+    body = {
+        "code": "internal_server_error",
+        "message": '<p>There has been a critical error on this website.</p><p><a href="'
+        'https://wordpress.org/documentation/article/faq-troubleshooting/">Learn more about '
+        "troubleshooting WordPress.</a></p>",
+        "data": {"status": 500},
+        "additional_errors": [],
+    }
+    return Response(json_encode(body), _status_line(500), [("Content-Type", JSON_TYPE)])
+
+
+def _firewall_page() -> Response:
+    """A security plugin or CDN answering for the site: 200, but a web page, not JSON."""
+    return Response(FIREWALL_PAGE, 200, [("Content-Type", "text/html; charset=UTF-8")])
+
+
+def _truncated(response: Response) -> Response:
+    body = response.get_data()
+    response.set_data(body[: len(body) // 2])
+    response.headers["Content-Length"] = str(len(body))
+    return response
+
+
+HOME_PAGE = "<!doctype html><title>Sandbox Store</title><h1>Sandbox Store</h1>"
+FIREWALL_PAGE = (
+    "<!DOCTYPE html><html><head><title>Attention Required!</title></head><body>"
+    "<h1>Sorry, you have been blocked</h1><p>This website is using a security service to "
+    "protect itself from online attacks.</p></body></html>"
+)
+
+
+# Listing helpers
+
+
+def _paged(call: Call, items: list, total: int, per_page: int, page: int, echo: dict) -> Answer:
+    """X-WP-Total, X-WP-TotalPages and the prev/next links of ``WC_REST_CRUD_Controller``;
+    a "prev" link past the last page points to the last page."""
+    pages = math.ceil(total / per_page)
+    links = []
+    if page > 1:
+        links.append(("prev", _page_url(call, echo, min(page - 1, pages))))
+    if pages > page:
+        links.append(("next", _page_url(call, echo, page + 1)))
+    headers = [("X-WP-Total", str(total)), ("X-WP-TotalPages", str(pages))]
+    return Answer(items, headers=headers, links=links)
+
+
+def _page_url(call: Call, echo: dict, page: int) -> str:
+    return f"{call.link_base()}?{build_query({**echo, 'page': page})}"
+
+
+def _echo(call: Call) -> dict:
+    """The request's query as WordPress echoes it in links: sanitized values in place."""
+    return {k: call.params.get(k, v) for k, v in call.query.items()}
+
+
+def _slice(items: list, call: Call) -> tuple[list, int, int]:
+    per_page, page = call.params["per_page"], call.params["page"]
+    start = call.params["offset"] if "offset" in call.params else (page - 1) * per_page
+    return items[start : start + per_page], per_page, page
+
+
+# Orders
+
+
+def list_orders(call: Call) -> Answer:
+    p = call.params
+    gmt = p["dates_are_gmt"]
+    query = OrderQuery(
+        statuses=frozenset(STATUSES) if "any" in p["status"] else frozenset(p["status"]),
+        after=_moment(p.get("after"), gmt),
+        before=_moment(p.get("before"), gmt),
+        modified_after=_moment(p.get("modified_after"), gmt),
+        modified_before=_moment(p.get("modified_before"), gmt),
+        include=tuple(p["include"]),
+        exclude=frozenset(p["exclude"]),
+        customer=p.get("customer"),
+        product=p.get("product"),
+        parent=tuple(p["parent"]),
+        parent_exclude=tuple(p["parent_exclude"]),
+        created_via=frozenset(p["created_via"]) if p.get("created_via") else None,
+        search=p.get("search", ""),
+        orderby=p["orderby"],
+        descending=p["order"] == "desc",
+    )
+    found = call.store.orders(query)
+    chunk, per_page, page = _slice(found, call)
+    data = [_order_json(call, order) for order in chunk]
+    # HPOS counts matches only when the page holds some: past the last page a real store
+    # answers X-WP-Total 0, X-WP-TotalPages 0 and a "prev" link to page 0.
+    total = len(found) if data else 0
+    echo = _echo(call)
+    # WooCommerce takes the statuses out of the request and puts them back at the end, and
+    # its per-order rendering writes dp and context into it: the links show both.
+    echo.pop("status", None)
+    echo["status"] = p["status"]
+    if data:
+        echo["dp"] = p["dp"]
+        echo["context"] = p["context"]
+    answer = _paged(call, data, total, per_page, page, echo)
+    if "_fields" in call.query:
+        answer.light_orders = len(data)
+    else:
+        answer.full_orders = len(data)
+    return answer
+
+
+def _order_json(call: Call, order) -> dict:
+    data = render.order(order, call.store.catalog, call.site, call.params.get("dp", 2))
+    include_meta, exclude_meta = call.params.get("include_meta"), call.params.get("exclude_meta")
+    if include_meta:
+        data["meta_data"] = [m for m in data["meta_data"] if m["key"] in include_meta]
+    if exclude_meta:
+        data["meta_data"] = [m for m in data["meta_data"] if m["key"] not in exclude_meta]
+    # order_item_display_meta is accepted and, as in WooCommerce (which compares the
+    # sanitized boolean with the string "true"), changes nothing.
+    return data
+
+
+def _moment(value: str | None, gmt: bool) -> float | None:
+    """A date argument as a Unix time: with an offset it is exact, without one it is site
+    time unless ``dates_are_gmt`` says UTC (captured: a UTC time sent bare finds nothing)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value[:10] + "T" + value[11:].replace("z", "Z"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC if gmt else SITE_TIMEZONE)
+    return moment.timestamp()
+
+
+def get_order(call: Call) -> Answer:
+    order = call.store.order(int(call.url_params["id"]))
+    if order is None:
+        raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404)
+    return Answer(_order_json(call, order), full_orders=1)
+
+
+def create_order(call: Call) -> Answer:
+    order = call.store.create_order(_body_args(call))
+    data = _order_json(call, order)
+    call.state.notify("order.created", data, call.site)
+    location = [("Location", f"{call.site}/wp-json/wc/v3/orders/{order.id}")]
+    return Answer(data, 201, headers=location, full_orders=1)
+
+
+def update_order(call: Call) -> Answer:
+    order = call.store.update_order(int(call.url_params["id"]), _body_args(call))
+    data = _order_json(call, order)
+    call.state.notify("order.updated", data, call.site)
+    return Answer(data, full_orders=1)
+
+
+def _body_args(call: Call) -> dict:
+    return {k: v for k, v in call.params.items() if k in call.body}
+
+
+def list_notes(call: Call) -> Answer:
+    order = call.store.order(int(call.url_params["order_id"]))
+    if order is None:
+        raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid order ID.", 404)
+    notes = render.notes(order, call.store.catalog, call.site)
+    if call.params["type"] == "customer":
+        notes = [n for n in notes if n["customer_note"]]
+    return Answer(notes)
+
+
+def list_refunds(call: Call) -> Answer:
+    order = call.store.order(int(call.url_params["order_id"]))
+    refunds = list(reversed(order.refunds)) if order else []
+    chunk, per_page, page = _slice(refunds, call)
+    data = [render.refund(order, r, call.site, call.params["dp"]) for r in chunk]
+    return _paged(call, data, len(refunds), per_page, page, _echo(call))
+
+
+def create_refund(call: Call) -> Answer:
+    order_id = int(call.url_params["order_id"])
+    if call.store.order(order_id) is None:
+        raise WooError("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
+    amount = to_cents(call.params.get("amount") or 0)
+    order, refund = call.store.refund_order(order_id, amount, call.params.get("reason", ""))
+    call.state.notify("order.updated", _order_json(call, order), call.site)
+    return Answer(render.refund(order, refund, call.site, call.params["dp"]), 201)
+
+
+# Catalog, customers and the rest
+
+
+def list_products(call: Call) -> Answer:
+    catalog = call.store.catalog
+    products = [p for p in catalog.products.values() if p.type != "variation"]
+    products.sort(key=_catalog_order(call), reverse=call.params["order"] == "desc")
+    if call.params["include"]:
+        products = [p for p in products if p.id in call.params["include"]]
+    chunk, per_page, page = _slice(products, call)
+    data = [render.product(p, catalog, call.site) for p in chunk]
+    return _paged(call, data, len(products), per_page, page, _echo(call))
+
+
+def _catalog_order(call: Call) -> Callable[[Product], object]:
+    orderby = call.params["orderby"]
+    if orderby == "title":
+        return lambda p: p.name
+    if orderby == "id":
+        return lambda p: p.id
+    return lambda p: (p.created, p.id)
+
+
+def get_product(call: Call) -> Answer:
+    product = call.store.catalog.get(int(call.url_params["id"]))
+    if product is None or product.type == "variation":
+        raise WooError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
+    return Answer(render.product(product, call.store.catalog, call.site))
+
+
+def list_variations(call: Call) -> Answer:
+    catalog = call.store.catalog
+    product = catalog.get(int(call.url_params["product_id"]))
+    variations = catalog.variations(product) if product else []
+    variations.sort(key=_catalog_order(call), reverse=call.params["order"] == "desc")
+    chunk, per_page, page = _slice(variations, call)
+    data = [render.variation(v, catalog, call.site) for v in chunk]
+    return _paged(call, data, len(variations), per_page, page, _echo(call))
+
+
+def get_variation(call: Call) -> Answer:
+    variation = call.store.catalog.get(int(call.url_params["id"]))
+    if variation is None or variation.parent_id != int(call.url_params["product_id"]):
+        raise WooError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
+    return Answer(render.variation(variation, call.store.catalog, call.site))
+
+
+def get_customer(call: Call) -> Answer:
+    customer = call.store.customers.get(int(call.url_params["id"]))
+    if customer is None:
+        raise WooError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
+    paying = call.store.is_paying_customer(customer.id)
+    return Answer(render.customer(customer, call.site, paying))
+
+
+def system_status(call: Call) -> Answer:
+    return Answer(render.system_status(call.site))
+
+
+def order_totals(call: Call) -> Answer:
+    totals = call.store.status_totals()
+    return Answer([{"slug": s, "name": name, "total": totals[s]} for s, name in STATUSES.items()])
+
+
+def list_webhooks(call: Call) -> Answer:
+    hooks = sorted(call.store.webhooks.values(), key=lambda h: h.id, reverse=True)
+    chunk, per_page, page = _slice(hooks, call)
+    data = [render.webhook(h, call.site) for h in chunk]
+    return _paged(call, data, len(hooks), per_page, page, _echo(call))
+
+
+def create_webhook(call: Call) -> Answer:
+    p = call.params
+    hook = call.store.add_webhook(
+        p.get("name") or f"Webhook created on {datetime.now():%B %d, %Y @ %I:%M %p}",
+        p["topic"],
+        p.get("delivery_url", ""),
+        p.get("secret", ""),
+    )
+    call.state.sender.ping(hook)
+    location = [("Location", f"{call.site}/wp-json/wc/v3/webhooks/{hook.id}")]
+    return Answer(render.webhook(hook, call.site), 201, headers=location)
+
+
+def get_webhook(call: Call) -> Answer:
+    hook = call.store.webhooks.get(int(call.url_params["id"]))
+    if hook is None:
+        raise WooError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)
+    return Answer(render.webhook(hook, call.site))
+
+
+def namespace_index(call: Call) -> Answer:
+    return Answer(_captured("index", call.site))
+
+
+def site_index(call: Call) -> Answer:
+    return Answer(render.site_index(call.site))
+
+
+# Routes and their arguments, WooCommerce's own where a store answered OPTIONS.
+
+_ORDERS_GET = endpoint_args("orders", "GET")
+_COMMON = {k: _ORDERS_GET[k] for k in ("context", "page", "per_page", "offset", "order")}
+_IDS = _ORDERS_GET["include"]
+
+
+def _collection(orderby: list[str], **extra: dict) -> dict:
+    choice = {"type": "string", "default": orderby[0], "enum": orderby}
+    return {**_COMMON, "include": _IDS, "orderby": choice, **extra}
+
+
+_ITEM = {"id": {"type": "integer"}, "context": _COMMON["context"]}
+_DP = {"dp": {"type": "integer", "default": 2}}
+_WEBHOOK = {
+    "name": {"type": "string"},
+    "status": {"type": "string", "enum": ["active", "paused", "disabled"]},
+    "topic": {"type": "string", "required": True},
+    "secret": {"type": "string"},
+    "delivery_url": {"type": "string"},
+}
+_NOTE_TYPE = {"type": {"type": "string", "default": "any", "enum": ["any", "customer", "internal"]}}
+
+
+def _handlers(**views: tuple[Callable[[Call], Answer], dict, tuple | None]) -> dict:
+    return {method: Handler(*view) for method, view in views.items()}
+
+
+_UPDATE = (update_order, endpoint_args("order", "POST"), _EDIT)
+ROUTES = [
+    Route("/", _handlers(GET=(site_index, {}, None))),
+    Route("/wc/v3", _handlers(GET=(namespace_index, {}, None))),
+    Route(
+        "/wc/v3/orders",
+        _handlers(
+            GET=(list_orders, _ORDERS_GET, _LIST),
+            POST=(create_order, endpoint_args("orders", "POST"), _CREATE),
+        ),
+        options="orders",
+    ),
+    Route(
+        r"/wc/v3/orders/(?P<id>\d+)",
+        _handlers(
+            GET=(get_order, {**endpoint_args("order", "GET"), **_DP}, _VIEW),
+            POST=_UPDATE,
+            PUT=_UPDATE,
+            PATCH=_UPDATE,
+        ),
+        options="order",
+    ),
+    Route(
+        r"/wc/v3/orders/(?P<order_id>\d+)/notes",
+        _handlers(GET=(list_notes, {"context": _COMMON["context"], **_NOTE_TYPE}, _LIST)),
+    ),
+    Route(
+        r"/wc/v3/orders/(?P<order_id>\d+)/refunds",
+        _handlers(
+            GET=(list_refunds, {**_collection(["date", "id", "include"]), **_DP}, _LIST),
+            POST=(
+                create_refund,
+                {"amount": {"type": "string"}, "reason": {"type": "string"}, **_DP},
+                _CREATE,
+            ),
+        ),
+    ),
+    Route(
+        "/wc/v3/products",
+        _handlers(GET=(list_products, _collection(["date", "id", "include", "title"]), _LIST)),
+    ),
+    Route(r"/wc/v3/products/(?P<id>\d+)", _handlers(GET=(get_product, _ITEM, _VIEW))),
+    Route(
+        r"/wc/v3/products/(?P<product_id>\d+)/variations",
+        _handlers(GET=(list_variations, _collection(["date", "id", "include", "title"]), _LIST)),
+    ),
+    Route(
+        r"/wc/v3/products/(?P<product_id>\d+)/variations/(?P<id>\d+)",
+        _handlers(GET=(get_variation, _ITEM, _VIEW)),
+    ),
+    Route(r"/wc/v3/customers/(?P<id>\d+)", _handlers(GET=(get_customer, _ITEM, _VIEW))),
+    Route("/wc/v3/system_status", _handlers(GET=(system_status, {}, _LIST))),
+    Route("/wc/v3/reports/orders/totals", _handlers(GET=(order_totals, {}, _LIST))),
+    Route(
+        "/wc/v3/webhooks",
+        _handlers(
+            GET=(list_webhooks, _collection(["date", "id", "include", "title"]), _LIST),
+            POST=(create_webhook, _WEBHOOK, _CREATE),
+        ),
+    ),
+    Route(r"/wc/v3/webhooks/(?P<id>\d+)", _handlers(GET=(get_webhook, _ITEM, _VIEW))),
+]

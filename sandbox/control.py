@@ -1,0 +1,117 @@
+"""``/_sandbox``: the knobs and levers tests and benchmarks pull. Never faulty, never slow.
+
+No authentication, but only loopback callers are served.
+
+=======================================  ==============================================
+``GET|POST /_sandbox/faults``            read or change knobs (``Knobs`` field names)
+``POST /_sandbox/reset``                 store, knobs and counters back to the start
+``POST /_sandbox/orders``                ``{"count": n}`` adds n orders, or one order
+                                         shaped by overrides (``Store.create_custom``)
+``POST /_sandbox/orders/<id>/modify``    change an order (``Store.modify_order``)
+``GET /_sandbox/stats``                  what was served
+``POST /_sandbox/webhooks``              ``{"url", "secret"}``: where order events go
+=======================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+from datetime import UTC, datetime
+
+from flask import Blueprint, abort, current_app, jsonify, request
+
+from . import render
+from .model import WooError
+
+bp = Blueprint("control", __name__, url_prefix="/_sandbox")
+
+
+@bp.before_request
+def loopback_only() -> None:
+    if not ipaddress.ip_address(request.remote_addr or "0.0.0.0").is_loopback:
+        abort(403)
+
+
+@bp.errorhandler(WooError)
+def refused(error: WooError):
+    return jsonify(error=error.message, code=error.code), error.status
+
+
+@bp.errorhandler(ValueError)
+def invalid(error: ValueError):
+    return jsonify(error=str(error)), 400
+
+
+def _sandbox():
+    return current_app.extensions["sandbox"]
+
+
+def _site() -> str:
+    return request.host_url.rstrip("/")
+
+
+@bp.route("/faults", methods=["GET", "POST"])
+def faults():
+    knobs = _sandbox().faults
+    if request.method == "POST":
+        knobs.update(request.get_json(force=True) or {})
+    return jsonify(dataclasses.asdict(knobs.knobs))
+
+
+@bp.post("/reset")
+def reset():
+    _sandbox().reset()
+    return jsonify(reset=True)
+
+
+@bp.post("/orders")
+def create_orders():
+    sandbox = _sandbox()
+    body = request.get_json(force=True) or {}
+    if "count" in body:
+        orders = sandbox.store.generate_orders(int(body["count"]))
+        for order in orders:
+            sandbox.notify("order.created", _order_json(order), _site())
+        return jsonify(ids=[o.id for o in orders]), 201
+    order = sandbox.store.create_custom(_parsed(body))
+    data = _order_json(order)
+    sandbox.notify("order.created", data, _site())
+    return jsonify(data), 201
+
+
+@bp.post("/orders/<int:order_id>/modify")
+def modify_order(order_id: int):
+    sandbox = _sandbox()
+    order = sandbox.store.modify_order(order_id, _parsed(request.get_json(force=True) or {}))
+    data = _order_json(order)
+    sandbox.notify("order.updated", data, _site())
+    return jsonify(data)
+
+
+@bp.get("/stats")
+def stats():
+    return jsonify(_sandbox().stats.snapshot())
+
+
+@bp.post("/webhooks")
+def webhooks():
+    body = request.get_json(force=True) or {}
+    hooks = _sandbox().store.set_webhook_target(body.get("url"), body.get("secret", ""))
+    return jsonify([render.webhook(h, _site()) for h in hooks])
+
+
+def _order_json(order) -> dict:
+    return render.order(order, _sandbox().store.catalog, _site())
+
+
+def _parsed(changes: dict) -> dict:
+    """Dates arrive as ISO 8601 (UTC unless they say otherwise); the store wants Unix times."""
+    parsed = dict(changes)
+    for name in ("date_created", "date_modified"):
+        if isinstance(parsed.get(name), str):
+            moment = datetime.fromisoformat(parsed[name].replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            parsed[name] = int(moment.timestamp())
+    return parsed

@@ -1,0 +1,331 @@
+"""Deterministic store contents: the same seed gives the same people and orders.
+
+Faker makes a pool of people once (registered customers and guests in nine locales);
+orders are then drawn with a plain ``random.Random``, which is what keeps 100,000 of them
+within seconds. Order ids start at 23 and grow with their creation date, spread over the
+year before ``until``. The first orders follow the captured store's pattern, so captured
+requests map onto the same ids: 23-52 cycle pending, processing, on-hold, completed,
+cancelled and failed (the first two for registered customers), 32 is refunded in full
+and 44 in part; 53-60 then show every status once. Later orders draw a status by weight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import string
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from faker import Faker
+
+from .catalog import COUPONS, Catalog
+from .model import (
+    ITEM_BLOCK,
+    MAX_LINES,
+    PAID_STATUSES,
+    STATUSES,
+    STOCK_REDUCED_STATUSES,
+    Contact,
+    Customer,
+    Fee,
+    Line,
+    Order,
+    Refund,
+)
+from .money import compute
+
+FIRST_ORDER_ID = 23
+FIRST_CUSTOMER_ID = 2  # user 1 is the shop's administrator
+HOUR = 3600
+DAY = 24 * HOUR
+YEAR = 365 * DAY
+
+_CAPTURED_CYCLE = ("pending", "processing", "on-hold", "completed", "cancelled", "failed")
+_REFUNDED_IN_FULL, _REFUNDED_IN_PART = 32, 44
+_STATUS_WEIGHTS = {
+    "completed": 36,
+    "processing": 18,
+    "pending": 9,
+    "on-hold": 8,
+    "cancelled": 9,
+    "failed": 9,
+    "refunded": 3,
+    "checkout-draft": 2,
+}
+_LOCALES = (  # Faker locale, country, weight
+    ("en_US", "US", 40),
+    ("en_GB", "GB", 8),
+    ("de_DE", "DE", 10),
+    ("fr_FR", "FR", 8),
+    ("es_ES", "ES", 8),
+    ("ja_JP", "JP", 8),
+    ("sv_SE", "SE", 6),
+    ("el_GR", "GR", 6),
+    ("pl_PL", "PL", 6),
+)
+_DOMAINS = {"US": "example.com", "GB": "example.co.uk", "JP": "example.jp"}
+_PAYMENTS = {"stripe": 40, "ppcp-gateway": 20, "bacs": 20, "cod": 15, "cheque": 5}
+_NOTES = (
+    "Please leave at the door — merci!",
+    "Bitte beim Nachbarn abgeben.",
+    "配達前に電話してください。",
+    "Gift for my sister; no invoice in the parcel please.",
+    "Call before delivery: 555-0199",
+)
+_GIFT_MESSAGES = ("Happy birthday! 🎂", "Joyeux Noël ✨", "Congratulations!", "お誕生日おめでとう")
+_REFUND_REASONS = ("Customer changed mind", "Damaged item (partial)", "Late delivery", "")
+
+
+@dataclass(frozen=True, slots=True)
+class People:
+    customers: list[Customer]
+    guests: list[Contact]
+
+
+def make_people(seed: int, orders: int, until: int) -> People:
+    """Registered customers and guest buyers, about one for every two to six orders.
+
+    Some guests reuse a customer's or another guest's email in different case and with
+    stray spaces ("  Alice@Example.com "), as real shoppers do.
+    """
+    rng = random.Random(f"people:{seed}")
+    fakers = {}
+    for locale, _, _ in _LOCALES:
+        fakers[locale] = Faker(locale)
+        fakers[locale].seed_instance(f"{seed}:{locale}")
+    emails: set[str] = set()
+
+    def contact() -> Contact:
+        locale, country, _ = rng.choices(_LOCALES, weights=[w for *_, w in _LOCALES])[0]
+        fake = fakers[locale]
+        first, last = fake.first_name(), fake.last_name()
+        return Contact(
+            first_name=first,
+            last_name=last,
+            company=fake.company() if rng.random() < 0.12 else "",
+            address_1=fake.street_address().replace("\n", ", "),
+            address_2=f"Apt {rng.randint(1, 99)}" if rng.random() < 0.1 else "",
+            city=fake.city(),
+            state=fake.state_abbr() if country == "US" else "",
+            postcode=fake.postcode(),
+            country=country,
+            email=_unique_email(first, last, country, emails),
+            phone=fake.phone_number(),
+        )
+
+    customers = []
+    for i in range(max(8, min(1500, orders // 6))):
+        person = contact()
+        joined = until - YEAR - rng.randrange(200 * DAY)
+        username = _unique_email(person.first_name, person.last_name, "", emails).split("@")[0]
+        customers.append(Customer(FIRST_CUSTOMER_ID + i, username, joined, person))
+    guests: list[Contact] = []
+    for i in range(max(16, min(4000, orders // 3))):
+        if i % 12 == 5:
+            guests.append(_restyled(rng.choice(customers).contact, i))
+        elif i % 12 == 9:
+            guests.append(_restyled(rng.choice(guests), i))
+        else:
+            guests.append(contact())
+    return People(customers, guests)
+
+
+def _unique_email(first: str, last: str, country: str, taken: set[str]) -> str:
+    local = ".".join(part for part in (_ascii(first), _ascii(last)) if part) or "buyer"
+    domain = _DOMAINS.get(country, f"example.{country.lower()}")
+    email, n = f"{local}@{domain}", 1
+    while email in taken:
+        n += 1
+        email = f"{local}{n}@{domain}"
+    taken.add(email)
+    return email
+
+
+def _ascii(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _restyled(contact: Contact, i: int) -> Contact:
+    """The same person typing their email differently."""
+    local, _, domain = contact.email.partition("@")
+    email = (
+        f"  {local.capitalize()}@{domain.capitalize()} ",
+        contact.email.upper(),
+        f"{contact.email} ",
+    )[i % 3]
+    return dataclasses.replace(contact, email=email)
+
+
+class OrderMaker:
+    """Draws orders from a seed: what was bought, by whom, and what became of it."""
+
+    def __init__(self, seed: int, catalog: Catalog, people: People) -> None:
+        self.rng = random.Random(f"orders:{seed}")
+        self.catalog = catalog
+        self.people = people
+
+    def make(
+        self,
+        order_id: int,
+        slot: int,
+        created: int,
+        until: int,
+        new_id: Callable[[], int],
+        *,
+        status: str | None = None,
+        registered: bool | None = None,
+    ) -> Order:
+        rng = self.rng
+        status = status or _weighted(rng, _STATUS_WEIGHTS)
+        if registered is None:
+            registered = rng.random() < 0.35
+        customer_id, contact = self._buyer(registered)
+        lines = self._lines(slot)
+        paid = None
+        if status in PAID_STATUSES:
+            paid = _not_after(created + rng.randrange(60, 1200), until, created)
+        completed = None
+        if status in ("completed", "refunded"):
+            completed = _not_after(paid + rng.randrange(HOUR, 5 * DAY), until, paid)
+        payment = "" if status == "checkout-draft" else _weighted(rng, _PAYMENTS)
+        order = Order(
+            id=order_id,
+            slot=slot,
+            status=status,
+            created=created,
+            modified=created,
+            paid=paid,
+            completed=completed,
+            customer_id=customer_id,
+            contact=contact,
+            lines=lines,
+            shipping=self._shipping(lines),
+            fee=self._fee(),
+            coupon=rng.choice(list(COUPONS.values())) if rng.random() < 0.12 else None,
+            prices_include_tax=rng.random() < 0.2,
+            payment_method=payment,
+            created_via=_created_via(rng, status),
+            customer_note=rng.choice(_NOTES) if rng.random() < 0.15 else "",
+            order_key=self.order_key(),
+            gift_message=rng.choice(_GIFT_MESSAGES) if rng.random() < 0.08 else "",
+            refunds=(),
+            stock_reduced=status in STOCK_REDUCED_STATUSES,
+            version="10.0.2" if created > until - 90 * DAY else "9.8.5",
+            transaction_id=_transaction_id(rng, payment) if paid else "",
+        )
+        refunds = self._refunds(order, until, new_id)
+        last_change = max([created, paid or 0, completed or 0, *(r.created for r in refunds)])
+        modified = _not_after(last_change + rng.randrange(HOUR), until, last_change)
+        return dataclasses.replace(order, refunds=refunds, modified=modified)
+
+    def order_key(self) -> str:
+        return "wc_order_" + "".join(self.rng.choices(_KEY_CHARS, k=13))
+
+    def _buyer(self, registered: bool) -> tuple[int, Contact]:
+        if registered:
+            # Skewed towards the first customers, so that some have many orders.
+            customers = self.people.customers
+            customer = customers[int(len(customers) * self.rng.random() ** 2)]
+            return customer.id, customer.contact
+        return 0, self.rng.choice(self.people.guests)
+
+    def _lines(self, slot: int) -> tuple[Line, ...]:
+        rng = self.rng
+        count = rng.choices((1, 2, 3, 4, 5), weights=(45, 30, 15, 7, 3))[0]
+        products = rng.sample(self.catalog.sellable, min(count, MAX_LINES))
+        first = slot * ITEM_BLOCK + 1
+        return tuple(
+            Line(first + i, p.id, rng.choices((1, 2, 3, 4, 10), weights=(70, 18, 7, 4, 1))[0])
+            for i, p in enumerate(products)
+        )
+
+    def _shipping(self, lines: tuple[Line, ...]) -> str | None:
+        if all(self.catalog.products[line.product_id].virtual for line in lines):
+            return None
+        return _weighted(
+            self.rng, {"flat_rate": 55, "free_shipping": 30, "local_pickup": 10, None: 5}
+        )
+
+    def _fee(self) -> Fee | None:
+        roll = self.rng.random()
+        if roll < 0.07:
+            return Fee("Gift wrap", 250, "" if roll < 0.05 else "2.5")
+        if roll < 0.1:
+            return Fee("Express handling", 395, "")
+        return None
+
+    def _refunds(self, order: Order, until: int, new_id: Callable[[], int]) -> tuple:
+        if order.status == "refunded":
+            amount = compute(order, self.catalog).total
+        elif order.status == "completed" and (
+            order.id == _REFUNDED_IN_PART or self.rng.random() < 0.05
+        ):
+            amount = max(100, compute(order, self.catalog).total // 4 // 50 * 50)
+        else:
+            return ()
+        later = order.completed + self.rng.randrange(DAY, 10 * DAY)
+        created = _not_after(later, until, order.completed)
+        return (Refund(new_id(), amount, self.rng.choice(_REFUND_REASONS), created),)
+
+
+_KEY_CHARS = string.ascii_letters + string.digits
+
+
+def _captured_status(order_id: int) -> str | None:
+    index = order_id - FIRST_ORDER_ID
+    if order_id == _REFUNDED_IN_FULL:
+        return "refunded"
+    if 0 <= index < 30:
+        return _CAPTURED_CYCLE[index % len(_CAPTURED_CYCLE)]
+    if 30 <= index < 30 + len(STATUSES):
+        return list(STATUSES)[index - 30]
+    return None
+
+
+def _weighted(rng: random.Random, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _created_via(rng: random.Random, status: str) -> str:
+    if status == "checkout-draft":
+        return "store-api"
+    return _weighted(rng, {"checkout": 80, "rest-api": 10, "admin": 10})
+
+
+def _transaction_id(rng: random.Random, payment: str) -> str:
+    if payment == "stripe":
+        return "pi_" + "".join(rng.choices(_KEY_CHARS, k=24))
+    if payment == "ppcp-gateway":
+        return "".join(rng.choices(string.ascii_uppercase + string.digits, k=17))
+    return ""
+
+
+def _not_after(moment: int, until: int, floor: int) -> int:
+    return max(min(moment, until), floor)
+
+
+def seed_orders(
+    maker: OrderMaker, count: int, until: int, new_id: Callable[[], int]
+) -> list[Order]:
+    """``count`` orders with ids from 23, created one after another over the past year."""
+    start, step = until - YEAR, (YEAR - HOUR) / max(count, 1)
+    orders = []
+    for slot in range(count):
+        created = int(start + (slot + maker.rng.random()) * step)
+        status = _captured_status(FIRST_ORDER_ID + slot)
+        registered = status in ("pending", "processing") if slot < 30 else None
+        orders.append(
+            maker.make(
+                FIRST_ORDER_ID + slot,
+                slot,
+                created,
+                until,
+                new_id,
+                status=status,
+                registered=registered,
+            )
+        )
+    return orders

@@ -1,0 +1,150 @@
+"""The store's records. Orders are compact and immutable: a change swaps in a new one.
+
+An order keeps only what decides its JSON (lines, quantities, coupon, shipping method,
+dates, who bought); amounts, taxes, notes and item metadata are worked out when it is
+rendered, so that 100,000 orders stay cheap to make and to hold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .catalog import Coupon
+
+STATUSES = {
+    "pending": "Pending payment",
+    "processing": "Processing",
+    "on-hold": "On hold",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+    "failed": "Failed",
+    "checkout-draft": "Draft",
+}
+PAID_STATUSES = ("processing", "completed", "refunded")
+# Stock is taken when an order is paid or put on hold, and given back when it is cancelled.
+STOCK_REDUCED_STATUSES = ("processing", "on-hold", "completed", "refunded")
+
+PAYMENT_METHODS = {
+    "bacs": "Direct bank transfer",
+    "cod": "Cash on delivery",
+    "cheque": "Check payments",
+    "stripe": "Credit Card (Stripe)",
+    "ppcp-gateway": "PayPal",
+}
+SHIPPING_METHODS = {
+    "flat_rate": ("Flat rate", 500),
+    "free_shipping": ("Free shipping", 0),
+    "local_pickup": ("Local pickup", 0),
+}
+
+# Each order owns a block of item ids: up to 8 lines, then shipping, fee, coupon and tax.
+ITEM_BLOCK = 16
+MAX_LINES = 8
+SHIPPING_ITEM, FEE_ITEM, COUPON_ITEM, TAX_ITEM = 9, 10, 11, 12
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    first_name: str
+    last_name: str
+    company: str
+    address_1: str
+    address_2: str
+    city: str
+    state: str
+    postcode: str
+    country: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A registered WordPress user with the customer role."""
+
+    id: int
+    username: str
+    created: int
+    contact: Contact
+
+
+class Line(NamedTuple):
+    item_id: int
+    product_id: int  # a simple product or a variation
+    quantity: int
+
+
+class Fee(NamedTuple):
+    name: str
+    total: int  # cents, before tax
+    amount: str  # WooCommerce's raw "amount" meta: "" for fees added through the API
+
+
+class Refund(NamedTuple):
+    id: int
+    amount: int
+    reason: str
+    created: int
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    slot: int  # its place in the store; item, meta and note ids derive from it
+    status: str
+    created: int  # Unix times, UTC
+    modified: int
+    paid: int | None
+    completed: int | None
+    customer_id: int  # 0 for a guest
+    contact: Contact
+    lines: tuple[Line, ...]
+    shipping: str | None  # a SHIPPING_METHODS key
+    fee: Fee | None
+    coupon: Coupon | None
+    prices_include_tax: bool
+    payment_method: str
+    created_via: str
+    customer_note: str
+    order_key: str
+    gift_message: str
+    refunds: tuple[Refund, ...]
+    stock_reduced: bool
+    version: str
+    transaction_id: str = ""
+
+    @property
+    def first_item_id(self) -> int:
+        return self.slot * ITEM_BLOCK + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    id: int
+    name: str
+    topic: str  # "order.created", "order.updated", ...
+    delivery_url: str
+    secret: str
+    created: int
+    modified: int | None = None
+    status: str = "active"
+
+
+class WooError(Exception):
+    """A refusal in WooCommerce's words: ``{"code", "message", "data": {"status"}}``."""
+
+    def __init__(self, code: str, message: str, status: int = 400, **data: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.data = data
+
+    def body(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "data": {"status": self.status, **self.data},
+        }

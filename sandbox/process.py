@@ -1,0 +1,168 @@
+"""Run the sandbox store as a separate process, for tests, the demo and benchmarks.
+
+::
+
+    with SandboxProcess(orders=200) as store:
+        client = WooClient(store.base_url, store.consumer_key, store.consumer_secret)
+        store.set_faults(fail_rate=0.2)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+from . import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET
+
+_READY = re.compile(r"Sandbox store on (https?://\S+?)/wp-json/wc/v3 ")
+_PROJECT = Path(__file__).resolve().parent.parent
+
+
+class SandboxProcess:
+    """``python -m sandbox`` on a free loopback port, with its control API at hand."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        orders: int = 60,
+        consumer_key: str = DEMO_CONSUMER_KEY,
+        consumer_secret: str = DEMO_CONSUMER_SECRET,
+        https: bool = False,
+        port: int | None = None,
+        extra_args: tuple[str, ...] | list[str] = (),
+    ) -> None:
+        self.seed = seed
+        self.orders = orders
+        self.consumer_key = consumer_key
+        self.consumer_secret = consumer_secret
+        self.https = https
+        self.port = port or 0
+        self.extra_args = tuple(extra_args)
+        self.base_url = ""
+        self.cert_path: str | None = None
+        self._scratch: tempfile.TemporaryDirectory | None = None
+        self._process: subprocess.Popen | None = None
+        self._control = requests.Session()
+        self._stdout = self._stderr = Path()
+
+    def start(self, timeout: float = 20) -> SandboxProcess:
+        """Start the store and wait until it answers; its stderr is in the error if it dies."""
+        self._scratch = tempfile.TemporaryDirectory(prefix="sandbox-process-")
+        scratch = Path(self._scratch.name)
+        command = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--seed",
+            str(self.seed),
+            "--orders",
+            str(self.orders),
+            "--consumer-key",
+            self.consumer_key,
+            "--consumer-secret",
+            self.consumer_secret,
+            *self.extra_args,
+        ]
+        if self.https:
+            self.cert_path = str(scratch / "cert.pem")
+            command += ["--https", "--cert-file", self.cert_path]
+        self._stdout, self._stderr = scratch / "stdout", scratch / "stderr"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        # Files, not pipes: nobody drains a pipe once the store runs, and a full one blocks it.
+        with self._stdout.open("wb") as stdout, self._stderr.open("wb") as stderr:
+            self._process = subprocess.Popen(
+                command, cwd=_PROJECT, stdout=stdout, stderr=stderr, env=env
+            )
+        deadline = time.monotonic() + timeout
+        while not (found := _READY.search(self._stdout.read_text())):
+            if self._process.poll() is not None:
+                error = f"the sandbox store exited:\n{self._stderr.read_text()}"
+            elif time.monotonic() > deadline:
+                error = f"the sandbox store did not start within {timeout} s"
+            else:
+                time.sleep(0.05)
+                continue
+            self.stop()
+            raise RuntimeError(error)
+        self.base_url = found.group(1)
+        try:
+            self.stats()  # it answers
+        except Exception:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        if self._scratch is not None:
+            self._scratch.cleanup()
+            self._scratch = None
+        self._control.close()
+
+    def __enter__(self) -> SandboxProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/wp-json/wc/v3"
+
+    # The control API
+
+    def set_faults(self, **knobs: float) -> dict:
+        return self._post("/faults", knobs)
+
+    def reset(self) -> None:
+        self._post("/reset", {})
+
+    def create_order(self, **overrides: object) -> dict:
+        return self._post("/orders", overrides)
+
+    def create_orders(self, count: int) -> list[int]:
+        return self._post("/orders", {"count": count})["ids"]
+
+    def modify_order(self, order_id: int, **changes: object) -> dict:
+        return self._post(f"/orders/{order_id}/modify", changes)
+
+    def set_webhook(self, url: str | None, secret: str = "") -> list[dict]:
+        return self._post("/webhooks", {"url": url, "secret": secret})
+
+    def stats(self) -> dict:
+        return self._call("GET", "/stats")
+
+    def _post(self, path: str, body: dict):
+        return self._call("POST", path, body)
+
+    def _call(self, method: str, path: str, body: dict | None = None):
+        # verify on each call: REQUESTS_CA_BUNDLE would override a session's setting.
+        response = self._control.request(
+            method,
+            f"{self.base_url}/_sandbox{path}",
+            json=body,
+            timeout=30,
+            verify=self.cert_path or True,
+        )
+        if not response.ok:
+            raise RuntimeError(f"{method} /_sandbox{path}: {response.status_code} {response.text}")
+        return response.json()

@@ -1,0 +1,775 @@
+"""Records as WooCommerce 10 writes them: the same keys, in the same order, of the same types.
+
+Money is a string with ``dp`` decimals, except where WooCommerce itself leaves it raw (a
+coupon's ``discount``, a fee's ``amount``) or makes it a number (a line's ``price``).
+Dates come twice: site time without an offset, and the ``_gmt`` twin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from .catalog import CATEGORIES, Catalog, Product
+from .model import (
+    COUPON_ITEM,
+    FEE_ITEM,
+    PAYMENT_METHODS,
+    SHIPPING_ITEM,
+    SHIPPING_METHODS,
+    STATUSES,
+    TAX_ITEM,
+    Customer,
+    Order,
+    Refund,
+    Webhook,
+)
+from .money import Totals, compute
+from .php import format_decimal, trim_decimal
+
+SITE_TIMEZONE = ZoneInfo("America/New_York")
+WC_VERSION = "10.0.2"
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_UTC = ZoneInfo("UTC")
+_USER_AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+)
+
+
+def local_date(moment: int | None) -> str | None:
+    """Site time without an offset, as WooCommerce's ``date_*`` fields give it."""
+    return _date(moment, SITE_TIMEZONE)
+
+
+def gmt_date(moment: int | None) -> str | None:
+    return _date(moment, _UTC)
+
+
+def _date(moment: int | None, zone: ZoneInfo) -> str | None:
+    if moment is None:
+        return None
+    return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _self_link(href: str, allow: list[str]) -> list[dict]:
+    return [{"href": href, "targetHints": {"allow": allow}}]
+
+
+def order(order: Order, catalog: Catalog, site: str, dp: int = 2) -> dict:
+    totals = compute(order, catalog)
+
+    def money(cents: int) -> str:
+        return format_decimal(cents, dp)
+
+    contact = order.contact
+    billing = {
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "company": contact.company,
+        "address_1": contact.address_1,
+        "address_2": contact.address_2,
+        "city": contact.city,
+        "state": contact.state,
+        "postcode": contact.postcode,
+        "country": contact.country,
+        "email": contact.email,
+        "phone": contact.phone,
+    }
+    shipping = {**billing, "phone": ""}
+    del shipping["email"]
+    checkout = order.created_via == "checkout"
+    fingerprint = int(hashlib.md5(order.order_key.encode()).hexdigest(), 16)
+    links = {
+        "self": _self_link(f"{site}/wp-json/wc/v3/orders/{order.id}", ALL_METHODS),
+        "collection": [{"href": f"{site}/wp-json/wc/v3/orders"}],
+        "email_templates": [
+            {
+                "embeddable": True,
+                "href": f"{site}/wp-json/wc/v3/orders/{order.id}/actions/email_templates",
+            }
+        ],
+    }
+    if order.customer_id:
+        links["customer"] = [{"href": f"{site}/wp-json/wc/v3/customers/{order.customer_id}"}]
+    meta_base = order.slot * 32 + 1
+    return {
+        "id": order.id,
+        "parent_id": 0,
+        "status": order.status,
+        "currency": "USD",
+        "version": order.version,
+        "prices_include_tax": order.prices_include_tax,
+        "date_created": local_date(order.created),
+        "date_modified": local_date(order.modified),
+        "discount_total": money(totals.discount),
+        "discount_tax": money(totals.discount_tax),
+        "shipping_total": money(totals.shipping),
+        "shipping_tax": money(totals.shipping_tax),
+        "cart_tax": money(totals.cart_tax),
+        "total": money(totals.total),
+        "total_tax": money(totals.total_tax),
+        "customer_id": order.customer_id,
+        "order_key": order.order_key,
+        "billing": billing,
+        "shipping": shipping,
+        "payment_method": order.payment_method,
+        "payment_method_title": PAYMENT_METHODS.get(order.payment_method, ""),
+        "transaction_id": order.transaction_id,
+        "customer_ip_address": f"203.0.113.{fingerprint % 254 + 1}" if checkout else "",
+        "customer_user_agent": _USER_AGENTS[fingerprint % 2] if checkout else "",
+        "created_via": order.created_via,
+        "customer_note": order.customer_note,
+        "date_completed": local_date(order.completed),
+        "date_paid": local_date(order.paid),
+        "cart_hash": f"{fingerprint:032x}" if checkout else "",
+        "number": str(order.id),
+        "meta_data": (
+            [{"id": meta_base + 24, "key": "gift_message", "value": order.gift_message}]
+            if order.gift_message
+            else []
+        ),
+        "line_items": _line_items(order, totals, catalog, meta_base, money),
+        "tax_lines": _tax_lines(order, totals, money),
+        "shipping_lines": _shipping_lines(order, totals, catalog, meta_base, money),
+        "fee_lines": _fee_lines(order, totals, money),
+        "coupon_lines": _coupon_lines(order, totals, meta_base),
+        "refunds": [
+            {"id": r.id, "reason": r.reason, "total": "-" + money(r.amount)}
+            for r in reversed(order.refunds)
+        ],
+        "payment_url": (
+            f"{site}/checkout/order-pay/{order.id}/?pay_for_order=true&key={order.order_key}"
+        ),
+        "is_editable": order.status in ("pending", "on-hold", "checkout-draft"),
+        "needs_payment": order.status in ("pending", "failed") and totals.total > 0,
+        "needs_processing": True,  # only virtual *and* downloadable lines skip processing
+        "date_created_gmt": gmt_date(order.created),
+        "date_modified_gmt": gmt_date(order.modified),
+        "date_completed_gmt": gmt_date(order.completed),
+        "date_paid_gmt": gmt_date(order.paid),
+        "currency_symbol": "$",
+        "_links": links,
+    }
+
+
+def _taxes(taxed: bool, total: str, subtotal: str = "") -> list[dict]:
+    return [{"id": 1, "total": total, "subtotal": subtotal}] if taxed else []
+
+
+def _line_items(order, totals: Totals, catalog: Catalog, meta_base: int, money) -> list[dict]:
+    items = []
+    for line, amounts in zip(order.lines, totals.lines, strict=True):
+        product = catalog.products[line.product_id]
+        parent = catalog.parent(product)
+        position = line.item_id - order.first_item_id
+        meta = [
+            {
+                "id": meta_base + 3 * position + i,
+                "key": attribute.lower(),
+                "value": option,
+                "display_key": attribute,
+                "display_value": option,
+            }
+            for i, (attribute, option) in enumerate(product.attributes)
+        ]
+        if order.stock_reduced:
+            quantity = str(line.quantity)
+            meta.append(
+                {
+                    "id": meta_base + 3 * position + 2,
+                    "key": "_reduced_stock",
+                    "value": quantity,
+                    "display_key": "_reduced_stock",
+                    "display_value": quantity,
+                }
+            )
+        items.append(
+            {
+                "id": line.item_id,
+                "name": catalog.line_name(product),
+                "product_id": parent.id if parent else product.id,
+                "variation_id": product.id if parent else 0,
+                "quantity": line.quantity,
+                "tax_class": "",
+                "subtotal": money(amounts.subtotal),
+                "subtotal_tax": money(amounts.subtotal_tax),
+                "total": money(amounts.total),
+                "total_tax": money(amounts.total_tax),
+                "taxes": _taxes(
+                    amounts.taxed, money(amounts.total_tax), money(amounts.subtotal_tax)
+                ),
+                "meta_data": meta,
+                "sku": catalog.sku(product),
+                "price": _unit_price(amounts.total, line.quantity),
+                # WooCommerce's own inconsistency: "" for products, 0 for variations.
+                "image": {"id": 0 if parent else "", "src": ""},
+                "parent_name": parent.name if parent else None,
+            }
+        )
+    return items
+
+
+def _unit_price(total: int, quantity: int) -> int | float:
+    """A JSON number, as PHP divides: 19 for "19.00" / 1, 10.835 for "21.67" / 2."""
+    if total % (100 * quantity) == 0:
+        return total // (100 * quantity)
+    return total / 100 / quantity
+
+
+def _tax_lines(order: Order, totals: Totals, money) -> list[dict]:
+    if not totals.taxed:
+        return []
+    return [
+        {
+            "id": order.first_item_id - 1 + TAX_ITEM,
+            "rate_code": "US-US SALES TAX-1",
+            "rate_id": 1,
+            "label": "US Sales Tax",
+            "compound": False,
+            "tax_total": money(totals.cart_tax),
+            "shipping_tax_total": money(totals.shipping_tax),
+            "rate_percent": 8.5,
+            "meta_data": [],
+        }
+    ]
+
+
+def _shipping_lines(order, totals: Totals, catalog: Catalog, meta_base: int, money) -> list:
+    if order.shipping is None:
+        return []
+    title = SHIPPING_METHODS[order.shipping][0]
+    meta = []
+    if order.created_via == "checkout":
+        packed = ", ".join(
+            f"{catalog.line_name(catalog.products[line.product_id])} &times; {line.quantity}"
+            for line in order.lines
+        )
+        meta.append(
+            {
+                "id": meta_base + 25,
+                "key": "Items",
+                "value": packed,
+                "display_key": "Items",
+                "display_value": packed,
+            }
+        )
+    return [
+        {
+            "id": order.first_item_id - 1 + SHIPPING_ITEM,
+            "method_title": title,
+            "method_id": order.shipping,
+            "instance_id": "1" if meta else "",
+            "total": money(totals.shipping),
+            "total_tax": money(totals.shipping_tax),
+            "taxes": _taxes(totals.taxed, money(totals.shipping_tax)),
+            "tax_status": "taxable",
+            "meta_data": meta,
+        }
+    ]
+
+
+def _fee_lines(order: Order, totals: Totals, money) -> list[dict]:
+    if order.fee is None:
+        return []
+    return [
+        {
+            "id": order.first_item_id - 1 + FEE_ITEM,
+            "name": order.fee.name,
+            "tax_class": "",
+            "tax_status": "taxable",
+            "amount": order.fee.amount,
+            "total": money(totals.fee),
+            "total_tax": money(totals.fee_tax),
+            "taxes": _taxes(totals.taxed, money(totals.fee_tax)),
+            "meta_data": [],
+        }
+    ]
+
+
+def _coupon_lines(order: Order, totals: Totals, meta_base: int) -> list[dict]:
+    coupon = order.coupon
+    if coupon is None:
+        return []
+    percent = coupon.discount_type == "percent"
+    nominal = coupon.amount if percent else coupon.amount // 100
+    # WooCommerce leaves "fixed_cart", its default type, out of the stored coupon info.
+    kind = '"percent"' if percent else "null"
+    info = f'[{coupon.id},"{coupon.code}",{kind},{nominal}]'
+    return [
+        {
+            "id": order.first_item_id - 1 + COUPON_ITEM,
+            "code": coupon.code,
+            "discount": trim_decimal(totals.discount),
+            "discount_tax": trim_decimal(totals.discount_tax),
+            "meta_data": [
+                {
+                    "id": meta_base + 26,
+                    "key": "coupon_info",
+                    "value": info,
+                    "display_key": "coupon_info",
+                    "display_value": info,
+                }
+            ],
+            "discount_type": coupon.discount_type,
+            "nominal_amount": nominal,
+            "free_shipping": False,
+        }
+    ]
+
+
+def refund(order: Order, refund: Refund, site: str, dp: int = 2) -> dict:
+    base = f"{site}/wp-json/wc/v3/orders/{order.id}"
+    return {
+        "id": refund.id,
+        "date_created": local_date(refund.created),
+        "date_created_gmt": gmt_date(refund.created),
+        "amount": format_decimal(refund.amount, dp),
+        "reason": refund.reason,
+        "refunded_by": 1,
+        "refunded_payment": False,
+        "meta_data": [],
+        "line_items": [],
+        "shipping_lines": [],
+        "tax_lines": [],
+        "fee_lines": [],
+        "_links": {
+            "self": _self_link(f"{base}/refunds/{refund.id}", ["GET", "DELETE"]),
+            "collection": [{"href": f"{base}/refunds"}],
+            "up": [{"href": base}],
+        },
+    }
+
+
+def notes(order: Order, catalog: Catalog, site: str) -> list[dict]:
+    """The notes WooCommerce would have left on the order as it now stands, newest first."""
+    written = []
+    if order.slot % 5 == 3:
+        written.append((order.created + 3600, "Called the customer; confirmed address."))
+    if order.stock_reduced:
+        changes = []
+        for line in order.lines:
+            sold = catalog.products[line.product_id]
+            stock = f"{90 + line.quantity}&rarr;90"
+            changes.append(f"{catalog.line_name(sold)} ({catalog.sku(sold)}) {stock}")
+        written.append((order.paid or order.created, f"Stock levels reduced: {', '.join(changes)}"))
+    if order.status != "pending":
+        status = STATUSES[order.status]
+        written.append(
+            (
+                order.paid or order.modified,
+                f"Order status changed from Pending payment to {status}.",
+            )
+        )
+    base = f"{site}/wp-json/wc/v3/orders/{order.id}"
+    return [
+        {
+            "id": order.slot * 4 + i + 1,
+            "author": "WooCommerce",
+            "date_created": local_date(moment),
+            "date_created_gmt": gmt_date(moment),
+            "note": text,
+            "customer_note": False,
+            "_links": {
+                "self": _self_link(f"{base}/notes/{order.slot * 4 + i + 1}", ["GET", "DELETE"]),
+                "collection": [{"href": f"{base}/notes"}],
+                "up": [{"href": base}],
+            },
+        }
+        for i, (moment, text) in sorted(enumerate(written), key=lambda n: -n[1][0])
+    ]
+
+
+def slug(name: str) -> str:
+    text = unicodedata.normalize("NFKC", name).lower()
+    return re.sub(r"[^\w]+", "-", text).strip("-")
+
+
+def _price_html(product: Product, catalog: Catalog) -> str:
+    def amount(cents: int) -> str:
+        return (
+            '<span class="woocommerce-Price-amount amount"><bdi><span class="woocommerce-'
+            f'Price-currencySymbol">&#36;</span>{format_decimal(cents)}</bdi></span>'
+        )
+
+    if product.type == "variable":
+        prices = sorted(v.price for v in catalog.variations(product))
+        if prices[0] != prices[-1]:
+            return f"{amount(prices[0])} &ndash; {amount(prices[-1])}"
+    if product.sale is not None:
+        return f"<del>{amount(product.regular)}</del> <ins>{amount(product.sale)}</ins>"
+    return amount(catalog.price(product))
+
+
+def product(product: Product, catalog: Catalog, site: str) -> dict:
+    product_slug = slug(product.name)
+    variable = product.type == "variable"
+    category_name, category_slug = CATEGORIES[product.category]
+    variations = catalog.variations(product)
+    attributes = []
+    for position, name in enumerate(dict.fromkeys(a for v in variations for a, _ in v.attributes)):
+        options = list(dict.fromkeys(o for v in variations for a, o in v.attributes if a == name))
+        attributes.append(
+            {
+                "id": 0,
+                "name": name,
+                "slug": name,
+                "position": position,
+                "visible": True,
+                "variation": True,
+                "options": options,
+            }
+        )
+    return {
+        "id": product.id,
+        "name": product.name,
+        "slug": product_slug,
+        "permalink": f"{site}/product/{product_slug}/",
+        "date_created": local_date(product.created),
+        "date_created_gmt": gmt_date(product.created),
+        "date_modified": local_date(product.created),
+        "date_modified_gmt": gmt_date(product.created),
+        "type": product.type,
+        "status": "publish",
+        "featured": False,
+        "catalog_visibility": "visible",
+        "description": "",
+        "short_description": "",
+        "sku": product.sku,
+        "price": format_decimal(catalog.price(product)),
+        "regular_price": "" if variable else format_decimal(product.regular),
+        "sale_price": "" if product.sale is None else format_decimal(product.sale),
+        **_no_sale_dates(),
+        "on_sale": product.sale is not None,
+        "purchasable": True,
+        "total_sales": 0,
+        "virtual": product.virtual,
+        "downloadable": False,
+        "downloads": [],
+        "download_limit": -1,
+        "download_expiry": -1,
+        "external_url": "",
+        "button_text": "",
+        "tax_status": "taxable" if product.taxable else "none",
+        "tax_class": "",
+        "manage_stock": product.stock is not None,
+        "stock_quantity": product.stock,
+        "backorders": "no",
+        "backorders_allowed": False,
+        "backordered": False,
+        "low_stock_amount": None,
+        "sold_individually": False,
+        "weight": product.weight,
+        "dimensions": {"length": "", "width": "", "height": ""},
+        "shipping_required": not product.virtual,
+        "shipping_taxable": not product.virtual,
+        "shipping_class": "",
+        "shipping_class_id": 0,
+        "reviews_allowed": True,
+        "average_rating": "0.00",
+        "rating_count": 0,
+        "upsell_ids": [],
+        "cross_sell_ids": [],
+        "parent_id": 0,
+        "purchase_note": "",
+        "categories": [{"id": product.category, "name": category_name, "slug": category_slug}],
+        "brands": [],
+        "tags": [],
+        "images": [],
+        "attributes": attributes,
+        "default_attributes": [],
+        "variations": list(product.variation_ids),
+        "grouped_products": [],
+        "menu_order": 0,
+        "price_html": _price_html(product, catalog),
+        "related_ids": [],
+        "meta_data": [],
+        "stock_status": "instock",
+        "has_options": variable,
+        "post_password": "",
+        "global_unique_id": "",
+        "_links": {
+            "self": _self_link(f"{site}/wp-json/wc/v3/products/{product.id}", ALL_METHODS),
+            "collection": [{"href": f"{site}/wp-json/wc/v3/products"}],
+        },
+    }
+
+
+def _no_sale_dates() -> dict:
+    return {
+        "date_on_sale_from": None,
+        "date_on_sale_from_gmt": None,
+        "date_on_sale_to": None,
+        "date_on_sale_to_gmt": None,
+    }
+
+
+def variation(variation: Product, catalog: Catalog, site: str) -> dict:
+    parent = catalog.parent(variation)
+    query = "&".join(f"attribute_{a.lower()}={o}" for a, o in variation.attributes)
+    base = f"{site}/wp-json/wc/v3/products/{parent.id}"
+    return {
+        "id": variation.id,
+        "type": "variation",
+        "date_created": local_date(variation.created),
+        "date_created_gmt": gmt_date(variation.created),
+        "date_modified": local_date(variation.created),
+        "date_modified_gmt": gmt_date(variation.created),
+        "description": "",
+        "permalink": f"{site}/product/{slug(parent.name)}/?{query}",
+        "sku": variation.sku,
+        "global_unique_id": "",
+        "price": format_decimal(variation.price),
+        "regular_price": format_decimal(variation.regular),
+        "sale_price": "" if variation.sale is None else format_decimal(variation.sale),
+        **_no_sale_dates(),
+        "on_sale": variation.sale is not None,
+        "status": "publish",
+        "purchasable": True,
+        "virtual": variation.virtual,
+        "downloadable": False,
+        "downloads": [],
+        "download_limit": -1,
+        "download_expiry": -1,
+        "tax_status": "taxable" if variation.taxable else "none",
+        "tax_class": "",
+        "manage_stock": variation.stock is not None,
+        "stock_quantity": variation.stock,
+        "stock_status": "instock",
+        "backorders": "no",
+        "backorders_allowed": False,
+        "backordered": False,
+        "low_stock_amount": None,
+        "weight": variation.weight,
+        "dimensions": {"length": "", "width": "", "height": ""},
+        "shipping_class": "",
+        "shipping_class_id": 0,
+        "image": None,
+        "attributes": [
+            {"id": 0, "name": a, "slug": a.lower(), "option": o} for a, o in variation.attributes
+        ],
+        "menu_order": 0,
+        "meta_data": [],
+        "name": variation.name,
+        "parent_id": parent.id,
+        "_links": {
+            "self": _self_link(f"{base}/variations/{variation.id}", ALL_METHODS),
+            "collection": [{"href": f"{base}/variations"}],
+            "up": [{"href": base}],
+        },
+    }
+
+
+def customer(customer: Customer, site: str, paying: bool) -> dict:
+    c = customer.contact
+    address = {
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "company": c.company,
+        "address_1": c.address_1,
+        "address_2": c.address_2,
+        "city": c.city,
+        "postcode": c.postcode,
+        "country": c.country,
+        "state": c.state,
+    }
+    avatar = hashlib.sha256(c.email.strip().lower().encode()).hexdigest()
+    return {
+        "id": customer.id,
+        "date_created": local_date(customer.created),
+        "date_created_gmt": gmt_date(customer.created),
+        "date_modified": local_date(customer.created),
+        "date_modified_gmt": gmt_date(customer.created),
+        "email": c.email,
+        "first_name": c.first_name,
+        "last_name": c.last_name,
+        "role": "customer",
+        "username": customer.username,
+        "billing": {**address, "email": c.email, "phone": c.phone},
+        "shipping": {**address, "phone": ""},
+        "is_paying_customer": paying,
+        "avatar_url": f"https://secure.gravatar.com/avatar/{avatar}?s=96&d=mm&r=g",
+        "meta_data": [],
+        "_links": {
+            "self": _self_link(f"{site}/wp-json/wc/v3/customers/{customer.id}", ALL_METHODS),
+            "collection": [{"href": f"{site}/wp-json/wc/v3/customers"}],
+        },
+    }
+
+
+WEBHOOK_HOOKS = {
+    "order.created": ["woocommerce_new_order"],
+    "order.updated": ["woocommerce_update_order", "woocommerce_order_refunded"],
+    "order.deleted": ["wp_trash_post"],
+    "order.restored": ["untrashed_post"],
+}
+
+
+def webhook(hook: Webhook, site: str) -> dict:
+    resource, _, event = hook.topic.partition(".")
+    return {
+        "id": hook.id,
+        "name": hook.name,
+        "status": hook.status,
+        "topic": hook.topic,
+        "resource": resource,
+        "event": event,
+        "hooks": WEBHOOK_HOOKS.get(hook.topic, []),
+        "delivery_url": hook.delivery_url,
+        "date_created": local_date(hook.created),
+        "date_created_gmt": gmt_date(hook.created),
+        "date_modified": local_date(hook.modified),
+        "date_modified_gmt": gmt_date(hook.modified),
+        "_links": {
+            "self": _self_link(f"{site}/wp-json/wc/v3/webhooks/{hook.id}", ALL_METHODS),
+            "collection": [{"href": f"{site}/wp-json/wc/v3/webhooks"}],
+        },
+    }
+
+
+def system_status(site: str) -> dict:
+    """The parts of ``/system_status`` a connector reads, shaped like a WooCommerce 10 store."""
+    return {
+        "environment": {
+            "home_url": site,
+            "site_url": site,
+            "store_id": "5a9d0b4e-8c3f-4f0e-9d6b-2b7c1e3f4a50",
+            "version": WC_VERSION,
+            "log_directory": "/var/www/html/wp-content/uploads/wc-logs/",
+            "log_directory_writable": True,
+            "wp_version": "6.8.2",
+            "wp_multisite": False,
+            "wp_memory_limit": 268435456,
+            "wp_debug_mode": False,
+            "wp_cron": True,
+            "language": "en_US",
+            "external_object_cache": None,
+            "server_info": "nginx/1.26.2",
+            "server_architecture": "Linux 6.8.0 x86_64",
+            "php_version": "8.2.36",
+            "php_post_max_size": 67108864,
+            "php_max_execution_time": 30,
+            "php_max_input_vars": 1000,
+            "curl_version": "7.88.1, OpenSSL/3.0.19",
+            "suhosin_installed": False,
+            "max_upload_size": 67108864,
+            "mysql_version": "10.11.19",
+            "mysql_version_string": "10.11.19-MariaDB-0+deb12u1",
+            "default_timezone": "UTC",
+            "fsockopen_or_curl_enabled": True,
+            "soapclient_enabled": False,
+            "domdocument_enabled": True,
+            "gzip_enabled": True,
+            "mbstring_enabled": True,
+            # As captured: a store whose loopback requests fail reports them like this.
+            "remote_post_successful": False,
+            "remote_post_response": "",
+            "remote_get_successful": False,
+            "remote_get_response": "",
+        },
+        "database": {
+            "wc_database_version": WC_VERSION,
+            "database_prefix": "wp_",
+            "maxmind_geoip_database": "",
+            "database_tables": {
+                "woocommerce": {
+                    "wp_wc_orders": {"data": "48.52", "index": "21.03", "engine": "InnoDB"},
+                    "wp_woocommerce_order_items": {
+                        "data": "12.52",
+                        "index": "4.02",
+                        "engine": "InnoDB",
+                    },
+                },
+                "other": {},
+            },
+            "database_size": {"data": 61.04, "index": 25.05},
+        },
+        "active_plugins": [
+            {
+                "plugin": "woocommerce/woocommerce.php",
+                "name": "WooCommerce",
+                "version": WC_VERSION,
+                "version_latest": WC_VERSION,
+                "url": "https://woocommerce.com/",
+                "author_name": "Automattic",
+                "author_url": "https://woocommerce.com",
+                "network_activated": False,
+            }
+        ],
+        "inactive_plugins": [],
+        "dropins_mu_plugins": {"dropins": [], "mu_plugins": []},
+        "theme": {
+            "name": "Storefront",
+            "version": "4.6.1",
+            "version_latest": "4.6.1",
+            "author_url": "https://woocommerce.com/",
+            "is_child_theme": False,
+            "is_block_theme": False,
+            "has_woocommerce_support": True,
+            "has_woocommerce_file": False,
+            "has_outdated_templates": False,
+            "overrides": [],
+            "parent_name": "",
+            "parent_version": "",
+            "parent_version_latest": "",
+            "parent_author_url": "",
+        },
+        "settings": {
+            "api_enabled": True,
+            "force_ssl": False,
+            "currency": "USD",
+            "currency_symbol": "&#36;",
+            "currency_position": "left",
+            "thousand_separator": ",",
+            "decimal_separator": ".",
+            "number_of_decimals": 2,
+            "geolocation_enabled": False,
+            "taxonomies": {"external": "external", "grouped": "grouped", "simple": "simple"},
+            "product_visibility_terms": {"exclude-from-catalog": "exclude-from-catalog"},
+            "woocommerce_com_connected": "no",
+            "enforce_approved_download_dirs": True,
+            "order_datastore": "Automattic\\WooCommerce\\Internal\\DataStores\\Orders\\"
+            "OrdersTableDataStore",
+            "HPOS_enabled": True,
+            "HPOS_sync_enabled": False,
+        },
+        "security": {"secure_connection": site.startswith("https:"), "hide_errors": True},
+        "pages": [
+            {
+                "page_name": "Checkout",
+                "page_id": "7",
+                "page_set": True,
+                "page_exists": True,
+                "page_visible": True,
+                "shortcode": "",
+                "block": "woocommerce/checkout",
+                "shortcode_required": False,
+                "shortcode_present": False,
+                "block_present": True,
+                "block_required": True,
+            }
+        ],
+        "post_type_counts": [{"type": "product", "count": "23"}],
+        "logging": {"logging_enabled": True, "default_handler": "LogHandlerFileV2"},
+    }
+
+
+def site_index(site: str) -> dict:
+    """``/wp-json/``: where a client finds the site's name, time zone and namespaces."""
+    return {
+        "name": "Sandbox Store",
+        "description": "A stand-in WooCommerce store",
+        "url": site,
+        "home": site,
+        "gmt_offset": int(datetime.now(SITE_TIMEZONE).utcoffset().total_seconds() // 3600),
+        "timezone_string": SITE_TIMEZONE.key,
+        "namespaces": ["oembed/1.0", "wc/v3", "wc/store/v1", "wp/v2"],
+        "authentication": [],
+        "routes": {},
+        "_links": {"help": [{"href": "https://developer.wordpress.org/rest-api/"}]},
+    }

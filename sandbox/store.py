@@ -1,0 +1,512 @@
+"""The store's state in memory: catalog, people, orders and webhooks, and the ways they change."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .catalog import COUPONS, Catalog, captured_products, generated_products
+from .generate import DAY, FIRST_ORDER_ID, YEAR, OrderMaker, make_people, seed_orders
+from .model import (
+    ITEM_BLOCK,
+    MAX_LINES,
+    SHIPPING_METHODS,
+    STATUSES,
+    STOCK_REDUCED_STATUSES,
+    Contact,
+    Fee,
+    Line,
+    Order,
+    Refund,
+    Webhook,
+    WooError,
+)
+from .money import compute, to_cents
+
+ORDER_TOPICS = ("order.created", "order.updated")
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """The filters and order of an ``/orders`` listing, paging aside."""
+
+    statuses: frozenset[str] | None = None  # None: any status
+    after: float | None = None  # Unix times, compared with the GMT dates
+    before: float | None = None
+    modified_after: float | None = None
+    modified_before: float | None = None
+    include: tuple[int, ...] = ()
+    exclude: frozenset[int] = frozenset()
+    customer: int | None = None
+    product: int | None = None
+    parent: tuple[int, ...] = ()
+    parent_exclude: tuple[int, ...] = ()
+    created_via: frozenset[str] | None = None
+    search: str = ""
+    orderby: str = "date"
+    descending: bool = True
+
+    def predicates(self, catalog: Catalog) -> list[Callable[[Order], bool]]:
+        checks: list[Callable[[Order], bool]] = []
+        if self.statuses is not None:
+            checks.append(lambda o: o.status in self.statuses)
+        if self.after is not None:
+            checks.append(lambda o: o.created > self.after)
+        if self.before is not None:
+            checks.append(lambda o: o.created < self.before)
+        if self.modified_after is not None:
+            checks.append(lambda o: o.modified > self.modified_after)
+        if self.modified_before is not None:
+            checks.append(lambda o: o.modified < self.modified_before)
+        if self.include:
+            included = frozenset(self.include)
+            checks.append(lambda o: o.id in included)
+        if self.exclude:
+            checks.append(lambda o: o.id not in self.exclude)
+        if self.customer is not None:
+            checks.append(lambda o: o.customer_id == self.customer)
+        if self.product is not None:
+            checks.append(lambda o: self.product in _product_ids(o, catalog))
+        if self.parent:  # orders have no parent order: only parent=0 matches
+            checks.append(lambda o: 0 in self.parent)
+        if self.parent_exclude:
+            checks.append(lambda o: 0 not in self.parent_exclude)
+        if self.created_via is not None:
+            checks.append(lambda o: o.created_via in self.created_via)
+        if self.search:
+            needle = self.search.casefold()
+            checks.append(lambda o: needle in _searchable(o))
+        return checks
+
+    def sort_key(self) -> Callable[[Order], object]:
+        if self.orderby == "modified":
+            return lambda o: (o.modified, o.id)
+        if self.orderby == "include" and self.include:
+            position = {order_id: i for i, order_id in enumerate(self.include)}
+            return lambda o: position[o.id]
+        if self.orderby in ("date", "title"):  # an order's title is its creation date
+            return lambda o: (o.created, o.id)
+        return lambda o: o.id
+
+
+def _product_ids(order: Order, catalog: Catalog) -> set[int]:
+    ids = {line.product_id for line in order.lines}
+    return ids | {catalog.products[i].parent_id for i in ids}
+
+
+def _searchable(order: Order) -> str:
+    c = order.contact
+    return f"{order.id} {c.first_name} {c.last_name} {c.email} {c.company}".casefold()
+
+
+class Store:
+    """Everything the sandbox store holds, generated from ``seed`` and kept in memory.
+
+    Orders are immutable records; a change swaps in a new one under the lock, so readers
+    never see half an update. ``version`` counts changes and keys the listing cache.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 1,
+        orders: int = 60,
+        until: int | None = None,
+        webhook_url: str | None = None,
+        webhook_secret: str = "",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.seed = seed
+        self.order_count = orders
+        self.clock = clock
+        # By default the seed orders end at the start of the current UTC day, so a seed
+        # gives the same store all day long.
+        self.until = until if until is not None else int(clock()) // DAY * DAY
+        opened = self.until - YEAR - 30 * DAY
+        self.catalog = Catalog(
+            captured_products(opened)
+            + generated_products(random.Random(f"catalog:{seed}"), FIRST_ORDER_ID + orders, opened)
+        )
+        self.people = make_people(seed, orders, self.until)
+        self.customers = {c.id: c for c in self.people.customers}
+        self._webhook_target = (webhook_url, webhook_secret)
+        self._lock = threading.RLock()
+        self._listings: OrderedDict[tuple, list[Order]] = OrderedDict()
+        self.version = 0
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seed state, as if the process had just started."""
+        with self._lock:
+            self._next_id = max(self.catalog.products) + 1
+            self._maker = OrderMaker(self.seed, self.catalog, self.people)
+            self._orders = seed_orders(self._maker, self.order_count, self.until, self._new_id)
+            self._slots = {o.id: o.slot for o in self._orders}
+            self.webhooks: dict[int, Webhook] = {}
+            self.set_webhook_target(*self._webhook_target)
+            self._changed()
+
+    def _new_id(self) -> int:
+        """Orders, refunds and products share one id sequence, as WordPress posts do."""
+        with self._lock:
+            self._next_id += 1
+            return self._next_id - 1
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._listings.clear()
+
+    # Reading
+
+    def order(self, order_id: int) -> Order | None:
+        slot = self._slots.get(order_id)
+        return None if slot is None else self._orders[slot]
+
+    def orders(self, query: OrderQuery) -> list[Order]:
+        """Every order the query selects, sorted; cached, since clients page through them."""
+        key = (query, self.version)
+        with self._lock:
+            if key in self._listings:
+                self._listings.move_to_end(key)
+                return self._listings[key]
+            checks = query.predicates(self.catalog)
+            found = [o for o in self._orders if all(check(o) for check in checks)]
+            found.sort(key=query.sort_key(), reverse=query.descending)
+            self._listings[key] = found
+            if len(self._listings) > 8:
+                self._listings.popitem(last=False)
+            return found
+
+    def status_totals(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for order in self._orders:
+            counts[order.status] = counts.get(order.status, 0) + 1
+        return counts
+
+    def is_paying_customer(self, customer_id: int) -> bool:
+        return any(o.customer_id == customer_id and o.paid for o in self._orders)
+
+    # Changing
+
+    def create_order(self, body: dict) -> Order:
+        """``POST /orders``: an order as the REST API builds one from its JSON body."""
+        now = int(self.clock())
+        lines = tuple(self._line(item, 1, i) for i, item in enumerate(body.get("line_items", [])))
+        customer_id = body.get("customer_id", 0)
+        if customer_id and customer_id not in self.customers:
+            raise WooError("woocommerce_rest_invalid_customer_id", "Customer ID is invalid.")
+        contact = self._contact(body.get("billing") or {}, customer_id)
+        order = Order(
+            id=0,
+            slot=0,
+            status="pending",
+            created=now,
+            modified=now,
+            paid=None,
+            completed=None,
+            customer_id=customer_id,
+            contact=contact,
+            lines=lines,
+            shipping=self._shipping(body.get("shipping_lines", [])),
+            fee=_fee(body.get("fee_lines", [])),
+            coupon=self._coupon(body.get("coupon_lines", [])),
+            prices_include_tax=False,
+            payment_method=body.get("payment_method", ""),
+            created_via=body.get("created_via") or "rest-api",
+            customer_note=body.get("customer_note", ""),
+            order_key=self._maker.order_key(),
+            gift_message="",
+            refunds=(),
+            stock_reduced=False,
+            version="10.0.2",
+            transaction_id=body.get("transaction_id", ""),
+        )
+        if body.get("set_paid"):
+            order = _paid(order, now)
+        elif body.get("status", "pending") != "pending":
+            order = _with_status(order, body["status"], now)
+        return self._add(order)
+
+    def update_order(self, order_id: int, body: dict) -> Order:
+        """``PUT /orders/<id>``: the fields a connector or a shop manager changes."""
+        now = int(self.clock())
+        with self._lock:
+            order = self._existing(order_id, status=400)
+            changes: dict = {"modified": now}
+            for field in ("customer_note", "payment_method", "transaction_id"):
+                if field in body:
+                    changes[field] = body[field]
+            if "billing" in body:
+                changes["contact"] = dataclasses.replace(
+                    order.contact, **_known(body["billing"], Contact)
+                )
+            if "customer_id" in body:
+                if body["customer_id"] and body["customer_id"] not in self.customers:
+                    raise WooError(
+                        "woocommerce_rest_invalid_customer_id", "Customer ID is invalid."
+                    )
+                changes["customer_id"] = body["customer_id"]
+            if "line_items" in body:
+                changes["lines"] = self._updated_lines(order, body["line_items"])
+            if body.get("coupon_lines"):
+                changes["coupon"] = self._coupon(body["coupon_lines"])
+            order = dataclasses.replace(order, **changes)
+            if body.get("set_paid"):
+                order = _paid(order, now)
+            if "status" in body and body["status"] != order.status:
+                order = _with_status(order, body["status"], now)
+            return self._put(order)
+
+    def refund_order(self, order_id: int, amount: int, reason: str) -> tuple[Order, Refund]:
+        with self._lock:
+            order = self._existing(order_id)
+            if amount <= 0:
+                raise WooError(
+                    "woocommerce_rest_invalid_order_refund",
+                    "Refund amount must be greater than zero.",
+                )
+            now = int(self.clock())
+            refund = Refund(self._new_id(), amount, reason, now)
+            order = dataclasses.replace(order, refunds=(*order.refunds, refund), modified=now)
+            if sum(r.amount for r in order.refunds) >= compute(order, self.catalog).total:
+                order = _with_status(order, "refunded", now)
+            return self._put(order), refund
+
+    def generate_orders(self, count: int) -> list[Order]:
+        """New orders drawn like the seed ones, created now (a shop's ordinary traffic)."""
+        now = int(self.clock())
+        with self._lock:
+            return [self._add(self._maker.make(0, 0, now, now, self._new_id)) for _ in range(count)]
+
+    def create_custom(self, overrides: dict) -> Order:
+        """One generated order, then shaped by ``overrides``.
+
+        Besides what ``modify_order`` takes: ``status`` and ``customer_id`` (0 for a guest)
+        decide how the order is drawn, ``lines`` ([{product_id, variation_id, quantity}])
+        replace its lines and ``date_created`` (a Unix time) backdates it.
+        """
+        now = int(self.clock())
+        overrides = dict(overrides)
+        created = int(overrides.pop("date_created", now))
+        customer_id = overrides.pop("customer_id", None)
+        status = overrides.pop("status", None)
+        lines = overrides.pop("lines", None)
+        if status is not None and status not in STATUSES:
+            raise WooError("sandbox_invalid_status", f"Unknown status {status!r}.")
+        if customer_id and customer_id not in self.customers:
+            raise WooError("woocommerce_rest_invalid_customer_id", "Customer ID is invalid.")
+        with self._lock:
+            order = self._maker.make(
+                0,
+                0,
+                created,
+                max(created, now),
+                self._new_id,
+                status=status,
+                registered=bool(customer_id) if customer_id is not None else None,
+            )
+            changes: dict = {}
+            if customer_id:
+                changes["customer_id"] = customer_id
+                changes["contact"] = self.customers[customer_id].contact
+            if lines is not None:
+                changes["lines"] = tuple(self._line(item, 1, i) for i, item in enumerate(lines))
+            order = self._add(dataclasses.replace(order, **changes))
+            return self.modify_order(order.id, {"date_modified": order.modified, **overrides})
+
+    def modify_order(self, order_id: int, changes: dict) -> Order:
+        """Change an order the way a shop manager would, keeping its amounts consistent.
+
+        ``changes`` may hold ``status``, ``quantities`` ({item id: quantity}, 0 removes
+        the line), ``add_lines`` ([{product_id, variation_id, quantity}]), ``coupon``
+        (a code or None), ``shipping`` (a method id or None), ``customer_note``,
+        ``email`` and ``date_modified`` (a Unix time; default now).
+        """
+        unknown = set(changes) - _MODIFIABLE
+        if unknown:
+            raise WooError("sandbox_invalid_change", f"Cannot change {', '.join(sorted(unknown))}.")
+        with self._lock:
+            order = self._existing(order_id)
+            modified = int(changes.get("date_modified", self.clock()))
+            lines = list(order.lines)
+            for item_id, quantity in changes.get("quantities", {}).items():
+                lines = _set_quantity(lines, int(item_id), int(quantity))
+            for item in changes.get("add_lines", []):
+                lines.append(self._line(item, order.first_item_id, _free_position(order, lines)))
+            update: dict = {"lines": tuple(lines), "modified": modified}
+            if "coupon" in changes:
+                update["coupon"] = self._coupon(
+                    [{"code": changes["coupon"]}] if changes["coupon"] else []
+                )
+            if "shipping" in changes:
+                update["shipping"] = changes["shipping"]
+                if changes["shipping"] not in (None, *SHIPPING_METHODS):
+                    raise WooError(
+                        "sandbox_invalid_change", f"Unknown shipping {changes['shipping']!r}."
+                    )
+            if "customer_note" in changes:
+                update["customer_note"] = changes["customer_note"]
+            if "email" in changes:
+                update["contact"] = dataclasses.replace(order.contact, email=changes["email"])
+            order = dataclasses.replace(order, **update)
+            if changes.get("status", order.status) != order.status:
+                order = _with_status(order, changes["status"], modified)
+            return self._put(order)
+
+    def set_webhook_target(self, url: str | None, secret: str = "") -> list[Webhook]:
+        """Deliver ``order.created`` and ``order.updated`` to ``url`` (None stops it)."""
+        with self._lock:
+            for hook in [h for h in self.webhooks.values() if h.name.startswith("Sandbox ")]:
+                del self.webhooks[hook.id]
+            if url:
+                for topic in ORDER_TOPICS:
+                    self.add_webhook(f"Sandbox {topic}", topic, url, secret)
+            return list(self.webhooks.values())
+
+    def add_webhook(self, name: str, topic: str, url: str, secret: str) -> Webhook:
+        with self._lock:
+            hook = Webhook(
+                max(self.webhooks, default=0) + 1, name, topic, url, secret, int(self.clock())
+            )
+            self.webhooks[hook.id] = hook
+            return hook
+
+    def webhooks_for(self, topic: str) -> list[Webhook]:
+        return [h for h in self.webhooks.values() if h.topic == topic and h.status == "active"]
+
+    # Helpers
+
+    def _existing(self, order_id: int, status: int = 404) -> Order:
+        order = self.order(order_id)
+        if order is None:
+            raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", status)
+        return order
+
+    def _add(self, order: Order) -> Order:
+        with self._lock:
+            slot = len(self._orders)
+            order_id = order.id or self._new_id()
+            lines = tuple(
+                line._replace(item_id=slot * ITEM_BLOCK + 1 + (line.item_id - order.first_item_id))
+                for line in order.lines
+            )
+            order = dataclasses.replace(order, id=order_id, slot=slot, lines=lines)
+            self._orders.append(order)
+            self._slots[order.id] = slot
+            self._changed()
+            return order
+
+    def _put(self, order: Order) -> Order:
+        self._orders[order.slot] = order
+        self._changed()
+        return order
+
+    def _line(self, item: dict, first_item_id: int, position: int) -> Line:
+        if item.get("sku"):
+            product = self.catalog.by_sku(str(item["sku"]))
+        elif item.get("variation_id") or item.get("product_id"):
+            product = self.catalog.get(int(item.get("variation_id") or item["product_id"]))
+        else:
+            raise WooError(
+                "woocommerce_rest_required_product_reference", "Product ID or SKU is required."
+            )
+        # WooCommerce would keep a line for a product that does not exist; refusing it
+        # here keeps the sandbox's lines consistent with its catalog.
+        if product is None or product.type == "variable":
+            raise WooError("woocommerce_rest_invalid_product_id", "Invalid product ID.")
+        if position >= MAX_LINES:
+            raise WooError("sandbox_too_many_lines", f"An order holds at most {MAX_LINES} lines.")
+        return Line(first_item_id + position, product.id, max(1, int(item.get("quantity", 1))))
+
+    def _updated_lines(self, order: Order, items: list[dict]) -> tuple[Line, ...]:
+        lines = list(order.lines)
+        for item in items:
+            if item.get("id"):
+                lines = _set_quantity(lines, item["id"], int(item.get("quantity", 1)))
+            else:
+                lines.append(self._line(item, order.first_item_id, _free_position(order, lines)))
+        return tuple(lines)
+
+    def _contact(self, billing: dict, customer_id: int) -> Contact:
+        base = self.customers[customer_id].contact if customer_id else _EMPTY_CONTACT
+        return dataclasses.replace(base, **_known(billing, Contact))
+
+    def _coupon(self, coupon_lines: list[dict]):
+        if not coupon_lines:
+            return None
+        code = str(coupon_lines[0].get("code", "")).strip().lower()
+        if code not in COUPONS:
+            raise WooError("woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!')
+        return COUPONS[code]
+
+    @staticmethod
+    def _shipping(shipping_lines: list[dict]) -> str | None:
+        for line in shipping_lines:
+            if line.get("method_id") in SHIPPING_METHODS:
+                return line["method_id"]
+        return None
+
+
+_MODIFIABLE = {
+    "status",
+    "quantities",
+    "add_lines",
+    "coupon",
+    "shipping",
+    "customer_note",
+    "email",
+    "date_modified",
+}
+_EMPTY_CONTACT = Contact("", "", "", "", "", "", "", "", "", "", "")
+
+
+def _known(values: dict, record: type) -> dict:
+    return {k: str(v) for k, v in values.items() if k in record.__slots__}
+
+
+def _set_quantity(lines: list[Line], item_id: int, quantity: int) -> list[Line]:
+    if not any(line.item_id == item_id for line in lines):
+        raise WooError(
+            "woocommerce_rest_invalid_item_id",
+            "Order item ID provided is not associated with order.",
+        )
+    if quantity <= 0:
+        return [line for line in lines if line.item_id != item_id]
+    return [line._replace(quantity=quantity) if line.item_id == item_id else line for line in lines]
+
+
+def _free_position(order: Order, lines: list[Line]) -> int:
+    taken = {line.item_id - order.first_item_id for line in lines}
+    return next((p for p in range(MAX_LINES) if p not in taken), MAX_LINES)
+
+
+def _with_status(order: Order, status: str, now: int) -> Order:
+    """A status change with what WooCommerce does alongside it (captured on orders 23 and 41).
+
+    Completing sets the paid and completed dates; stock is taken on processing, on-hold and
+    completed, and given back on cancellation. Moving to processing through the API does
+    not set a paid date: only ``set_paid`` (a payment) does.
+    """
+    changes: dict = {"status": status, "stock_reduced": status in STOCK_REDUCED_STATUSES}
+    if status == "completed":
+        changes["completed"] = now
+        changes["paid"] = order.paid or now
+    return dataclasses.replace(order, **changes)
+
+
+def _paid(order: Order, now: int) -> Order:
+    """``set_paid``: WooCommerce's ``payment_complete()``."""
+    order = _with_status(order, "processing", now)
+    return dataclasses.replace(order, paid=order.paid or now)
+
+
+def _fee(fee_lines: list[dict]) -> Fee | None:
+    if not fee_lines:
+        return None
+    line = fee_lines[0]
+    return Fee(str(line.get("name", "")), to_cents(line.get("total")), "")

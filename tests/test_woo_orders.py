@@ -232,6 +232,7 @@ def test_a_malformed_order_names_the_order_and_the_field(path, value, message):
         parse_order(data)
 
     assert str(caught.value).startswith(message)
+    assert caught.value.order_id == (None if path == "id" else 44)
     assert isinstance(caught.value, WooError)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,6 +32,8 @@ from .errors import (
     error_for_answer,
 )
 from .orders import WooOrder, WooOrderRef, parse_order, parse_order_ref
+
+log = logging.getLogger(__name__)
 
 USER_AGENT = f"webstore-connector/0.1 python-requests/{requests.__version__}"
 #: What a light listing always asks for: enough to tell new and changed orders apart.
@@ -157,15 +160,17 @@ class WooClient:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self.session = requests.Session()
-        # A few importer threads share one store: keep that many connections alive.
-        adapter = HTTPAdapter(pool_connections=2, pool_maxsize=8)
+        # One store, asked by a few importer threads: keep that many connections alive.
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=8)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         self.session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
         self.session.auth = store_auth(
             scheme, consumer_key, consumer_secret, query_string=query_string_auth
         )
-        self.session.verify = verify_tls
+        # Given per request: requests lets REQUESTS_CA_BUNDLE override ``session.verify``
+        # (psf/requests#3829), and the store's own CA certificate must win.
+        self.verify_tls = verify_tls
 
     def close(self) -> None:
         self.session.close()
@@ -191,17 +196,28 @@ class WooClient:
         page ends the listing; the Link header is never followed, since real stores echo the
         spent OAuth nonce and signature into it. Only one page is held at a time.
         """
-        params = _order_params(query or OrderQuery(), per_page, fields)
-        parse = parse_order if fields is None else parse_order_ref
-        page_number = 1
+        number = 1
         while True:
-            page = self._order_page({**params, "page": page_number}, page_number, parse)
+            page = self.order_page(query, number, per_page=per_page, fields=fields)
             if not page.orders and not page.invalid:
                 return
             yield page
-            if page.total_pages is not None and page_number >= page.total_pages:
+            if page.total_pages is not None and number >= page.total_pages:
                 return
-            page_number += 1
+            number += 1
+
+    def order_page(
+        self,
+        query: OrderQuery | None = None,
+        page: int = 1,
+        *,
+        per_page: int = MAX_PER_PAGE,
+        fields: Sequence[str] | None = None,
+    ) -> OrderPage:
+        """One page of the listing :meth:`iter_order_pages` walks, for concurrent readers."""
+        params = _order_params(query or OrderQuery(), per_page, fields)
+        parse = parse_order if fields is None else parse_order_ref
+        return self._order_page({**params, "page": page}, page, parse)
 
     def iter_orders(
         self,
@@ -353,7 +369,9 @@ class WooClient:
                 if attempt > retries:
                     exc.attempts = attempt
                     raise
-                time.sleep(self._backoff(attempt, exc))
+                delay = self._backoff(attempt, exc)
+                log.warning("%s Retry %d of %d in %.2f s.", exc, attempt, retries, delay)
+                time.sleep(delay)
                 attempt += 1
 
     def _backoff(self, attempt: int, error: WooError) -> float:
@@ -369,13 +387,17 @@ class WooClient:
             # A redirect is reported, not followed: an http store moved to https would be
             # asked with a signature for the old address, and the move is the user's to know.
             response = self.session.get(
-                url, params=params, timeout=self.timeout, allow_redirects=False
+                url,
+                params=params,
+                timeout=self.timeout,
+                verify=self.verify_tls,
+                allow_redirects=False,
             )
         except requests.exceptions.SSLError as exc:
             raise WooTLSError(
                 f"The TLS certificate of {_host(url)} could not be verified "
-                f"({_tls_reason(exc)}): the store needs a valid certificate, or the webstore "
-                "setup its CA certificate."
+                f"({_tls_reason(exc)}): the store needs a certificate from a public authority "
+                "(Let's Encrypt, for one) that matches its address."
             ) from exc
         except requests.exceptions.Timeout as exc:
             raise WooTimeout(
@@ -387,7 +409,7 @@ class WooClient:
             requests.exceptions.ChunkedEncodingError,
         ) as exc:
             raise WooConnectionError(
-                f"Could not reach {_host(url)}: {_connection_reason(exc)}. "
+                f"The connection to {_host(url)} failed: {_connection_reason(exc)}. "
                 "Check the store URL and that the site is up."
             ) from exc
         if response.is_redirect:
@@ -516,12 +538,13 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
 def _connection_reason(exc: BaseException) -> str:
     for cause in _causes(exc):
         if isinstance(cause, ConnectionRefusedError):
-            return "the connection was refused"
+            return "it was refused"
         if isinstance(cause, NameResolutionError):
             return "the host name is unknown"
         if isinstance(cause, requests.exceptions.ChunkedEncodingError):
-            return "the connection broke off in the middle of the answer"
-    return "the connection failed"
+            return "it broke off in the middle of the answer"
+    # Not str(exc): requests puts the URL in it, and with it the credentials.
+    return "the connection could not be made or was lost"
 
 
 def _tls_reason(exc: BaseException) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class WooError(Exception):
     """A WooCommerce store could not be asked, or did not answer usefully.
@@ -73,10 +75,11 @@ class WooInvalidResponse(WooError):
 
 
 class OrderDataError(WooError):
-    """An order the store sent is malformed; names the order and the field."""
+    """An order the store sent is malformed; names the order (None: it has no id) and field."""
 
-    def __init__(self, order_id: object, field: str, problem: str):
-        super().__init__(f"order {order_id}: {field} {problem}")
+    def __init__(self, order_id: int | None, field: str, problem: str):
+        label = "(no id)" if order_id is None else order_id
+        super().__init__(f"order {label}: {field} {problem}")
         self.order_id = order_id
         self.field = field
 
@@ -107,40 +110,60 @@ def error_for_answer(
     """The typed error for an HTTP error answer; ``body`` is its JSON, or None if not JSON."""
     error = body if isinstance(body, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), str) else None
-    said = error.get("message") if isinstance(error.get("message"), str) else ""
+    said = _plain(error.get("message"))
     quoted = f" (The store said: {said})" if said else ""
     if status in (401, 403):
-        if said in _AUTH_ADVICE:
-            advice = _AUTH_ADVICE[said]
-        elif code == "woocommerce_rest_cannot_view" and status == 401:
-            advice = _NO_CREDENTIALS
-        elif body is None:
-            advice = f"{url} refused access with an HTTP {status} page, not WooCommerce's "
-            advice += "answer: a firewall may block this server."
-        else:
-            advice = "The store refused access: check the consumer key and secret, and that "
-            advice += "the key's user may manage WooCommerce."
+        advice = _auth_advice(status, code, said, url, json=body is not None)
         return WooAuthError(advice + quoted, status=status, code=code, store_message=said)
     if status == 404:
         return WooNotFound(_not_found(code, url) + quoted, status=404, code=code)
-    if status == 400 and code == "rest_invalid_param":
-        data = error.get("data")
-        params = data.get("params") if isinstance(data, dict) else None
-        params = {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
-        reasons = "; ".join(params.values()) or said
+    if status == 400:
+        params = _params(error)
+        reasons = "; ".join(params.values()) or said or f"HTTP 400 from {url}"
         return WooBadRequest(f"The store rejected the request: {reasons}", code=code, params=params)
-    if status == 429:
-        message = "The store is limiting requests (HTTP 429): try again later, "
-        message += "or synchronize less often."
-        return WooRateLimited(message, status=status, retry_after=retry_after)
-    if status == 503:
-        message = "The store is briefly unavailable (HTTP 503, maintenance?): try again later."
-        return WooRateLimited(message + quoted, status=status, retry_after=retry_after)
+    if status in _UNAVAILABLE:
+        return WooRateLimited(_UNAVAILABLE[status] + quoted, status=status, retry_after=retry_after)
     if status >= 500:
         message = f"The store failed with HTTP {status}: try again later; if it persists, "
-        message += "the store's error log says why."
-        return WooServerError(message + quoted, status=status, code=code)
+        message += f"the store's error log says why.{quoted}"
+        return WooServerError(message, status=status, code=code)
     return WooError(f"The store answered HTTP {status} to {url}.{quoted}", status=status, code=code)
+
+
+_UNAVAILABLE = {
+    429: "The store is limiting requests (HTTP 429): try again later, or synchronize less often.",
+    503: "The store is briefly unavailable (HTTP 503, maintenance?): try again later.",
+}
+
+
+def _auth_advice(status: int, code: str | None, said: str, url: str, *, json: bool) -> str:
+    if said in _AUTH_ADVICE:
+        return _AUTH_ADVICE[said]
+    if code == "woocommerce_rest_cannot_view" and status == 401:
+        return _NO_CREDENTIALS
+    if not json:
+        return (
+            f"{url} refused access with an HTTP {status} page, not WooCommerce's answer: "
+            "a firewall may block this server."
+        )
+    return (
+        "The store refused access: check the consumer key and secret, and that the key's "
+        "user may manage WooCommerce."
+    )
+
+
+def _params(error: dict) -> dict[str, str]:
+    """``data.params`` of a ``rest_invalid_param`` answer: each parameter and what is wrong."""
+    data = error.get("data")
+    params = data.get("params") if isinstance(data, dict) else None
+    return {str(k): str(v) for k, v in params.items()} if isinstance(params, dict) else {}
+
+
+def _plain(message: object) -> str:
+    """A store's message as text: WordPress puts HTML in some (its critical error)."""
+    if not isinstance(message, str):
+        return ""
+    return " ".join(re.sub(r"<[^>]*>", " ", message).split())
 
 
 def _not_found(code: str | None, url: str) -> str:

@@ -245,10 +245,13 @@ def _refund(r: _Reader) -> WooRefund:
 
 def _reader(data: Any) -> _Reader:
     if not isinstance(data, dict):
-        raise OrderDataError("(no id)", "the order", f"is not an object: {_show(data)}")
+        raise OrderDataError(None, "the order", f"is not an object: {_show(data)}")
     order_id = data.get("id")
-    label = order_id if isinstance(order_id, int | str) and order_id != "" else "(no id)"
-    return _Reader(data, label, "")
+    if isinstance(order_id, str) and _INTEGER.fullmatch(order_id):
+        order_id = int(order_id)
+    if not isinstance(order_id, int) or isinstance(order_id, bool):
+        order_id = None
+    return _Reader(data, order_id, "")
 
 
 class _Reader:
@@ -256,7 +259,7 @@ class _Reader:
 
     __slots__ = ("_data", "_order", "_path")
 
-    def __init__(self, data: dict[str, Any], order: object, path: str):
+    def __init__(self, data: dict[str, Any], order: int | None, path: str):
         self._data = data
         self._order = order
         self._path = path

@@ -69,5 +69,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     SECRET_KEY = "test-secret-key"
-    WEBSTORE_SECRETS_KEY = Fernet.generate_key().decode()
+    # Fixed, so that worker processes started by the tests can read what the tests wrote.
+    WEBSTORE_SECRETS_KEY = "TJQFgiYxWEevYqVdUVN6cSsWBYydtWyxM-hlS_uTcpA="
     RQ_QUEUE = "test-imports"

@@ -180,6 +180,29 @@ def signed_in_viewer(portal, viewer_user):
     return portal
 
 
+@pytest.fixture(scope="session")
+def sandbox_store():
+    """A sandbox WooCommerce store over real HTTP, shared by the session, reset per test."""
+    from sandbox.process import SandboxProcess
+
+    with SandboxProcess(seed=1, orders=60) as store:
+        yield store
+
+
+@pytest.fixture
+def store(sandbox_store):
+    sandbox_store.reset()
+    return sandbox_store
+
+
+@pytest.fixture
+def demo_webstore(app, store):
+    """The DEMO webstore on the sandbox store, as `make run` sets it up."""
+    from portal.setup.demo import seed_demo_webstore
+
+    return seed_demo_webstore(store.base_url, store.consumer_key, store.consumer_secret)
+
+
 @pytest.fixture
 def webstore(app):
     store = Webstore(

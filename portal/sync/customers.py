@@ -1,0 +1,153 @@
+"""Finding the ERP customer of a webstore order, and planning the ones to create.
+
+Registered customers are found by their webstore customer id mapping, else by email;
+guests by email, or all go to the webstore's default guest customer, as the setup says.
+Lookups are cached for the whole run; new customers are only planned here and created by
+the batch writer, so that an order that fails creates no customer.
+"""
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import Customer, CustomerHandling, CustomerMapping, Webstore
+from portal.sync.failures import OrderFailure
+from portal.woo.orders import WooOrder
+
+
+def normalize_email(email: str | None) -> str | None:
+    email = (email or "").strip().lower()
+    return email or None
+
+
+@dataclass(eq=False)
+class NewCustomer:
+    """A customer to create for an order of this batch."""
+
+    email: str | None
+    values: dict
+    number: str | None = None
+    id: int | None = None
+
+
+@dataclass(eq=False)
+class CustomerChoice:
+    """The customer an order gets: an existing id or a new one, and a mapping to add."""
+
+    customer_id: int | None = None
+    new: NewCustomer | None = None
+    map_woo_customer_id: int | None = None
+
+    def resolved_id(self) -> int:
+        return self.customer_id if self.customer_id is not None else self.new.id
+
+
+@dataclass
+class CustomerBook:
+    webstore: Webstore
+    by_woo_id: dict[int, int] = field(default_factory=dict)
+    by_email: dict[str, int] = field(default_factory=dict)
+
+    def load(self, orders: list[WooOrder]) -> None:
+        """Look up, in two queries, the customers this batch needs that the cache lacks."""
+        woo_ids = {o.customer_id for o in orders if o.customer_id} - self.by_woo_id.keys()
+        if woo_ids:
+            rows = db.session.execute(
+                sa.select(CustomerMapping.woo_customer_id, CustomerMapping.customer_id).where(
+                    CustomerMapping.webstore_id == self.webstore.id,
+                    CustomerMapping.woo_customer_id.in_(woo_ids),
+                )
+            )
+            self.by_woo_id.update(dict(rows.all()))
+        emails = {normalize_email(o.billing.email) for o in orders} - {None}
+        emails -= self.by_email.keys()
+        if emails:
+            rows = db.session.execute(
+                sa.select(Customer.email, Customer.id).where(Customer.email.in_(emails))
+            )
+            self.by_email.update(dict(rows.all()))
+
+    def choose(self, order: WooOrder, planned: dict[str, NewCustomer]) -> CustomerChoice:
+        """The customer for ``order``; raises OrderFailure saying what to set up."""
+        email = normalize_email(order.billing.email)
+        if not order.is_guest:
+            if order.customer_id in self.by_woo_id:
+                return CustomerChoice(customer_id=self.by_woo_id[order.customer_id])
+            choice = self._by_email(order, email, planned)
+            choice.map_woo_customer_id = order.customer_id
+            return choice
+        if self.webstore.customer_handling == CustomerHandling.DEFAULT_GUEST or email is None:
+            if self.webstore.guest_customer_id is None:
+                raise OrderFailure(
+                    f"Guest order {order.number} has no email and webstore "
+                    f"{self.webstore.code} has no default guest customer: choose 'Use one "
+                    "default guest customer' in its setup, or give the order an email."
+                    if email is None
+                    else f"Webstore {self.webstore.code} sends guest orders to a default guest "
+                    "customer, but none is set up: save its setup again to create one."
+                )
+            return CustomerChoice(customer_id=self.webstore.guest_customer_id)
+        return self._by_email(order, email, planned)
+
+    def _by_email(self, order: WooOrder, email, planned) -> CustomerChoice:
+        if email and email in self.by_email:
+            return CustomerChoice(customer_id=self.by_email[email])
+        if email and email in planned:
+            return CustomerChoice(new=planned[email])
+        who = describe_customer(order)
+        if not self.webstore.auto_create_customers:
+            raise OrderFailure(
+                f"Customer {who} has no ERP customer and 'Create missing customers' is off in "
+                f"the setup of {self.webstore.code}: create the customer (with that email) or "
+                "turn 'Create missing customers' on."
+            )
+        new = NewCustomer(email=email, values=self.new_customer_values(order, email))
+        if email:
+            planned[email] = new
+        return CustomerChoice(new=new)
+
+    def new_customer_values(self, order: WooOrder, email: str | None) -> dict:
+        billing = order.billing
+        template = self.webstore.customer_template_for(billing.country or "")
+        return {
+            "name": (billing.full_name or billing.company or email or f"Order {order.number}")[
+                :200
+            ],
+            "email": email,
+            "phone": billing.phone[:50],
+            "company": billing.company[:200],
+            "address": billing.address_1[:200],
+            "address_2": billing.address_2[:200],
+            "city": billing.city[:100],
+            "county": billing.state[:100],
+            "post_code": billing.postcode[:20],
+            "country": billing.country[:2],
+            "template_code": template.code if template else "",
+            "payment_terms": template.payment_terms if template else "",
+            "customer_posting_group": template.customer_posting_group if template else "",
+            "tax_area": template.tax_area if template else "",
+            "currency": (template.currency if template else "") or "",
+            "created_by_sync": True,
+        }
+
+    def remember(self, choices: list[CustomerChoice]) -> None:
+        """After a commit: cache what the batch created and mapped."""
+        for choice in choices:
+            customer_id = choice.resolved_id()
+            if choice.new and choice.new.email:
+                self.by_email[choice.new.email] = customer_id
+            if choice.map_woo_customer_id:
+                self.by_woo_id[choice.map_woo_customer_id] = customer_id
+
+
+def describe_customer(order: WooOrder) -> str:
+    billing = order.billing
+    who = billing.full_name or billing.company or "(no name)"
+    if billing.email:
+        who += f" <{billing.email.strip()}>"
+    if not order.is_guest:
+        who += f" (webstore customer {order.customer_id})"
+    else:
+        who += " (guest)"
+    return who

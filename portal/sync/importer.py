@@ -1,0 +1,182 @@
+"""One import run: list what the filters match, fetch what is new, write it in batches.
+
+A real store is slow (about a second for a page of 100 full orders) and the database is
+fast, so the import keeps the store busy: store requests run on a small thread pool, a few
+ahead of the database work, which stays on the calling thread. When most of what the
+filters match is new, full pages are fetched directly; otherwise a cheap listing (ids,
+statuses and modified dates) is checked against the links first, and only the new orders
+are fetched in full, up to 100 per request.
+"""
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import Outcome, SyncRun, Webstore
+from portal.sync.filters import ImportFilters
+from portal.sync.writer import BatchWriter, LogLine, existing_links, failed, skipped
+from portal.woo.client import REF_FIELDS, OrderPage, WooClient
+from portal.woo.errors import WooNotFound
+from portal.woo.orders import WooOrderRef
+
+# Above this share of new orders on the first listing page, full pages are fetched directly.
+MOSTLY_NEW = 0.8
+PAGE_SIZE = 100
+
+
+def ordered_results(pool, calls: Iterable[Callable], ahead: int) -> Iterator:
+    """Run the calls on the pool, at most ``ahead`` at a time, yielding results in order."""
+    pending = deque()
+    for call in calls:
+        pending.append(pool.submit(call))
+        if len(pending) >= ahead:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+class OrderImport:
+    def __init__(
+        self,
+        run: SyncRun,
+        webstore: Webstore,
+        client: WooClient,
+        filters: ImportFilters,
+        *,
+        concurrency: int = 2,
+        progress: Callable[[], None] | None = None,
+    ):
+        self.run = run
+        self.webstore = webstore
+        self.client = client
+        self.filters = filters
+        self.concurrency = max(1, concurrency)
+        self.progress = progress or (lambda: None)
+        self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
+        self._product_skus: dict[int, str | None] = {}
+
+    def execute(self) -> None:
+        with ThreadPoolExecutor(self.concurrency + 1, thread_name_prefix="woo") as pool:
+            if self.filters.order_ids:
+                self._import_ids(pool, self.filters.order_ids)
+            else:
+                self._import_listing(pool)
+
+    # The three ways through the store
+
+    def _import_ids(self, pool, order_ids: tuple[int, ...]) -> None:
+        """Single orders: fetched in full by id, 100 to a request."""
+        self._set_total(len(order_ids))
+        chunks = [order_ids[i : i + PAGE_SIZE] for i in range(0, len(order_ids), PAGE_SIZE)]
+        calls = [partial(self.client.get_orders, chunk) for chunk in chunks]
+        for chunk, page in zip(chunks, ordered_results(pool, calls, self.concurrency), strict=True):
+            self._write_page(page, expected=chunk)
+
+    def _import_listing(self, pool) -> None:
+        query = self.filters.order_query()
+        first = self.client.order_page(query, 1, per_page=PAGE_SIZE, fields=REF_FIELDS)
+        self._set_total(first.total)
+        if not first.orders and not first.invalid:
+            return
+        known = existing_links(self.webstore.id, [r.id for r in first.orders], None)
+        if first.orders and 1 - len(known) / len(first.orders) >= MOSTLY_NEW:
+            self._import_full_pages(pool, query, first.total_pages or 1)
+        else:
+            self._import_new_of_listing(pool, query, first)
+
+    def _import_full_pages(self, pool, query, total_pages: int) -> None:
+        pages = {"total": total_pages}
+
+        def calls():
+            number = 1
+            while number <= pages["total"]:
+                yield partial(self.client.order_page, query, number, per_page=PAGE_SIZE)
+                number += 1
+
+        for page in ordered_results(pool, calls(), self.concurrency):
+            if page.total_pages:
+                # Orders created meanwhile land on later pages (ids ascend): go there too.
+                pages["total"] = max(pages["total"], page.total_pages)
+            if not page.orders and not page.invalid:
+                break
+            self._write_page(page)
+
+    def _import_new_of_listing(self, pool, query, first: OrderPage) -> None:
+        listing_calls = (
+            partial(self.client.order_page, query, n, per_page=PAGE_SIZE, fields=REF_FIELDS)
+            for n in range(2, (first.total_pages or 1) + 1)
+        )
+        pending = deque()
+        for refs in self._chain(first, ordered_results(pool, listing_calls, 1)):
+            new_ids = self._skip_known(refs)
+            if new_ids:
+                pending.append((new_ids, pool.submit(self.client.get_orders, new_ids)))
+            while len(pending) >= self.concurrency:
+                ids, future = pending.popleft()
+                self._write_page(future.result(), expected=ids, counted=True)
+        while pending:
+            ids, future = pending.popleft()
+            self._write_page(future.result(), expected=ids, counted=True)
+
+    @staticmethod
+    def _chain(first, rest):
+        yield first
+        yield from rest
+
+    # Settling orders
+
+    def _skip_known(self, refs: OrderPage) -> list[int]:
+        """Log the listed orders that have a link as skipped; return the ids of the rest."""
+        reasons = existing_links(self.webstore.id, [r.id for r in refs.orders], self.run.started_at)
+        lines = [skipped(r, reasons[r.id]) for r in refs.orders if r.id in reasons]
+        lines += [invalid_line(error) for error in refs.invalid]
+        self.writer.log(lines, fetched=len(refs.orders) + len(refs.invalid))
+        self.progress()
+        return [r.id for r in refs.orders if r.id not in reasons]
+
+    def _write_page(self, page: OrderPage, expected=(), counted: bool = False) -> None:
+        """Write one page of full orders; log the malformed and the vanished ones."""
+        fetched = 0 if counted else len(page.orders) + len(page.invalid)
+        received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
+        gone = [i for i in expected if i not in received]
+        lines = [invalid_line(error) for error in page.invalid]
+        lines += [
+            failed(
+                WooOrderRef(id=i, status="", date_modified=None),
+                f"Order {i} is not in the store (deleted, or never there): nothing to import.",
+            )
+            for i in gone
+        ]
+        if lines:
+            self.writer.log(lines, fetched=fetched + (len(gone) if not counted else 0))
+            fetched = 0
+        self.writer.write(list(page.orders), fetched=fetched)
+        self.progress()
+
+    def _set_total(self, total: int | None) -> None:
+        db.session.execute(
+            sa.update(SyncRun).where(SyncRun.id == self.run.id).values(store_total=total)
+        )
+        db.session.commit()
+
+    def product_sku(self, product_id: int) -> str | None:
+        """A product's own SKU, asked of the store once per run."""
+        if product_id not in self._product_skus:
+            try:
+                self._product_skus[product_id] = self.client.get_product(product_id).get("sku")
+            except WooNotFound:
+                self._product_skus[product_id] = None
+        return self._product_skus[product_id]
+
+
+def invalid_line(error) -> LogLine:
+    return LogLine(
+        order_id=int(error.order_id) if str(error.order_id).isdigit() else 0,
+        order_number=str(error.order_id),
+        outcome=Outcome.FAILED,
+        message=f"The store sent this order malformed ({error}): it cannot be imported as is.",
+    )

@@ -1,0 +1,261 @@
+"""Runs: start one (queued on RQ), execute it, record how it ended, retry its failures.
+
+The ``SyncRun`` row is the truth about a run; the RQ job id is only a handle, since RQ's
+own job data expires. A run whose worker died stops heartbeating and is marked failed.
+"""
+
+import logging
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+
+from portal import db
+from portal.crypto import SecretUnreadable
+from portal.models import (
+    OrderLink,
+    Outcome,
+    RunStatus,
+    SyncLogEntry,
+    SyncRun,
+    Trigger,
+    User,
+    Webstore,
+)
+from portal.models.base import utcnow
+from portal.queue import import_queue, redis_connection
+from portal.sync.filters import ImportFilters
+from portal.sync.importer import OrderImport
+from portal.woo.client import WooClient
+from portal.woo.errors import WooError
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 5
+# Large stores take long: 100,000 orders at a real store's pace is over 20 minutes.
+JOB_TIMEOUT = 6 * 3600
+
+
+class QueueUnavailable(Exception):
+    """Redis does not answer: nothing can be queued right now."""
+
+
+class NothingToRetry(Exception):
+    pass
+
+
+def client_for(webstore: Webstore, **options) -> WooClient:
+    return WooClient(
+        webstore.base_url,
+        webstore.consumer_key,
+        webstore.consumer_secret,
+        version=webstore.api_version,
+        timeout=webstore.timeout_seconds,
+        verify_tls=webstore.verify_tls,
+        **options,
+    )
+
+
+def create_run(
+    webstore: Webstore,
+    filters: ImportFilters,
+    trigger: Trigger,
+    user: User | None = None,
+    retry_of: SyncRun | None = None,
+) -> SyncRun:
+    run = SyncRun(
+        webstore=webstore,
+        trigger=trigger,
+        requested_by=user,
+        retry_of_id=retry_of.id if retry_of else None,
+        filters=filters.to_json(),
+        status=RunStatus.QUEUED,
+    )
+    db.session.add(run)
+    db.session.commit()
+    return run
+
+
+def start_import(
+    webstore: Webstore,
+    filters: ImportFilters,
+    trigger: Trigger = Trigger.MANUAL,
+    user: User | None = None,
+    retry_of: SyncRun | None = None,
+) -> SyncRun:
+    """Record a queued run and put it on the queue; the run row exists before the job."""
+    try:
+        redis_connection().ping()
+    except RedisError as error:
+        raise QueueUnavailable(
+            "Imports cannot be queued right now: the job queue (Redis) is not answering. "
+            "Try again in a minute; if it lasts, tell whoever runs the connector."
+        ) from error
+    run = create_run(webstore, filters, trigger, user, retry_of)
+    try:
+        job = import_queue().enqueue(
+            "jobs.import_orders.run",
+            run.id,
+            job_timeout=JOB_TIMEOUT,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            retry=None,
+            description=f"import {webstore.code} run {run.id} ({trigger})",
+        )
+    except RedisError as error:
+        db.session.delete(run)
+        db.session.commit()
+        raise QueueUnavailable(
+            "Imports cannot be queued right now: the job queue (Redis) stopped answering."
+        ) from error
+    run.job_id = job.id
+    db.session.commit()
+    return run
+
+
+def retry_failed(run: SyncRun, user: User | None = None, **start) -> SyncRun:
+    """A new run for exactly the orders that failed in ``run`` and are not imported since."""
+    failed_ids = db.session.scalars(
+        sa.select(SyncLogEntry.woo_order_id)
+        .where(SyncLogEntry.run_id == run.id, SyncLogEntry.outcome == Outcome.FAILED)
+        .where(SyncLogEntry.woo_order_id > 0)
+        .distinct()
+    ).all()
+    imported = set(
+        db.session.scalars(
+            sa.select(OrderLink.woo_order_id).where(
+                OrderLink.webstore_id == run.webstore_id, OrderLink.woo_order_id.in_(failed_ids)
+            )
+        )
+    )
+    order_ids = tuple(sorted(set(failed_ids) - imported))
+    if not order_ids:
+        raise NothingToRetry("Every order that failed in this run has been imported since.")
+    filters = ImportFilters(order_ids=order_ids, sources={"order_ids": f"retry of run {run.id}"})
+    launch = start.pop("launch", start_import)
+    return launch(run.webstore, filters, Trigger.RETRY, user, retry_of=run)
+
+
+def execute_run(run_id: int, progress=None) -> SyncRun | None:
+    """Run a queued import to its end. Called by the RQ job and by the CLI."""
+    if not claim(run_id):
+        log.info("run %s is not queued any more; nothing to do", run_id)
+        return db.session.get(SyncRun, run_id)
+    run = db.session.get(SyncRun, run_id)
+    webstore = run.webstore
+    filters = ImportFilters.from_json(run.filters)
+    concurrency = current_app.config.get("IMPORT_CONCURRENCY", 2)
+    with Heartbeat(run_id):
+        try:
+            with client_for(webstore) as client:
+                OrderImport(
+                    run, webstore, client, filters, concurrency=concurrency, progress=progress
+                ).execute()
+        except (WooError, SecretUnreadable) as error:
+            db.session.rollback()
+            return finish(run_id, RunStatus.FAILED, f"The store could not be read: {error}")
+        except Exception as error:
+            db.session.rollback()
+            log.exception("run %s failed", run_id)
+            return finish(run_id, RunStatus.FAILED, f"The import stopped on an error: {error}")
+    run = db.session.get(SyncRun, run_id)
+    db.session.refresh(run)
+    return finish(run_id, RunStatus.PARTIAL if run.failed else RunStatus.SUCCEEDED)
+
+
+def claim(run_id: int) -> bool:
+    """Move a queued run to running; False if another worker (or a retry) got it first."""
+    now = utcnow()
+    result = db.session.execute(
+        sa.update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED)
+        .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def finish(run_id: int, status: RunStatus, reason: str | None = None) -> SyncRun:
+    db.session.execute(
+        sa.update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status == RunStatus.RUNNING)
+        .values(status=status, reason=reason, finished_at=utcnow())
+    )
+    db.session.commit()
+    run = db.session.get(SyncRun, run_id)
+    db.session.refresh(run)
+    return run
+
+
+class Heartbeat:
+    """Touches the run's heartbeat every few seconds from a thread, while the run lives."""
+
+    def __init__(self, run_id: int, every: float = HEARTBEAT_SECONDS):
+        self.run_id = run_id
+        self.every = every
+        self.engine = db.engine
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True, name=f"heartbeat-{run_id}")
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(
+                        sa.update(SyncRun)
+                        .where(SyncRun.id == self.run_id)
+                        .values(heartbeat_at=utcnow())
+                    )
+            except sa.exc.SQLAlchemyError:
+                log.warning("heartbeat of run %s missed", self.run_id, exc_info=True)
+
+
+def reap_dead_runs(stale_after: timedelta | None = None) -> list[int]:
+    """Mark failed the runs whose worker is gone: no heartbeat for a while, or a dead job."""
+    stale_after = stale_after or timedelta(seconds=current_app.config.get("RUN_STALE_SECONDS", 60))
+    now = utcnow()
+    reaped = []
+    running = db.session.scalars(
+        sa.select(SyncRun).where(SyncRun.status == RunStatus.RUNNING)
+    ).all()
+    for run in running:
+        silent = run.heartbeat_at is None or now - run.heartbeat_at > stale_after
+        if silent or job_is_dead(run.job_id):
+            reason = (
+                "The worker running this import stopped (it was killed or crashed) before the "
+                "run ended. Orders it settled are kept; start the import again for the rest."
+            )
+            result = db.session.execute(
+                sa.update(SyncRun)
+                .where(SyncRun.id == run.id, SyncRun.status == RunStatus.RUNNING)
+                .values(status=RunStatus.FAILED, reason=reason, finished_at=now)
+            )
+            if result.rowcount:
+                reaped.append(run.id)
+    db.session.commit()
+    return reaped
+
+
+def job_is_dead(job_id: str | None) -> bool:
+    """True when RQ says the run's job failed or was stopped (a killed work horse)."""
+    if not job_id:
+        return False
+    try:
+        status = Job.fetch(job_id, connection=redis_connection()).get_status()
+    except NoSuchJobError:
+        return False  # expired: only the heartbeat can tell
+    except RedisError:
+        return False
+    return status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)

@@ -1,0 +1,64 @@
+"""Small helpers for reading what imports did, shared by the import tests."""
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import (
+    Customer,
+    Item,
+    ItemMapping,
+    OrderLink,
+    SalesOrder,
+    SyncLogEntry,
+    Trigger,
+)
+from portal.sync.filters import merge_filters
+from portal.sync.runs import create_run, execute_run
+
+
+def run_import(webstore, trigger=Trigger.MANUAL, **given):
+    """Run an import in the foreground, through the same function the RQ job calls."""
+    run = create_run(webstore, merge_filters(webstore, **given), trigger)
+    return execute_run(run.id)
+
+
+def count(model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+def entries(run, outcome=None) -> list[SyncLogEntry]:
+    query = sa.select(SyncLogEntry).where(SyncLogEntry.run_id == run.id)
+    if outcome:
+        query = query.where(SyncLogEntry.outcome == outcome)
+    return list(db.session.scalars(query.order_by(SyncLogEntry.id)))
+
+
+def sales_order_for(webstore, woo_order_id) -> SalesOrder | None:
+    return db.session.scalar(
+        sa.select(SalesOrder)
+        .join(OrderLink, OrderLink.sales_order_id == SalesOrder.id)
+        .where(OrderLink.webstore_id == webstore.id, OrderLink.woo_order_id == woo_order_id)
+    )
+
+
+def duplicates() -> dict:
+    """Rows that would mean something was imported or created twice."""
+    db.session.expire_all()
+
+    def dupes(*columns):
+        return db.session.execute(
+            sa.select(*columns, sa.func.count())
+            .where(*(c.is_not(None) for c in columns))
+            .group_by(*columns)
+            .having(sa.func.count() > 1)
+        ).all()
+
+    return {
+        "sales orders": dupes(SalesOrder.webstore_id, SalesOrder.woo_order_id),
+        "customers": dupes(Customer.email),
+        "items": dupes(Item.sku),
+        "item mappings": dupes(
+            ItemMapping.webstore_id, ItemMapping.woo_product_id, ItemMapping.woo_variation_id
+        ),
+    }

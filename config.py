@@ -45,6 +45,12 @@ class Config:
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Store requests an import keeps in flight at once.
+    IMPORT_CONCURRENCY = int(os.environ.get("IMPORT_CONCURRENCY", "2"))
+    # A running import touches its run this often; one silent for RUN_STALE_SECONDS is
+    # taken for dead (its worker was killed) and marked failed.
+    RUN_HEARTBEAT_SECONDS = float(os.environ.get("RUN_HEARTBEAT_SECONDS", "5"))
+    RUN_STALE_SECONDS = float(os.environ.get("RUN_STALE_SECONDS", "60"))
 
     @classmethod
     def finish(cls, app) -> None:

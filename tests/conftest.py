@@ -2,6 +2,9 @@
 
 import os
 import re
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -201,6 +204,51 @@ def demo_webstore(app, store):
     from portal.setup.demo import seed_demo_webstore
 
     return seed_demo_webstore(store.base_url, store.consumer_key, store.consumer_secret)
+
+
+def worker_env(app) -> dict:
+    """The environment under which a real RQ worker process sees the test's app."""
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "RQ_QUEUE": app.config["RQ_QUEUE"],
+        "WEBSTORE_SECRETS_KEY": app.config["WEBSTORE_SECRETS_KEY"],
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "RUN_HEARTBEAT_SECONDS": "1",
+    }
+
+
+@pytest.fixture
+def start_worker(app):
+    """Start real `rq worker` processes on the test queue; they are stopped afterwards."""
+    processes = []
+
+    def start(*, burst: bool = True, name: str | None = None) -> subprocess.Popen:
+        command = [
+            str(Path(sys.executable).parent / "rq"),
+            "worker",
+            "--url",
+            app.config["REDIS_URL"],
+            "--path",
+            str(Path(app.root_path)),
+            "--name",
+            name or f"test-worker-{uuid.uuid4().hex[:8]}",
+            "--logging_level",
+            "WARNING",
+        ]
+        if burst:
+            command.append("--burst")
+        command.append(app.config["RQ_QUEUE"])
+        process = subprocess.Popen(command, env=worker_env(app), start_new_session=True)
+        processes.append(process)
+        return process
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from portal import db
 from portal.auth.access import admin_required
+from portal.crypto import SecretUnreadable
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
 from portal.setup import bp, webstores
 from portal.setup.forms import CustomerTemplateForm, ItemTemplateForm, UserForm, WebstoreForm
+from portal.woo.errors import WooError
 
 
 @bp.get("/")
@@ -42,6 +44,39 @@ def save_webstore(webstore: Webstore, form: WebstoreForm):
             return redirect(url_for("setup.index"))
     status = 422 if form.errors else 200
     return render_template("setup/webstore_form.html", form=form, webstore=webstore), status
+
+
+@bp.post("/webstores/<int:webstore_id>/test-connection")
+@admin_required
+def test_connection(webstore_id: int):
+    """Ask the store who it is. The HTMX button sends the settings as typed and gets a
+    fragment; a plain form sends none, tests the saved ones and gets the whole edit page."""
+    webstore = db.get_or_404(Webstore, webstore_id)
+    typed = "base_url" in request.form
+    form = WebstoreForm(
+        formdata=request.form if typed else None,
+        data=webstores.form_data(webstore),
+        **webstores.template_choices(),
+        creating=False,
+    )
+    status = error = None
+    if typed and (errors := webstores.connection_errors(form)):
+        error = "Correct the connection settings first. " + " ".join(errors)
+    else:
+        try:
+            status = webstores.check_connection(webstore, form if typed else None)
+        except (WooError, SecretUnreadable) as exc:
+            error = str(exc)
+    result = {
+        "status": status,
+        "error": error,
+        "unsaved": typed and webstores.connection_changed(webstore, form),
+    }
+    if request.headers.get("HX-Request"):
+        return render_template("setup/_connection_result.html", **result)
+    return render_template(
+        "setup/webstore_form.html", form=form, webstore=webstore, connection=result
+    )
 
 
 @bp.post("/webstores/<int:webstore_id>/delete")

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from portal import db
+from portal.crypto import SecretUnreadable
 from portal.models import (
     Customer,
     CustomerHandling,
@@ -14,6 +15,8 @@ from portal.models import (
 )
 from portal.setup.forms import WebstoreForm, parse_country_templates
 from portal.sync.numbers import next_number
+from portal.sync.runs import client_for
+from portal.woo.client import StoreStatus
 
 
 class SetupError(ValueError):
@@ -165,3 +168,54 @@ def delete_webstore(webstore: Webstore) -> None:
         )
     db.session.delete(webstore)
     db.session.commit()
+
+
+# The fields of the webstore form that say how to reach the store (besides the secret).
+CONNECTION_FIELDS = ("base_url", "consumer_key", "api_version", "timeout_seconds", "verify_tls")
+
+
+def check_connection(webstore: Webstore, typed: WebstoreForm | None = None) -> StoreStatus:
+    """Ask the store who it is, once: a person waits for the answer, so there are no retries.
+
+    With ``typed``, the connection settings typed in the form are tried before they are saved
+    (a blank secret there means the stored one); the webstore itself is left untouched.
+    Raises the client's :class:`~portal.woo.errors.WooError`, whose message names the reason,
+    or :class:`~portal.crypto.SecretUnreadable`.
+    """
+    settings = webstore if typed is None else typed_connection(webstore, typed)
+    with client_for(settings) as client:
+        return client.test_connection()
+
+
+def typed_connection(webstore: Webstore, form: WebstoreForm) -> Webstore:
+    """An unsaved webstore holding the connection settings typed in ``form``."""
+    trial = Webstore(**{name: getattr(form, name).data for name in CONNECTION_FIELDS})
+    trial.base_url = trial.base_url.rstrip("/")
+    trial.consumer_secret = form.consumer_secret.data or webstore.consumer_secret
+    return trial
+
+
+def connection_errors(form: WebstoreForm) -> list[str]:
+    """Validate only the connection fields of ``form``; each error names its field."""
+    errors = []
+    for name in (*CONNECTION_FIELDS, "consumer_secret"):
+        field = form[name]
+        if not field.validate(form):
+            errors += [f"{field.label.text}: {error}" for error in field.errors]
+    return errors
+
+
+def connection_changed(webstore: Webstore, form: WebstoreForm) -> bool:
+    """Whether the connection settings typed in ``form`` differ from the saved ones."""
+    typed = {name: getattr(form, name).data for name in CONNECTION_FIELDS}
+    typed["base_url"] = (typed["base_url"] or "").rstrip("/")
+    if any(typed[name] != getattr(webstore, name) for name in CONNECTION_FIELDS):
+        return True
+    return bool(form.consumer_secret.data) and form.consumer_secret.data != _stored_secret(webstore)
+
+
+def _stored_secret(webstore: Webstore) -> str | None:
+    try:
+        return webstore.consumer_secret
+    except SecretUnreadable:
+        return None

@@ -35,7 +35,6 @@ from portal.woo.errors import WooError
 
 log = logging.getLogger(__name__)
 
-HEARTBEAT_SECONDS = 5
 # Large stores take long: 100,000 orders at a real store's pace is over 20 minutes.
 JOB_TIMEOUT = 6 * 3600
 
@@ -117,7 +116,7 @@ def start_import(
     return run
 
 
-def retry_failed(run: SyncRun, user: User | None = None, **start) -> SyncRun:
+def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
     """A new run for exactly the orders that failed in ``run`` and are not imported since."""
     failed_ids = db.session.scalars(
         sa.select(SyncLogEntry.woo_order_id)
@@ -136,8 +135,7 @@ def retry_failed(run: SyncRun, user: User | None = None, **start) -> SyncRun:
     if not order_ids:
         raise NothingToRetry("Every order that failed in this run has been imported since.")
     filters = ImportFilters(order_ids=order_ids, sources={"order_ids": f"retry of run {run.id}"})
-    launch = start.pop("launch", start_import)
-    return launch(run.webstore, filters, Trigger.RETRY, user, retry_of=run)
+    return start_import(run.webstore, filters, Trigger.RETRY, user, retry_of=run)
 
 
 def execute_run(run_id: int, progress=None) -> SyncRun | None:
@@ -149,7 +147,7 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     webstore = run.webstore
     filters = ImportFilters.from_json(run.filters)
     concurrency = current_app.config.get("IMPORT_CONCURRENCY", 2)
-    with Heartbeat(run_id):
+    with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]):
         try:
             with client_for(webstore) as client:
                 OrderImport(
@@ -194,7 +192,7 @@ def finish(run_id: int, status: RunStatus, reason: str | None = None) -> SyncRun
 class Heartbeat:
     """Touches the run's heartbeat every few seconds from a thread, while the run lives."""
 
-    def __init__(self, run_id: int, every: float = HEARTBEAT_SECONDS):
+    def __init__(self, run_id: int, every: float):
         self.run_id = run_id
         self.every = every
         self.engine = db.engine

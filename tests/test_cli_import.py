@@ -1,0 +1,50 @@
+"""`flask import-orders`: the same import in the foreground, with an exit status for scripts."""
+
+from portal import db
+from portal.models import RunStatus, SyncRun
+from tests.sync_helpers import count
+
+
+def test_an_import_where_nothing_failed_exits_0(runner, demo_webstore):
+    result = runner.invoke(args=["import-orders", "--webstore", "demo", "--order-id", "44"])
+
+    assert result.exit_code == 0, result.output
+    assert "imported 1" in result.output
+    assert "succeeded: 1 imported, 0 skipped, 0 failed" in result.output
+
+
+def test_an_import_where_some_orders_failed_exits_1(runner, demo_webstore):
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+
+    result = runner.invoke(args=["import-orders", "--webstore", "DEMO", "--status", "processing"])
+
+    assert result.exit_code == 1, result.output
+    run = db.session.scalar(db.select(SyncRun))
+    assert run.status == RunStatus.PARTIAL and run.failed > 0
+
+
+def test_bad_filters_exit_2_and_start_nothing(runner, demo_webstore):
+    result = runner.invoke(args=["import-orders", "--webstore", "DEMO", "--status", "shipped"])
+
+    assert result.exit_code == 2
+    assert "WooCommerce has no order status shipped" in result.output
+    assert count(SyncRun) == 0
+
+
+def test_an_unknown_webstore_exits_2(runner, app):
+    result = runner.invoke(args=["import-orders", "--webstore", "NOPE"])
+
+    assert result.exit_code == 2
+    assert "There is no webstore with code NOPE." in result.output
+
+
+def test_a_store_that_refuses_the_credentials_exits_2_with_the_reason(runner, demo_webstore):
+    demo_webstore.consumer_key = "ck_unknown"
+    db.session.commit()
+
+    result = runner.invoke(args=["import-orders", "--webstore", "DEMO"])
+
+    assert result.exit_code == 2
+    assert "The store could not be read" in result.output
+    assert "consumer key" in result.output.lower()

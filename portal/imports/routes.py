@@ -1,13 +1,287 @@
-from flask import render_template
+import csv
+import io
 
-from portal.imports import bp
+from flask import (
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
+
+from portal import db
+from portal.auth.access import staff_required
+from portal.imports import bp, queries
+from portal.imports.chart import bar_chart
+from portal.imports.forms import ImportForm
+from portal.imports.preview import preview, status_counts
+from portal.models import Outcome, RunStatus, SyncRun, Trigger
+from portal.sync.filters import FilterError, ImportFilters, find_webstore, merge_filters
+from portal.sync.runs import (
+    NothingToRetry,
+    QueueUnavailable,
+    reap_if_dead,
+    retry_failed,
+    start_import,
+)
+
+
+def htmx() -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def import_form(formdata=None) -> ImportForm:
+    form = ImportForm(formdata=formdata, webstores=queries.webstores())
+    return form
 
 
 @bp.get("/new")
+@staff_required
 def new():
-    return render_template("imports/new.html")
+    form = import_form(formdata=None)
+    code = request.args.get("webstore", "")
+    counts = {}
+    if code:
+        form.webstore.data = code.upper()
+        try:
+            webstore = find_webstore(code)
+        except FilterError:
+            pass
+        else:
+            prefill(form, webstore)
+            counts = status_counts(webstore)
+    return render_template("imports/new.html", form=form, counts=counts)
+
+
+@bp.get("/new/filters")
+@staff_required
+def filters():
+    """The filter fields, pre-filled from the chosen webstore's setup."""
+    form = import_form(formdata=None)
+    counts = {}
+    try:
+        webstore = find_webstore(request.args.get("webstore"))
+    except FilterError:
+        webstore = None
+    if webstore:
+        form.webstore.data = webstore.code
+        prefill(form, webstore)
+        counts = status_counts(webstore)
+    return render_template("imports/_filters.html", form=form, counts=counts)
+
+
+def prefill(form: ImportForm, webstore) -> None:
+    form.statuses.data = list(webstore.status_filter)
+    form.start_date.data = webstore.order_start_date
+
+
+@bp.get("/preview")
+@staff_required
+def preview_import():
+    try:
+        webstore = find_webstore(request.args.get("webstore"))
+        wanted = merge_filters(
+            webstore,
+            order_id=request.args.get("order_id"),
+            statuses=request.args.getlist("statuses") or None,
+            start_date=request.args.get("start_date") or None,
+        )
+    except FilterError as error:
+        return render_template("imports/_preview.html", problem=str(error))
+    return render_template(
+        "imports/_preview.html", result=preview(webstore, wanted), filters=wanted
+    )
+
+
+@bp.post("/")
+@staff_required
+def start():
+    form = import_form(formdata=request.form)
+    problem = None
+    if form.validate():
+        try:
+            webstore = find_webstore(form.webstore.data)
+            wanted = merge_filters(
+                webstore,
+                order_id=form.order_id.data,
+                statuses=form.statuses.data or None,
+                start_date=form.start_date.data,
+            )
+            run = start_import(webstore, wanted, Trigger.MANUAL, current_user)
+        except FilterError as error:
+            field = {"webstore": "webstore", "order_id": "order_id", "statuses": "statuses"}
+            getattr(form, field.get(error.field, "start_date")).errors.append(str(error))
+        except QueueUnavailable as error:
+            problem = str(error)
+        else:
+            if htmx():
+                return render_panel(run)
+            return redirect(url_for("imports.run", run_id=run.id))
+    template = "imports/_form.html" if htmx() else "imports/new.html"
+    status = 503 if problem else 422
+    response = render_template(template, form=form, counts={}, problem=problem)
+    if htmx():
+        # htmx swaps only 2xx answers: show the inline errors with 200, say 422 in a header.
+        return response, 200, {"X-Form-Status": str(status)}
+    return response, status
+
+
+def render_panel(run: SyncRun):
+    entries = queries.new_entries(run.id, 0)
+    return render_template(
+        "imports/_panel.html",
+        run=run,
+        entries=entries,
+        last_id=entries[-1].id if entries else 0,
+        beside=queries.busy_runs_beside(run),
+    )
+
+
+@bp.get("/runs/<int:run_id>/poll")
+def poll(run_id: int):
+    """The run's new entries and counts: HTTP 286 once it has ended, to stop the polling."""
+    run = db.get_or_404(SyncRun, run_id)
+    after = request.args.get("after", 0, type=int)
+    seen = request.args.get("settled", -1, type=int)
+    reap_if_dead(run)
+    entries = queries.new_entries(run.id, after)
+    finished = RunStatus(run.status).finished
+    if not entries and not finished and seen == run.settled and seen >= 0:
+        return "", 204
+    body = render_template(
+        "imports/_poll.html",
+        run=run,
+        entries=entries,
+        last_id=entries[-1].id if entries else after,
+        beside=queries.busy_runs_beside(run),
+    )
+    # More entries than one answer holds: keep polling even if the run has ended.
+    done = finished and len(entries) < queries.ENTRIES_PER_POLL
+    return body, 286 if done else 200
 
 
 @bp.get("/")
 def results():
-    return render_template("imports/results.html")
+    wanted = queries.RunFilter.from_args(request.args)
+    rows, has_next = queries.list_runs(wanted)
+    context = {
+        "rows": rows,
+        "has_next": has_next,
+        "wanted": wanted,
+        "webstores": queries.webstores(),
+        "triggers": list(Trigger),
+        "statuses": list(RunStatus),
+    }
+    if htmx() and request.headers.get("HX-Target") == "runs-table":
+        return render_template("imports/_runs_table.html", **context)
+    context["chart"] = bar_chart(queries.daily_totals())
+    return render_template("imports/results.html", **context)
+
+
+@bp.get("/runs/<int:run_id>")
+def run(run_id: int):
+    run = db.get_or_404(SyncRun, run_id)
+    reap_if_dead(run)
+    outcome = request.args.get("outcome", "")
+    after = request.args.get("after", 0, type=int)
+    rows, has_next = queries.run_entries(run.id, outcome, after)
+    context = {
+        "run": run,
+        "filters": ImportFilters.from_json(run.filters),
+        "rows": rows,
+        "has_next": has_next,
+        "outcome": outcome,
+        "outcomes": list(Outcome),
+    }
+    if htmx() and request.headers.get("HX-Target") == "entries":
+        return render_template("imports/_entries_table.html", **context)
+    if not RunStatus(run.status).finished:
+        context["panel"] = True
+        context["entries"] = queries.new_entries(run.id, 0)
+        context["last_id"] = context["entries"][-1].id if context["entries"] else 0
+        context["beside"] = queries.busy_runs_beside(run)
+    return render_template("imports/run.html", **context)
+
+
+@bp.post("/runs/<int:run_id>/retry")
+@staff_required
+def retry(run_id: int):
+    run = db.get_or_404(SyncRun, run_id)
+    try:
+        retry_run = retry_failed(run, current_user)
+    except (NothingToRetry, QueueUnavailable) as error:
+        if htmx():
+            return render_template("imports/_notice.html", message=str(error))
+        flash(str(error), "error")
+        return redirect(url_for("imports.run", run_id=run.id))
+    if htmx():
+        return render_panel(retry_run)
+    return redirect(url_for("imports.run", run_id=retry_run.id))
+
+
+@bp.get("/runs/<int:run_id>/entries.csv")
+def export(run_id: int):
+    run = db.get_or_404(SyncRun, run_id)
+    columns = [
+        "entry",
+        "webstore_order_id",
+        "webstore_order_number",
+        "outcome",
+        "message",
+        "sales_order",
+        "customers_created",
+        "items_created",
+        "logged_at",
+    ]
+
+    def rows():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for entry in queries.all_entries(run.id):
+            writer.writerow(
+                [
+                    entry.id,
+                    entry.woo_order_id,
+                    entry.woo_order_number,
+                    entry.outcome,
+                    csv_safe(entry.message),
+                    entry.sales_order_number or "",
+                    entry.customers_created,
+                    entry.items_created,
+                    entry.created_at.isoformat(),
+                ]
+            )
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    filename = f"import-run-{run.id}-{run.webstore.code}.csv"
+    return Response(
+        stream_with_context(rows()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def csv_safe(text: str) -> str:
+    """Keep spreadsheet programs from running a message that starts like a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.app_template_filter("duration")
+def duration(value) -> str:
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+@bp.app_template_global("filters_of")
+def filters_of(run: SyncRun) -> str:
+    return ImportFilters.from_json(run.filters).describe()

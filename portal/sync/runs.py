@@ -48,15 +48,14 @@ class NothingToRetry(Exception):
 
 
 def client_for(webstore: Webstore, **options) -> WooClient:
-    return WooClient(
-        webstore.base_url,
-        webstore.consumer_key,
-        webstore.consumer_secret,
-        version=webstore.api_version,
-        timeout=webstore.timeout_seconds,
-        verify_tls=webstore.verify_tls,
+    """A client for the webstore's store; ``options`` override its setup (e.g. timeout)."""
+    settings = {
+        "version": webstore.api_version,
+        "timeout": webstore.timeout_seconds,
+        "verify_tls": webstore.verify_tls,
         **options,
-    )
+    }
+    return WooClient(webstore.base_url, webstore.consumer_key, webstore.consumer_secret, **settings)
 
 
 def create_run(
@@ -257,3 +256,12 @@ def job_is_dead(job_id: str | None) -> bool:
     except RedisError:
         return False
     return status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+
+
+def reap_if_dead(run: SyncRun) -> None:
+    """Check one running run, as a page shows it, so that a dead run does not poll forever."""
+    if run.status == RunStatus.RUNNING:
+        stale = timedelta(seconds=current_app.config["RUN_STALE_SECONDS"])
+        if run.heartbeat_at is None or utcnow() - run.heartbeat_at > stale:
+            reap_dead_runs()
+            db.session.refresh(run)

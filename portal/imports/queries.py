@@ -1,0 +1,190 @@
+"""What the import pages read: runs, their log entries, daily totals, a preview."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import (
+    OrderLink,
+    Outcome,
+    RunStatus,
+    SalesOrder,
+    SyncLogEntry,
+    SyncRun,
+    Trigger,
+    User,
+    Webstore,
+)
+from portal.sync.filters import ImportFilters
+
+ENTRIES_PER_POLL = 200
+RUNS_PER_PAGE = 25
+ENTRIES_PER_PAGE = 100
+
+
+def webstores() -> list[Webstore]:
+    return list(db.session.scalars(sa.select(Webstore).order_by(Webstore.code)))
+
+
+def new_entries(run_id: int, after: int, limit: int = ENTRIES_PER_POLL) -> list[SyncLogEntry]:
+    """The run's entries after entry ``after``: an index range scan, whatever the log's length."""
+    return list(
+        db.session.scalars(
+            sa.select(SyncLogEntry)
+            .where(SyncLogEntry.run_id == run_id, SyncLogEntry.id > after)
+            .order_by(SyncLogEntry.id)
+            .limit(limit)
+        )
+    )
+
+
+def busy_runs_beside(run: SyncRun) -> list[SyncRun]:
+    """Other runs of the same webstore that are queued or running now."""
+    return list(
+        db.session.scalars(
+            sa.select(SyncRun).where(
+                SyncRun.webstore_id == run.webstore_id,
+                SyncRun.id != run.id,
+                SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
+            )
+        )
+    )
+
+
+@dataclass
+class RunFilter:
+    webstore: str = ""
+    trigger: str = ""
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args) -> "RunFilter":
+        def day(name):
+            try:
+                return date.fromisoformat(args.get(name, ""))
+            except ValueError:
+                return None
+
+        page = args.get("page", "1")
+        return cls(
+            webstore=args.get("webstore", "").upper(),
+            trigger=args.get("trigger", "") if args.get("trigger") in set(Trigger) else "",
+            status=args.get("status", "") if args.get("status") in set(RunStatus) else "",
+            date_from=day("from"),
+            date_to=day("to"),
+            page=max(1, int(page)) if page.isdigit() else 1,
+        )
+
+    def args(self, **changes) -> dict:
+        values = {
+            "webstore": self.webstore,
+            "trigger": self.trigger,
+            "status": self.status,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "page": self.page,
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None, 1)}
+
+
+def list_runs(wanted: RunFilter) -> tuple[list, bool]:
+    """One page of runs, newest first, and whether there is a next page."""
+    query = (
+        sa.select(SyncRun, Webstore.code, User.username)
+        .join(Webstore, Webstore.id == SyncRun.webstore_id)
+        .outerjoin(User, User.id == SyncRun.requested_by_id)
+    )
+    if wanted.webstore:
+        query = query.where(Webstore.code == wanted.webstore)
+    if wanted.trigger:
+        query = query.where(SyncRun.trigger == wanted.trigger)
+    if wanted.status:
+        query = query.where(SyncRun.status == wanted.status)
+    if wanted.date_from:
+        query = query.where(SyncRun.created_at >= day_start(wanted.date_from))
+    if wanted.date_to:
+        query = query.where(SyncRun.created_at < day_start(wanted.date_to + timedelta(days=1)))
+    rows = db.session.execute(
+        query.order_by(SyncRun.created_at.desc(), SyncRun.id.desc())
+        .offset((wanted.page - 1) * RUNS_PER_PAGE)
+        .limit(RUNS_PER_PAGE + 1)
+    ).all()
+    return rows[:RUNS_PER_PAGE], len(rows) > RUNS_PER_PAGE
+
+
+def day_start(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def daily_totals(days: int = 30, today: date | None = None) -> list[dict]:
+    """Imported, skipped and failed per day for the last ``days`` days, from the runs' counts."""
+    today = today or datetime.now(UTC).date()
+    first = today - timedelta(days=days - 1)
+    day = sa.func.date(SyncRun.created_at)
+    rows = db.session.execute(
+        sa.select(
+            day,
+            sa.func.sum(SyncRun.imported),
+            sa.func.sum(SyncRun.skipped),
+            sa.func.sum(SyncRun.failed),
+        )
+        .where(SyncRun.created_at >= day_start(first))
+        .group_by(day)
+    ).all()
+    by_day = {str(d): (i or 0, s or 0, f or 0) for d, i, s, f in rows}
+    totals = []
+    for offset in range(days):
+        current = first + timedelta(days=offset)
+        imported, skipped, failed = by_day.get(current.isoformat(), (0, 0, 0))
+        totals.append({"day": current, "imported": imported, "skipped": skipped, "failed": failed})
+    return totals
+
+
+def run_entries(run_id: int, outcome: str = "", after: int = 0) -> tuple[list, bool]:
+    """One page of a run's entries (keyset by id), with each sales order's id for a link."""
+    query = (
+        sa.select(SyncLogEntry, SalesOrder.id)
+        .outerjoin(SalesOrder, SalesOrder.number == SyncLogEntry.sales_order_number)
+        .where(SyncLogEntry.run_id == run_id, SyncLogEntry.id > after)
+    )
+    if outcome in set(Outcome):
+        query = query.where(SyncLogEntry.outcome == outcome)
+    rows = db.session.execute(query.order_by(SyncLogEntry.id).limit(ENTRIES_PER_PAGE + 1)).all()
+    return rows[:ENTRIES_PER_PAGE], len(rows) > ENTRIES_PER_PAGE
+
+
+def all_entries(run_id: int):
+    """Every entry of a run, streamed in id order (for CSV export)."""
+    return db.session.scalars(
+        sa.select(SyncLogEntry)
+        .where(SyncLogEntry.run_id == run_id)
+        .order_by(SyncLogEntry.id)
+        .execution_options(yield_per=1000)
+    )
+
+
+def already_imported(webstore: Webstore, filters: ImportFilters) -> int:
+    """How many of the orders these filters match have a sales order already.
+
+    Read from the sales orders' copy of each order's status and date when imported, so a
+    status changed since in the store may make this a little off.
+    """
+    query = (
+        sa.select(sa.func.count())
+        .select_from(OrderLink)
+        .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
+        .where(OrderLink.webstore_id == webstore.id)
+    )
+    if filters.order_ids:
+        query = query.where(OrderLink.woo_order_id.in_(filters.order_ids))
+    if filters.statuses:
+        query = query.where(SalesOrder.woo_status.in_(filters.statuses))
+    if filters.start_date:
+        query = query.where(SalesOrder.ordered_at >= day_start(filters.start_date))
+    return db.session.scalar(query)

@@ -1,0 +1,59 @@
+"""Staff import orders by hand and watch the activity log fill, in a real browser."""
+
+import re
+
+from playwright.sync_api import expect
+
+from portal import db
+from tests.conftest import screenshot, sign_in_browser
+
+
+def test_staff_import_orders_and_watch_the_log_until_polling_stops(
+    page, staff_user, demo_webstore, store, start_worker
+):
+    store.set_faults(latency_ms=30, latency_per_order_ms=2)
+    start_worker(burst=False)
+    sign_in_browser(page, staff_user.username)
+    page.get_by_role("link", name="Import Webstore Orders").click()
+
+    page.get_by_label("Webstore Code").select_option("DEMO")
+    expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
+    screenshot(page, "import-form")
+    polls = []
+    page.on("response", lambda r: polls.append(r.status) if "/poll" in r.url else None)
+    page.get_by_role("button", name="Import").click()
+
+    status = page.locator(".run-status")
+    expect(status).to_have_attribute("data-status", re.compile("succeeded|partial"), timeout=30_000)
+    rows = page.locator("tbody tr.entry")
+    expect(rows.first).to_be_visible()
+    assert rows.count() == 60
+    screenshot(page, "import-run-panel")
+    assert 286 in polls
+    count_at_end = len(polls)
+    page.wait_for_timeout(2500)
+    assert len(polls) == count_at_end, "polling went on after the run ended"
+
+
+def test_a_retry_after_fixing_the_cause_imports_the_failed_orders(
+    page, staff_user, demo_webstore, start_worker
+):
+    from tests.sync_helpers import run_import
+
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    failed = run_import(demo_webstore, statuses="processing")
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+    start_worker(burst=False)
+    sign_in_browser(page, staff_user.username)
+
+    page.get_by_role("link", name="Import Results").click()
+    page.get_by_role("link", name=str(failed.id), exact=True).click()
+    expect(page.get_by_text("'Create missing items' is off").first).to_be_visible()
+    screenshot(page, "import-run-page")
+    page.get_by_role("button", name="Retry failed orders").click()
+
+    status = page.locator(".run-status")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    expect(page.locator(".count-imported strong")).to_have_text(str(failed.failed))

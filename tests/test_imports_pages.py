@@ -1,0 +1,274 @@
+"""Import Webstore Orders and Import Results: pages, fragments, live polling, retry, CSV."""
+
+import csv
+import io
+
+import pytest
+import sqlalchemy as sa
+from rq import SimpleWorker
+
+from portal import db
+from portal.models import Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
+from portal.queue import import_queue, redis_connection
+from portal.sync.filters import merge_filters
+from portal.sync.runs import create_run
+from tests.sync_helpers import entries, run_import
+
+
+def work_queued_jobs() -> None:
+    SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)
+
+
+def newest_run() -> SyncRun:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
+
+
+def test_the_import_form_shows_the_four_filters(signed_in_staff, demo_webstore):
+    page = signed_in_staff.get("/imports/new").text
+    for label in ("Webstore Code", "Order ID", "Order Status Filter", "Order Start Date"):
+        assert f">{label}</label>" in page
+    assert "DEMO — Demo store (sandbox)" in page
+
+
+def test_choosing_a_webstore_prefills_the_filters_from_its_setup(signed_in_staff, demo_webstore):
+    demo_webstore.default_status_filter = "processing,on-hold"
+    db.session.commit()
+
+    fragment = signed_in_staff.get(
+        "/imports/new/filters?webstore=DEMO", headers={"HX-Request": "true"}
+    ).text
+
+    assert "<html" not in fragment
+    assert 'value="processing" selected' in fragment
+    assert 'value="on-hold" selected' in fragment
+    assert 'value="completed" selected' not in fragment
+    # The store's own counts per status, from /reports/orders/totals.
+    assert "Processing (" in fragment
+
+
+def test_the_preview_says_how_many_orders_match_and_how_many_are_imported(
+    signed_in_staff, demo_webstore
+):
+    run_import(demo_webstore, order_id=44)  # completed
+    response = signed_in_staff.get(
+        "/imports/preview?webstore=DEMO&statuses=completed", headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    assert "in the store match" in response.text
+    assert "about <strong>1</strong> of them are imported already" in response.text
+
+
+def test_the_preview_explains_bad_filters(signed_in_staff, demo_webstore):
+    response = signed_in_staff.get("/imports/preview?webstore=DEMO&order_id=x")
+    assert "Order ID must be a positive whole number" in response.text
+
+
+def test_validation_errors_appear_inline_and_nothing_is_enqueued(signed_in_staff, demo_webstore):
+    response = signed_in_staff.post("/imports/", {"webstore": "DEMO", "order_id": "-3"}, htmx=True)
+
+    assert response.status_code == 200 and response.headers["X-Form-Status"] == "422"
+    assert 'id="order_id-error"' in response.text
+    assert "Order ID must be a positive whole number" in response.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 0
+    assert import_queue().count == 0
+
+
+def test_a_missing_webstore_is_an_inline_error(signed_in_staff, demo_webstore):
+    response = signed_in_staff.post("/imports/", {"webstore": ""})
+    assert response.status_code == 422
+    assert "Choose a webstore." in response.text
+
+
+def test_submitting_swaps_in_the_runs_live_panel(signed_in_staff, demo_webstore):
+    response = signed_in_staff.post(
+        "/imports/", {"webstore": "DEMO", "statuses": ["processing"]}, htmx=True
+    )
+
+    run = newest_run()
+    assert response.status_code == 200
+    assert f'id="run-{run.id}-status"' in response.text
+    assert 'hx-trigger="every 1s' in response.text
+    assert run.status == RunStatus.QUEUED and run.trigger == Trigger.MANUAL
+    assert run.filters["statuses"] == ["processing"]
+
+
+def test_without_javascript_submitting_opens_the_run_page(signed_in_staff, demo_webstore):
+    response = signed_in_staff.post("/imports/", {"webstore": "DEMO"})
+    run = newest_run()
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/imports/runs/{run.id}"
+
+
+def test_the_form_refuses_with_a_message_when_redis_is_down(signed_in_staff, demo_webstore, app):
+    from flask import g
+
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    g.pop("redis", None)
+
+    response = signed_in_staff.post("/imports/", {"webstore": "DEMO"})
+
+    assert response.status_code == 503
+    assert "Imports cannot be queued right now" in response.text
+    results = signed_in_staff.get("/imports/")
+    assert results.status_code == 200
+
+
+def test_polling_returns_only_entries_after_the_last_one_shown(signed_in_staff, demo_webstore):
+    run = run_import(demo_webstore, statuses="processing,completed")
+    logged = entries(run)
+    assert len(logged) > 3
+    middle = logged[2].id
+
+    response = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after={middle}")
+
+    shown = [int(i) for i in __import__("re").findall(r'id="entry-(\d+)"', response.text)]
+    assert shown == [e.id for e in logged if e.id > middle]
+
+
+def test_a_finished_run_answers_286_to_stop_polling(signed_in_staff, demo_webstore):
+    run = run_import(demo_webstore, order_id=44)
+    last = entries(run)[-1].id
+
+    response = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after={last}")
+
+    assert response.status_code == 286
+    assert "hx-trigger" not in response.text
+    assert "succeeded" in response.text
+
+
+def test_a_running_run_keeps_polling_and_answers_204_when_nothing_changed(
+    signed_in_staff, demo_webstore
+):
+    run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.MANUAL)
+    first = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after=0&settled=-1")
+    assert first.status_code == 200 and 'hx-trigger="every 1s' in first.text
+
+    unchanged = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after=0&settled=0")
+    assert unchanged.status_code == 204
+
+
+def test_the_panel_says_when_another_run_of_the_webstore_is_going(signed_in_staff, demo_webstore):
+    automatic = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.AUTOMATIC)
+    automatic.status = RunStatus.RUNNING
+    db.session.commit()
+
+    response = signed_in_staff.post("/imports/", {"webstore": "DEMO"}, htmx=True)
+
+    assert "An automatic run of DEMO is running beside this one" in response.text
+    assert "never imported twice" in response.text
+
+
+def test_queued_import_runs_and_its_page_shows_the_log(signed_in_staff, demo_webstore):
+    signed_in_staff.post("/imports/", {"webstore": "DEMO", "order_id": "44"}, htmx=True)
+    work_queued_jobs()
+    run = newest_run()
+
+    page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+
+    assert run.status == RunStatus.SUCCEEDED
+    assert "Imported as SO00001" in page
+    assert 'href="/orders/' in page
+    assert "Export CSV" in page
+
+
+def test_results_list_every_run_newest_first_with_filters(signed_in_viewer, demo_webstore):
+    first = run_import(demo_webstore, order_id=44)
+    second = run_import(demo_webstore, order_id=45, trigger=Trigger.RETRY)
+
+    page = signed_in_viewer.get("/imports/").text
+    assert page.index(f">{second.id}</a>") < page.index(f">{first.id}</a>")
+    assert "<svg" in page and "last 30 days" in page
+
+    only_retries = signed_in_viewer.get(
+        "/imports/?trigger=retry", headers={"HX-Request": "true", "HX-Target": "runs-table"}
+    ).text
+    assert "<html" not in only_retries
+    assert f">{second.id}</a>" in only_retries and f">{first.id}</a>" not in only_retries
+
+
+def test_the_chart_counts_orders_per_day(app, demo_webstore):
+    from portal.imports.queries import daily_totals
+
+    run = run_import(demo_webstore, statuses="processing")
+
+    today = daily_totals()[-1]
+    assert today["imported"] == run.imported and today["failed"] == run.failed
+
+
+def test_a_runs_entries_can_be_filtered_by_outcome(signed_in_viewer, demo_webstore):
+    run_import(demo_webstore, order_id=44)
+    run = run_import(demo_webstore, statuses="completed")
+
+    skipped = signed_in_viewer.get(f"/imports/runs/{run.id}?outcome=skipped").text
+    imported = signed_in_viewer.get(f"/imports/runs/{run.id}?outcome=imported").text
+
+    assert "already imported as SO00001" in skipped
+    assert "already imported as" not in imported
+
+
+def test_retry_failed_orders_starts_a_retry_run_with_its_panel(signed_in_staff, demo_webstore):
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    failed = run_import(demo_webstore)
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+
+    response = signed_in_staff.post(f"/imports/runs/{failed.id}/retry", htmx=True)
+    work_queued_jobs()
+
+    retry = newest_run()
+    assert f'id="run-{retry.id}-status"' in response.text
+    assert retry.trigger == Trigger.RETRY and retry.status == RunStatus.SUCCEEDED
+    assert retry.imported == failed.failed
+
+
+def test_viewers_cannot_import_or_retry(signed_in_viewer, demo_webstore):
+    run = run_import(demo_webstore, order_id=44)
+    assert signed_in_viewer.get("/imports/new").status_code == 403
+    assert signed_in_viewer.post("/imports/", {"webstore": "DEMO"}).status_code == 403
+    assert signed_in_viewer.post(f"/imports/runs/{run.id}/retry").status_code == 403
+    assert "Retry failed orders" not in signed_in_viewer.get(f"/imports/runs/{run.id}").text
+
+
+def test_csv_export_holds_every_entry(signed_in_viewer, demo_webstore):
+    run = run_import(demo_webstore, statuses="processing,completed")
+    db.session.add(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=demo_webstore.id,
+            woo_order_id=1,
+            outcome=Outcome.FAILED,
+            message='=HYPERLINK("http://evil")',
+        )
+    )
+    db.session.commit()
+
+    response = signed_in_viewer.get(f"/imports/runs/{run.id}/entries.csv")
+
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) == len(entries(run))
+    assert rows[-1]["message"].startswith("'=HYPERLINK")
+
+
+@pytest.mark.parametrize("path", ["/imports/", "/imports/runs/{id}", "/imports/runs/{id}/poll"])
+def test_import_pages_escape_what_the_store_sent(signed_in_viewer, demo_webstore, path):
+    run = run_import(demo_webstore, order_id=44)
+    db.session.add(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=demo_webstore.id,
+            woo_order_id=2,
+            woo_order_number="<script>alert(1)</script>",
+            outcome=Outcome.FAILED,
+            message='"><img src=x onerror=alert(2)>',
+        )
+    )
+    db.session.commit()
+
+    page = signed_in_viewer.get(path.format(id=run.id)).text
+
+    assert "<script>alert(1)</script>" not in page
+    assert "<img src=x onerror" not in page

@@ -62,6 +62,15 @@ class SyncRun(Base):
     __table_args__ = (
         sa.Index("ix_sync_runs_webstore_created", "webstore_id", "created_at"),
         sa.Index("ix_sync_runs_status_trigger", "status", "trigger"),
+        # At most one automatic run per webstore is queued or running: two schedulers (or
+        # a slow minute) racing to start one get a unique-key error, not a second run.
+        sa.Index(
+            "uq_sync_runs_one_active_automatic",
+            "webstore_id",
+            unique=True,
+            postgresql_where=sa.text("trigger = 'automatic' AND status IN ('queued', 'running')"),
+            sqlite_where=sa.text("trigger = 'automatic' AND status IN ('queued', 'running')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,18 +1,39 @@
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
-from portal.auth.access import admin_required
+from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
 from portal.setup import bp, webstores
 from portal.setup.forms import CustomerTemplateForm, ItemTemplateForm, UserForm, WebstoreForm
+from portal.sync import schedule
+from portal.sync.runs import QueueUnavailable
 from portal.woo.errors import WooError
 
 
 @bp.get("/")
 def index():
-    return render_template("setup/index.html", webstores=webstores.list_webstores())
+    stores = webstores.list_webstores()
+    return render_template("setup/index.html", webstores=stores, sync=schedule.sync_states(stores))
+
+
+@bp.post("/webstores/<int:webstore_id>/sync-now")
+@staff_required
+def sync_now(webstore_id: int):
+    webstore = db.get_or_404(Webstore, webstore_id)
+    try:
+        run = schedule.sync_now(webstore, current_user)
+    except IntegrityError:
+        db.session.rollback()
+        flash(f"An automatic run of {webstore.code} is already queued or running.", "info")
+        return redirect(url_for("setup.index"))
+    except QueueUnavailable as error:
+        flash(str(error), "error")
+        return redirect(url_for("setup.index"))
+    return redirect(url_for("imports.run", run_id=run.id))
 
 
 @bp.route("/webstores/new", methods=["GET", "POST"])

@@ -1,0 +1,10 @@
+"""The scheduler's job, every minute: enqueue an automatic run for each webstore that is due."""
+
+from jobs.context import app_context
+from portal.sync.schedule import enqueue_due as enqueue_due_runs
+
+
+def enqueue_due() -> str:
+    with app_context():
+        started = enqueue_due_runs()
+        return f"started {len(started)} automatic run(s)"

@@ -1,0 +1,121 @@
+"""Automatic synchronization: which webstores are due, and their incremental filters.
+
+The scheduler only enqueues; workers import. An automatic run asks for the orders
+modified after the webstore's watermark (less a small overlap, since stores stamp times
+to the second and a clock may lag); without a watermark, from the order start date; with
+neither, all orders. The unique index on active automatic runs makes "no automatic run
+queued or running" a database fact, so two schedulers never start two.
+"""
+
+from datetime import UTC, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import db
+from portal.models import RunStatus, SyncRun, Trigger, Webstore
+from portal.models.base import utcnow
+from portal.sync.filters import ImportFilters
+from portal.sync.runs import QueueUnavailable, reap_dead_runs, start_import
+
+WATERMARK_OVERLAP = timedelta(minutes=2)
+# The due time of a webstore whose automatic sync never ran: long past.
+NEVER_RUN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def incremental_filters(webstore: Webstore) -> ImportFilters:
+    modified_after = None
+    if webstore.watermark:
+        modified_after = webstore.watermark - WATERMARK_OVERLAP
+    elif webstore.order_start_date:
+        modified_after = datetime.combine(webstore.order_start_date, time(), tzinfo=UTC)
+    return ImportFilters(
+        statuses=webstore.status_filter,
+        start_date=webstore.order_start_date,
+        modified_after=modified_after,
+        sources={"statuses": "setup", "start_date": "setup", "modified_after": "watermark"},
+    )
+
+
+def last_automatic_runs() -> dict[int, datetime]:
+    rows = db.session.execute(
+        sa.select(SyncRun.webstore_id, sa.func.max(SyncRun.created_at))
+        .where(SyncRun.trigger == Trigger.AUTOMATIC)
+        .group_by(SyncRun.webstore_id)
+    )
+    return dict(rows.all())
+
+
+def next_due(webstore: Webstore, last_run_at: datetime | None) -> datetime | None:
+    if not webstore.auto_sync:
+        return None
+    if last_run_at is None:
+        return NEVER_RUN
+    return last_run_at + timedelta(minutes=webstore.sync_interval_minutes)
+
+
+def due_webstores(now: datetime | None = None) -> list[Webstore]:
+    now = now or utcnow()
+    last = last_automatic_runs()
+    webstores = db.session.scalars(sa.select(Webstore).where(Webstore.auto_sync.is_(True)))
+    return [w for w in webstores if next_due(w, last.get(w.id)) <= now]
+
+
+def enqueue_due(now: datetime | None = None) -> list[SyncRun]:
+    """Start an automatic run for every webstore that is due and has none going."""
+    reap_dead_runs()
+    started = []
+    for webstore in due_webstores(now):
+        try:
+            started.append(start_import(webstore, incremental_filters(webstore), Trigger.AUTOMATIC))
+        except IntegrityError:
+            # Another scheduler, or an automatic run still going: that one is enough.
+            db.session.rollback()
+        except QueueUnavailable:
+            db.session.rollback()
+            break
+    return started
+
+
+def sync_now(webstore: Webstore, user=None) -> SyncRun:
+    """An automatic-style run started by a person from the setup page."""
+    return start_import(webstore, incremental_filters(webstore), Trigger.AUTOMATIC, user)
+
+
+def active_automatic_run(webstore: Webstore) -> SyncRun | None:
+    return db.session.scalar(
+        sa.select(SyncRun).where(
+            SyncRun.webstore_id == webstore.id,
+            SyncRun.trigger == Trigger.AUTOMATIC,
+            SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
+        )
+    )
+
+
+def sync_states(webstores: list[Webstore]) -> dict[int, dict]:
+    """Each webstore's automatic sync at a glance: last run, watermark, next due time."""
+    now = utcnow()
+    last_at = last_automatic_runs()
+    last_runs = (
+        {
+            run.webstore_id: run
+            for run in db.session.scalars(
+                sa.select(SyncRun).where(
+                    SyncRun.trigger == Trigger.AUTOMATIC,
+                    sa.tuple_(SyncRun.webstore_id, SyncRun.created_at).in_(list(last_at.items())),
+                )
+            )
+        }
+        if last_at
+        else {}
+    )
+    return {
+        w.id: {
+            "last_run": last_runs.get(w.id),
+            "next_due": max(next_due(w, last_at.get(w.id)) or NEVER_RUN, now)
+            if w.auto_sync
+            else None,
+            "watermark": w.watermark,
+        }
+        for w in webstores
+    }

@@ -1,0 +1,116 @@
+"""Automatic synchronization: due webstores, incremental filters, one run at a time."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import db
+from portal.models import RunStatus, SyncRun, Trigger
+from portal.models.base import utcnow
+from portal.sync.runs import create_run
+from portal.sync.schedule import (
+    WATERMARK_OVERLAP,
+    enqueue_due,
+    incremental_filters,
+    sync_states,
+)
+
+
+@pytest.fixture
+def auto_webstore(demo_webstore):
+    demo_webstore.auto_sync = True
+    demo_webstore.sync_interval_minutes = 15
+    db.session.commit()
+    return demo_webstore
+
+
+def automatic_runs():
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(SyncRun).where(SyncRun.trigger == Trigger.AUTOMATIC)))
+
+
+def test_a_webstore_never_synced_is_due_at_once(auto_webstore):
+    [run] = enqueue_due()
+    assert run.trigger == Trigger.AUTOMATIC and run.status == RunStatus.QUEUED
+    assert run.job_id
+
+
+def test_webstores_with_automatic_sync_off_are_left_alone(demo_webstore):
+    assert enqueue_due() == []
+
+
+def test_no_second_automatic_run_while_one_is_queued_or_running(auto_webstore):
+    enqueue_due()
+    later = utcnow() + timedelta(hours=1)
+
+    assert enqueue_due(now=later) == []
+    assert len(automatic_runs()) == 1
+
+
+def test_the_database_refuses_a_second_active_automatic_run(auto_webstore):
+    create_run(auto_webstore, incremental_filters(auto_webstore), Trigger.AUTOMATIC)
+    with pytest.raises(IntegrityError):
+        create_run(auto_webstore, incremental_filters(auto_webstore), Trigger.AUTOMATIC)
+
+
+def test_the_next_run_waits_for_the_interval(auto_webstore):
+    [run] = enqueue_due()
+    run.status = RunStatus.SUCCEEDED
+    db.session.commit()
+
+    assert enqueue_due(now=utcnow() + timedelta(minutes=5)) == []
+    assert len(enqueue_due(now=utcnow() + timedelta(minutes=16))) == 1
+
+
+def test_manual_runs_do_not_hold_back_automatic_ones(auto_webstore):
+    manual = create_run(auto_webstore, incremental_filters(auto_webstore), Trigger.MANUAL)
+    manual.status = RunStatus.RUNNING
+    db.session.commit()
+
+    assert len(enqueue_due()) == 1
+
+
+def test_incremental_filters_start_at_the_watermark_less_an_overlap(auto_webstore):
+    auto_webstore.default_status_filter = "processing"
+    auto_webstore.watermark = datetime(2026, 11, 1, 12, tzinfo=UTC)
+
+    filters = incremental_filters(auto_webstore)
+
+    assert filters.modified_after == auto_webstore.watermark - WATERMARK_OVERLAP
+    assert filters.statuses == ("processing",)
+
+
+def test_without_a_watermark_they_start_at_the_order_start_date(auto_webstore):
+    auto_webstore.order_start_date = date(2026, 6, 1)
+    assert incremental_filters(auto_webstore).modified_after == datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def test_with_neither_they_ask_for_all_orders(auto_webstore):
+    filters = incremental_filters(auto_webstore)
+    assert filters.modified_after is None and filters.start_date is None
+
+
+def test_the_setup_page_shows_each_webstores_sync_state(signed_in_staff, auto_webstore):
+    [run] = enqueue_due()
+
+    page = signed_in_staff.get("/setup/").text
+
+    assert "on, every 15 min" in page
+    assert f"run {run.id}" in page
+    assert sync_states([auto_webstore])[auto_webstore.id]["last_run"].id == run.id
+
+
+def test_sync_now_starts_an_automatic_run_and_opens_it(signed_in_staff, auto_webstore):
+    response = signed_in_staff.post(f"/setup/webstores/{auto_webstore.id}/sync-now")
+
+    [run] = automatic_runs()
+    assert response.headers["Location"] == f"/imports/runs/{run.id}"
+    again = signed_in_staff.post(f"/setup/webstores/{auto_webstore.id}/sync-now")
+    assert again.status_code == 302
+    assert "already queued or running" in signed_in_staff.get("/setup/").text
+
+
+def test_viewers_cannot_sync_now(signed_in_viewer, auto_webstore):
+    assert signed_in_viewer.post(f"/setup/webstores/{auto_webstore.id}/sync-now").status_code == 403

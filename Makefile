@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export FLASK_APP := app
+export SANDBOX_PORT ?= 8081
+export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 
 .PHONY: install run test lint format bench clean
 
@@ -22,7 +24,7 @@ run: install
 	$(BIN)/flask create-user admin --role admin --generate-password --if-missing
 	$(BIN)/flask seed-demo
 	@echo "Open http://127.0.0.1:$${PORT:-5000}/ and sign in as admin."
-	$(BIN)/honcho start -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: install
 	$(BIN)/python scripts/ensure_redis.py

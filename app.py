@@ -27,13 +27,14 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal import auth, cli, health, imports, orders, setup
+    from portal import auth, cli, health, imports, orders, setup, webhooks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(setup.bp)
+    app.register_blueprint(webhooks.bp)
     cli.init_app(app)
     register_error_pages(app)
     app.after_request(vary_on_htmx)

@@ -1,0 +1,301 @@
+"""What a WooCommerce webhook delivery is worth: check it, then queue an import of its order.
+
+A delivery is authenticated by ``X-WC-Webhook-Signature``, the base64 HMAC-SHA256 of the
+raw body with the webstore's webhook secret. Every refusal has its status code and a log
+line; neither the secret nor the body is ever logged or answered.
+
+WooCommerce counts an answer other than 2xx (or 301/302) as a failed delivery, does not
+deliver it again, and disables the webhook after 5 failures in a row. So what is fine but
+not for us (the ping, other topics, orders the setup leaves out) is answered 200, and
+automatic sync stays the backstop for deliveries that were lost.
+
+Duplicates are harmless by construction: the import's unique link key skips an order that
+is imported already. To spare the queue, a delivery is not queued again while a webhook run
+for the same order is still waiting, nor when the same body came within a few minutes (a
+Redis ``SET NX EX`` key per webstore, order and body hash). WooCommerce's delivery id is
+no key for this: two captured deliveries of two different orders share one.
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from redis.exceptions import RedisError
+
+from portal import db
+from portal.crypto import SecretUnreadable
+from portal.models import OrderLink, RunStatus, SyncRun, Trigger, Webstore
+from portal.models.base import utcnow
+from portal.queue import redis_connection
+from portal.sync.filters import ImportFilters
+from portal.sync.runs import QueueUnavailable, start_import
+
+log = logging.getLogger(__name__)
+
+# A large real order is some 50 KB of JSON; WEBHOOK_MAX_BYTES in the config overrides this.
+MAX_BODY_BYTES = 1024 * 1024
+ORDER_TOPICS = frozenset({"order.created", "order.updated"})
+# How long the same delivery of an order counts as a duplicate, and a queued run as waiting.
+DUPLICATE_SECONDS = 600
+# Order ids are BIGINT in WooCommerce's tables and in ours.
+MAX_ORDER_ID = 2**63 - 1
+# WooCommerce pings a new webhook's delivery URL with a form post, unsigned.
+PING = re.compile(rb"webhook_id=\d+")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The parts of the request that matter, for the checks and the log lines."""
+
+    code: str
+    remote_addr: str | None
+    topic: str
+    delivery_id: str
+    signature: str
+
+    @classmethod
+    def from_request(cls, code: str, request) -> "Delivery":
+        headers = request.headers
+        return cls(
+            code=code,
+            remote_addr=request.remote_addr,
+            topic=headers.get("X-WC-Webhook-Topic", "").strip(),
+            delivery_id=headers.get("X-WC-Webhook-Delivery-ID", ""),
+            signature=headers.get("X-WC-Webhook-Signature", "").strip(),
+        )
+
+    def __str__(self) -> str:
+        # Header values come from anyone: repr() keeps them on one line.
+        return (
+            f"webhook for webstore {self.code!r} from {self.remote_addr} "
+            f"(topic {self.topic!r}, delivery {self.delivery_id!r})"
+        )
+
+
+class BadPayload(ValueError):
+    pass
+
+
+def refuse(status: int, message: str, delivery: Delivery, level=logging.WARNING) -> Answer:
+    log.log(level, "%s refused with %s: %s", delivery, status, message)
+    return Answer(status, {"status": "refused", "message": message})
+
+
+def receive(code: str, request) -> Answer:
+    """Check one delivery and queue the import of its order; the answer says what happened."""
+    delivery = Delivery.from_request(code, request)
+    limit = current_app.config.get("WEBHOOK_MAX_BYTES", MAX_BODY_BYTES)
+    if (request.content_length or 0) > limit:
+        return too_large(delivery, request.content_length, limit)
+    webstore = find_webstore(code)
+    if webstore is None:
+        return refuse(404, f"There is no webstore with code {code!r}.", delivery)
+    # Chunked bodies have no Content-Length: read one byte past the limit to notice them.
+    body = read_at_most(request.stream, limit + 1)
+    if len(body) > limit:
+        return too_large(delivery, None, limit)
+    if not body:
+        return refuse(400, "The delivery has an empty body.", delivery)
+    if not delivery.signature and PING.fullmatch(body):
+        log.info("%s: ping answered", delivery)
+        return Answer(200, {"status": "ok", "message": "Ping received."})
+
+    if refusal := check_signature(webstore, body, delivery):
+        return refusal
+    if not delivery.topic:
+        return refuse(400, "The delivery has no X-WC-Webhook-Topic header.", delivery)
+    if delivery.topic not in ORDER_TOPICS:
+        log.info("%s: ignored, only order.created and order.updated queue imports", delivery)
+        return Answer(200, {"status": "ignored", "message": f"Topic {delivery.topic} ignored."})
+    try:
+        order = parse_order(body)
+    except BadPayload as error:
+        return refuse(400, str(error), delivery)
+    if (reason := outside_setup(webstore, order)) and not is_linked(webstore, order["id"]):
+        log.info("%s: order %s ignored: %s", delivery, order["id"], reason)
+        return Answer(200, {"status": "ignored", "order_id": order["id"], "message": reason})
+    return queue_import(webstore, order["id"], body, delivery)
+
+
+def too_large(delivery: Delivery, size: int | None, limit: int) -> Answer:
+    said = f"{size} bytes" if size is not None else "a chunked body"
+    return refuse(
+        413,
+        f"The delivery is larger than {limit} bytes ({said}); no order is that large.",
+        delivery,
+    )
+
+
+def find_webstore(code: str) -> Webstore | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 20:
+        return None
+    return db.session.scalar(sa.select(Webstore).where(Webstore.code == code))
+
+
+def read_at_most(stream, size: int) -> bytes:
+    """Up to ``size`` bytes of the body; a socket may hand them over in several reads."""
+    chunks, total = [], 0
+    while total < size:
+        chunk = stream.read(min(64 * 1024, size - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def signature(body: bytes, secret: str) -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def check_signature(webstore: Webstore, body: bytes, delivery: Delivery) -> Answer | None:
+    """None when the body is signed with the webstore's webhook secret; else the refusal."""
+    try:
+        secret = webstore.webhook_secret
+    except SecretUnreadable:
+        message = (
+            f"The webhook secret of webstore {webstore.code} cannot be decrypted with this "
+            "WEBSTORE_SECRETS_KEY; enter it again in Setup."
+        )
+        return refuse(401, message, delivery, level=logging.ERROR)
+    if not secret:
+        message = (
+            f"Webstore {webstore.code} has no webhook secret set: set one in Setup, "
+            "the same as in the WooCommerce webhook."
+        )
+        return refuse(401, message, delivery)
+    if not delivery.signature:
+        return refuse(401, "The delivery has no X-WC-Webhook-Signature header.", delivery)
+    # Werkzeug decodes headers as latin-1, so this gives back the bytes that were sent.
+    given = delivery.signature.encode("latin-1")
+    if not hmac.compare_digest(signature(body, secret).encode(), given):
+        return refuse(
+            401, "The signature does not match the body and the webhook secret.", delivery
+        )
+    return None
+
+
+def parse_order(body: bytes) -> dict:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as error:
+        raise BadPayload("The delivery's body is not JSON.") from error
+    order_id = data.get("id") if isinstance(data, dict) else None
+    if type(order_id) is not int or not 0 < order_id <= MAX_ORDER_ID:
+        raise BadPayload("The delivery's body has no order id (a positive whole number 'id').")
+    return data
+
+
+def outside_setup(webstore: Webstore, order: dict) -> str | None:
+    """Why the webstore's setup leaves this order out, as automatic sync would; else None."""
+    statuses = webstore.status_filter
+    status = order.get("status")
+    if statuses and status not in statuses:
+        return f"status {status} is not in the webstore's status filter ({', '.join(statuses)})."
+    created = created_on(order)
+    if webstore.order_start_date and created and created < webstore.order_start_date:
+        return (
+            f"created {created.isoformat()}, before the webstore's order start date "
+            f"{webstore.order_start_date.isoformat()}."
+        )
+    return None
+
+
+def created_on(order: dict) -> date | None:
+    value = order.get("date_created_gmt")
+    try:
+        return date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def is_linked(webstore: Webstore, order_id: int) -> bool:
+    """An order imported already is queued whatever the setup says: its run notices changes."""
+    return (
+        db.session.scalar(
+            sa.select(OrderLink.id).where(
+                OrderLink.webstore_id == webstore.id, OrderLink.woo_order_id == order_id
+            )
+        )
+        is not None
+    )
+
+
+def queue_import(webstore: Webstore, order_id: int, body: bytes, delivery: Delivery) -> Answer:
+    waiting = waiting_run(webstore, order_id)
+    if waiting is not None:
+        log.info("%s: order %s already waits in run %s", delivery, order_id, waiting)
+        return duplicate(order_id, waiting)
+    key = f"webhooks:{webstore.id}:{order_id}:{hashlib.sha256(body).hexdigest()[:32]}"
+    remembered = remember_delivery(key)
+    if remembered is False:
+        log.info("%s: order %s delivered again with the same body", delivery, order_id)
+        return duplicate(order_id)
+    filters = ImportFilters(order_ids=(order_id,), sources={"order_ids": "webhook"})
+    try:
+        run = start_import(webstore, filters, Trigger.WEBHOOK)
+    except Exception as error:
+        if remembered:
+            forget_delivery(key)
+        if not isinstance(error, QueueUnavailable):
+            raise
+        log.error("%s: order %s not queued: %s", delivery, order_id, error)
+        message = "Imports cannot be queued right now; automatic sync will pick the order up."
+        return Answer(503, {"status": "unavailable", "message": message})
+    log.info("%s: order %s queued in run %s", delivery, order_id, run.id)
+    return Answer(202, {"status": "queued", "order_id": order_id, "run_id": run.id})
+
+
+def duplicate(order_id: int, run_id: int | None = None) -> Answer:
+    body = {"status": "duplicate", "order_id": order_id, "message": "Already queued."}
+    if run_id is not None:
+        body["run_id"] = run_id
+    return Answer(200, body)
+
+
+def waiting_run(webstore: Webstore, order_id: int) -> int | None:
+    """A recent webhook run for just this order that no worker has started: it will read
+    the order as it is when it starts, so another delivery adds nothing."""
+    waiting = db.session.execute(
+        sa.select(SyncRun.id, SyncRun.filters).where(
+            SyncRun.webstore_id == webstore.id,
+            SyncRun.trigger == Trigger.WEBHOOK,
+            SyncRun.status == RunStatus.QUEUED,
+            SyncRun.created_at >= utcnow() - timedelta(seconds=DUPLICATE_SECONDS),
+        )
+    )
+    return next(
+        (i for i, filters in waiting if (filters or {}).get("order_ids") == [order_id]), None
+    )
+
+
+def remember_delivery(key: str) -> bool | None:
+    """True the first time ``key`` is seen within DUPLICATE_SECONDS, False after; None if
+    Redis does not answer (queueing the import will then say so)."""
+    try:
+        return bool(redis_connection().set(key, 1, nx=True, ex=DUPLICATE_SECONDS))
+    except RedisError:
+        return None
+
+
+def forget_delivery(key: str) -> None:
+    """The delivery was not queued after all: let the next delivery of it through."""
+    try:
+        redis_connection().delete(key)
+    except RedisError:
+        log.warning("could not forget webhook delivery key %s", key)

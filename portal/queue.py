@@ -2,6 +2,7 @@
 
 from flask import current_app, g
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue
 
 
@@ -15,3 +16,11 @@ def redis_connection() -> Redis:
 
 def import_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+
+
+def queue_available() -> bool:
+    """Whether Redis answers, so that pages can say imports cannot be queued right now."""
+    try:
+        return bool(redis_connection().ping())
+    except RedisError:
+        return False

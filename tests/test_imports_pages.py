@@ -106,12 +106,14 @@ def test_the_form_refuses_with_a_message_when_redis_is_down(signed_in_staff, dem
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     g.pop("redis", None)
 
+    form = signed_in_staff.get("/imports/new")
     response = signed_in_staff.post("/imports/", {"webstore": "DEMO"})
 
+    assert form.status_code == 200 and "Imports cannot be queued right now" in form.text
     assert response.status_code == 503
     assert "Imports cannot be queued right now" in response.text
-    results = signed_in_staff.get("/imports/")
-    assert results.status_code == 200
+    assert signed_in_staff.get("/imports/").status_code == 200
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 0
 
 
 def test_polling_returns_only_entries_after_the_last_one_shown(signed_in_staff, demo_webstore):

@@ -19,6 +19,7 @@ from portal.imports.chart import bar_chart
 from portal.imports.forms import ImportForm
 from portal.imports.preview import preview, status_counts
 from portal.models import Outcome, RunStatus, SyncRun, Trigger
+from portal.queue import queue_available
 from portal.sync.filters import FilterError, ImportFilters, find_webstore, merge_filters
 from portal.sync.runs import (
     NothingToRetry,
@@ -53,7 +54,9 @@ def new():
         else:
             prefill(form, webstore)
             counts = status_counts(webstore)
-    return render_template("imports/new.html", form=form, counts=counts)
+    return render_template(
+        "imports/new.html", form=form, counts=counts, queue_down=not queue_available()
+    )
 
 
 @bp.get("/new/filters")

@@ -40,6 +40,11 @@ target_db = current_app.extensions["migrate"].db
 # ... etc.
 
 
+def include_object(object, name, type_, reflected, compare_to):
+    # Trigram indexes are PostgreSQL's own, made by a migration, not described by the models.
+    return not (type_ == "index" and name and name.startswith("ix_trgm_"))
+
+
 def get_metadata():
     if hasattr(target_db, "metadatas"):
         return target_db.metadatas[None]
@@ -84,6 +89,7 @@ def run_migrations_online():
                 logger.info("No changes in schema detected.")
 
     conf_args = current_app.extensions["migrate"].configure_args
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -201,7 +201,7 @@ class SalesOrder(Base):
     prices_include_tax: Mapped[bool] = mapped_column(default=False)
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     tax_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    amount_including_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    amount_including_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), index=True)
     discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     sync_run_id: Mapped[int | None] = mapped_column(

@@ -1,8 +1,150 @@
-from flask import render_template
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
 
-from portal.orders import bp
+from portal import db
+from portal.auth.access import staff_required
+from portal.models import SalesOrder
+from portal.orders import actions, bp, queries
+from portal.orders.forms import OrderFilterForm
+
+# Query parameters that place a page of the list, dropped when anything else changes.
+PAGING = ("after", "before", "page")
+
+
+def wants_fragment() -> bool:
+    """HTMX asks for the fragment, except when it restores history it has no copy of."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def list_url(keep_page: bool = False, **changes) -> str:
+    """The list's URL with the current filters, changed as given, on its first page.
+
+    Empty fields and the default sort are left out, so that a search pushed into the
+    address bar reads ``/?q=hopper``.
+    """
+    args = {k: v for k, v in request.args.items() if keep_page or k not in PAGING}
+    args.update(changes)
+    if args.get("sort") == str(queries.Sort()):
+        del args["sort"]
+    return url_for("orders.index", **{k: v for k, v in args.items() if v not in (None, "")})
 
 
 @bp.get("/")
 def index():
-    return render_template("orders/index.html")
+    webstores = queries.webstores()
+    form = OrderFilterForm(request.args, webstores)
+    filters = form.filters()
+    sort = queries.Sort.parse(request.args.get("sort"))
+    form.sort.data = str(sort)
+    page = queries.list_orders(
+        filters,
+        sort,
+        after=int_arg("after"),
+        before=int_arg("before"),
+        page=int_arg("page") or 1,
+        per_page=queries.PER_PAGE,
+    )
+    context = {
+        "form": form,
+        "filters": filters,
+        "sort": sort,
+        "page": page,
+        "list_url": list_url,
+        "customer_name": queries.customer_name(filters.customer_id)
+        if filters.customer_id
+        else None,
+        "many_webstores": len(webstores) > 1,
+    }
+    if not wants_fragment():
+        return render_template("orders/index.html", fragment=False, **context)
+    response = make_response(render_template("orders/_table.html", fragment=True, **context))
+    # The address bar gets the tidy URL rather than every empty field of the form.
+    response.headers["HX-Push-Url"] = list_url(keep_page=True)
+    return response
+
+
+@bp.get("/search")
+def search():
+    """The header's search box: pages by name, sales orders by number or external no."""
+    term = request.args.get("q", "").strip()[:100]
+    pages = queries.find_pages(term, current_user)
+    orders, exact = queries.find_orders(term)
+    if exact is not None and not pages:
+        return redirect(url_for("orders.show", order_id=exact.id))
+    return render_template("orders/search.html", term=term, pages=pages, orders=orders)
+
+
+def load_order(order_id: int) -> SalesOrder:
+    return db.get_or_404(SalesOrder, order_id, description=f"There is no sales order {order_id}.")
+
+
+def run_url(run_id: int) -> str:
+    # The run's page belongs to Import Results, built beside this blueprint: link to its
+    # endpoint, or to the URL it is agreed to have where that blueprint lacks it.
+    if "imports.run" in current_app.view_functions:
+        return url_for("imports.run", run_id=run_id)
+    return f"/imports/runs/{run_id}"
+
+
+@bp.get("/orders/<int:order_id>")
+def show(order_id: int):
+    view = queries.get_order(order_id)
+    if view is None:
+        abort(404, f"There is no sales order {order_id}.")
+    can_act = current_user.has_role("staff")
+    return render_template(
+        "orders/show.html",
+        view=view,
+        order=view.order,
+        actions=actions.available_actions(view.order) if can_act else [],
+        can_act=can_act,
+        run_url=run_url(view.run.id) if view.run else None,
+    )
+
+
+@bp.route("/orders/<int:order_id>/<name>", methods=["GET", "POST"])
+@staff_required
+def act(order_id: int, name: str):
+    """GET: the confirmation page (without JavaScript); POST: do it."""
+    action = actions.ACTIONS.get(name)
+    if action is None:
+        abort(404)
+    order = load_order(order_id)
+    if request.method == "GET":
+        if not action.allows(order.status):
+            flash(action.refusal(order.number, order.status), "error")
+            return redirect(url_for("orders.show", order_id=order.id), 303)
+        return render_template("orders/confirm.html", order=order, action=action)
+    try:
+        message = actions.perform(order, action)
+    except actions.ActionRefused as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("orders.show", order_id=order_id), 303)
+    flash(message, "success")
+    if action.to is None:
+        return redirect(url_for("orders.index"), 303)
+    return redirect(url_for("orders.show", order_id=order_id), 303)
+
+
+@bp.post("/orders/<int:order_id>/review")
+@staff_required
+def review(order_id: int):
+    order = load_order(order_id)
+    flash(actions.mark_reviewed(order), "success")
+    return redirect(url_for("orders.show", order_id=order_id), 303)

@@ -1,0 +1,60 @@
+"""The list's search and filters: a GET form, so no CSRF token; bad values are shown and
+ignored rather than refused."""
+
+from wtforms import DateField, Form, HiddenField, SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional, ValidationError
+
+from portal.models import SalesOrderStatus, Webstore
+from portal.orders.queries import OrderFilters
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class OrderFilterForm(Form):
+    q = SearchField(
+        "Search",
+        filters=[strip],
+        validators=[Optional(), Length(max=100)],
+        description="Order no., external no., customer name or email",
+    )
+    webstore = SelectField("Webstore", validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(s.value, s.value.capitalize()) for s in SalesOrderStatus],
+        validators=[Optional()],
+    )
+    date_from = DateField("Order date from", validators=[Optional()])
+    date_to = DateField("Order date to", validators=[Optional()])
+    customer = HiddenField()
+    sort = HiddenField()
+
+    def __init__(self, formdata, webstores: list[Webstore]):
+        super().__init__(formdata)
+        self.webstore.choices = [SelectChoice("", "All webstores")] + [
+            SelectChoice(str(w.id), f"{w.code} – {w.name}") for w in webstores
+        ]
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def filters(self) -> OrderFilters:
+        """The filters from the fields that hold valid values; the others are left out."""
+        self.validate()
+
+        def valid(field):
+            return None if field.errors else field.data
+
+        customer = self.customer.data or ""
+        return OrderFilters(
+            search=valid(self.q) or "",
+            webstore_id=int(valid(self.webstore)) if valid(self.webstore) else None,
+            status=SalesOrderStatus(valid(self.status)) if valid(self.status) else None,
+            date_from=valid(self.date_from),
+            date_to=valid(self.date_to),
+            customer_id=int(customer) if customer.isdigit() else None,
+        )

@@ -1,0 +1,419 @@
+"""Reading sales orders for the pages: the list, the global search and one order.
+
+The list stays fast with 100,000 orders and more: it pages by keyset (the id of the row a
+page ends or starts on, and that row's value in the sort column), so page 2,000 costs what
+page 1 does, and it counts matching orders only up to ``COUNT_CAP``.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal import db
+from portal.models import (
+    Customer,
+    LineType,
+    NumberSeries,
+    OrderLink,
+    SalesLine,
+    SalesOrder,
+    SalesOrderStatus,
+    SyncRun,
+    Webstore,
+)
+
+PER_PAGE = 50
+# Counting every match of a broad filter over 100,000 orders costs more than the page
+# itself; beyond this many the list says "more than 1,000".
+COUNT_CAP = 1000
+
+# The columns each sort orders by, before the id that settles ties. Each leads with an
+# indexed column (amount_including_tax still wants its index); status goes on by date,
+# as its index (status, order_date) does.
+SORT_COLUMNS = {
+    "number": (SalesOrder.number,),
+    "date": (SalesOrder.order_date,),
+    "customer": (SalesOrder.sell_to_name,),
+    "amount": (SalesOrder.amount_including_tax,),
+    "status": (SalesOrder.status, SalesOrder.order_date),
+}
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str = "date"
+    descending: bool = True
+
+    @classmethod
+    def parse(cls, text: str | None) -> "Sort":
+        """``"-date"`` sorts by date, newest first; anything unknown sorts so too."""
+        text = (text or "").strip()
+        key = text.lstrip("-")
+        if key not in SORT_COLUMNS:
+            return cls()
+        return cls(key, text.startswith("-"))
+
+    def __str__(self) -> str:
+        return ("-" if self.descending else "") + self.key
+
+    def toggled(self, key: str) -> str:
+        """The sort a column header's link asks for: its column, the other way if current."""
+        if key == self.key:
+            return str(Sort(key, not self.descending))
+        # Dates and amounts are read newest and largest first; names and numbers A to Z.
+        return str(Sort(key, key in ("date", "amount")))
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    search: str = ""
+    webstore_id: int | None = None
+    status: SalesOrderStatus | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    customer_id: int | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.search,
+                self.webstore_id,
+                self.status,
+                self.date_from,
+                self.date_to,
+                self.customer_id,
+            )
+        )
+
+
+@dataclass
+class OrderPage:
+    orders: list[SalesOrder]
+    number: int
+    per_page: int
+    # The id to continue after for the next page, and before for the previous one.
+    next_after: int | None = None
+    prev_before: int | None = None
+    count: int = 0
+    count_capped: bool = False
+
+    @property
+    def first_position(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.orders else 0
+
+    @property
+    def last_position(self) -> int:
+        return self.first_position + len(self.orders) - 1 if self.orders else 0
+
+
+def contains(column, term: str):
+    """``column ILIKE '%term%'``, with ``%`` and ``_`` in the term taken literally.
+
+    ILIKE on the bare column (``lower() LIKE lower()`` on SQLite) is what a trigram
+    index (``gin_trgm_ops``) on that column serves on PostgreSQL.
+    """
+    return column.ilike(f"%{escape_like(term)}%", escape="/")
+
+
+def search_condition(term: str):
+    """Order no., external document no., or the customer's name or email, in any case.
+
+    The customer's record is matched as well as the name and email on the order (a guest
+    order may belong to the default guest customer). On PostgreSQL the matching customers
+    are an array (``customer_id = ANY(ARRAY(SELECT ...))``), which the database can scan by
+    index beside the other terms; ``IN (SELECT ...)`` would make it test every order.
+    """
+    customers = sa.select(Customer.id).where(
+        sa.or_(contains(Customer.name, term), contains(Customer.email, term))
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        by_customer = SalesOrder.customer_id == sa.any_(sa.func.array(customers.scalar_subquery()))
+    else:
+        by_customer = SalesOrder.customer_id.in_(customers)
+    return sa.or_(
+        contains(SalesOrder.number, term),
+        contains(SalesOrder.external_document_no, term),
+        contains(SalesOrder.sell_to_name, term),
+        contains(SalesOrder.sell_to_email, term),
+        by_customer,
+    )
+
+
+def filter_conditions(filters: OrderFilters) -> list:
+    conditions = []
+    if filters.search:
+        conditions.append(search_condition(filters.search))
+    if filters.webstore_id:
+        conditions.append(SalesOrder.webstore_id == filters.webstore_id)
+    if filters.status:
+        conditions.append(SalesOrder.status == filters.status)
+    if filters.date_from:
+        conditions.append(SalesOrder.order_date >= filters.date_from)
+    if filters.date_to:
+        conditions.append(SalesOrder.order_date <= filters.date_to)
+    if filters.customer_id:
+        conditions.append(SalesOrder.customer_id == filters.customer_id)
+    return conditions
+
+
+def list_orders(
+    filters: OrderFilters,
+    sort: Sort,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> OrderPage:
+    """One page of the orders that match, in ``sort`` order, by keyset.
+
+    ``after`` is the id of the last order of the page before; ``before`` the id of the
+    first order of the page after. ``page`` is only the number shown.
+    """
+    columns = (*SORT_COLUMNS[sort.key], SalesOrder.id)
+    conditions = filter_conditions(filters)
+    query = sa.select(SalesOrder).where(*conditions).options(joinedload(SalesOrder.webstore))
+
+    cursor = after or before
+    backwards = bool(before) and not after
+    anchor = None
+    if cursor:
+        anchor = db.session.execute(sa.select(*columns).where(SalesOrder.id == cursor)).first()
+    if anchor is None:
+        # No cursor, or its order is gone (deleted meanwhile): start at the beginning.
+        cursor, backwards, page = None, False, 1
+    # Walking the sort order backwards (to the previous page) reverses the scan.
+    scan_descending = sort.descending != backwards
+    if cursor:
+        keyset, values = sa.tuple_(*columns), sa.tuple_(*anchor)
+        # The plain comparison of the leading column lets the database start its index
+        # scan at the cursor; the row comparison then settles the ties.
+        if scan_descending:
+            query = query.where(columns[0] <= anchor[0], keyset < values)
+        else:
+            query = query.where(columns[0] >= anchor[0], keyset > values)
+    query = query.order_by(*(c.desc() if scan_descending else c.asc() for c in columns))
+
+    rows = list(db.session.scalars(query.limit(per_page + 1)))
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+
+    result = OrderPage(orders=rows, number=max(page, 1), per_page=per_page)
+    if backwards:
+        rows.reverse()
+        result.next_after = rows[-1].id if rows else None
+        if more:
+            result.number = max(page, 2)
+            result.prev_before = rows[0].id
+        else:
+            result.number = 1
+    else:
+        if more:
+            result.next_after = rows[-1].id
+        if cursor:
+            result.number = max(page, 2)
+            result.prev_before = rows[0].id if rows else None
+        else:
+            result.number = 1
+    if not cursor and not more:
+        # All there is fits on this page: no need to ask the database to count.
+        result.count, result.count_capped = len(rows), False
+    else:
+        result.count, result.count_capped = count_orders(conditions)
+    return result
+
+
+def count_orders(conditions, cap: int | None = None) -> tuple[int, bool]:
+    """How many orders match, counting no further than ``cap`` (``COUNT_CAP``)."""
+    cap = COUNT_CAP if cap is None else cap
+    capped = sa.select(SalesOrder.id).where(*conditions).limit(cap + 1).subquery()
+    found = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+    return min(found, cap), found > cap
+
+
+def webstores() -> list[Webstore]:
+    return list(db.session.scalars(sa.select(Webstore).order_by(Webstore.code)))
+
+
+def customer_name(customer_id: int) -> str | None:
+    customer = db.session.get(Customer, customer_id)
+    return f"{customer.number} {customer.name}" if customer else None
+
+
+# The global search
+
+
+@dataclass(frozen=True)
+class PageHit:
+    name: str
+    endpoint: str
+    description: str
+    role: str
+    words: tuple[str, ...] = ()
+
+
+PAGES = (
+    PageHit(
+        "Webstore Sales Orders",
+        "orders.index",
+        "The sales orders imports created",
+        "viewer",
+        ("sales orders", "orders"),
+    ),
+    PageHit(
+        "Import Webstore Orders",
+        "imports.new",
+        "Import orders from a webstore now",
+        "staff",
+        ("import",),
+    ),
+    PageHit(
+        "Import Results",
+        "imports.results",
+        "Every import run and its activity log",
+        "viewer",
+        ("runs", "log", "results"),
+    ),
+    PageHit("Setup", "setup.index", "Webstores and their order sync", "viewer", ("webstores",)),
+    PageHit(
+        "Templates",
+        "setup.templates",
+        "Customer and item templates",
+        "viewer",
+        ("customer templates", "item templates"),
+    ),
+    PageHit("Users", "setup.users", "Who may sign in, with which role", "admin", ("roles",)),
+)
+
+
+def find_pages(term: str, user) -> list[PageHit]:
+    term = " ".join(term.lower().split())
+    if not term:
+        return []
+    return [
+        page
+        for page in PAGES
+        if user.has_role(page.role)
+        and any(term in text.lower() for text in (page.name, *page.words))
+    ]
+
+
+def find_orders(term: str, limit: int = 20) -> tuple[list[SalesOrder], SalesOrder | None]:
+    """Orders with this number (``SO00012``, ``so00012`` or ``12``) or external document
+    no.; failing that, those whose number or external no. starts with the term.
+
+    Returns the hits and, where exactly one order has that number or external no., that
+    order. The exact look-up uses the indexes on both columns; the prefix one, asked only
+    when nothing matched exactly, may read the table.
+    """
+    term = term.strip()
+    # Order numbers hold digits: "results" or "setup" is no order, and costs no query.
+    if not any(c.isdigit() for c in term) or len(term) > 40:
+        return [], None
+    upper = term.upper()
+    numbers = {upper}
+    if term.isdigit():
+        series = db.session.get(NumberSeries, "SO")
+        if series:
+            numbers.add(series.format(int(term)))
+    query = (
+        sa.select(SalesOrder)
+        .order_by(SalesOrder.number.desc())
+        .limit(limit)
+        .options(joinedload(SalesOrder.webstore))
+    )
+    exact = list(
+        db.session.scalars(
+            query.where(
+                sa.or_(
+                    SalesOrder.number.in_(numbers),
+                    SalesOrder.external_document_no.in_({term, upper}),
+                )
+            )
+        )
+    )
+    if exact:
+        return exact, exact[0] if len(exact) == 1 else None
+    prefixes = {escape_like(upper) + "%", escape_like(term) + "%"}
+    starting = sa.or_(
+        *(SalesOrder.number.like(p, escape="/") for p in prefixes),
+        *(SalesOrder.external_document_no.like(p, escape="/") for p in prefixes),
+    )
+    return list(db.session.scalars(query.where(starting))), None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+# One order
+
+
+@dataclass
+class OrderView:
+    order: SalesOrder
+    link: OrderLink | None
+    run: SyncRun | None
+    item_lines: list[SalesLine] = field(default_factory=list)
+    charge_lines: list[SalesLine] = field(default_factory=list)
+
+    @property
+    def woo_order_id(self) -> int:
+        return self.link.woo_order_id if self.link else self.order.woo_order_id
+
+    @property
+    def woo_order_number(self) -> str:
+        return self.link.woo_order_number if self.link else self.order.external_document_no
+
+    @property
+    def store_admin_url(self) -> str | None:
+        """The order's edit page in the store's WordPress admin.
+
+        ``post.php`` works on every store: with HPOS on, WooCommerce redirects it to
+        ``admin.php?page=wc-orders&action=edit&id=...``. Only http(s) base URLs are linked.
+        """
+        base = (self.order.webstore.base_url or "").rstrip("/")
+        if not base.lower().startswith(("https://", "http://")):
+            return None
+        return f"{base}/wp-admin/post.php?post={self.woo_order_id}&action=edit"
+
+    @property
+    def items_amount(self) -> Decimal:
+        return sum((line.amount for line in self.item_lines), Decimal(0))
+
+    @property
+    def charges_amount(self) -> Decimal:
+        return sum((line.amount for line in self.charge_lines), Decimal(0))
+
+    @property
+    def net_amount(self) -> Decimal:
+        return self.order.amount_including_tax - self.order.refunded_amount
+
+
+def get_order(order_id: int) -> OrderView | None:
+    order = db.session.scalar(
+        sa.select(SalesOrder)
+        .where(SalesOrder.id == order_id)
+        .options(
+            joinedload(SalesOrder.customer),
+            joinedload(SalesOrder.webstore),
+            selectinload(SalesOrder.lines).joinedload(SalesLine.item),
+            selectinload(SalesOrder.coupons),
+            selectinload(SalesOrder.refunds),
+        )
+    )
+    if order is None:
+        return None
+    link = db.session.scalar(sa.select(OrderLink).where(OrderLink.sales_order_id == order.id))
+    run = db.session.get(SyncRun, order.sync_run_id) if order.sync_run_id else None
+    return OrderView(
+        order=order,
+        link=link,
+        run=run,
+        item_lines=[line for line in order.lines if line.line_type == LineType.ITEM],
+        charge_lines=[line for line in order.lines if line.line_type != LineType.ITEM],
+    )

@@ -114,3 +114,102 @@ def test_sync_now_starts_an_automatic_run_and_opens_it(signed_in_staff, auto_web
 
 def test_viewers_cannot_sync_now(signed_in_viewer, auto_webstore):
     assert signed_in_viewer.post(f"/setup/webstores/{auto_webstore.id}/sync-now").status_code == 403
+
+
+def run_automatic(webstore) -> SyncRun:
+    """An automatic run, executed in the foreground as the worker would."""
+    from portal.sync.runs import execute_run
+
+    run = create_run(webstore, incremental_filters(webstore), Trigger.AUTOMATIC)
+    return execute_run(run.id)
+
+
+def test_the_first_automatic_run_imports_every_order_and_sets_the_watermark(auto_webstore, store):
+    from portal.sync.runs import client_for
+
+    with client_for(auto_webstore) as client:
+        newest = max(o.date_modified for o in client.iter_orders())
+
+    run = run_automatic(auto_webstore)
+
+    assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+    assert run.imported + run.failed == run.store_total == 60
+    db.session.refresh(auto_webstore)
+    assert auto_webstore.watermark == newest
+
+
+def test_the_next_run_asks_only_for_what_changed_and_notices_changes(auto_webstore, store):
+    from tests.sync_helpers import entries, sales_order_for
+
+    first = run_automatic(auto_webstore)
+    imported_id = next(e.woo_order_id for e in entries(first) if e.outcome == "imported")
+    store.modify_order(imported_id, status="cancelled")
+    created = store.create_order(status="processing")
+
+    second = run_automatic(auto_webstore)
+
+    by_order = {e.woo_order_id: e for e in entries(second)}
+    assert by_order[created["id"]].outcome == "imported"
+    assert by_order[imported_id].outcome == "changed"
+    assert "→ cancelled" in by_order[imported_id].message
+    assert second.store_total < 10  # only what changed since the watermark (and its overlap)
+    order = sales_order_for(auto_webstore, imported_id)
+    assert "cancelled" in order.change_warning and order.woo_status == "cancelled"
+    assert second.fetched == second.imported + second.skipped + second.failed + second.changed
+
+
+def test_a_changed_order_shows_a_warning_until_reviewed(signed_in_staff, auto_webstore, store):
+    from tests.sync_helpers import entries, sales_order_for
+
+    first = run_automatic(auto_webstore)
+    order_id = next(e.woo_order_id for e in entries(first) if e.outcome == "imported")
+    store.modify_order(order_id, status="refunded")
+    run_automatic(auto_webstore)
+    order = sales_order_for(auto_webstore, order_id)
+
+    page = signed_in_staff.get(f"/orders/{order.id}").text
+    assert "Changed in the store after import" in page
+    signed_in_staff.post(f"/orders/{order.id}/review")
+    db.session.refresh(order)
+    assert order.change_warning is None
+
+
+def test_a_store_down_mid_run_keeps_the_watermark_at_the_last_settled_order(
+    auto_webstore, store, monkeypatch
+):
+    from portal.sync import incremental
+    from portal.sync.runs import client_for
+    from tests.sync_helpers import duplicates, entries
+
+    monkeypatch.setattr(incremental, "PAGE_SIZE", 20)  # the 60 orders on three pages
+    real_settle = incremental.IncrementalImport._settle
+    settles = []
+
+    def settle_then_go_down(self, refs, invalid):
+        settles.append(len(refs))
+        if len(settles) == 2:
+            store.set_faults(fail_rate=1.0)  # the store goes down after the first page
+        return real_settle(self, refs, invalid)
+
+    monkeypatch.setattr(incremental.IncrementalImport, "_settle", settle_then_go_down)
+    broken = run_automatic(auto_webstore)
+    monkeypatch.setattr(incremental.IncrementalImport, "_settle", real_settle)
+    store.set_faults(fail_rate=0.0)
+
+    db.session.refresh(auto_webstore)
+    watermark = auto_webstore.watermark
+    assert broken.status == RunStatus.FAILED and "could not be read" in broken.reason
+    with client_for(auto_webstore) as client:
+        modified = {o.id: o.date_modified for o in client.iter_orders()}
+    settled = {e.woo_order_id for e in entries(broken)}
+    assert len(settled) == 20
+    assert watermark == max(modified[i] for i in settled)
+    assert all(modified[i] > watermark for i in modified.keys() - settled)
+
+    resumed = run_automatic(auto_webstore)
+
+    db.session.refresh(auto_webstore)
+    assert resumed.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
+    assert settled | {e.woo_order_id for e in entries(resumed)} == set(modified)
+    assert auto_webstore.watermark == max(modified.values())
+    assert not any(duplicates().values())

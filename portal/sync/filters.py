@@ -29,7 +29,8 @@ class ImportFilters:
     start_date: date | None = None
     # Single orders: one Order ID from a person, or the failed orders of a retry.
     order_ids: tuple[int, ...] = ()
-    # Automatic sync only: orders modified after this moment.
+    # Automatic sync: orders by their last change, after this moment (None: all).
+    incremental: bool = False
     modified_after: datetime | None = None
     sources: dict = field(default_factory=dict, compare=False)
 
@@ -50,6 +51,7 @@ class ImportFilters:
             "statuses": list(self.statuses),
             "start_date": self.start_date.isoformat() if self.start_date else None,
             "order_ids": list(self.order_ids),
+            "incremental": self.incremental,
             "modified_after": self.modified_after.isoformat() if self.modified_after else None,
             "sources": self.sources,
         }
@@ -60,6 +62,7 @@ class ImportFilters:
             statuses=tuple(data.get("statuses") or ()),
             start_date=date.fromisoformat(data["start_date"]) if data.get("start_date") else None,
             order_ids=tuple(int(i) for i in data.get("order_ids") or ()),
+            incremental=bool(data.get("incremental")),
             modified_after=datetime.fromisoformat(data["modified_after"])
             if data.get("modified_after")
             else None,
@@ -78,6 +81,8 @@ class ImportFilters:
             parts.append(f"from {self.start_date.isoformat()}")
         if self.modified_after:
             parts.append(f"modified after {self.modified_after:%Y-%m-%d %H:%M:%S} UTC")
+        elif self.incremental:
+            parts.append("every change")
         return "; ".join(parts)
 
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from portal import db
 from portal.models import Outcome, SyncRun, Webstore
 from portal.sync.filters import ImportFilters
+from portal.sync.incremental import IncrementalImport
 from portal.sync.writer import BatchWriter, LogLine, existing_links, failed, skipped
 from portal.woo.client import REF_FIELDS, OrderPage, WooClient
 from portal.woo.errors import WooNotFound
@@ -60,6 +61,12 @@ class OrderImport:
         self._product_skus: dict[int, str | None] = {}
 
     def execute(self) -> None:
+        if self.filters.incremental:
+            incremental = IncrementalImport(
+                self.run, self.webstore, self.client, self.filters, self.writer
+            )
+            incremental.execute(self.progress)
+            return
         with ThreadPoolExecutor(self.concurrency + 1, thread_name_prefix="woo") as pool:
             if self.filters.order_ids:
                 self._import_ids(pool, self.filters.order_ids)

@@ -32,6 +32,7 @@ def incremental_filters(webstore: Webstore) -> ImportFilters:
     return ImportFilters(
         statuses=webstore.status_filter,
         start_date=webstore.order_start_date,
+        incremental=True,
         modified_after=modified_after,
         sources={"statuses": "setup", "start_date": "setup", "modified_after": "watermark"},
     )

@@ -160,6 +160,9 @@ class SalesOrder(Base):
     __table_args__ = (
         sa.Index("ix_sales_orders_status_date", "status", "order_date"),
         sa.Index("ix_sales_orders_webstore_date", "webstore_id", "order_date"),
+        # A log entry's sales order by its number, to the id alone (an index-only scan):
+        # without it PostgreSQL may look the number up in the trigram index, slowly.
+        sa.Index("ix_sales_orders_number_id", "number", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

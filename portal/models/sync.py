@@ -126,7 +126,8 @@ class SyncLogEntry(Base):
     __tablename__ = "sync_log_entries"
     __table_args__ = (
         sa.Index("ix_sync_log_entries_run_id_id", "run_id", "id"),
-        sa.Index("ix_sync_log_entries_run_outcome", "run_id", "outcome"),
+        # A run's entries of one outcome, in id order (the run page's outcome filter).
+        sa.Index("ix_sync_log_entries_run_outcome_id", "run_id", "outcome", "id"),
         sa.Index("ix_sync_log_entries_webstore_order", "webstore_id", "woo_order_id"),
     )
 

@@ -45,28 +45,41 @@ class CustomerChoice:
 
 @dataclass
 class CustomerBook:
+    # The webstore's setup as the run started (writer.WebstoreSetup), or the webstore.
     webstore: Webstore
     by_woo_id: dict[int, int] = field(default_factory=dict)
     by_email: dict[str, int] = field(default_factory=dict)
 
     def load(self, orders: list[WooOrder]) -> None:
         """Look up, in two queries, the customers this batch needs that the cache lacks."""
-        woo_ids = {o.customer_id for o in orders if o.customer_id} - self.by_woo_id.keys()
+        woo_ids, emails = self.missing(orders)
+        by_woo_id, by_email = {}, {}
         if woo_ids:
-            rows = db.session.execute(
-                sa.select(CustomerMapping.woo_customer_id, CustomerMapping.customer_id).where(
-                    CustomerMapping.webstore_id == self.webstore.id,
-                    CustomerMapping.woo_customer_id.in_(woo_ids),
-                )
-            )
-            self.by_woo_id.update(dict(rows.all()))
-        emails = {normalize_email(o.billing.email) for o in orders} - {None}
-        emails -= self.by_email.keys()
+            by_woo_id = dict(db.session.execute(self.mapping_query(woo_ids)).all())
         if emails:
-            rows = db.session.execute(
-                sa.select(Customer.email, Customer.id).where(Customer.email.in_(emails))
-            )
-            self.by_email.update(dict(rows.all()))
+            by_email = dict(db.session.execute(self.email_query(emails)).all())
+        self.found(by_woo_id, by_email)
+
+    def missing(self, orders: list[WooOrder]) -> tuple[set[int], set[str]]:
+        """The webstore customer ids and emails of these orders that the cache lacks."""
+        woo_ids = {o.customer_id for o in orders if o.customer_id} - self.by_woo_id.keys()
+        emails = {normalize_email(o.billing.email) for o in orders} - {None}
+        return woo_ids, emails - self.by_email.keys()
+
+    def mapping_query(self, woo_ids) -> sa.Select:
+        return sa.select(CustomerMapping.woo_customer_id, CustomerMapping.customer_id).where(
+            CustomerMapping.webstore_id == self.webstore.id,
+            CustomerMapping.woo_customer_id.in_(woo_ids),
+        )
+
+    @staticmethod
+    def email_query(emails) -> sa.Select:
+        return sa.select(Customer.email, Customer.id).where(Customer.email.in_(emails))
+
+    def found(self, by_woo_id: dict[int, int], by_email: dict[str, int]) -> None:
+        """Cache what the lookups of ``missing`` found."""
+        self.by_woo_id.update(by_woo_id)
+        self.by_email.update(by_email)
 
     def choose(self, order: WooOrder, planned: dict[str, NewCustomer]) -> CustomerChoice:
         """The customer for ``order``; raises OrderFailure saying what to set up."""

@@ -1,11 +1,12 @@
 """One import run: list what the filters match, fetch what is new, write it in batches.
 
 A real store is slow (about a second for a page of 100 full orders) and the database is
-fast, so the import keeps the store busy: store requests run on a small thread pool, a few
-ahead of the database work, which stays on the calling thread. When most of what the
-filters match is new, full pages are fetched directly; otherwise a cheap listing (ids,
-statuses and modified dates) is checked against the links first, and only the new orders
-are fetched in full, up to 100 per request.
+fast, so the import keeps the store busy: store requests run on a pool of ``concurrency``
+threads, with as many more queued behind them, while the database work stays on the
+calling thread; the next requests are queued before a batch is written, so the store never
+waits for the database. When most of what the filters match is new, full pages are fetched
+directly; otherwise a cheap listing (ids, statuses and modified dates) is checked against the
+links first, and only the new orders are fetched in full, up to 100 per request.
 """
 
 from collections import deque
@@ -30,14 +31,28 @@ PAGE_SIZE = 100
 
 
 def ordered_results(pool, calls: Iterable[Callable], ahead: int) -> Iterator:
-    """Run the calls on the pool, at most ``ahead`` at a time, yielding results in order."""
+    """Run the calls on the pool, at most ``ahead`` at a time, yielding results in order.
+
+    The calls behind a result are submitted before it is yielded, so the pool works on
+    them while the caller works on the result. Calls not yet run when the caller stops
+    are cancelled.
+    """
+    calls = iter(calls)
     pending = deque()
-    for call in calls:
-        pending.append(pool.submit(call))
-        if len(pending) >= ahead:
-            yield pending.popleft().result()
-    while pending:
-        yield pending.popleft().result()
+
+    def fill():
+        while len(pending) < ahead and (call := next(calls, None)) is not None:
+            pending.append(pool.submit(call))
+
+    try:
+        fill()
+        while pending:
+            result = pending.popleft().result()
+            fill()
+            yield result
+    finally:
+        for future in pending:
+            future.cancel()
 
 
 class OrderImport:
@@ -51,11 +66,15 @@ class OrderImport:
         concurrency: int = 2,
         progress: Callable[[], None] | None = None,
     ):
-        self.run = run
-        self.webstore = webstore
+        self.run_id = run.id
+        self.started_at = run.started_at
+        self.webstore_id = webstore.id
         self.client = client
         self.filters = filters
         self.concurrency = max(1, concurrency)
+        # Requests queued beyond those running: the store's next answers are on their way
+        # while a batch is written. Bounds the pages held in memory, whatever the store's size.
+        self.ahead = 2 * self.concurrency
         self.progress = progress or (lambda: None)
         self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
         self._product_skus: dict[int, str | None] = {}
@@ -63,11 +82,11 @@ class OrderImport:
     def execute(self) -> None:
         if self.filters.incremental:
             incremental = IncrementalImport(
-                self.run, self.webstore, self.client, self.filters, self.writer
+                self.run_id, self.webstore_id, self.client, self.filters, self.writer
             )
             incremental.execute(self.progress)
             return
-        with ThreadPoolExecutor(self.concurrency + 1, thread_name_prefix="woo") as pool:
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="woo") as pool:
             if self.filters.order_ids:
                 self._import_ids(pool, self.filters.order_ids)
             else:
@@ -80,7 +99,7 @@ class OrderImport:
         self._set_total(len(order_ids))
         chunks = [order_ids[i : i + PAGE_SIZE] for i in range(0, len(order_ids), PAGE_SIZE)]
         calls = [partial(self.client.get_orders, chunk) for chunk in chunks]
-        for chunk, page in zip(chunks, ordered_results(pool, calls, self.concurrency), strict=True):
+        for chunk, page in zip(chunks, ordered_results(pool, calls, self.ahead), strict=True):
             self._write_page(page, expected=chunk)
 
     def _import_listing(self, pool) -> None:
@@ -89,7 +108,7 @@ class OrderImport:
         self._set_total(first.total)
         if not first.orders and not first.invalid:
             return
-        known = existing_links(self.webstore.id, [r.id for r in first.orders], None)
+        known = existing_links(self.webstore_id, [r.id for r in first.orders], None)
         if first.orders and 1 - len(known) / len(first.orders) >= MOSTLY_NEW:
             self._import_full_pages(pool, query, first.total_pages or 1)
         else:
@@ -104,7 +123,7 @@ class OrderImport:
                 yield partial(self.client.order_page, query, number, per_page=PAGE_SIZE)
                 number += 1
 
-        for page in ordered_results(pool, calls(), self.concurrency):
+        for page in ordered_results(pool, calls(), self.ahead):
             if page.total_pages:
                 # Orders created meanwhile land on later pages (ids ascend): go there too.
                 pages["total"] = max(pages["total"], page.total_pages)
@@ -113,32 +132,55 @@ class OrderImport:
             self._write_page(page)
 
     def _import_new_of_listing(self, pool, query, first: OrderPage) -> None:
-        listing_calls = (
-            partial(self.client.order_page, query, n, per_page=PAGE_SIZE, fields=REF_FIELDS)
-            for n in range(2, (first.total_pages or 1) + 1)
-        )
-        pending = deque()
-        for refs in self._chain(first, ordered_results(pool, listing_calls, 1)):
-            new_ids = self._skip_known(refs)
-            if new_ids:
-                pending.append((new_ids, pool.submit(self.client.get_orders, new_ids)))
-            while len(pending) >= self.concurrency:
-                ids, future = pending.popleft()
-                self._write_page(future.result(), expected=ids, counted=True)
-        while pending:
-            ids, future = pending.popleft()
-            self._write_page(future.result(), expected=ids, counted=True)
+        """List cheaply, skip what is linked, fetch the new orders in full 100 at a time.
 
-    @staticmethod
-    def _chain(first, rest):
-        yield first
-        yield from rest
+        Listing pages and fetches share the pool, in the order they were asked for, with
+        at most ``ahead`` of them outstanding; new ids are gathered across listing pages
+        so that each fetch carries up to 100 orders.
+        """
+        total_pages = first.total_pages or 1
+        next_page = 2
+        listings = 0  # listing requests outstanding
+        window: deque = deque()  # (ids to fetch or None for a listing page, future)
+        new_ids = self._skip_known(first)
+
+        def fetch(ids_now: list[int]) -> None:
+            window.append((ids_now, pool.submit(self.client.get_orders, ids_now)))
+
+        while True:
+            while len(new_ids) >= PAGE_SIZE:
+                fetch(new_ids[:PAGE_SIZE])
+                new_ids = new_ids[PAGE_SIZE:]
+            while len(window) < self.ahead and next_page <= total_pages:
+                call = partial(
+                    self.client.order_page, query, next_page, per_page=PAGE_SIZE, fields=REF_FIELDS
+                )
+                window.append((None, pool.submit(call)))
+                next_page += 1
+                listings += 1
+            if new_ids and not listings and next_page > total_pages:
+                fetch(new_ids)  # the listing is done: the last few
+                new_ids = []
+            if not window:
+                return
+            ids, future = window.popleft()
+            if ids is not None:
+                self._write_page(future.result(), expected=ids, counted=True)
+                continue
+            refs = future.result()
+            listings -= 1
+            if refs.total_pages:
+                total_pages = max(total_pages, refs.total_pages)
+            if not refs.orders and not refs.invalid:
+                next_page = total_pages + 1  # past the end: orders were deleted meanwhile
+                continue
+            new_ids += self._skip_known(refs)
 
     # Settling orders
 
     def _skip_known(self, refs: OrderPage) -> list[int]:
         """Log the listed orders that have a link as skipped; return the ids of the rest."""
-        reasons = existing_links(self.webstore.id, [r.id for r in refs.orders], self.run.started_at)
+        reasons = existing_links(self.webstore_id, [r.id for r in refs.orders], self.started_at)
         lines = [skipped(r, reasons[r.id]) for r in refs.orders if r.id in reasons]
         lines += [invalid_line(error) for error in refs.invalid]
         self.writer.log(lines, fetched=len(refs.orders) + len(refs.invalid))
@@ -166,7 +208,7 @@ class OrderImport:
 
     def _set_total(self, total: int | None) -> None:
         db.session.execute(
-            sa.update(SyncRun).where(SyncRun.id == self.run.id).values(store_total=total)
+            sa.update(SyncRun).where(SyncRun.id == self.run_id).values(store_total=total)
         )
         db.session.commit()
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import Webstore
+from portal.models import SyncRun, Webstore
 from portal.sync.changes import imported_orders, settle_changed
 from portal.sync.writer import BatchWriter, skipped
 from portal.woo.client import REF_FIELDS, OrderQuery, WooClient
@@ -24,9 +24,11 @@ STEP_BACK = timedelta(seconds=1)
 
 
 class IncrementalImport:
-    def __init__(self, run, webstore: Webstore, client: WooClient, filters, writer: BatchWriter):
-        self.run = run
-        self.webstore = webstore
+    def __init__(
+        self, run_id: int, webstore_id: int, client: WooClient, filters, writer: BatchWriter
+    ):
+        self.run_id = run_id
+        self.webstore_id = webstore_id
         self.client = client
         self.filters = filters
         self.writer = writer
@@ -39,7 +41,7 @@ class IncrementalImport:
         while True:
             query = OrderQuery(status=base.status, after=base.after, modified_after=cursor)
             refs = self.client.order_page(query, page_number, per_page=PAGE_SIZE, fields=REF_FIELDS)
-            if page_number == 1 and self.run.store_total is None:
+            if not self.settled and page_number == 1:
                 self._set_total(refs.total)
             fresh = [r for r in refs.orders if r.id not in self.settled]
             if not refs.orders:
@@ -51,14 +53,14 @@ class IncrementalImport:
             self._settle(fresh, refs.invalid)
             progress()
             newest = max(r.date_modified for r in fresh)
-            advance_watermark(self.webstore.id, newest)
+            advance_watermark(self.webstore_id, newest)
             if len(refs.orders) < PAGE_SIZE:
                 return  # the last page of what is modified after the cursor
             cursor, page_number = newest - STEP_BACK, 1
 
     def _settle(self, refs, invalid) -> None:
         ids = [r.id for r in refs]
-        known = imported_orders(self.webstore.id, ids)
+        known = imported_orders(self.webstore_id, ids)
         unchanged = [
             r
             for r in refs
@@ -77,7 +79,7 @@ class IncrementalImport:
         changed = [o for o in page.orders if o.id in known]
         new = [o for o in page.orders if o.id not in known]
         if changed:
-            lines = settle_changed(self.webstore.id, changed, known)
+            lines = settle_changed(self.webstore_id, changed, known)
             self.writer.log(lines, fetched=len(changed))  # commits with the updates
         lines = [invalid_line(error) for error in page.invalid]
         received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
@@ -92,11 +94,8 @@ class IncrementalImport:
         self.settled.update(ids)
 
     def _set_total(self, total) -> None:
-        self.run.store_total = total
         db.session.execute(
-            sa.update(type(self.run))
-            .where(type(self.run).id == self.run.id)
-            .values(store_total=total)
+            sa.update(SyncRun).where(SyncRun.id == self.run_id).values(store_total=total)
         )
         db.session.commit()
 

@@ -42,6 +42,7 @@ class ItemChoice:
 
 @dataclass
 class ItemBook:
+    # The webstore's setup as the run started (writer.WebstoreSetup), or the webstore.
     webstore: Webstore
     # The SKU of a product, asked of the store when a variation's own SKU finds nothing.
     product_sku: Callable[[int], str | None] | None = None
@@ -50,22 +51,37 @@ class ItemBook:
 
     def load(self, lines: list[WooLineItem]) -> None:
         """Look up, in two queries, the items this batch needs that the cache lacks."""
-        skus = {clean_sku(line.sku) for line in lines} - {None} - self.by_sku.keys()
+        skus, product_ids = self.missing(lines)
+        by_sku, mappings = {}, []
         if skus:
-            rows = db.session.execute(sa.select(Item.sku, Item.id).where(Item.sku.in_(skus)))
-            self.by_sku.update(dict(rows.all()))
-        keys = {(line.product_id, line.variation_id) for line in lines} - self.by_product.keys()
-        product_ids = {product_id for product_id, _ in keys}
+            by_sku = dict(db.session.execute(self.sku_query(skus)).all())
         if product_ids:
-            rows = db.session.execute(
-                sa.select(
-                    ItemMapping.woo_product_id, ItemMapping.woo_variation_id, ItemMapping.item_id
-                ).where(
-                    ItemMapping.webstore_id == self.webstore.id,
-                    ItemMapping.woo_product_id.in_(product_ids),
-                )
-            )
-            self.by_product.update({(p, v): item_id for p, v, item_id in rows})
+            mappings = db.session.execute(self.mapping_query(product_ids)).all()
+        self.found(by_sku, mappings)
+
+    def missing(self, lines: list[WooLineItem]) -> tuple[set[str], set[int]]:
+        """The SKUs, and the webstore products, of these lines that the cache lacks."""
+        skus = {clean_sku(line.sku) for line in lines} - {None} - self.by_sku.keys()
+        keys = {(line.product_id, line.variation_id) for line in lines} - self.by_product.keys()
+        return skus, {product_id for product_id, _ in keys}
+
+    @staticmethod
+    def sku_query(skus) -> sa.Select:
+        return sa.select(Item.sku, Item.id).where(Item.sku.in_(skus))
+
+    def mapping_query(self, product_ids) -> sa.Select:
+        return sa.select(
+            ItemMapping.woo_product_id, ItemMapping.woo_variation_id, ItemMapping.item_id
+        ).where(
+            ItemMapping.webstore_id == self.webstore.id,
+            ItemMapping.woo_product_id.in_(product_ids),
+        )
+
+    def found(self, by_sku: dict[str, int], mappings) -> None:
+        """Cache what the lookups of ``missing`` found: items by SKU, and the mappings'
+        (product id, variation id, item id) rows."""
+        self.by_sku.update(by_sku)
+        self.by_product.update({(p, v): item_id for p, v, item_id in mappings})
 
     def choose(self, line: WooLineItem, planned: dict) -> ItemChoice:
         key = (line.product_id, line.variation_id)

@@ -2,22 +2,28 @@
 
 Each order is first planned in Python (customer, items, lines, reconciliation): an order
 that cannot be planned fails alone, with its reason, and creates nothing. The plans that
-hold are then written with a few bulk statements. Batches of concurrent runs are
+hold are then written with a few bulk statements (on PostgreSQL a batch costs five round
+trips, see ``Inserts`` and ``BatchWriter._look_up``). Batches of concurrent runs are
 serialized by a lock on the SO number series, taken first, so the check for orders
 imported meanwhile sees every committed link; the unique link key backs that up. If the
 batch's transaction fails anyway, each order is written again on its own, so a bad order
 fails alone there too.
 """
 
+import enum
+import json
 import logging
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
 from portal import db
 from portal.models import (
     Customer,
+    CustomerHandling,
     CustomerMapping,
     Item,
     ItemMapping,
@@ -34,7 +40,7 @@ from portal.models import (
     SyncRun,
     Webstore,
 )
-from portal.models.base import utcnow
+from portal.models.base import UTCDateTime, utcnow
 from portal.sync.customers import CustomerBook, CustomerChoice
 from portal.sync.failures import OrderFailure
 from portal.sync.items import ItemBook, ItemChoice
@@ -81,8 +87,20 @@ def existing_links(webstore_id: int, order_ids, since) -> dict[int, str]:
             OrderLink.woo_order_id, OrderLink.imported_at, SalesOrder.number, SalesOrder.status
         )
         .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
-        .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
+        .where(
+            OrderLink.webstore_id == webstore_id,
+            # The range lets the (webstore, order id) index find the ids by both columns even
+            # where the planner's statistics lag behind a table that grew fast (a first big
+            # import): without it, it may read every link of the webstore for each batch.
+            OrderLink.woo_order_id.between(min(order_ids), max(order_ids)),
+            OrderLink.woo_order_id.in_(order_ids),
+        )
     )
+    return link_reasons(rows, since)
+
+
+def link_reasons(rows, since) -> dict[int, str]:
+    """Skip reasons from (order id, imported at, sales order number, status) rows."""
     reasons = {}
     for order_id, imported_at, number, status in rows:
         if since and imported_at >= since:
@@ -92,20 +110,77 @@ def existing_links(webstore_id: int, order_ids, since) -> dict[int, str]:
     return reasons
 
 
+def plain(record, *names: str) -> SimpleNamespace | None:
+    """A record's values as a plain object: reading it never asks the database again."""
+    if record is None:
+        return None
+    return SimpleNamespace(**{name: getattr(record, name) for name in names})
+
+
+TEMPLATE_FIELDS = {
+    "customer": ("code", "payment_terms", "customer_posting_group", "tax_area", "currency"),
+    "item": ("code", "item_type", "base_unit_of_measure", "item_category", "tax_group"),
+}
+
+
+@dataclass(frozen=True)
+class WebstoreSetup:
+    """What an import reads of its webstore, taken once when the run starts.
+
+    Every commit expires the session's records, and reading an expired webstore, its
+    templates and its shipping item again costs a few queries per batch; a run keeps the
+    setup it started with instead.
+    """
+
+    id: int
+    code: str
+    customer_handling: CustomerHandling
+    guest_customer_id: int | None
+    auto_create_customers: bool
+    auto_create_items: bool
+    shipping_charge_item: SimpleNamespace | None
+    default_customer_template: SimpleNamespace | None
+    default_item_template: SimpleNamespace | None
+    country_templates: dict[str, SimpleNamespace]
+
+    @classmethod
+    def of(cls, webstore: Webstore) -> "WebstoreSetup":
+        customer_fields = TEMPLATE_FIELDS["customer"]
+        return cls(
+            id=webstore.id,
+            code=webstore.code,
+            customer_handling=webstore.customer_handling,
+            guest_customer_id=webstore.guest_customer_id,
+            auto_create_customers=webstore.auto_create_customers,
+            auto_create_items=webstore.auto_create_items,
+            shipping_charge_item=plain(webstore.shipping_charge_item, "id", "sku"),
+            default_customer_template=plain(webstore.default_customer_template, *customer_fields),
+            default_item_template=plain(webstore.default_item_template, *TEMPLATE_FIELDS["item"]),
+            country_templates={
+                row.country: plain(row.customer_template, *customer_fields)
+                for row in webstore.country_templates
+            },
+        )
+
+    def customer_template_for(self, country: str) -> SimpleNamespace | None:
+        """As ``Webstore.customer_template_for``."""
+        return self.country_templates.get(country.upper(), self.default_customer_template)
+
+
 class BatchWriter:
     def __init__(self, run: SyncRun, webstore: Webstore, product_sku=None):
         self.run_id = run.id
         self.started_at = run.started_at
-        self.webstore = webstore
-        self.customers = CustomerBook(webstore)
-        self.items = ItemBook(webstore, product_sku=product_sku)
+        self.webstore = WebstoreSetup.of(webstore)
+        self.customers = CustomerBook(self.webstore)
+        self.items = ItemBook(self.webstore, product_sku=product_sku)
 
     # Skips and failures decided before any order is written
 
     def log(self, lines: list[LogLine], fetched: int = 0) -> None:
         """Append log entries and count them on the run, in a transaction of their own."""
         try:
-            self._append_log(lines, fetched=fetched)
+            self._append_log(lines, fetched=fetched, rows=Inserts())
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -137,8 +212,8 @@ class BatchWriter:
         self.items.remember([c for p in plans for c in p.items])
 
     def _write(self, orders: list[WooOrder], fetched: int) -> list[Plan]:
-        take_import_lock()
-        linked = existing_links(self.webstore.id, [o.id for o in orders], self.started_at)
+        rows = Inserts()
+        linked = self._look_up(orders, rows)
         lines: list[LogLine] = []
         fresh = []
         for order in orders:
@@ -148,15 +223,63 @@ class BatchWriter:
                 fresh.append(order)
         plans = self._plan(fresh, lines)
         if plans:
-            self._create_customers(plans)
-            self._create_items(plans)
-            lines.extend(self._create_sales_orders(plans))
-        self._append_log(lines, fetched=fetched)
+            customers = {id(p.customer.new) for p in plans if p.customer.new}
+            items = {id(c.new) for p in plans for c in p.items if c.new}
+            rows.reserve(
+                [
+                    (Customer, "CUST", len(customers)),
+                    (Item, "ITEM", len(items)),
+                    (SalesOrder, "SO", len(plans)),
+                ]
+            )
+            self._create_customers(plans, rows)
+            self._create_items(plans, rows)
+            lines.extend(self._create_sales_orders(plans, rows))
+        self._append_log(lines, fetched=fetched, rows=rows)
         return plans
 
+    def _look_up(self, orders: list[WooOrder], rows: "Inserts") -> dict[int, str]:
+        """Take the import lock; then find which orders have a link (and why they are
+        skipped), and the customers and items of the batch that the caches lack.
+
+        On PostgreSQL the six statements go in one round trip, a pipeline: the server still
+        runs them in order, each on a snapshot taken after the lock was granted.
+        """
+        lines = [line for order in orders for line in order.line_items]
+        order_ids = [o.id for o in orders]
+        if not rows.together:
+            take_import_lock()
+            linked = existing_links(self.webstore.id, order_ids, self.started_at)
+            self.customers.load(orders)
+            self.items.load(lines)
+            return linked
+        woo_ids, emails = self.customers.missing(orders)
+        skus, product_ids = self.items.missing(lines)
+        webstore = self.webstore.id
+        _, _, links, customer_mappings, customer_emails, item_skus, item_mappings = rows.pipeline(
+            [
+                (ASYNC_COMMIT_SQL, {}),
+                (LOCK_SQL, {}),
+                (
+                    LINKS_SQL,
+                    {
+                        "webstore": webstore,
+                        "low": min(order_ids),
+                        "high": max(order_ids),
+                        "ids": order_ids,
+                    },
+                ),
+                (CUSTOMER_MAPPINGS_SQL, {"webstore": webstore, "ids": sorted(woo_ids)}),
+                (CUSTOMER_EMAILS_SQL, {"emails": sorted(emails)}),
+                (ITEM_SKUS_SQL, {"skus": sorted(skus)}),
+                (ITEM_MAPPINGS_SQL, {"webstore": webstore, "ids": sorted(product_ids)}),
+            ]
+        )
+        self.customers.found(dict(customer_mappings), dict(customer_emails))
+        self.items.found(dict(item_skus), item_mappings)
+        return link_reasons(links, self.started_at)
+
     def _plan(self, orders: list[WooOrder], lines: list[LogLine]) -> list[Plan]:
-        self.customers.load(orders)
-        self.items.load([line for order in orders for line in order.line_items])
         planned_customers: dict = {}
         planned_items: dict = {}
         plans = []
@@ -242,15 +365,11 @@ class BatchWriter:
             "woo_line_id": shipping.id,
         }
 
-    def _create_customers(self, plans: list[Plan]) -> None:
+    def _create_customers(self, plans: list[Plan], rows: "Inserts") -> None:
         new = list({id(p.customer.new): p.customer.new for p in plans if p.customer.new}.values())
         if new:
-            numbers = next_numbers("CUST", len(new))
-            ids = db.session.scalars(
-                sa.insert(Customer).returning(Customer.id, sort_by_parameter_order=True),
-                [{**c.values, "number": n} for c, n in zip(new, numbers, strict=True)],
-            ).all()
-            for customer, number, customer_id in zip(new, numbers, ids, strict=True):
+            made = rows.numbered(Customer, "CUST", [c.values for c in new])
+            for customer, (number, customer_id) in zip(new, made, strict=True):
                 customer.number, customer.id = number, customer_id
         mappings = {
             p.customer.map_woo_customer_id: p.customer.resolved_id()
@@ -258,29 +377,25 @@ class BatchWriter:
             if p.customer.map_woo_customer_id
         }
         if mappings:
-            db.session.execute(
-                sa.insert(CustomerMapping),
+            rows.add(
+                CustomerMapping,
                 [
                     {"webstore_id": self.webstore.id, "woo_customer_id": w, "customer_id": c}
                     for w, c in mappings.items()
                 ],
             )
 
-    def _create_items(self, plans: list[Plan]) -> None:
+    def _create_items(self, plans: list[Plan], rows: "Inserts") -> None:
         choices = [c for p in plans for c in p.items]
         new = list({id(c.new): c.new for c in choices if c.new}.values())
         if new:
-            numbers = next_numbers("ITEM", len(new))
-            ids = db.session.scalars(
-                sa.insert(Item).returning(Item.id, sort_by_parameter_order=True),
-                [{**i.values, "number": n} for i, n in zip(new, numbers, strict=True)],
-            ).all()
-            for item, number, item_id in zip(new, numbers, ids, strict=True):
+            made = rows.numbered(Item, "ITEM", [i.values for i in new])
+            for item, (number, item_id) in zip(new, made, strict=True):
                 item.number, item.id = number, item_id
         mappings = {c.map_product: c.resolved_id() for c in choices if c.map_product}
         if mappings:
-            db.session.execute(
-                sa.insert(ItemMapping),
+            rows.add(
+                ItemMapping,
                 [
                     {
                         "webstore_id": self.webstore.id,
@@ -292,15 +407,11 @@ class BatchWriter:
                 ],
             )
 
-    def _create_sales_orders(self, plans: list[Plan]) -> list[LogLine]:
-        numbers = next_numbers("SO", len(plans))
-        ids = db.session.scalars(
-            sa.insert(SalesOrder).returning(SalesOrder.id, sort_by_parameter_order=True),
-            [self._order_values(p, n) for p, n in zip(plans, numbers, strict=True)],
-        ).all()
+    def _create_sales_orders(self, plans: list[Plan], rows: "Inserts") -> list[LogLine]:
+        made = rows.numbered(SalesOrder, "SO", [self._order_values(p) for p in plans])
         sales_lines, coupons, refunds, links, log_lines = [], [], [], [], []
         now = utcnow()
-        for plan, number, order_id in zip(plans, numbers, ids, strict=True):
+        for plan, (number, order_id) in zip(plans, made, strict=True):
             order = plan.order
             for line_no, (values, choice) in enumerate(plan.lines, start=1):
                 row = {**values, "sales_order_id": order_id, "line_no": line_no * 10000}
@@ -350,22 +461,19 @@ class BatchWriter:
                     ),
                 )
             )
-        db.session.execute(sa.insert(SalesLine), sales_lines)
-        if coupons:
-            db.session.execute(sa.insert(SalesOrderCoupon), coupons)
-        if refunds:
-            db.session.execute(sa.insert(SalesOrderRefund), refunds)
-        db.session.execute(sa.insert(OrderLink), links)
+        rows.add(SalesLine, sales_lines)
+        rows.add(SalesOrderCoupon, coupons)
+        rows.add(SalesOrderRefund, refunds)
+        rows.add(OrderLink, links)
         return log_lines
 
-    def _order_values(self, plan: Plan, number: str) -> dict:
+    def _order_values(self, plan: Plan) -> dict:
         order = plan.order
         billing, shipping = order.billing, order.shipping
         amounts = [values for values, _ in plan.lines]
         amount = sum((v["amount"] for v in amounts), Decimal(0))
         tax = sum((v["tax_amount"] for v in amounts), Decimal(0))
         return {
-            "number": number,
             "webstore_id": self.webstore.id,
             "customer_id": plan.customer.resolved_id(),
             "status": SalesOrderStatus.OPEN,
@@ -407,42 +515,225 @@ class BatchWriter:
             "sync_run_id": self.run_id,
         }
 
-    def _append_log(self, lines: list[LogLine], fetched: int = 0) -> None:
-        if lines:
-            now = utcnow()
-            db.session.execute(
-                sa.insert(SyncLogEntry),
-                [
-                    {
-                        "run_id": self.run_id,
-                        "webstore_id": self.webstore.id,
-                        "woo_order_id": line.order_id,
-                        "woo_order_number": line.order_number[:40],
-                        "outcome": line.outcome,
-                        "message": line.message,
-                        "sales_order_number": line.sales_order_number,
-                        "customers_created": line.customers_created,
-                        "items_created": line.items_created,
-                        "created_at": now,
-                    }
-                    for line in lines
-                ],
-            )
+    def _append_log(self, lines: list[LogLine], fetched: int, rows: "Inserts") -> None:
+        """Add the log entries and the run's counts to the transaction's rows, and send them."""
+        now = utcnow()
+        rows.add(
+            SyncLogEntry,
+            [
+                {
+                    "run_id": self.run_id,
+                    "webstore_id": self.webstore.id,
+                    "woo_order_id": line.order_id,
+                    "woo_order_number": line.order_number[:40],
+                    "outcome": line.outcome,
+                    "message": line.message,
+                    "sales_order_number": line.sales_order_number,
+                    "customers_created": line.customers_created,
+                    "items_created": line.items_created,
+                    "created_at": now,
+                }
+                for line in lines
+            ],
+        )
         counts = {outcome: 0 for outcome in Outcome}
         for line in lines:
             counts[line.outcome] += 1
-        db.session.execute(
-            sa.update(SyncRun)
-            .where(SyncRun.id == self.run_id)
-            .values(
-                fetched=SyncRun.fetched + fetched,
-                imported=SyncRun.imported + counts[Outcome.IMPORTED],
-                skipped=SyncRun.skipped + counts[Outcome.SKIPPED],
-                failed=SyncRun.failed + counts[Outcome.FAILED],
-                changed=SyncRun.changed + counts[Outcome.CHANGED],
-                heartbeat_at=utcnow(),
+        rows.send(self.run_id, {"fetched": fetched, **counts}, now)
+
+
+class Inserts:
+    """The rows one transaction adds, and the run's counts that grow with them.
+
+    On PostgreSQL the rows are held and go to the server at the end in one statement, a
+    data-modifying CTE per table over ``json_populate_recordset``, together with the run's
+    counts; each record type that takes numbers (customers, items, sales orders) reserves
+    its numbers and ids beforehand in one statement. A batch thus costs a handful of round
+    trips, whatever it holds: the client waits less, and wakes up less often to wait for
+    the GIL behind the threads that parse the store's answers. Elsewhere (SQLite) each
+    insert is sent at once, by SQLAlchemy.
+    """
+
+    def __init__(self):
+        self.connection = db.session.connection()
+        self.together = self.connection.dialect.name == "postgresql"
+        self.tables: dict[sa.Table, list[dict]] = {}
+        self.reserved: dict[str, tuple] = {}
+
+    def pipeline(self, statements: list[tuple[str, dict]]) -> list[list[tuple]]:
+        """Run SQL statements in order, in one round trip (PostgreSQL); their rows."""
+        raw = self.connection.connection.driver_connection
+        with raw.pipeline():
+            cursors = [raw.execute(sql, params) for sql, params in statements]
+        return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
+
+    def reserve(self, wanted: list[tuple[type, str, int]]) -> None:
+        """Take numbers and ids for (model, series, count) ahead, together (PostgreSQL)."""
+        wanted = [(model, series, count) for model, series, count in wanted if count]
+        if not self.together or not wanted:
+            return
+        statements = [
+            (RESERVE, {"count": count, "series": series, "table": model.__tablename__})
+            for model, series, count in wanted
+        ]
+        for (_, series, _), taken in zip(wanted, self.pipeline(statements), strict=True):
+            if not taken:
+                raise LookupError(f"number series {series} does not exist; run 'flask db upgrade'")
+            self.reserved[series] = taken[0]
+
+    def numbered(self, model, series: str, rows: list[dict]) -> list[tuple[str, int]]:
+        """Add records numbered from ``series``; return their numbers and ids, in order."""
+        count = len(rows)
+        if not self.together:
+            numbers = next_numbers(series, count)
+            statement = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
+            ids = db.session.scalars(
+                statement, [{**r, "number": n} for r, n in zip(rows, numbers, strict=True)]
             )
-        )
+            return list(zip(numbers, ids, strict=True))
+        if series not in self.reserved:
+            self.reserve([(model, series, count)])
+        last_no, prefix, digits, ids = self.reserved.pop(series)
+        numbers = [f"{prefix}{n:0{digits}d}" for n in range(last_no - count + 1, last_no + 1)]
+        made = list(zip(numbers, ids, strict=True))
+        self.add(model, [{**r, "number": n, "id": i} for r, (n, i) in zip(rows, made, strict=True)])
+        return made
+
+    def add(self, model, rows: list[dict]) -> None:
+        if not rows:
+            return
+        if self.together:
+            self.tables.setdefault(model.__table__, []).extend(rows)
+        else:
+            db.session.execute(sa.insert(model), rows)
+
+    def send(self, run_id: int, counts: dict, now) -> None:
+        """Send the rows held, and add ``counts`` (fetched and per outcome) to the run's."""
+        if not self.together:
+            db.session.execute(
+                sa.update(SyncRun)
+                .where(SyncRun.id == run_id)
+                .values(
+                    {
+                        **{name: getattr(SyncRun, name) + counts[name] for name in RUN_COUNTS},
+                        "heartbeat_at": now,
+                    }
+                )
+            )
+            return
+        quote = self.connection.dialect.identifier_preparer.quote
+        ctes, params = [], {}
+        for position, (table, rows) in enumerate(self.tables.items()):
+            names, payload = json_rows(table, rows)
+            columns = ", ".join(quote(name) for name in names)
+            ctes.append(
+                f"insert_{position} AS (INSERT INTO {quote(table.name)} ({columns}) "
+                f"SELECT {columns} FROM json_populate_recordset(NULL::{quote(table.name)}, "
+                f"%(rows_{position})s::json))"
+            )
+            params[f"rows_{position}"] = payload
+        self.tables = {}
+        update = ", ".join(f"{name} = {name} + %({name})s" for name in RUN_COUNTS)
+        statement = f"UPDATE sync_runs SET {update}, heartbeat_at = %(now)s WHERE id = %(run)s"
+        if ctes:
+            statement = "WITH " + ",\n".join(ctes) + "\n" + statement
+        params.update({name: counts[name] for name in RUN_COUNTS}, now=now, run=run_id)
+        self.connection.exec_driver_sql(statement, params)
+
+
+RUN_COUNTS = ("fetched", *(str(outcome) for outcome in Outcome))
+
+# A batch's lookups on PostgreSQL (BatchWriter._look_up): the same as take_import_lock,
+# existing_links, CustomerBook.load and ItemBook.load, with arrays for the lists.
+LOCK_SQL = "UPDATE number_series SET last_no = last_no WHERE code = 'SO'"
+# The batch's COMMIT returns without waiting for its WAL to reach the disk. Safe here: a
+# crash of the database server can lose the last few batches committed (whole ones: each
+# is one transaction with its links, log entries and counts), never a part of one, and
+# never one while a later transaction survives (the WAL is flushed in order). An order
+# whose batch was lost has no link, so the next run imports it again.
+ASYNC_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
+LINKS_SQL = """
+SELECT l.woo_order_id, l.imported_at, s.number, s.status
+FROM order_links AS l JOIN sales_orders AS s ON s.id = l.sales_order_id
+WHERE l.webstore_id = %(webstore)s AND l.woo_order_id BETWEEN %(low)s AND %(high)s
+  AND l.woo_order_id = ANY(%(ids)s)
+"""
+CUSTOMER_MAPPINGS_SQL = """
+SELECT woo_customer_id, customer_id FROM customer_mappings
+WHERE webstore_id = %(webstore)s AND woo_customer_id = ANY(%(ids)s)
+"""
+CUSTOMER_EMAILS_SQL = "SELECT email, id FROM customers WHERE email = ANY(%(emails)s)"
+ITEM_SKUS_SQL = "SELECT sku, id FROM items WHERE sku = ANY(%(skus)s)"
+ITEM_MAPPINGS_SQL = """
+SELECT woo_product_id, woo_variation_id, item_id FROM item_mappings
+WHERE webstore_id = %(webstore)s AND woo_product_id = ANY(%(ids)s)
+"""
+
+# Numbers from a series and ids from the table's sequence for ``count`` new records.
+RESERVE = """
+WITH taken AS (
+    UPDATE number_series SET last_no = last_no + %(count)s WHERE code = %(series)s
+    RETURNING last_no, prefix, digits
+)
+SELECT last_no, prefix, digits, ARRAY(
+    SELECT nextval((SELECT pg_get_serial_sequence(%(table)s, 'id')))
+    FROM generate_series(1, %(count)s)
+)
+FROM taken
+"""
+
+
+def json_rows(table: sa.Table, rows: list[dict]) -> tuple[list[str], str]:
+    """The rows as a JSON array for ``json_populate_recordset``, and the columns to insert.
+
+    Columns a row leaves out get their Python-side default, as through SQLAlchemy; enum
+    values are checked as the column type checks them. The rows are changed in place.
+    """
+    defaults = {}
+    for column in table.columns:
+        default = column.default
+        if default is not None and not column.primary_key:
+            defaults[column.name] = default.arg(None) if default.is_callable else default.arg
+    names = list(set().union(defaults, *rows))
+    if any(len(row) < len(names) for row in rows):
+        rows = [{**defaults, **row} for row in rows]
+    for name in names:
+        convert = json_converter(table.c[name])
+        if convert is None:
+            continue
+        for row in rows:
+            value = row.get(name)
+            if value is not None:
+                row[name] = convert(value)
+    return names, json.dumps(rows, separators=(",", ":"))
+
+
+def json_converter(column: sa.Column):
+    """How a value of this column goes into JSON, when it is not a JSON type already."""
+    column_type = column.type
+    if isinstance(column_type, sa.Enum):
+        allowed = frozenset(column_type.enums)
+
+        def enum_value(value):
+            value = value.value if isinstance(value, enum.Enum) else value
+            if value not in allowed:
+                raise ValueError(f"{value!r} is not a valid {column.table.name}.{column.name}")
+            return value
+
+        return enum_value
+    if isinstance(column_type, sa.Numeric):
+        return str
+    if isinstance(column_type, UTCDateTime):
+        return utc_text
+    if isinstance(column_type, sa.Date):
+        return date.isoformat
+    return None
+
+
+def utc_text(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime given for a UTC column: {moment!r}")
+    return moment.isoformat()
 
 
 def take_import_lock() -> None:

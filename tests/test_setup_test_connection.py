@@ -283,3 +283,14 @@ def test_the_secret_never_appears_in_any_answer(signed_in_admin, demo_webstore, 
     assert "Connected." in responses[0].text
     for response in responses:
         assert secret not in response.text
+
+
+def test_a_store_with_tls_verification_off_is_read_without_warnings(
+    signed_in_admin, demo_webstore, https_store
+):
+    response = press_test(
+        signed_in_admin, demo_webstore, base_url=https_store.base_url, verify_tls=False
+    )
+    # pytest turns warnings into errors here: an InsecureRequestWarning would fail the request.
+    assert "could not be verified" not in response.text
+    assert "10.0.2" in response.text

@@ -6,6 +6,7 @@ import json
 import logging
 import random
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import NameResolutionError
+from urllib3.exceptions import InsecureRequestWarning, NameResolutionError
 
 from .auth import store_auth
 from .errors import (
@@ -171,6 +172,8 @@ class WooClient:
         # Given per request: requests lets REQUESTS_CA_BUNDLE override ``session.verify``
         # (psf/requests#3829), and the store's own CA certificate must win.
         self.verify_tls = verify_tls
+        if verify_tls is False:
+            quiet_insecure_warnings(self.base_url)
 
     def close(self) -> None:
         self.session.close()
@@ -552,3 +555,14 @@ def _tls_reason(exc: BaseException) -> str:
         if getattr(cause, "verify_message", None):
             return cause.verify_message
     return "TLS handshake failed"
+
+
+def quiet_insecure_warnings(base_url: str) -> None:
+    """Say once that TLS verification is off, instead of urllib3 warning on every request.
+
+    An admin turned verification off for this store on purpose; the warning would only
+    flood the log. The filter is process-wide (and thread-safe to set, unlike
+    catch_warnings around each request from the importer's threads).
+    """
+    log.warning("TLS verification is off for %s: its certificate is not checked.", base_url)
+    warnings.filterwarnings("ignore", category=InsecureRequestWarning)

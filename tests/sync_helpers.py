@@ -1,6 +1,7 @@
 """Small helpers for reading what imports did, shared by the import tests."""
 
 import sqlalchemy as sa
+from rq import SimpleWorker
 
 from portal import db
 from portal.models import (
@@ -12,6 +13,7 @@ from portal.models import (
     SyncLogEntry,
     Trigger,
 )
+from portal.queue import import_queue, redis_connection
 from portal.sync.filters import merge_filters
 from portal.sync.runs import create_run, execute_run
 
@@ -62,3 +64,8 @@ def duplicates() -> dict:
             ItemMapping.webstore_id, ItemMapping.woo_product_id, ItemMapping.woo_variation_id
         ),
     }
+
+
+def work_queued_jobs() -> None:
+    """Run what is queued, in this process, as a worker would."""
+    SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from flask import g
-from rq import SimpleWorker
 
 from portal import db
 from portal.models import (
@@ -20,7 +19,7 @@ from portal.models import (
     SyncRun,
     Trigger,
 )
-from portal.queue import import_queue, redis_connection
+from portal.queue import import_queue
 from portal.sync.filters import merge_filters
 from portal.sync.runs import (
     NothingToRetry,
@@ -30,12 +29,7 @@ from portal.sync.runs import (
     retry_failed,
     start_import,
 )
-from tests.sync_helpers import count, duplicates, entries, run_import
-
-
-def work_queued_jobs() -> None:
-    """Run what is queued, in this process, as a worker would."""
-    SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)
+from tests.sync_helpers import count, duplicates, entries, run_import, work_queued_jobs
 
 
 def reload(run) -> SyncRun:

@@ -5,18 +5,13 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from rq import SimpleWorker
 
 from portal import db
 from portal.models import Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
-from portal.queue import import_queue, redis_connection
+from portal.queue import import_queue
 from portal.sync.filters import merge_filters
 from portal.sync.runs import create_run
-from tests.sync_helpers import entries, run_import
-
-
-def work_queued_jobs() -> None:
-    SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)
+from tests.sync_helpers import entries, run_import, work_queued_jobs
 
 
 def newest_run() -> SyncRun:

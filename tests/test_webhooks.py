@@ -11,14 +11,13 @@ import time
 import pytest
 import sqlalchemy as sa
 from flask import g
-from rq import SimpleWorker
 
 from portal import csrf, db
 from portal.models import Outcome, RunStatus, SalesOrder, SyncRun, Trigger
-from portal.queue import import_queue, redis_connection
+from portal.queue import import_queue
 from portal.webhooks import deliveries
 from tests.conftest import FIXTURES
-from tests.sync_helpers import count, duplicates, entries, sales_order_for
+from tests.sync_helpers import count, duplicates, entries, sales_order_for, work_queued_jobs
 
 CAPTURES = FIXTURES / "woo-captures" / "webhook_deliveries"
 # The secret the captured deliveries were signed with by WooCommerce 10.0.2.
@@ -70,11 +69,6 @@ def webhook_runs() -> list[SyncRun]:
             sa.select(SyncRun).where(SyncRun.trigger == Trigger.WEBHOOK).order_by(SyncRun.id)
         )
     )
-
-
-def work_queued_jobs() -> None:
-    """Run what is queued, in this process, as a worker would."""
-    SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)
 
 
 def refusals(caplog, status: int) -> list[str]:

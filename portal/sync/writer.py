@@ -258,7 +258,7 @@ class BatchWriter:
         webstore = self.webstore.id
         _, _, links, customer_mappings, customer_emails, item_skus, item_mappings = rows.pipeline(
             [
-                (ASYNC_COMMIT_SQL, {}),
+                (BATCH_SETTINGS_SQL, {}),
                 (LOCK_SQL, {}),
                 (
                     LINKS_SQL,
@@ -646,12 +646,24 @@ RUN_COUNTS = ("fetched", *(str(outcome) for outcome in Outcome))
 # A batch's lookups on PostgreSQL (BatchWriter._look_up): the same as take_import_lock,
 # existing_links, CustomerBook.load and ItemBook.load, with arrays for the lists.
 LOCK_SQL = "UPDATE number_series SET last_no = last_no WHERE code = 'SO'"
-# The batch's COMMIT returns without waiting for its WAL to reach the disk. Safe here: a
-# crash of the database server can lose the last few batches committed (whole ones: each
-# is one transaction with its links, log entries and counts), never a part of one, and
-# never one while a later transaction survives (the WAL is flushed in order). An order
-# whose batch was lost has no link, so the next run imports it again.
-ASYNC_COMMIT_SQL = "SET LOCAL synchronous_commit = off"
+# Settings for the batch's transaction alone.
+# - synchronous_commit off: the COMMIT returns without waiting for its WAL to reach the
+#   disk. Safe here: a crash of the database server can lose the last few batches
+#   committed (whole ones: each is one transaction with its links, log entries and counts),
+#   never a part of one, and never one while a later transaction survives (the WAL is
+#   flushed in order). An order whose batch was lost has no link: the next run imports it.
+# - enable_seqscan and enable_bitmapscan off: every lookup is by a unique key, which a
+#   btree index scan answers, whatever the statistics say of tables that a big import is
+#   growing. Left to itself, PostgreSQL may read customers in full, or take the trigram
+#   index (gin_trgm_ops, for the order search) for ``email = ANY(...)``; while an import
+#   fills that index's pending list, each such lookup reads the whole list, hundreds of
+#   milliseconds per batch by the end of a large first import. GIN is read by bitmap
+#   scans only.
+BATCH_SETTINGS_SQL = """
+SELECT set_config('synchronous_commit', 'off', true),
+       set_config('enable_seqscan', 'off', true),
+       set_config('enable_bitmapscan', 'off', true)
+"""
 LINKS_SQL = """
 SELECT l.woo_order_id, l.imported_at, s.number, s.status
 FROM order_links AS l JOIN sales_orders AS s ON s.id = l.sales_order_id

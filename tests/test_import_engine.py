@@ -14,6 +14,7 @@ from portal.models import (
     CustomerTemplate,
     Item,
     ItemMapping,
+    NumberSeries,
     OrderLink,
     Outcome,
     RunStatus,
@@ -400,6 +401,37 @@ def test_a_failing_order_amid_good_ones_fails_alone(demo_webstore, store):
     # The failed order's customer was not created: only the good orders' customers exist.
     good_customers = {sales_order_for(demo_webstore, g["id"]).customer_id for g in good}
     assert {c.id for c in db.session.scalars(sa.select(Customer))} == good_customers
+
+
+def test_an_order_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_imported(
+    demo_webstore, store
+):
+    # The mug has its item. The notebook's item would be made under the next item number,
+    # which a record typed in by hand has taken: the database refuses that row, and with
+    # it the whole batch, which is then written order by order.
+    db.session.add(Item(number="I90004", description="Mug", sku="MUG-001"))
+    series = db.session.get(NumberSeries, "ITEM")
+    taken = f"{series.prefix}{series.last_no + 1:0{series.digits}d}"
+    db.session.add(Item(number=taken, description="Typed in by hand"))
+    db.session.commit()
+    mugs = [
+        store.create_order(status="on-hold", lines=[{"product_id": 11, "quantity": n}])
+        for n in (1, 2)
+    ]
+    notebook = store.create_order(status="on-hold", lines=[{"product_id": 12, "quantity": 1}])
+    mugs.append(store.create_order(status="on-hold", lines=[{"product_id": 11, "quantity": 3}]))
+
+    run = run_import(demo_webstore, statuses="on-hold", start_date=date.today().isoformat())
+
+    assert run.status == RunStatus.PARTIAL
+    assert (run.imported, run.failed) == (3, 1)
+    assert {e.woo_order_id for e in entries(run, Outcome.IMPORTED)} == {m["id"] for m in mugs}
+    (failure,) = entries(run, Outcome.FAILED)
+    assert failure.woo_order_id == notebook["id"]
+    assert failure.message.startswith("Could not be saved:")
+    assert sales_order_for(demo_webstore, notebook["id"]) is None
+    assert count(Item, Item.created_by_sync) == 0
+    assert all(sales_order_for(demo_webstore, m["id"]).lines for m in mugs)
 
 
 def test_a_store_that_refuses_the_credentials_fails_the_run_with_the_reason(demo_webstore):

@@ -10,6 +10,7 @@ batch's transaction fails anyway, each order is written again on its own, so a b
 fails alone there too.
 """
 
+import contextlib
 import enum
 import json
 import logging
@@ -213,6 +214,10 @@ class BatchWriter:
 
     def _write(self, orders: list[WooOrder], fetched: int) -> list[Plan]:
         rows = Inserts()
+        with rows.batch():
+            return self._write_rows(orders, fetched, rows)
+
+    def _write_rows(self, orders: list[WooOrder], fetched: int, rows: "Inserts") -> list[Plan]:
         linked = self._look_up(orders, rows)
         lines: list[LogLine] = []
         fresh = []
@@ -409,6 +414,9 @@ class BatchWriter:
 
     def _create_sales_orders(self, plans: list[Plan], rows: "Inserts") -> list[LogLine]:
         made = rows.numbered(SalesOrder, "SO", [self._order_values(p) for p in plans])
+        # The server writes the orders (and the batch's new customers and items) while
+        # their lines, links and log entries are made ready here.
+        rows.send_ahead()
         sales_lines, coupons, refunds, links, log_lines = [], [], [], [], []
         now = utcnow()
         for plan, (number, order_id) in zip(plans, made, strict=True):
@@ -559,10 +567,26 @@ class Inserts:
         self.together = self.connection.dialect.name == "postgresql"
         self.tables: dict[sa.Table, list[dict]] = {}
         self.reserved: dict[str, tuple] = {}
+        self.closing: contextlib.ExitStack | None = None
+        self.pipelined = False
+
+    @property
+    def raw(self):
+        return self.connection.connection.driver_connection
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Where rows may be sent ahead (PostgreSQL): see ``send_ahead``."""
+        with contextlib.ExitStack() as self.closing:
+            try:
+                yield
+            finally:
+                self.closing = None
+                self.pipelined = False
 
     def pipeline(self, statements: list[tuple[str, dict]]) -> list[list[tuple]]:
         """Run SQL statements in order, in one round trip (PostgreSQL); their rows."""
-        raw = self.connection.connection.driver_connection
+        raw = self.raw
         with raw.pipeline():
             cursors = [raw.execute(sql, params) for sql, params in statements]
         return [cursor.fetchall() if cursor.description else [] for cursor in cursors]
@@ -607,8 +631,26 @@ class Inserts:
         else:
             db.session.execute(sa.insert(model), rows)
 
+    def send_ahead(self) -> None:
+        """Send the rows held so far without waiting for the server (in a batch).
+
+        This opens a pipeline: the server goes to work at once, and the results are read
+        by ``send``, which commits in the same round trip, or when the batch ends, which
+        raises the first error (the caller rolls back). Nothing may read the database in
+        between: in a pipeline, no statement's result is ready until then.
+        """
+        if not (self.together and self.closing and self.tables):
+            return
+        if not self.pipelined:
+            self.closing.enter_context(self.raw.pipeline())
+            self.pipelined = True
+        self.raw.execute(*self._insert_statement())
+
     def send(self, run_id: int, counts: dict, now) -> None:
-        """Send the rows held, and add ``counts`` (fetched and per outcome) to the run's."""
+        """Send the rows held, and add ``counts`` (fetched and per outcome) to the run's.
+
+        After rows sent ahead, the COMMIT follows in the same round trip.
+        """
         if not self.together:
             db.session.execute(
                 sa.update(SyncRun)
@@ -621,6 +663,21 @@ class Inserts:
                 )
             )
             return
+        update = ", ".join(f"{name} = {name} + %({name})s" for name in RUN_COUNTS)
+        statement, params = self._insert_statement(
+            f"UPDATE sync_runs SET {update}, heartbeat_at = %(now)s WHERE id = %(run)s"
+        )
+        params.update({name: counts[name] for name in RUN_COUNTS}, now=now, run=run_id)
+        if not self.pipelined:
+            self.connection.exec_driver_sql(statement, params)
+            return
+        self.raw.execute(statement, params)
+        # Sent with the statement, then the results of all are read (the pipeline syncs);
+        # SQLAlchemy's own commit then finds no transaction left to end.
+        self.raw.commit()
+
+    def _insert_statement(self, final: str = "") -> tuple[str, dict]:
+        """One statement inserting every row held (a CTE per table), then ``final``."""
         quote = self.connection.dialect.identifier_preparer.quote
         ctes, params = [], {}
         for position, (table, rows) in enumerate(self.tables.items()):
@@ -633,12 +690,12 @@ class Inserts:
             )
             params[f"rows_{position}"] = payload
         self.tables = {}
-        update = ", ".join(f"{name} = {name} + %({name})s" for name in RUN_COUNTS)
-        statement = f"UPDATE sync_runs SET {update}, heartbeat_at = %(now)s WHERE id = %(run)s"
+        if not final:
+            # A CTE needs a main statement; this one reads nothing.
+            final = "SELECT 1 WHERE false"
         if ctes:
-            statement = "WITH " + ",\n".join(ctes) + "\n" + statement
-        params.update({name: counts[name] for name in RUN_COUNTS}, now=now, run=run_id)
-        self.connection.exec_driver_sql(statement, params)
+            return "WITH " + ",\n".join(ctes) + "\n" + final, params
+        return final, params
 
 
 RUN_COUNTS = ("fetched", *(str(outcome) for outcome in Outcome))

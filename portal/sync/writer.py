@@ -2,7 +2,7 @@
 
 Each order is first planned in Python (customer, items, lines, reconciliation): an order
 that cannot be planned fails alone, with its reason, and creates nothing. The plans that
-hold are then written with a few bulk statements (on PostgreSQL a batch costs five round
+hold are then written with a few bulk statements (on PostgreSQL a batch costs three round
 trips, see ``Inserts`` and ``BatchWriter._look_up``). Batches of concurrent runs are
 serialized by a lock on the SO number series, taken first, so the check for orders
 imported meanwhile sees every committed link; the unique link key backs that up. If the
@@ -552,13 +552,14 @@ class BatchWriter:
 class Inserts:
     """The rows one transaction adds, and the run's counts that grow with them.
 
-    On PostgreSQL the rows are held and go to the server at the end in one statement, a
-    data-modifying CTE per table over ``json_populate_recordset``, together with the run's
-    counts; each record type that takes numbers (customers, items, sales orders) reserves
-    its numbers and ids beforehand in one statement. A batch thus costs a handful of round
-    trips, whatever it holds: the client waits less, and wakes up less often to wait for
-    the GIL behind the threads that parse the store's answers. Elsewhere (SQLite) each
-    insert is sent at once, by SQLAlchemy.
+    On PostgreSQL the rows are held and go to the server in two statements, a
+    data-modifying CTE per table over ``json_populate_recordset``: the records that take
+    numbers (customers, items, sales orders) as soon as they are numbered, without waiting
+    (``send_ahead``), and the rest with the run's counts and the COMMIT (``send``). Their
+    numbers and ids are reserved beforehand in one statement. A batch thus costs three
+    round trips (lookups, reservation, the rest), whatever it holds: the client waits
+    less, and wakes up less often to wait for the GIL behind the threads that parse the
+    store's answers. Elsewhere (SQLite) each insert is sent at once, by SQLAlchemy.
     """
 
     def __init__(self):

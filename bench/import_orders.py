@@ -40,7 +40,6 @@ from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
 from config import Config, database_url  # noqa: E402
-from jobs.context import JOB_ENGINE_OPTIONS  # noqa: E402
 from portal import db  # noqa: E402
 from portal.models import SyncRun, Trigger, Webstore  # noqa: E402
 from portal.setup.demo import seed_demo_webstore  # noqa: E402
@@ -100,8 +99,6 @@ def main(argv=None) -> None:
     app = create_app(
         Config,
         SQLALCHEMY_DATABASE_URI=url,
-        # The engine as the RQ job's app configures it (jobs/context.py).
-        SQLALCHEMY_ENGINE_OPTIONS=JOB_ENGINE_OPTIONS,
         IMPORT_CONCURRENCY=args.concurrency,
         SECRET_KEY="bench",
         WEBSTORE_SECRETS_KEY=SECRETS_KEY,

@@ -10,14 +10,6 @@ from contextlib import contextmanager
 
 from flask import current_app, has_app_context
 
-# The app of a work horse lives for one job, and so do its pool's connections: none has
-# sat idle long enough to be dropped. Testing each with a round trip whenever the pool
-# hands it out (pool_pre_ping, for the web processes' long-lived pools) would cost an
-# import a round trip per batch, and would not save a run whose connection the server
-# drops: that connection is in use nearly all the time. Such a run fails with the reason
-# (measured: with or without the test), whole batches committed, and the next run goes on.
-JOB_ENGINE_OPTIONS = {"pool_pre_ping": False}
-
 _app = None
 _pid = None
 
@@ -27,7 +19,7 @@ def get_app():
     if _app is None or _pid != os.getpid():
         from app import create_app
 
-        _app, _pid = create_app(SQLALCHEMY_ENGINE_OPTIONS=JOB_ENGINE_OPTIONS), os.getpid()
+        _app, _pid = create_app(), os.getpid()
     return _app
 
 

@@ -2,8 +2,8 @@
 
 Each order is first planned in Python (customer, items, lines, reconciliation): an order
 that cannot be planned fails alone, with its reason, and creates nothing. The plans that
-hold are then written with a few bulk statements (on PostgreSQL a batch costs three round
-trips, see ``Inserts`` and ``BatchWriter._look_up``). Batches of concurrent runs are
+hold are then written with a few bulk statements (on PostgreSQL a batch waits for three
+round trips, see ``Inserts`` and ``BatchWriter._look_up``). Batches of concurrent runs are
 serialized by a lock on the SO number series, taken first, so the check for orders
 imported meanwhile sees every committed link; the unique link key backs that up. If the
 batch's transaction fails anyway, each order is written again on its own, so a bad order
@@ -555,11 +555,13 @@ class Inserts:
     On PostgreSQL the rows are held and go to the server in two statements, a
     data-modifying CTE per table over ``json_populate_recordset``: the records that take
     numbers (customers, items, sales orders) as soon as they are numbered, without waiting
-    (``send_ahead``), and the rest with the run's counts and the COMMIT (``send``). Their
-    numbers and ids are reserved beforehand in one statement. A batch thus costs three
-    round trips (lookups, reservation, the rest), whatever it holds: the client waits
-    less, and wakes up less often to wait for the GIL behind the threads that parse the
-    store's answers. Elsewhere (SQLite) each insert is sent at once, by SQLAlchemy.
+    (``send_ahead``), and the rest with the run's counts and the COMMIT (``send``), all
+    in one pipeline. Their numbers and ids are reserved beforehand in one statement. A
+    batch thus waits for three round trips (lookups, reservation, rows), whatever it
+    holds, besides the connection's own (psycopg's BEGIN; the pool's check of the
+    connection): the client waits less, and wakes up less often to wait for the GIL
+    behind the threads that parse the store's answers. Elsewhere (SQLite) each insert is
+    sent at once, by SQLAlchemy.
     """
 
     def __init__(self):
@@ -635,9 +637,10 @@ class Inserts:
         """Send the rows held so far without waiting for the server (in a batch).
 
         This opens a pipeline: the server goes to work at once, and the results are read
-        by ``send``, which commits in the same round trip, or when the batch ends, which
-        raises the first error (the caller rolls back). Nothing may read the database in
-        between: in a pipeline, no statement's result is ready until then.
+        when the batch ends, in the round trip that also carries the rest of the rows and
+        the COMMIT (``send``); the first error is raised then (the caller rolls back), or
+        any error of Python's before it. Nothing may read the database in between: in a
+        pipeline, no statement's result is ready until the batch ends.
         """
         if not (self.together and self.closing and self.tables):
             return
@@ -649,7 +652,7 @@ class Inserts:
     def send(self, run_id: int, counts: dict, now) -> None:
         """Send the rows held, and add ``counts`` (fetched and per outcome) to the run's.
 
-        After rows sent ahead, the COMMIT follows in the same round trip.
+        After rows sent ahead, the COMMIT follows in the same pipeline.
         """
         if not self.together:
             db.session.execute(
@@ -672,9 +675,9 @@ class Inserts:
             self.connection.exec_driver_sql(statement, params)
             return
         self.raw.execute(statement, params)
-        # Sent with the statement, then the results of all are read (the pipeline syncs);
-        # SQLAlchemy's own commit then finds no transaction left to end.
-        self.raw.commit()
+        # Read with the other results when the batch ends: nothing is asked of the server
+        # after the COMMIT. SQLAlchemy's own commit then finds no transaction left to end.
+        self.raw.execute("COMMIT")
 
     def _insert_statement(self, final: str = "") -> tuple[str, dict]:
         """One statement inserting every row held (a CTE per table), then ``final``."""
@@ -824,4 +827,6 @@ def skipped(order, message: str) -> LogLine:
 
 
 def error_text(error: Exception) -> str:
+    if isinstance(error, orjson.JSONEncodeError) and error.__cause__:
+        error = error.__cause__  # what our ``default`` refused, and why
     return str(getattr(error, "orig", None) or error).splitlines()[0][:500]

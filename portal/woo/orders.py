@@ -192,9 +192,6 @@ _ADDRESS_FIELDS = tuple(WooAddress.__dataclass_fields__)
 
 def _address(a: _Reader) -> WooAddress:
     # The shipping address has no email, and stores before 5.6 send no shipping phone.
-    values = [a._data.get(name) for name in _ADDRESS_FIELDS]
-    if all(type(value) is str for value in values):
-        return WooAddress(*values)
     return WooAddress(*(a.text(name, default="") for name in _ADDRESS_FIELDS))
 
 
@@ -287,7 +284,7 @@ class _Reader:
 
     def integer(self, key: str) -> int:
         value = self._get(key)
-        if type(value) is int or (isinstance(value, int) and not isinstance(value, bool)):
+        if isinstance(value, int) and not isinstance(value, bool):
             return value
         if isinstance(value, float) and value.is_integer():
             return int(value)

@@ -1,4 +1,4 @@
-"""How a batch's rows are encoded for PostgreSQL's json_populate_recordset."""
+"""How a batch's rows are encoded for PostgreSQL's json_populate_recordset, and looked up."""
 
 import json
 from datetime import UTC, date, datetime
@@ -7,8 +7,9 @@ from decimal import Decimal
 import orjson
 import pytest
 
+from portal import db
 from portal.models import LineType, SalesLine, SalesOrder, SyncLogEntry
-from portal.sync.writer import error_text, json_rows
+from portal.sync.writer import BATCH_SETTINGS_SQL, CUSTOMER_EMAILS_SQL, error_text, json_rows
 
 
 def test_money_times_dates_and_enums_are_written_as_postgresql_reads_them():
@@ -45,3 +46,18 @@ def test_aware_times_and_dates_keep_their_values():
     (row,) = json.loads(payload)
     assert row["order_date"] == "2026-11-27"
     assert datetime.fromisoformat(row["ordered_at"]) == moment
+
+
+def test_a_batch_finds_customers_by_email_through_the_unique_index(app):
+    # PostgreSQL may otherwise answer the lookup from the trigram index of the order
+    # search, and read that index's whole pending list for every batch of an import.
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner")
+    raw = db.session.connection().connection.driver_connection
+    raw.execute(BATCH_SETTINGS_SQL)
+    plan = raw.execute(
+        "EXPLAIN " + CUSTOMER_EMAILS_SQL, {"emails": ["ann@example.com", "bo@example.com"]}
+    ).fetchall()
+    db.session.rollback()
+
+    assert "Index Scan using uq_customers_email" in "\n".join(line for (line,) in plan)

@@ -1,15 +1,17 @@
 """WooCommerce order JSON into plain, validated dataclasses with ``Decimal`` money.
 
 Real stores mix strings and numbers for money (``"45.00"``, ``12.5``, ``"0"``, and ``""``
-for a fee's ``amount``), send ``number`` as a string and dates without an offset. Times are
-read from the ``*_gmt`` fields as aware UTC; the local ones depend on the site's timezone.
+for a fee's ``amount``), send ``number`` as a string and dates without an offset. Moments are
+read from the ``*_gmt`` fields as aware UTC; the order's day is its local ``date_created``,
+the store's calendar. A line whose product was deleted, or that was added by hand, has
+``product_id`` 0 and a null ``sku``: an ordinary line, read as "no product, no SKU".
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -52,18 +54,34 @@ class WooAddress:
 
 
 @dataclass(frozen=True)
+class WooLineTax:
+    """A line's tax at one rate (an entry of its ``taxes``)."""
+
+    rate_id: int
+    total: Decimal
+
+
+@dataclass(frozen=True)
 class WooLineItem:
     id: int
     name: str
+    #: 0 for a line whose product was deleted later, or that was added by hand.
     product_id: int
     variation_id: int
     quantity: int
+    #: "" where the store sends none (null for lines without a product).
     sku: str
+    #: The unit price after discounts (``total / quantity``), as the store sends it.
     price: Decimal
     subtotal: Decimal
     subtotal_tax: Decimal
     total: Decimal
     total_tax: Decimal
+    taxes: tuple[WooLineTax, ...] = ()
+
+    @property
+    def has_product(self) -> bool:
+        return self.product_id != 0
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,7 @@ class WooShippingLine:
     method_title: str
     total: Decimal
     total_tax: Decimal
+    taxes: tuple[WooLineTax, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,19 @@ class WooFeeLine:
     amount: Decimal | None
     total: Decimal
     total_tax: Decimal
+    taxes: tuple[WooLineTax, ...] = ()
+
+
+@dataclass(frozen=True)
+class WooTaxLine:
+    """The order's tax at one rate: with the order's ``total``, the truth about its tax."""
+
+    rate_id: int
+    label: str
+    compound: bool
+    #: On the items and fees.
+    tax_total: Decimal
+    shipping_tax_total: Decimal
 
 
 @dataclass(frozen=True)
@@ -108,7 +140,10 @@ class WooOrder:
     status: str
     currency: str
     prices_include_tax: bool
+    #: The moment, in UTC.
     date_created: datetime
+    #: The same moment in the store's timezone, without offset: the store's calendar day.
+    date_created_local: datetime
     date_modified: datetime
     customer_id: int
     customer_note: str
@@ -128,6 +163,12 @@ class WooOrder:
     fee_lines: tuple[WooFeeLine, ...]
     coupon_lines: tuple[WooCouponLine, ...]
     refunds: tuple[WooRefund, ...]
+    tax_lines: tuple[WooTaxLine, ...] = ()
+
+    @property
+    def order_date(self) -> date:
+        """The day the store shows for the order (its own timezone)."""
+        return self.date_created_local.date()
 
     @property
     def is_guest(self) -> bool:
@@ -151,13 +192,15 @@ class WooOrderRef:
 def parse_order(data: Any) -> WooOrder:
     """Validate one order of ``/orders``; raise :exc:`OrderDataError` naming the bad field."""
     o = _reader(data)
+    created = o.utc("date_created_gmt")
     return WooOrder(
         id=o.integer("id"),
         number=o.text("number"),
         status=o.text("status"),
         currency=o.text("currency"),
         prices_include_tax=o.flag("prices_include_tax"),
-        date_created=o.utc("date_created_gmt"),
+        date_created=created,
+        date_created_local=o.local("date_created", default=created),
         date_modified=o.utc("date_modified_gmt"),
         customer_id=o.integer("customer_id"),
         customer_note=o.text("customer_note"),
@@ -177,6 +220,7 @@ def parse_order(data: Any) -> WooOrder:
         fee_lines=tuple(_fee_line(r) for r in o.objects("fee_lines")),
         coupon_lines=tuple(_coupon_line(r) for r in o.objects("coupon_lines")),
         refunds=tuple(_refund(r) for r in o.objects("refunds")),
+        tax_lines=tuple(_tax_line(r) for r in o.objects("tax_lines", optional=True)),
     )
 
 
@@ -202,12 +246,13 @@ def _line_item(r: _Reader) -> WooLineItem:
         product_id=r.integer("product_id"),
         variation_id=r.integer("variation_id"),
         quantity=r.integer("quantity"),
-        sku=r.text("sku"),
+        sku=r.text("sku", default=""),
         price=r.money("price"),
         subtotal=r.money("subtotal"),
         subtotal_tax=r.money("subtotal_tax"),
         total=r.money("total"),
         total_tax=r.money("total_tax"),
+        taxes=_taxes(r),
     )
 
 
@@ -218,6 +263,7 @@ def _shipping_line(r: _Reader) -> WooShippingLine:
         method_title=r.text("method_title"),
         total=r.money("total"),
         total_tax=r.money("total_tax"),
+        taxes=_taxes(r),
     )
 
 
@@ -228,6 +274,25 @@ def _fee_line(r: _Reader) -> WooFeeLine:
         amount=r.money_or_none("amount"),
         total=r.money("total"),
         total_tax=r.money("total_tax"),
+        taxes=_taxes(r),
+    )
+
+
+def _taxes(r: _Reader) -> tuple[WooLineTax, ...]:
+    # A tax entry's ``total`` is "" where the rate does not apply to the line.
+    return tuple(
+        WooLineTax(rate_id=t.integer("id"), total=t.money_or_none("total") or Decimal(0))
+        for t in r.objects("taxes", optional=True)
+    )
+
+
+def _tax_line(r: _Reader) -> WooTaxLine:
+    return WooTaxLine(
+        rate_id=r.integer("rate_id"),
+        label=r.text("label", default=""),
+        compound=r.flag("compound", default=False),
+        tax_total=r.money_or_none("tax_total") or Decimal(0),
+        shipping_tax_total=r.money_or_none("shipping_tax_total") or Decimal(0),
     )
 
 
@@ -310,22 +375,33 @@ class _Reader:
         """Money where the store may send "" (or null) for "not given"."""
         return None if self._get(key) in ("", None) else self.money(key)
 
-    def flag(self, key: str) -> bool:
-        value = self._get(key)
+    def flag(self, key: str, default: bool | None = None) -> bool:
+        value = self._data.get(key) if default is not None else self._get(key)
+        if value is None and default is not None:
+            return default
         if isinstance(value, bool):
             return value
         raise self._error(key, f"is not true or false: {_show(value)}")
 
     def utc(self, key: str) -> datetime:
-        value = self._get(key)
-        try:
-            moment = datetime.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise self._error(key, f"is not a date: {_show(value)}") from None
+        moment = self._date(key)
         # The *_gmt fields carry no offset but are UTC; honour one should a store send it.
         if moment.tzinfo is None:
             return moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
+
+    def local(self, key: str, default: datetime) -> datetime:
+        """A store-time field as a naive datetime; ``default`` (UTC) where it is absent."""
+        if self._data.get(key) is None:
+            return default.replace(tzinfo=None)
+        return self._date(key).replace(tzinfo=None)
+
+    def _date(self, key: str) -> datetime:
+        value = self._get(key)
+        try:
+            return datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise self._error(key, f"is not a date: {_show(value)}") from None
 
     def object(self, key: str) -> _Reader:
         value = self._get(key)
@@ -333,8 +409,9 @@ class _Reader:
             raise self._error(key, f"is not an object: {_show(value)}")
         return _Reader(value, self._order, f"{self._path}{key}.")
 
-    def objects(self, key: str) -> list[_Reader]:
-        value = self._get(key)
+    def objects(self, key: str, optional: bool = False) -> list[_Reader]:
+        """The objects of a list; with ``optional``, none where the list is absent."""
+        value = (self._data.get(key) or []) if optional else self._get(key)
         if not isinstance(value, list):
             raise self._error(key, f"is not a list: {_show(value)}")
         readers = []

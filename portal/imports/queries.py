@@ -204,5 +204,5 @@ def already_imported(webstore: Webstore, filters: ImportFilters) -> int:
     if filters.statuses:
         query = query.where(SalesOrder.woo_status.in_(filters.statuses))
     if filters.start_date:
-        query = query.where(SalesOrder.ordered_at >= day_start(filters.start_date))
+        query = query.where(SalesOrder.order_date >= filters.start_date)
     return db.session.scalar(query)

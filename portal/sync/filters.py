@@ -5,7 +5,7 @@ The result is stored on the run as JSON, so a run always says what it asked the 
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -35,13 +35,10 @@ class ImportFilters:
     sources: dict = field(default_factory=dict, compare=False)
 
     def order_query(self) -> OrderQuery:
-        after = None
-        if self.start_date:
-            # WooCommerce's `after` is exclusive: one second earlier includes midnight.
-            after = datetime.combine(self.start_date, time(), tzinfo=UTC) - timedelta(seconds=1)
+        # The start date is a day of the store's calendar: the store draws its boundary.
         return OrderQuery(
             status=self.statuses,
-            after=after,
+            created_from=self.start_date,
             modified_after=self.modified_after,
             include=self.order_ids,
         )
@@ -123,7 +120,8 @@ def parse_start_date(value, today: date | None = None) -> date | None:
             raise FilterError(
                 "start_date", f"Order Start Date {value!r} is not a date like 2026-01-31."
             ) from error
-    today = today or datetime.now(UTC).date()
+    # The store's today may be a day ahead of UTC's (its calendar is its timezone's).
+    today = today or datetime.now(UTC).date() + timedelta(days=1)
     if value > today:
         raise FilterError("start_date", f"Order Start Date {value.isoformat()} is in the future.")
     return value

@@ -9,7 +9,7 @@ import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -49,6 +49,8 @@ class OrderQuery:
     """Which orders to list; an empty filter means any. Dates must be timezone-aware."""
 
     status: tuple[str, ...] = ()
+    #: Created on or after this day of the store's calendar (its site timezone).
+    created_from: date | None = None
     #: Created strictly after this moment.
     after: datetime | None = None
     modified_after: datetime | None = None
@@ -454,16 +456,32 @@ def _order_params(query: OrderQuery, per_page: int, fields: Sequence[str] | None
         params["status"] = ",".join(query.status)
     if query.include:
         params["include"] = ",".join(str(int(order_id)) for order_id in query.include)
-    if query.after:
-        params["after"] = _utc(query.after)
-    if query.modified_after:
-        params["modified_after"] = _utc(query.modified_after)
-    # Without the flag the store reads a UTC time as its local time and silently finds the
-    # wrong orders (capture orders_modified_after_utc_no_flag).
-    if query.after or query.modified_after:
-        params["dates_are_gmt"] = "true"
+    params.update(_date_params(query))
     if fields is not None:
         params["_fields"] = ",".join(dict.fromkeys([*REF_FIELDS, *fields]))
+    return params
+
+
+def _date_params(query: OrderQuery) -> dict[str, str]:
+    """The date filters, each read by the store in the right calendar.
+
+    A time without an offset is the store's own time unless ``dates_are_gmt`` is set; a
+    UTC time sent bare without the flag silently finds the wrong orders (capture
+    orders_modified_after_utc_no_flag). A day of the store's calendar is sent as the store's
+    time, so the store itself draws the day boundary, DST included, as its admin does; the
+    moments then carry a ``Z`` (capture orders_modified_after_utc_Z), since the flag would
+    make the day UTC too.
+    """
+    moments = {"after": query.after, "modified_after": query.modified_after}
+    moments = {name: moment for name, moment in moments.items() if moment}
+    params = {}
+    if query.created_from:
+        # ``after`` is exclusive: the last second of the day before.
+        params["after"] = f"{query.created_from - timedelta(days=1):%Y-%m-%d}T23:59:59"
+        params.update({name: _utc(moment) + "Z" for name, moment in moments.items()})
+    elif moments:
+        params.update({name: _utc(moment) for name, moment in moments.items()})
+        params["dates_are_gmt"] = "true"
     return params
 
 

@@ -38,7 +38,6 @@ from portal.models.base import utcnow
 from portal.sync.customers import normalize_email
 from portal.sync.failures import OrderFailure
 from portal.sync.items import clean_sku
-from portal.sync.writer import CENT, reconcile
 from portal.woo.client import WooClient
 from portal.woo.errors import WooNotFound
 
@@ -135,7 +134,7 @@ def import_order(session, webstore: Webstore, client: WooClient, run: SyncRun, o
                     description=line.name[:200],
                     sku=(line.sku or "")[:100],
                     quantity=Decimal(line.quantity),
-                    unit_price=(line.subtotal / line.quantity).quantize(CENT),
+                    unit_price=(line.subtotal / line.quantity).quantize(Decimal("0.01")),
                     line_discount=line.subtotal - line.total,
                     amount=line.total,
                     tax_amount=line.total_tax,
@@ -172,7 +171,8 @@ def import_order(session, webstore: Webstore, client: WooClient, run: SyncRun, o
                     woo_line_id=fee.id,
                 )
             )
-        reconcile(order, [{"amount": x.amount, "tax_amount": x.tax_amount} for x in lines])
+        if sum((x.amount + x.tax_amount for x in lines), Decimal(0)) != order.total:
+            raise OrderFailure("The order total does not match its lines.")
         for line_no, line in enumerate(lines, start=1):
             line.line_no = line_no * 10000
         sales_order.lines = lines

@@ -1,7 +1,9 @@
+import re
+
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import CustomerHandling, CustomerTemplate, Item, Webstore
+from portal.models import CustomerHandling, CustomerTemplate, Item, ItemType, Webstore
 
 SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
 
@@ -136,10 +138,10 @@ def test_the_shipping_charge_item_must_exist(signed_in_admin):
         "/setup/webstores/new", webstore_form(shipping_charge_item_no="I99999")
     )
     assert "There is no item I99999." in response.text
-    db.session.add(Item(number="I00001", description="Shipping"))
+    db.session.add(Item(number="I90001", description="Shipping"))
     db.session.commit()
-    signed_in_admin.post("/setup/webstores/new", webstore_form(shipping_charge_item_no="i00001"))
-    assert stored_webstore().shipping_charge_item.number == "I00001"
+    signed_in_admin.post("/setup/webstores/new", webstore_form(shipping_charge_item_no="i90001"))
+    assert stored_webstore().shipping_charge_item.number == "I90001"
 
 
 def test_default_guest_handling_gives_the_webstore_its_guest_customer(signed_in_admin):
@@ -191,3 +193,49 @@ def test_admin_edits_templates(signed_in_admin):
     assert "EU" in page and "DEFAULT" in page
     bad = signed_in_admin.post("/setup/templates/item/new", {"code": "", "item_type": "service"})
     assert bad.status_code == 422
+
+
+def test_a_new_webstore_imports_paid_orders_by_default(signed_in_admin):
+    page = signed_in_admin.get("/setup/webstores/new").text
+
+    selected = re.findall(r'<option selected value="([a-z-]+)">', page)
+    assert selected == ["processing", "completed"]
+
+
+def test_a_new_webstore_gets_the_item_for_lines_without_a_product(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+
+    item = stored_webstore().no_product_item
+    assert (item.sku, item.item_type, item.description) == (
+        "NO-PRODUCT",
+        ItemType.NON_INVENTORY,
+        "Webstore line without a product",
+    )
+
+
+def test_the_item_for_lines_without_a_product_can_be_chosen_and_must_exist(signed_in_admin):
+    response = signed_in_admin.post(
+        "/setup/webstores/new", webstore_form(no_product_item_no="I99999")
+    )
+    assert response.status_code == 422
+    assert "There is no item I99999." in response.text
+    db.session.add(Item(number="I90002", description="Sundries", item_type=ItemType.SERVICE))
+    db.session.commit()
+
+    signed_in_admin.post("/setup/webstores/new", webstore_form(no_product_item_no="i90002"))
+
+    assert stored_webstore().no_product_item.number == "I90002"
+    page = signed_in_admin.get(f"/setup/webstores/{stored_webstore().id}").text
+    assert 'name="no_product_item_no" type="text" value="I90002"' in page
+
+
+def test_the_demo_webstore_has_both_charge_items_and_imports_paid_orders(app):
+    from portal.setup.demo import seed_demo_webstore
+
+    webstore = seed_demo_webstore("http://127.0.0.1:1", "ck_demo", "cs_demo")
+
+    assert (webstore.shipping_charge_item.sku, webstore.no_product_item.sku) == (
+        "SHIPPING",
+        "NO-PRODUCT",
+    )
+    assert webstore.status_filter == ("processing", "completed")

@@ -48,6 +48,8 @@ class CustomerTemplate(Base):
 class ItemType(enum.StrEnum):
     INVENTORY = "inventory"
     SERVICE = "service"
+    # Bought and sold but not kept in stock: charges, and lines without a store product.
+    NON_INVENTORY = "non_inventory"
 
 
 class ItemTemplate(Base):

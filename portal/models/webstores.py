@@ -18,6 +18,9 @@ class CustomerHandling(enum.StrEnum):
     DEFAULT_GUEST = "default_guest"
 
 
+DEFAULT_STATUS_FILTER = "processing,completed"
+
+
 class Webstore(Base):
     __tablename__ = "webstores"
 
@@ -34,8 +37,11 @@ class Webstore(Base):
 
     auto_sync: Mapped[bool] = mapped_column(default=False)
     sync_interval_minutes: Mapped[int] = mapped_column(default=15)
-    # Comma-separated WooCommerce statuses; empty means any status.
-    default_status_filter: Mapped[str] = mapped_column(sa.String(200), default="")
+    # Comma-separated WooCommerce statuses; empty means any status. Paid orders by default:
+    # cancelled, failed and pending ones become sales orders only when someone asks.
+    default_status_filter: Mapped[str] = mapped_column(
+        sa.String(200), default=DEFAULT_STATUS_FILTER
+    )
     order_start_date: Mapped[date | None] = mapped_column(sa.Date)
     # The last modified time of the orders automatic sync has settled.
     watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -51,13 +57,16 @@ class Webstore(Base):
     auto_create_customers: Mapped[bool] = mapped_column(default=True)
     auto_create_items: Mapped[bool] = mapped_column(default=True)
     shipping_charge_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
+    # Lines whose product was deleted, or that were added by hand, are booked on this item.
+    no_product_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     guest_customer: Mapped[Customer | None] = relationship()
     default_customer_template: Mapped[CustomerTemplate | None] = relationship()
     default_item_template: Mapped[ItemTemplate | None] = relationship()
-    shipping_charge_item: Mapped[Item | None] = relationship()
+    shipping_charge_item: Mapped[Item | None] = relationship(foreign_keys=[shipping_charge_item_id])
+    no_product_item: Mapped[Item | None] = relationship(foreign_keys=[no_product_item_id])
     country_templates: Mapped[list["WebstoreCountryTemplate"]] = relationship(
         back_populates="webstore",
         cascade="all, delete-orphan",

@@ -3,12 +3,12 @@
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import CustomerTemplate, Item, ItemTemplate, ItemType, Webstore
-from portal.sync.numbers import next_number
+from portal.models import CustomerTemplate, ItemTemplate, Webstore
+from portal.setup.items import no_product_item, shipping_item
 
 
 def seed_demo_webstore(base_url: str, consumer_key: str, consumer_secret: str) -> Webstore:
-    """Create or refresh the DEMO webstore and the shipping charge item it needs."""
+    """Create or refresh the DEMO webstore and the items its setup charges to."""
     webstore = db.session.scalar(sa.select(Webstore).where(Webstore.code == "DEMO"))
     if webstore is None:
         webstore = Webstore(code="DEMO", name="Demo store (sandbox)")
@@ -25,18 +25,7 @@ def seed_demo_webstore(base_url: str, consumer_key: str, consumer_secret: str) -
     )
     if webstore.shipping_charge_item is None:
         webstore.shipping_charge_item = shipping_item()
+    if webstore.no_product_item is None:
+        webstore.no_product_item = no_product_item()
     db.session.commit()
     return webstore
-
-
-def shipping_item() -> Item:
-    item = db.session.scalar(sa.select(Item).where(Item.sku == "SHIPPING"))
-    if item is None:
-        item = Item(
-            number=next_number("ITEM"),
-            description="Shipping and handling",
-            sku="SHIPPING",
-            item_type=ItemType.SERVICE,
-        )
-        db.session.add(item)
-    return item

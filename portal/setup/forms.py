@@ -23,6 +23,8 @@ from wtforms.validators import (
 )
 
 from portal.models import CustomerHandling, ItemType, Role
+from portal.models.webstores import DEFAULT_STATUS_FILTER
+from portal.setup.items import NO_PRODUCT_SKU
 from portal.woo.orders import ORDER_STATUSES
 
 
@@ -109,7 +111,9 @@ class WebstoreForm(FlaskForm):
     default_status_filter = SelectMultipleField(
         "Default order status filter",
         choices=STATUS_CHOICES,
-        description="None selected: orders of any status.",
+        default=DEFAULT_STATUS_FILTER.split(","),
+        description="Processing and Completed are the paid orders. None selected: orders of "
+        "any status (cancelled, failed and pending ones too).",
     )
     order_start_date = DateField("Order start date", validators=[Optional()])
     customer_handling = SelectField("Guest orders", choices=HANDLING_CHOICES)
@@ -126,6 +130,14 @@ class WebstoreForm(FlaskForm):
         filters=[upper],
         validators=[Optional(), Length(max=20)],
         description="The item that shipping lines are charged to, e.g. I00001.",
+    )
+    no_product_item_no = StringField(
+        "Item for lines without a product",
+        filters=[upper],
+        validators=[Optional(), Length(max=20)],
+        description="Lines whose product was deleted, or that were added by hand in the "
+        "store, are booked on this item with the store's name and prices. Leave blank for "
+        f"the standard non-inventory item ({NO_PRODUCT_SKU}).",
     )
     webhook_secret = PasswordField(
         "Webhook secret",
@@ -187,7 +199,9 @@ class ItemTemplateForm(FlaskForm):
     )
     description = StringField("Description", filters=[strip], validators=[Length(max=100)])
     item_type = SelectField(
-        "Type", choices=choices((t, t.capitalize()) for t in ItemType), default=ItemType.INVENTORY
+        "Type",
+        choices=choices((t, t.replace("_", "-").capitalize()) for t in ItemType),
+        default=ItemType.INVENTORY,
     )
     base_unit_of_measure = StringField(
         "Base unit of measure",

@@ -14,6 +14,7 @@ from portal.models import (
     WebstoreCountryTemplate,
 )
 from portal.setup.forms import WebstoreForm, parse_country_templates
+from portal.setup.items import no_product_item
 from portal.sync.numbers import next_number
 from portal.sync.runs import client_for
 from portal.woo.client import StoreStatus
@@ -66,7 +67,12 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
     if start_date_changed:
         # A new start date means a new starting point for automatic sync.
         webstore.watermark = None
-    webstore.shipping_charge_item = find_item(form.shipping_charge_item_no.data)
+    webstore.shipping_charge_item = find_item(
+        form.shipping_charge_item_no.data, "shipping_charge_item_no"
+    )
+    webstore.no_product_item = (
+        find_item(form.no_product_item_no.data, "no_product_item_no") or no_product_item()
+    )
     set_country_templates(webstore, parse_country_templates(form.country_templates.data))
     if webstore.customer_handling == CustomerHandling.DEFAULT_GUEST:
         ensure_guest_customer(webstore)
@@ -74,12 +80,12 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
     db.session.commit()
 
 
-def find_item(number: str | None) -> Item | None:
+def find_item(number: str | None, field: str) -> Item | None:
     if not number:
         return None
     item = db.session.scalar(sa.select(Item).where(Item.number == number))
     if item is None:
-        raise SetupError("shipping_charge_item_no", f"There is no item {number}.")
+        raise SetupError(field, f"There is no item {number}.")
     return item
 
 
@@ -139,6 +145,7 @@ def form_data(webstore: Webstore) -> dict:
         "shipping_charge_item_no": webstore.shipping_charge_item.number
         if webstore.shipping_charge_item
         else "",
+        "no_product_item_no": webstore.no_product_item.number if webstore.no_product_item else "",
     }
 
 

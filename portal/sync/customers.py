@@ -1,7 +1,9 @@
 """Finding the ERP customer of a webstore order, and planning the ones to create.
 
 Registered customers are found by their webstore customer id mapping, else by email;
-guests by email, or all go to the webstore's default guest customer, as the setup says.
+guests by email, or all go to the webstore's default guest customer, as the setup says. A
+guest without an email (phone and POS orders) is never matched by that empty email: it
+gets a customer of its own, or the default guest customer where customers are not created.
 Lookups are cached for the whole run; new customers are only planned here and created by
 the batch writer, so that an order that fails creates no customer.
 """
@@ -90,18 +92,35 @@ class CustomerBook:
             choice = self._by_email(order, email, planned)
             choice.map_woo_customer_id = order.customer_id
             return choice
-        if self.webstore.customer_handling == CustomerHandling.DEFAULT_GUEST or email is None:
-            if self.webstore.guest_customer_id is None:
-                raise OrderFailure(
-                    f"Guest order {order.number} has no email and webstore "
-                    f"{self.webstore.code} has no default guest customer: choose 'Use one "
-                    "default guest customer' in its setup, or give the order an email."
-                    if email is None
-                    else f"Webstore {self.webstore.code} sends guest orders to a default guest "
-                    "customer, but none is set up: save its setup again to create one."
-                )
-            return CustomerChoice(customer_id=self.webstore.guest_customer_id)
+        if self.webstore.customer_handling == CustomerHandling.DEFAULT_GUEST:
+            return self._guest_customer(order)
+        if email is None:
+            return self._without_email(order)
         return self._by_email(order, email, planned)
+
+    def _guest_customer(self, order: WooOrder) -> CustomerChoice:
+        if self.webstore.guest_customer_id is None:
+            raise OrderFailure(
+                f"Webstore {self.webstore.code} sends guest orders to a default guest customer, "
+                f"but none is set up: save its setup (Setup > Webstores > {self.webstore.code}) "
+                "again to create one, then retry."
+            )
+        return CustomerChoice(customer_id=self.webstore.guest_customer_id)
+
+    def _without_email(self, order: WooOrder) -> CustomerChoice:
+        """A guest without an email (a phone or POS order) gets a customer of its own from
+        its name and address: an empty email matches nobody."""
+        if self.webstore.auto_create_customers:
+            return CustomerChoice(new=NewCustomer(None, self.new_customer_values(order, None)))
+        if self.webstore.guest_customer_id is not None:
+            return CustomerChoice(customer_id=self.webstore.guest_customer_id)
+        raise OrderFailure(
+            f"Guest order {order.number} ({describe_customer(order)}) has no email, and "
+            f"webstore {self.webstore.code} neither creates missing customers nor has a "
+            f"default guest customer: in its setup (Setup > Webstores > {self.webstore.code}), "
+            "turn 'Create missing customers' on, or choose 'Use one default guest customer' "
+            "for guest orders, then retry."
+        )
 
     def _by_email(self, order: WooOrder, email, planned) -> CustomerChoice:
         if email and email in self.by_email:

@@ -227,5 +227,6 @@ def invalid_line(error) -> LogLine:
         order_id=int(error.order_id) if str(error.order_id).isdigit() else 0,
         order_number=str(error.order_id),
         outcome=Outcome.FAILED,
-        message=f"The store sent this order malformed ({error}): it cannot be imported as is.",
+        message=f"This order cannot be read: {error}. Correct that value of the order in the "
+        "store, then retry.",
     )

@@ -7,6 +7,7 @@ product's SKU. New items are only planned here and created by the batch writer.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
@@ -14,6 +15,11 @@ from portal import db
 from portal.models import Item, ItemMapping, Webstore
 from portal.sync.failures import OrderFailure
 from portal.woo.orders import WooLineItem
+
+
+def unit_price(line: WooLineItem) -> Decimal:
+    """The price of one unit before discounts and coupons."""
+    return (line.subtotal / line.quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def clean_sku(sku: str | None) -> str | None:
@@ -61,6 +67,7 @@ class ItemBook:
 
     def missing(self, lines: list[WooLineItem]) -> tuple[set[str], set[int]]:
         """The SKUs, and the webstore products, of these lines that the cache lacks."""
+        lines = [line for line in lines if line.has_product]
         skus = {clean_sku(line.sku) for line in lines} - {None} - self.by_sku.keys()
         keys = {(line.product_id, line.variation_id) for line in lines} - self.by_product.keys()
         return skus, {product_id for product_id, _ in keys}
@@ -106,7 +113,7 @@ class ItemBook:
             )
         new = NewItem(sku=sku, values=self.new_item_values(line, sku))
         planned[sku or key] = new
-        return ItemChoice(new=new, map_product=key if line.product_id else None)
+        return ItemChoice(new=new, map_product=key)
 
     def _mapped(self, choice: ItemChoice, key: tuple[int, int]) -> ItemChoice:
         if key[0] and key not in self.by_product:
@@ -128,7 +135,8 @@ class ItemBook:
         return {
             "description": line.name[:200] or f"Product {line.product_id}",
             "sku": sku,
-            "unit_price": line.price,
+            # Before discounts: ``price`` is what this order paid after its coupons.
+            "unit_price": unit_price(line),
             "item_type": template.item_type if template else "inventory",
             "base_unit_of_measure": template.base_unit_of_measure if template else "PCS",
             "item_category": template.item_category if template else "",

@@ -12,7 +12,7 @@ fails alone there too.
 
 import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -27,7 +27,6 @@ from portal.models import (
     CustomerMapping,
     Item,
     ItemMapping,
-    LineType,
     NumberSeries,
     OrderLink,
     Outcome,
@@ -41,22 +40,14 @@ from portal.models import (
     Webstore,
 )
 from portal.models.base import utcnow
-from portal.sync.customers import CustomerBook, CustomerChoice
+from portal.sync.customers import CustomerBook
 from portal.sync.failures import OrderFailure
-from portal.sync.items import ItemBook, ItemChoice
+from portal.sync.items import ItemBook
 from portal.sync.numbers import next_numbers
+from portal.sync.plan import Plan, coupon_values, plan_order
 from portal.woo.orders import WooOrder
 
 log = logging.getLogger(__name__)
-CENT = Decimal("0.01")
-
-
-@dataclass
-class Plan:
-    order: WooOrder
-    customer: CustomerChoice
-    lines: list[tuple[dict, ItemChoice | None]]
-    items: list[ItemChoice] = field(default_factory=list)
 
 
 @dataclass
@@ -139,6 +130,7 @@ class WebstoreSetup:
     auto_create_customers: bool
     auto_create_items: bool
     shipping_charge_item: SimpleNamespace | None
+    no_product_item: SimpleNamespace | None
     default_customer_template: SimpleNamespace | None
     default_item_template: SimpleNamespace | None
     country_templates: dict[str, SimpleNamespace]
@@ -154,6 +146,7 @@ class WebstoreSetup:
             auto_create_customers=webstore.auto_create_customers,
             auto_create_items=webstore.auto_create_items,
             shipping_charge_item=plain(webstore.shipping_charge_item, "id", "sku"),
+            no_product_item=plain(webstore.no_product_item, "id", "number"),
             default_customer_template=plain(webstore.default_customer_template, *customer_fields),
             default_item_template=plain(webstore.default_item_template, *TEMPLATE_FIELDS["item"]),
             country_templates={
@@ -291,7 +284,16 @@ class BatchWriter:
             # A failed order's planned customer or items must not serve later orders.
             customers_before, items_before = dict(planned_customers), dict(planned_items)
             try:
-                plans.append(self._plan_order(order, planned_customers, planned_items))
+                plans.append(
+                    plan_order(
+                        order,
+                        self.webstore,
+                        self.customers,
+                        self.items,
+                        planned_customers,
+                        planned_items,
+                    )
+                )
             except OrderFailure as failure:
                 planned_customers.clear()
                 planned_customers.update(customers_before)
@@ -299,75 +301,6 @@ class BatchWriter:
                 planned_items.update(items_before)
                 lines.append(failed(order, str(failure)))
         return plans
-
-    def _plan_order(self, order: WooOrder, planned_customers, planned_items) -> Plan:
-        customer = self.customers.choose(order, planned_customers)
-        plan = Plan(order=order, customer=customer, lines=[])
-        for line in order.line_items:
-            if line.quantity <= 0:
-                raise OrderFailure(
-                    f"Line '{line.name}' has quantity {line.quantity}: fix the order in the store."
-                )
-            choice = self.items.choose(line, planned_items)
-            plan.items.append(choice)
-            plan.lines.append(
-                (
-                    {
-                        "line_type": LineType.ITEM,
-                        "description": line.name[:200],
-                        "sku": (line.sku or "")[:100],
-                        "quantity": Decimal(line.quantity),
-                        "unit_price": (line.subtotal / line.quantity).quantize(CENT),
-                        "line_discount": line.subtotal - line.total,
-                        "amount": line.total,
-                        "tax_amount": line.total_tax,
-                        "woo_line_id": line.id,
-                    },
-                    choice,
-                )
-            )
-        for shipping in order.shipping_lines:
-            plan.lines.append((self._shipping_line(order, shipping), None))
-        for fee in order.fee_lines:
-            plan.lines.append(
-                (
-                    {
-                        "line_type": LineType.FEE,
-                        "item_id": None,
-                        "description": (fee.name or "Fee")[:200],
-                        "sku": "",
-                        "quantity": Decimal(1),
-                        "unit_price": fee.total,
-                        "line_discount": Decimal(0),
-                        "amount": fee.total,
-                        "tax_amount": fee.total_tax,
-                        "woo_line_id": fee.id,
-                    },
-                    None,
-                )
-            )
-        reconcile(order, [values for values, _ in plan.lines])
-        return plan
-
-    def _shipping_line(self, order: WooOrder, shipping) -> dict:
-        item = self.webstore.shipping_charge_item
-        if item is None:
-            raise OrderFailure(
-                f"The order has shipping ({shipping.method_title} {shipping.total}) but webstore "
-                f"{self.webstore.code} has no shipping charge item: set one in its setup."
-            )
-        return {
-            "line_type": LineType.SHIPPING,
-            "item_id": item.id,
-            "description": (shipping.method_title or "Shipping")[:200],
-            "sku": item.sku or "",
-            "quantity": Decimal(1),
-            "unit_price": shipping.total,
-            "line_discount": Decimal(0),
-            "amount": shipping.total,
-            "tax_amount": shipping.total_tax,
-            "woo_line_id": shipping.id,
-        }
 
     def _create_customers(self, plans: list[Plan], rows: "Inserts") -> None:
         new = list({id(p.customer.new): p.customer.new for p in plans if p.customer.new}.values())
@@ -420,20 +353,12 @@ class BatchWriter:
         now = utcnow()
         for plan, (number, order_id) in zip(plans, made, strict=True):
             order = plan.order
-            for line_no, (values, choice) in enumerate(plan.lines, start=1):
-                row = {**values, "sales_order_id": order_id, "line_no": line_no * 10000}
-                if choice is not None:
-                    row["item_id"] = choice.resolved_id()
+            for line_no, line in enumerate(plan.lines, start=1):
+                row = {**line.values, "sales_order_id": order_id, "line_no": line_no * 10000}
+                if line.item is not None:
+                    row["item_id"] = line.item.resolved_id()
                 sales_lines.append(row)
-            coupons += [
-                {
-                    "sales_order_id": order_id,
-                    "code": c.code[:100],
-                    "discount": c.discount,
-                    "discount_tax": c.discount_tax,
-                }
-                for c in order.coupon_lines
-            ]
+            coupons += [{**c, "sales_order_id": order_id} for c in coupon_values(order)]
             refunds += [
                 {
                     "sales_order_id": order_id,
@@ -458,7 +383,7 @@ class BatchWriter:
                     order_id=order.id,
                     order_number=order.number,
                     outcome=Outcome.IMPORTED,
-                    message=f"Imported as {number}",
+                    message="; ".join([f"Imported as {number}", *plan.notes]),
                     sales_order_number=number,
                     customers_created=plan.customer.new.number
                     if plan.customer.new and plan.customer.new.number
@@ -477,14 +402,14 @@ class BatchWriter:
     def _order_values(self, plan: Plan) -> dict:
         order = plan.order
         billing, shipping = order.billing, order.shipping
-        amounts = [values for values, _ in plan.lines]
+        amounts = [line.values for line in plan.lines]
         amount = sum((v["amount"] for v in amounts), Decimal(0))
         tax = sum((v["tax_amount"] for v in amounts), Decimal(0))
         return {
             "webstore_id": self.webstore.id,
             "customer_id": plan.customer.resolved_id(),
             "status": SalesOrderStatus.OPEN,
-            "order_date": order.date_created.date(),
+            "order_date": order.order_date,
             "ordered_at": order.date_created,
             "currency": order.currency[:3],
             "external_document_no": order.number[:35],
@@ -806,16 +731,6 @@ def take_import_lock() -> None:
         .where(NumberSeries.code == "SO")
         .values(last_no=NumberSeries.last_no)
     )
-
-
-def reconcile(order: WooOrder, lines: list[dict]) -> None:
-    lines_total = sum((v["amount"] + v["tax_amount"] for v in lines), Decimal(0))
-    if lines_total.quantize(CENT) != order.total.quantize(CENT):
-        raise OrderFailure(
-            f"The order total {order.total} {order.currency} does not match its lines, charges "
-            f"and taxes ({lines_total.quantize(CENT)} {order.currency}): check the order's "
-            "amounts in the store, then retry."
-        )
 
 
 def failed(order, message: str) -> LogLine:

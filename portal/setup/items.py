@@ -1,0 +1,30 @@
+"""The items a webstore's setup charges to: shipping, and lines without a product."""
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import Item, ItemType
+from portal.sync.numbers import next_number
+
+SHIPPING_SKU = "SHIPPING"
+NO_PRODUCT_SKU = "NO-PRODUCT"
+
+
+def shipping_item() -> Item:
+    """The standard service item for shipping charges, made once."""
+    return standard_item(SHIPPING_SKU, "Shipping and handling", ItemType.SERVICE)
+
+
+def no_product_item() -> Item:
+    """The standard item for lines without a store product, made once."""
+    return standard_item(NO_PRODUCT_SKU, "Webstore line without a product", ItemType.NON_INVENTORY)
+
+
+def standard_item(sku: str, description: str, item_type: ItemType) -> Item:
+    item = db.session.scalar(sa.select(Item).where(Item.sku == sku))
+    if item is None:
+        item = Item(
+            number=next_number("ITEM"), description=description, sku=sku, item_type=item_type
+        )
+        db.session.add(item)
+    return item

@@ -1,0 +1,262 @@
+"""An order becomes a plan: its customer, its items, and sales lines whose amounts are the
+store's to the cent. Pure: no HTTP and no database of its own (the books it is given cache
+what the batch looked up), so the money and line rules are tested on their own.
+
+The money rules, in one place:
+- A line's unit price is its price before discounts (``subtotal / quantity``); the
+  difference to its ``total`` is the line discount.
+- The order's ``total`` and ``tax_lines`` are the truth. With "round tax at subtotal level"
+  WooCommerce rounds each rate's tax once over the whole order, so the lines' own taxes may
+  differ from the tax lines by a cent per line and rate. That difference goes onto the
+  lines that carry the rate, one cent per line, largest line (by net amount) first, and
+  the log entry says so. A difference larger than rounding fails the order.
+- Coupon amounts are rounded to cents as WooCommerce rounds them (half away from zero):
+  coupon lines may carry a third decimal ("2.996").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from portal.models import LineType
+from portal.sync.customers import CustomerBook, CustomerChoice
+from portal.sync.failures import OrderFailure
+from portal.sync.items import ItemBook, ItemChoice, unit_price
+from portal.woo.orders import WooLineItem, WooLineTax, WooOrder
+
+
+@dataclass
+class PlannedLine:
+    #: The sales line's columns, as written.
+    values: dict
+    #: The item to resolve once new items are numbered; None where ``values`` names it.
+    item: ItemChoice | None = None
+    #: The store's tax per rate on this line, and whether it is a shipping line.
+    taxes: tuple[WooLineTax, ...] = ()
+    shipping: bool = False
+
+
+@dataclass
+class Plan:
+    order: WooOrder
+    customer: CustomerChoice
+    lines: list[PlannedLine] = field(default_factory=list)
+    #: What the log entry says besides "imported": product-less lines, tax rounding.
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def items(self) -> list[ItemChoice]:
+        return [line.item for line in self.lines if line.item is not None]
+
+
+def plan_order(
+    order: WooOrder,
+    setup,
+    customers: CustomerBook,
+    items: ItemBook,
+    planned_customers: dict,
+    planned_items: dict,
+) -> Plan:
+    """The plan for one order; raises OrderFailure saying what to fix and where.
+
+    ``setup`` is the webstore's setup as the run started (``writer.WebstoreSetup``).
+    """
+    plan = Plan(order=order, customer=customers.choose(order, planned_customers))
+    for position, line in enumerate(order.line_items, start=1):
+        if line.quantity <= 0:
+            raise OrderFailure(
+                f"Line {position} '{line.name}' has quantity {line.quantity}: "
+                "fix the order in the store, then retry."
+            )
+        if line.has_product:
+            choice = items.choose(line, planned_items)
+            plan.lines.append(PlannedLine(item_line(line), item=choice, taxes=line.taxes))
+        else:
+            plan.lines.append(no_product_line(order, line, position, setup, plan.notes))
+    for shipping in order.shipping_lines:
+        plan.lines.append(shipping_line(order, shipping, setup))
+    for fee in order.fee_lines:
+        plan.lines.append(fee_line(fee))
+    plan.notes += reconcile(order, plan.lines)
+    return plan
+
+
+def money_unit(order: WooOrder) -> Decimal:
+    """The store's smallest amount: a cent, or a unit where it rounds to whole numbers."""
+    exponent = order.total.as_tuple().exponent
+    return Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
+
+
+def rounded(amount: Decimal, unit: Decimal) -> Decimal:
+    """As PHP's round(): half away from zero."""
+    return amount.quantize(unit, rounding=ROUND_HALF_UP)
+
+
+def item_line(line: WooLineItem) -> dict:
+    return {
+        "line_type": LineType.ITEM,
+        "description": line.name[:200],
+        "sku": line.sku[:100],
+        "quantity": Decimal(line.quantity),
+        "unit_price": unit_price(line),
+        "line_discount": line.subtotal - line.total,
+        "amount": line.total,
+        "tax_amount": line.total_tax,
+        "woo_line_id": line.id,
+    }
+
+
+def no_product_line(order, line: WooLineItem, position: int, setup, notes: list) -> PlannedLine:
+    """A line whose product was deleted, or that was added by hand: booked on the
+    webstore's item for such lines, with the store's name, quantity, prices and tax."""
+    item = setup.no_product_item
+    if item is None:
+        raise OrderFailure(
+            f"Line {position} '{line.name}' has no product in the store, and webstore "
+            f"{setup.code} has no item for lines without a product: choose one under "
+            f"'Item for lines without a product' in its setup (Setup > Webstores > "
+            f"{setup.code}), then retry."
+        )
+    notes.append(
+        f"line {position} '{line.name}' has no product in the store: booked on item {item.number}"
+    )
+    values = {**item_line(line), "item_id": item.id, "sku": ""}
+    return PlannedLine(values, taxes=line.taxes)
+
+
+def shipping_line(order: WooOrder, shipping, setup) -> PlannedLine:
+    item = setup.shipping_charge_item
+    if item is None:
+        raise OrderFailure(
+            f"The order has shipping ({shipping.method_title} {shipping.total}) but webstore "
+            f"{setup.code} has no shipping charge item: set one in its setup (Setup > "
+            f"Webstores > {setup.code}), then retry."
+        )
+    values = {
+        "line_type": LineType.SHIPPING,
+        "item_id": item.id,
+        "description": (shipping.method_title or "Shipping")[:200],
+        "sku": item.sku or "",
+        "quantity": Decimal(1),
+        "unit_price": shipping.total,
+        "line_discount": Decimal(0),
+        "amount": shipping.total,
+        "tax_amount": shipping.total_tax,
+        "woo_line_id": shipping.id,
+    }
+    return PlannedLine(values, taxes=shipping.taxes, shipping=True)
+
+
+def fee_line(fee) -> PlannedLine:
+    values = {
+        "line_type": LineType.FEE,
+        "item_id": None,
+        "description": (fee.name or "Fee")[:200],
+        "sku": "",
+        "quantity": Decimal(1),
+        "unit_price": fee.total,
+        "line_discount": Decimal(0),
+        "amount": fee.total,
+        "tax_amount": fee.total_tax,
+        "woo_line_id": fee.id,
+    }
+    return PlannedLine(values, taxes=fee.taxes)
+
+
+def coupon_values(order: WooOrder) -> list[dict]:
+    unit = money_unit(order)
+    return [
+        {
+            "code": c.code[:100],
+            "discount": rounded(c.discount, unit),
+            "discount_tax": rounded(c.discount_tax, unit),
+        }
+        for c in order.coupon_lines
+    ]
+
+
+# Reconciliation with the store's total
+
+
+def reconcile(order: WooOrder, lines: list[PlannedLine]) -> list[str]:
+    """Make the lines add up to the order's total, or fail; return what was adjusted."""
+    difference = order.total - lines_total(lines)
+    if difference == 0:
+        return []
+    adjustments = tax_rounding(order, lines)
+    if adjustments is None or sum(a.amount for a in adjustments) != difference:
+        raise mismatch(order, lines)
+    for adjustment in adjustments:
+        values = lines[adjustment.line].values
+        values["tax_amount"] += adjustment.amount
+    return [describe_rounding(order, lines, adjustments)]
+
+
+def lines_total(lines: list[PlannedLine]) -> Decimal:
+    return sum((line.values["amount"] + line.values["tax_amount"] for line in lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    line: int  # index into the plan's lines
+    amount: Decimal
+    rate: str
+
+
+def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] | None:
+    """The cents that take each rate's line taxes to the order's tax lines, one per line,
+    largest line first; None where the difference is more than rounding."""
+    if not order.tax_lines:
+        return None
+    unit = money_unit(order)
+    adjustments = []
+    for tax_line in order.tax_lines:
+        for shipping, wanted in (
+            (False, tax_line.tax_total),
+            (True, tax_line.shipping_tax_total),
+        ):
+            taxed = [
+                (index, tax.total)
+                for index, line in enumerate(lines)
+                if line.shipping == shipping
+                for tax in line.taxes
+                if tax.rate_id == tax_line.rate_id
+            ]
+            difference = wanted - sum((total for _, total in taxed), Decimal(0))
+            if difference == 0:
+                continue
+            steps, remainder = divmod(abs(difference), unit)
+            if remainder or steps > len(taxed):
+                return None
+            step = unit if difference > 0 else -unit
+            largest_first = sorted(taxed, key=lambda t: -abs(lines[t[0]].values["amount"]))
+            rate = tax_line.label or f"rate {tax_line.rate_id}"
+            adjustments += [Adjustment(i, step, rate) for i, _ in largest_first[: int(steps)]]
+    return adjustments
+
+
+def describe_rounding(order: WooOrder, lines: list[PlannedLine], adjustments) -> str:
+    changes = ", ".join(
+        f"{'+' if a.amount > 0 else ''}{a.amount} on '{lines[a.line].values['description']}'"
+        f" ({a.rate})"
+        for a in adjustments
+    )
+    return (
+        f"the store rounded tax over the whole order: line tax {changes} {order.currency}, "
+        f"so that the sales order matches its tax lines and total {order.total} {order.currency}"
+    )
+
+
+def mismatch(order: WooOrder, lines: list[PlannedLine]) -> OrderFailure:
+    line_tax = sum((line.values["tax_amount"] for line in lines), Decimal(0))
+    store_tax = sum((t.tax_total + t.shipping_tax_total for t in order.tax_lines), Decimal(0))
+    taxes = f"the lines' tax is {line_tax} {order.currency}"
+    if order.tax_lines:
+        taxes += f", the store's tax lines say {store_tax} {order.currency}"
+    return OrderFailure(
+        f"The order total {order.total} {order.currency} does not match its lines, charges "
+        f"and taxes ({lines_total(lines)} {order.currency}; {taxes}): the difference is more "
+        f"than rounding. Check order {order.number}'s lines, fees and taxes in the store, "
+        "then retry."
+    )

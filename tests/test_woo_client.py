@@ -472,6 +472,22 @@ def test_dates_are_sent_as_utc_and_said_to_be(woo, store, all_orders):
     assert ids(woo.iter_orders(created)) == [all_orders[-1].id]
 
 
+def test_a_start_day_is_a_day_of_the_stores_calendar(woo, store, all_orders):
+    # The store's admin and customers see the local date_created; so does the filter,
+    # whatever the store's timezone, with or without a modified time beside it.
+    # An order of the local evening, the next day in UTC: the day after it excludes it.
+    evening = next(o for o in all_orders if o.date_created.date() > o.order_date)
+    day = evening.order_date + timedelta(days=1)
+    expected = [o.id for o in all_orders if o.order_date >= day]
+    assert evening.id not in expected
+    since = min(o.date_modified for o in all_orders) - timedelta(seconds=1)
+
+    assert ids(woo.iter_orders(OrderQuery(created_from=day))) == expected
+    assert woo.count_orders(OrderQuery(created_from=day)) == len(expected)
+    both = OrderQuery(created_from=day, modified_after=since)
+    assert sorted(ids(woo.iter_orders(both))) == expected
+
+
 def test_modified_after_lists_by_modification_time(woo, store, all_orders):
     middle = sorted(o.date_modified for o in all_orders)[ORDERS // 2]
     oldest = all_orders[0]

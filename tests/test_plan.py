@@ -106,6 +106,7 @@ def test_several_cents_go_one_per_line_largest_first():
     def two_cents_less(data):
         data["tax_lines"][0]["tax_total"] = "29.45"
         data["cart_tax"] = data["tax_lines"][0]["tax_total"]
+        data["total_tax"] = "29.95"
         data["total"] = "329.57"
 
     planned = plan(real_order("order_162_tax_rounded_at_subtotal", two_cents_less))
@@ -137,10 +138,28 @@ def test_a_difference_larger_than_rounding_fails_with_both_amounts():
 def test_more_cents_than_lines_is_not_rounding():
     def six_cents_off(data):  # five lines carry the rate: at most five cents
         data["tax_lines"][0]["tax_total"] = "29.41"
+        data["total_tax"] = "29.91"
         data["total"] = "329.53"
 
     with pytest.raises(OrderFailure, match="more than rounding"):
         plan(real_order("order_162_tax_rounded_at_subtotal", six_cents_off))
+
+
+def test_the_order_total_tax_may_differ_from_the_tax_lines_by_a_cent_a_rate():
+    # Seen on a real store (round at subtotal, 21 % on 42.75 and on 12.50 shipping): the
+    # tax lines say 8.98 + 2.63, the order's total_tax 11.60 (8.98 + 2.625, rounded once).
+    def shipping_taxed_at_half_a_cent(data):
+        data["tax_lines"][0]["shipping_tax_total"] = "0.51"
+        data["shipping_lines"][0]["total_tax"] = "0.51"
+        data["shipping_lines"][0]["taxes"][0]["total"] = "0.51"
+        data["shipping_tax"] = "0.51"
+
+    planned = plan(real_order("order_162_tax_rounded_at_subtotal", shipping_taxed_at_half_a_cent))
+
+    assert total(planned) == Decimal("329.58")
+    assert tax(planned) == Decimal("29.96")
+    assert [line.values["tax_amount"] for line in planned.lines][2] == Decimal("12.88")
+    assert "-0.01 on 'Burr Grinder Pro' (order total tax)" in planned.notes[0]
 
 
 def test_an_order_whose_lines_add_up_is_left_as_the_store_sent_it():

@@ -5,11 +5,13 @@ what the batch looked up), so the money and line rules are tested on their own.
 The money rules, in one place:
 - A line's unit price is its price before discounts (``subtotal / quantity``); the
   difference to its ``total`` is the line discount.
-- The order's ``total`` and ``tax_lines`` are the truth. With "round tax at subtotal level"
-  WooCommerce rounds each rate's tax once over the whole order, so the lines' own taxes may
-  differ from the tax lines by a cent per line and rate. That difference goes onto the
-  lines that carry the rate, one cent per line, largest line (by net amount) first, and
-  the log entry says so. A difference larger than rounding fails the order.
+- The order's ``total``, ``total_tax`` and ``tax_lines`` are the truth. With "round tax at
+  subtotal level" WooCommerce rounds each rate's tax once over the whole order, so the
+  lines' own taxes may differ from the tax lines by a cent per line and rate; and it adds
+  the rates unrounded into ``total_tax``, which may differ from the tax lines by a cent per
+  rate. Those differences go onto the lines that carry tax, one cent per line, largest line
+  (by net amount) first, and the log entry says so. A difference larger than rounding
+  fails the order.
 - Coupon amounts are rounded to cents as WooCommerce rounds them (half away from zero):
   coupon lines may carry a third decimal ("2.996").
 """
@@ -205,13 +207,20 @@ class Adjustment:
 
 
 def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] | None:
-    """The cents that take each rate's line taxes to the order's tax lines, one per line,
-    largest line first; None where the difference is more than rounding."""
+    """The cents that take the lines' taxes to the store's, or None where the difference is
+    more than rounding.
+
+    First each rate's line taxes go to its tax line (items and fees, and shipping, apart).
+    Then the order's ``total_tax`` may differ from its tax lines by a cent a rate, since
+    the store adds the rates' taxes unrounded: that goes onto the taxed lines too. Each step
+    gives at most one cent to a line, largest line (by net amount) first.
+    """
     if not order.tax_lines:
         return None
     unit = money_unit(order)
     adjustments = []
     for tax_line in order.tax_lines:
+        rate = tax_line.label or f"rate {tax_line.rate_id}"
         for shipping, wanted in (
             (False, tax_line.tax_total),
             (True, tax_line.shipping_tax_total),
@@ -224,16 +233,29 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] 
                 if tax.rate_id == tax_line.rate_id
             ]
             difference = wanted - sum((total for _, total in taxed), Decimal(0))
-            if difference == 0:
-                continue
-            steps, remainder = divmod(abs(difference), unit)
-            if remainder or steps > len(taxed):
+            cents = spread(difference, [index for index, _ in taxed], lines, unit, rate)
+            if cents is None:
                 return None
-            step = unit if difference > 0 else -unit
-            largest_first = sorted(taxed, key=lambda t: -abs(lines[t[0]].values["amount"]))
-            rate = tax_line.label or f"rate {tax_line.rate_id}"
-            adjustments += [Adjustment(i, step, rate) for i, _ in largest_first[: int(steps)]]
-    return adjustments
+            adjustments += cents
+    by_rate = sum((t.tax_total + t.shipping_tax_total for t in order.tax_lines), Decimal(0))
+    taxed = [index for index, line in enumerate(lines) if line.taxes]
+    limit = unit * len(order.tax_lines)
+    if abs(order.total_tax - by_rate) > limit:
+        return None
+    cents = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax")
+    return None if cents is None else adjustments + cents
+
+
+def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str):
+    """``difference`` as one unit each on the largest of these lines; None if it is not."""
+    if difference == 0:
+        return []
+    steps, remainder = divmod(abs(difference), unit)
+    if remainder or steps > len(indexes):
+        return None
+    step = unit if difference > 0 else -unit
+    largest_first = sorted(indexes, key=lambda i: -abs(lines[i].values["amount"]))
+    return [Adjustment(i, step, rate) for i in largest_first[: int(steps)]]
 
 
 def describe_rounding(order: WooOrder, lines: list[PlannedLine], adjustments) -> str:

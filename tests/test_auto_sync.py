@@ -84,7 +84,12 @@ def test_incremental_filters_start_at_the_watermark_less_an_overlap(auto_webstor
 
 def test_without_a_watermark_they_start_at_the_order_start_date(auto_webstore):
     auto_webstore.order_start_date = date(2026, 6, 1)
-    assert incremental_filters(auto_webstore).modified_after == datetime(2026, 6, 1, tzinfo=UTC)
+
+    filters = incremental_filters(auto_webstore)
+
+    # A day early: the store's 1 June may begin on 31 May in UTC (Europe, Asia).
+    assert filters.modified_after == datetime(2026, 5, 31, tzinfo=UTC)
+    assert filters.start_date == date(2026, 6, 1)
 
 
 def test_with_neither_they_ask_for_all_orders(auto_webstore):
@@ -187,7 +192,8 @@ def test_a_store_down_mid_run_keeps_the_watermark_at_the_last_settled_order(
 
     def settle_then_go_down(self, refs, invalid):
         settles.append(len(refs))
-        if len(settles) == 2:
+        # The first page is settled in two steps: its earlier seconds, then its last one.
+        if len(settles) == 3:
             store.set_faults(fail_rate=1.0)  # the store goes down after the first page
         return real_settle(self, refs, invalid)
 

@@ -1,9 +1,13 @@
 """Incremental import (automatic sync): orders modified after a moment, oldest change first.
 
-The store is read by keyset, not by page number: each request asks for orders modified
-after the last one settled, so an order modified meanwhile (which moves to the end of the
-listing) cannot push another one out of sight. The webstore's watermark advances after
-each page, only over orders settled (imported, skipped, changed, or failed and logged).
+The store is read by keyset over modified time, never by page number: each listing asks
+for orders modified after the last second settled, so an order modified meanwhile (which
+moves to the end of the listing) cannot push another one out of sight. WooCommerce sorts
+``orderby=modified`` by the time alone, so orders sharing a second (a bulk status change
+stamps hundreds) come in an order that changes between requests. Where a full page ends
+inside a second, that second is read on its own, by id (a stable order), between
+``modified_after`` and ``modified_before``, until a pass reads it whole. The webstore's
+watermark advances only over seconds read completely.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,12 +19,14 @@ from portal.models import SyncRun, Webstore
 from portal.sync.changes import imported_orders, settle_changed
 from portal.sync.writer import BatchWriter, skipped
 from portal.woo.client import REF_FIELDS, OrderQuery, WooClient
+from portal.woo.errors import WooInvalidResponse
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE_SIZE = 100
-# Stores stamp modified times to the second: ask again from one second before the last
-# one settled, and leave out what this run has settled already.
-STEP_BACK = timedelta(seconds=1)
+SECOND = timedelta(seconds=1)
+# Passes over one second before giving up: each pass after the first means orders left
+# the second while it was read (modified again), which a store under a bulk change does.
+MAX_PASSES = 5
 
 
 class IncrementalImport:
@@ -32,33 +38,75 @@ class IncrementalImport:
         self.client = client
         self.filters = filters
         self.writer = writer
-        self.settled: set[int] = set()
+        # (id, modified time) of what this run has settled: a listing that overlaps a
+        # second already read settles nothing twice, yet an order changed again is seen.
+        self.settled: set[tuple[int, datetime]] = set()
 
     def execute(self, progress) -> None:
         cursor = self.filters.modified_after or EPOCH
         base = self.filters.order_query()
-        page_number = 1
+        first = True
         while True:
-            query = OrderQuery(status=base.status, after=base.after, modified_after=cursor)
-            refs = self.client.order_page(query, page_number, per_page=PAGE_SIZE, fields=REF_FIELDS)
-            if not self.settled and page_number == 1:
+            query = OrderQuery(
+                status=base.status, created_from=base.created_from, modified_after=cursor
+            )
+            refs = self.client.order_page(query, 1, per_page=PAGE_SIZE, fields=REF_FIELDS)
+            if first:
                 self._set_total(refs.total)
-            fresh = [r for r in refs.orders if r.id not in self.settled]
-            if not refs.orders:
+                first = False
+            if len(refs.orders) + len(refs.invalid) < PAGE_SIZE:
+                self._settle(refs.orders, refs.invalid)
+                self._advance(refs.orders)
+                progress()
                 return
-            if not fresh:
-                # A whole page modified within one second: read on by page number.
-                page_number += 1
-                continue
-            self._settle(fresh, refs.invalid)
+            # Every order of an earlier second is on this page: the listing is sorted by
+            # modified time. The page's last second may go on beyond it.
+            last = max(r.date_modified for r in refs.orders)
+            self._settle([r for r in refs.orders if r.date_modified < last], refs.invalid)
+            self._settle_second(base, last)
+            advance_watermark(self.webstore_id, last)
             progress()
-            newest = max(r.date_modified for r in fresh)
-            advance_watermark(self.webstore_id, newest)
-            if len(refs.orders) < PAGE_SIZE:
-                return  # the last page of what is modified after the cursor
-            cursor, page_number = newest - STEP_BACK, 1
+            cursor = last
+
+    def _settle_second(self, base: OrderQuery, second: datetime) -> None:
+        """Settle every order modified within ``second``, read by id until a pass is whole:
+        its pages agree on the count, and it read that many orders."""
+        query = OrderQuery(
+            status=base.status,
+            created_from=base.created_from,
+            modified_after=second - SECOND,
+            modified_before=second + SECOND,
+            orderby="id",
+        )
+        before: set[int] = set()
+        for _ in range(MAX_PASSES):
+            seen, totals, page = set(), set(), 1
+            while True:
+                refs = self.client.order_page(query, page, per_page=PAGE_SIZE, fields=REF_FIELDS)
+                totals.add(refs.total)
+                seen.update(r.id for r in refs.orders)
+                self._settle(refs.orders, refs.invalid)
+                if len(refs.orders) + len(refs.invalid) < PAGE_SIZE:
+                    break
+                page += 1
+            # Without a count (a proxy may drop X-WP-Total), two passes that agree.
+            if totals == {len(seen)} or (totals == {None} and seen == before):
+                return
+            before = seen
+        raise WooInvalidResponse(
+            f"The orders modified at {second:%Y-%m-%d %H:%M:%S} UTC kept changing while they "
+            f"were read ({MAX_PASSES} passes): the run stops here and the next one goes on "
+            "from this moment."
+        )
+
+    def _advance(self, refs) -> None:
+        if refs:
+            advance_watermark(self.webstore_id, max(r.date_modified for r in refs))
 
     def _settle(self, refs, invalid) -> None:
+        refs = [r for r in refs if (r.id, r.date_modified) not in self.settled]
+        if not refs and not invalid:
+            return
         ids = [r.id for r in refs]
         known = imported_orders(self.webstore_id, ids)
         unchanged = [
@@ -73,7 +121,7 @@ class IncrementalImport:
         self.writer.log(lines, fetched=len(unchanged) + len(invalid))
         wanted = [r.id for r in refs if r not in unchanged]
         if not wanted:
-            self.settled.update(ids)
+            self.settled.update((r.id, r.date_modified) for r in refs)
             return
         page = self.client.get_orders(wanted)
         changed = [o for o in page.orders if o.id in known]
@@ -91,7 +139,7 @@ class IncrementalImport:
         if lines:
             self.writer.log(lines, fetched=len(lines))
         self.writer.write(new, fetched=len(new))
-        self.settled.update(ids)
+        self.settled.update((r.id, r.date_modified) for r in refs)
 
     def _set_total(self, total) -> None:
         db.session.execute(

@@ -28,7 +28,11 @@ def incremental_filters(webstore: Webstore) -> ImportFilters:
     if webstore.watermark:
         modified_after = webstore.watermark - WATERMARK_OVERLAP
     elif webstore.order_start_date:
-        modified_after = datetime.combine(webstore.order_start_date, time(), tzinfo=UTC)
+        # An order is modified when it is created, or later. The start date is a day of the
+        # store's calendar, which may begin up to a day before UTC's: the created_from
+        # filter then draws the exact boundary.
+        start = datetime.combine(webstore.order_start_date, time(), tzinfo=UTC)
+        modified_after = start - timedelta(days=1)
     return ImportFilters(
         statuses=webstore.status_filter,
         start_date=webstore.order_start_date,

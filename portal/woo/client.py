@@ -53,11 +53,15 @@ class OrderQuery:
     created_from: date | None = None
     #: Created strictly after this moment.
     after: datetime | None = None
+    #: Modified strictly after, and strictly before, these moments.
     modified_after: datetime | None = None
+    modified_before: datetime | None = None
     include: tuple[int, ...] = ()
+    #: "id" or "modified"; by default by modified time where that is filtered, else by id.
+    orderby: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("after", "modified_after"):
+        for name in ("after", "modified_after", "modified_before"):
             moment = getattr(self, name)
             if moment is not None and moment.utcoffset() is None:
                 raise ValueError(f"{name} must be timezone-aware, not {moment!r}")
@@ -447,9 +451,10 @@ class WooClient:
 def _order_params(query: OrderQuery, per_page: int, fields: Sequence[str] | None) -> dict:
     if not 1 <= per_page <= MAX_PER_PAGE:
         raise ValueError(f"per_page must be between 1 and {MAX_PER_PAGE}, not {per_page}")
-    # Stable order so that paging neither skips nor repeats: by id for imports (new orders
-    # land on later pages), by modification time for an incremental sync.
-    orderby = "modified" if query.modified_after else "id"
+    # By id for imports: new orders land on later pages. By modification time for an
+    # incremental sync, which reads by keyset: WooCommerce sorts by the time alone, so
+    # orders sharing a second come in any order (see portal.sync.incremental).
+    orderby = query.orderby or ("modified" if query.modified_after else "id")
     params: dict[str, Any] = {"per_page": per_page, "orderby": orderby, "order": "asc"}
     # Comma lists, never status[]=: that form breaks WooCommerce's OAuth signature check.
     if query.status:
@@ -472,7 +477,11 @@ def _date_params(query: OrderQuery) -> dict[str, str]:
     moments then carry a ``Z`` (capture orders_modified_after_utc_Z), since the flag would
     make the day UTC too.
     """
-    moments = {"after": query.after, "modified_after": query.modified_after}
+    moments = {
+        "after": query.after,
+        "modified_after": query.modified_after,
+        "modified_before": query.modified_before,
+    }
     moments = {name: moment for name, moment in moments.items() if moment}
     params = {}
     if query.created_from:

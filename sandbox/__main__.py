@@ -1,4 +1,4 @@
-"""``python -m sandbox``: serve a generated WooCommerce store on loopback."""
+"""``python -m sandbox``: serve a generated WooCommerce store, or an export of one, on loopback."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.serving import make_server
 
 from . import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, create_app
 from .faults import Faults, Knobs
+from .generate import Options
 from .store import Store
+from .taxes import TABLES
 from .tls import make_certificate
 
 
@@ -27,6 +30,35 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--orders", type=int, default=500, help="orders generated at start")
     parser.add_argument("--until", type=_utc, help="the seed orders end here (default: today)")
+    parser.add_argument(
+        "--orders-file",
+        type=Path,
+        help="serve the orders of this JSON array (an export of GET /orders) instead",
+    )
+    shop = parser.add_argument_group("the store's settings")
+    shop.add_argument(
+        "--timezone",
+        type=_zone,
+        help="IANA name, e.g. Europe/Berlin (default: UTC; with --orders-file, the orders' own)",
+    )
+    shop.add_argument(
+        "--round-tax-at-subtotal",
+        action="store_true",
+        help="round tax per rate over the whole order, not per line (WooCommerce: off)",
+    )
+    shop.add_argument(
+        "--tax-rates",
+        choices=sorted(TABLES),
+        default="real",
+        help="real: US 10 %%, DE 19 %%, GB 20 %%, NL 21 %%; captured: US 8.5 %% only "
+        "(orders 23-52 keep 8.5 %% either way)",
+    )
+    shop.add_argument(
+        "--real-shapes",
+        action="store_true",
+        help="orders as a real store has them: lines without a product, guests without "
+        "email, euro orders",
+    )
     parser.add_argument("--consumer-key", default=DEMO_CONSUMER_KEY)
     parser.add_argument("--consumer-secret", default=DEMO_CONSUMER_SECRET)
     parser.add_argument("--https", action="store_true", help="serve TLS, self-signed")
@@ -52,6 +84,13 @@ def _utc(text: str) -> int:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown timezone {name!r}") from None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not args.verbose:
@@ -63,6 +102,9 @@ def main(argv: list[str] | None = None) -> None:
         until=args.until,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
+        options=Options(TABLES[args.tax_rates], args.round_tax_at_subtotal, args.real_shapes),
+        zone=args.timezone,
+        orders_file=args.orders_file,
     )
     faults = Faults(knobs, seed=args.seed)
     app = create_app(
@@ -79,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         scheme = "https" if args.https else "http"
         print(
             f"Sandbox store on {scheme}://{args.host}:{server.port}/wp-json/wc/v3 "
-            f"(seed {args.seed}, {args.orders} orders, key {args.consumer_key})",
+            f"({_holding(args, store)}, key {args.consumer_key})",
             flush=True,
         )
         if args.https:
@@ -92,6 +134,13 @@ def main(argv: list[str] | None = None) -> None:
         finally:
             faults.wake.set()
             server.server_close()
+
+
+def _holding(args: argparse.Namespace, store: Store) -> str:
+    zone = getattr(store.zone, "key", None) or str(store.zone)
+    if args.orders_file:
+        return f"{store.order_count} orders from {args.orders_file}, timezone {zone}"
+    return f"seed {args.seed}, {args.orders} orders, timezone {zone}"
 
 
 if __name__ == "__main__":

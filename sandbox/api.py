@@ -26,7 +26,7 @@ from .model import STATUSES, WooError
 from .money import to_cents
 from .params import check, endpoint_args, schema
 from .php import build_query, json_encode, parse_query
-from .render import SITE_TIMEZONE
+from .replay import Replayed
 from .store import OrderQuery
 
 bp = Blueprint("api", __name__)
@@ -383,10 +383,10 @@ def list_orders(call: Call) -> Answer:
     gmt = p["dates_are_gmt"]
     query = OrderQuery(
         statuses=frozenset(STATUSES) if "any" in p["status"] else frozenset(p["status"]),
-        after=_moment(p.get("after"), gmt),
-        before=_moment(p.get("before"), gmt),
-        modified_after=_moment(p.get("modified_after"), gmt),
-        modified_before=_moment(p.get("modified_before"), gmt),
+        after=_moment(p.get("after"), gmt, call.store.zone),
+        before=_moment(p.get("before"), gmt, call.store.zone),
+        modified_after=_moment(p.get("modified_after"), gmt, call.store.zone),
+        modified_before=_moment(p.get("modified_before"), gmt, call.store.zone),
         include=tuple(p["include"]),
         exclude=frozenset(p["exclude"]),
         customer=p.get("customer"),
@@ -421,7 +421,11 @@ def list_orders(call: Call) -> Answer:
 
 
 def _order_json(call: Call, order) -> dict:
-    data = render.order(order, call.store.catalog, call.site, call.params.get("dp", 2))
+    if isinstance(order, Replayed):
+        data = dict(order.data)  # as the file has it, whatever dp asks
+    else:
+        store = call.store
+        data = render.order(order, store.catalog, call.site, call.params.get("dp", 2), store.zone)
     include_meta, exclude_meta = call.params.get("include_meta"), call.params.get("exclude_meta")
     if include_meta:
         data["meta_data"] = [m for m in data["meta_data"] if m["key"] in include_meta]
@@ -432,14 +436,15 @@ def _order_json(call: Call, order) -> dict:
     return data
 
 
-def _moment(value: str | None, gmt: bool) -> float | None:
-    """A date argument as a Unix time: with an offset it is exact, without one it is site
-    time unless ``dates_are_gmt`` says UTC (captured: a UTC time sent bare finds nothing)."""
+def _moment(value: str | None, gmt: bool, zone) -> float | None:
+    """A date argument as a Unix time: with an offset it is exact, without one it is the
+    store's time unless ``dates_are_gmt`` says UTC (captured: a UTC time sent bare finds
+    nothing). A time the clocks skip or repeat is read as PHP's ``DateTime`` reads it."""
     if value is None:
         return None
     moment = datetime.fromisoformat(value[:10] + "T" + value[11:].replace("z", "Z"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC if gmt else SITE_TIMEZONE)
+        moment = moment.replace(tzinfo=UTC if gmt else zone)
     return moment.timestamp()
 
 
@@ -473,7 +478,9 @@ def list_notes(call: Call) -> Answer:
     order = call.store.order(int(call.url_params["order_id"]))
     if order is None:
         raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid order ID.", 404)
-    notes = render.notes(order, call.store.catalog, call.site)
+    if isinstance(order, Replayed):
+        return Answer([])  # an export holds no notes
+    notes = render.notes(order, call.store.catalog, call.site, call.store.zone)
     if call.params["type"] == "customer":
         notes = [n for n in notes if n["customer_note"]]
     return Answer(notes)
@@ -483,7 +490,7 @@ def list_refunds(call: Call) -> Answer:
     order = call.store.order(int(call.url_params["order_id"]))
     refunds = list(reversed(order.refunds)) if order else []
     chunk, per_page, page = _slice(refunds, call)
-    data = [render.refund(order, r, call.site, call.params["dp"]) for r in chunk]
+    data = [render.refund(order, r, call.site, call.params["dp"], call.store.zone) for r in chunk]
     return _paged(call, data, len(refunds), per_page, page, _echo(call))
 
 
@@ -494,7 +501,7 @@ def create_refund(call: Call) -> Answer:
     amount = to_cents(call.params.get("amount") or 0)
     order, refund = call.store.refund_order(order_id, amount, call.params.get("reason", ""))
     call.state.notify("order.updated", _order_json(call, order), call.site)
-    return Answer(render.refund(order, refund, call.site, call.params["dp"]), 201)
+    return Answer(render.refund(order, refund, call.site, call.params["dp"], call.store.zone), 201)
 
 
 # Catalog, customers and the rest
@@ -507,7 +514,7 @@ def list_products(call: Call) -> Answer:
     if call.params["include"]:
         products = [p for p in products if p.id in call.params["include"]]
     chunk, per_page, page = _slice(products, call)
-    data = [render.product(p, catalog, call.site) for p in chunk]
+    data = [render.product(p, catalog, call.site, call.store.zone) for p in chunk]
     return _paged(call, data, len(products), per_page, page, _echo(call))
 
 
@@ -524,7 +531,7 @@ def get_product(call: Call) -> Answer:
     product = call.store.catalog.get(int(call.url_params["id"]))
     if product is None or product.type == "variation":
         raise WooError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-    return Answer(render.product(product, call.store.catalog, call.site))
+    return Answer(render.product(product, call.store.catalog, call.site, call.store.zone))
 
 
 def list_variations(call: Call) -> Answer:
@@ -533,7 +540,7 @@ def list_variations(call: Call) -> Answer:
     variations = catalog.variations(product) if product else []
     variations.sort(key=_catalog_order(call), reverse=call.params["order"] == "desc")
     chunk, per_page, page = _slice(variations, call)
-    data = [render.variation(v, catalog, call.site) for v in chunk]
+    data = [render.variation(v, catalog, call.site, call.store.zone) for v in chunk]
     return _paged(call, data, len(variations), per_page, page, _echo(call))
 
 
@@ -541,7 +548,7 @@ def get_variation(call: Call) -> Answer:
     variation = call.store.catalog.get(int(call.url_params["id"]))
     if variation is None or variation.parent_id != int(call.url_params["product_id"]):
         raise WooError("woocommerce_rest_product_variation_invalid_id", "Invalid ID.", 404)
-    return Answer(render.variation(variation, call.store.catalog, call.site))
+    return Answer(render.variation(variation, call.store.catalog, call.site, call.store.zone))
 
 
 def get_customer(call: Call) -> Answer:
@@ -549,7 +556,7 @@ def get_customer(call: Call) -> Answer:
     if customer is None:
         raise WooError("woocommerce_rest_invalid_id", "Invalid resource ID.", 404)
     paying = call.store.is_paying_customer(customer.id)
-    return Answer(render.customer(customer, call.site, paying))
+    return Answer(render.customer(customer, call.site, paying, call.store.zone))
 
 
 def system_status(call: Call) -> Answer:
@@ -564,7 +571,7 @@ def order_totals(call: Call) -> Answer:
 def list_webhooks(call: Call) -> Answer:
     hooks = sorted(call.store.webhooks.values(), key=lambda h: h.id, reverse=True)
     chunk, per_page, page = _slice(hooks, call)
-    data = [render.webhook(h, call.site) for h in chunk]
+    data = [render.webhook(h, call.site, call.store.zone) for h in chunk]
     return _paged(call, data, len(hooks), per_page, page, _echo(call))
 
 
@@ -578,14 +585,14 @@ def create_webhook(call: Call) -> Answer:
     )
     call.state.sender.ping(hook)
     location = [("Location", f"{call.site}/wp-json/wc/v3/webhooks/{hook.id}")]
-    return Answer(render.webhook(hook, call.site), 201, headers=location)
+    return Answer(render.webhook(hook, call.site, call.store.zone), 201, headers=location)
 
 
 def get_webhook(call: Call) -> Answer:
     hook = call.store.webhooks.get(int(call.url_params["id"]))
     if hook is None:
         raise WooError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)
-    return Answer(render.webhook(hook, call.site))
+    return Answer(render.webhook(hook, call.site, call.store.zone))
 
 
 def namespace_index(call: Call) -> Answer:
@@ -593,7 +600,7 @@ def namespace_index(call: Call) -> Answer:
 
 
 def site_index(call: Call) -> Answer:
-    return Answer(render.site_index(call.site))
+    return Answer(render.site_index(call.site, call.store.zone, call.store.clock()))
 
 
 # Routes and their arguments, WooCommerce's own where a store answered OPTIONS.

@@ -98,11 +98,12 @@ def stats():
 def webhooks():
     body = request.get_json(force=True) or {}
     hooks = _sandbox().store.set_webhook_target(body.get("url"), body.get("secret", ""))
-    return jsonify([render.webhook(h, _site()) for h in hooks])
+    return jsonify([render.webhook(h, _site(), _sandbox().store.zone) for h in hooks])
 
 
 def _order_json(order) -> dict:
-    return render.order(order, _sandbox().store.catalog, _site())
+    store = _sandbox().store
+    return render.order(order, store.catalog, _site(), zone=store.zone)
 
 
 def _parsed(changes: dict) -> dict:

@@ -6,7 +6,14 @@ within seconds. Order ids start at 23 and grow with their creation date, spread 
 year before ``until``. The first orders follow the captured store's pattern, so captured
 requests map onto the same ids: 23-52 cycle pending, processing, on-hold, completed,
 cancelled and failed (the first two for registered customers), 32 is refunded in full
-and 44 in part; 53-60 then show every status once. Later orders draw a status by weight.
+and 44 in part, all taxed at the captured store's rate; 53-60 then show every status once.
+Later orders draw a status by weight, and some are made just after the store's midnight or
+its change of clocks, where a local day and a UTC day part.
+
+With ``Options.real_shapes`` later orders also take the shapes of a real store at a real
+store's rates: lines whose product was deleted since or that were added by hand (no
+product, no SKU), guests who gave no email (phone and POS orders), and euro orders from
+the euro area.
 """
 
 from __future__ import annotations
@@ -16,7 +23,8 @@ import random
 import string
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
 
 from faker import Faker
 
@@ -35,6 +43,7 @@ from .model import (
     Refund,
 )
 from .money import compute
+from .taxes import CAPTURED, REAL, TaxRate
 
 FIRST_ORDER_ID = 23
 FIRST_CUSTOMER_ID = 2  # user 1 is the shop's administrator
@@ -64,6 +73,7 @@ _LOCALES = (  # Faker locale, country, weight
     ("sv_SE", "SE", 6),
     ("el_GR", "GR", 6),
     ("pl_PL", "PL", 6),
+    ("nl_NL", "NL", 5),
 )
 _DOMAINS = {"US": "example.com", "GB": "example.co.uk", "JP": "example.jp"}
 _PAYMENTS = {"stripe": 40, "ppcp-gateway": 20, "bacs": 20, "cod": 15, "cheque": 5}
@@ -76,6 +86,28 @@ _NOTES = (
 )
 _GIFT_MESSAGES = ("Happy birthday! 🎂", "Joyeux Noël ✨", "Congratulations!", "お誕生日おめでとう")
 _REFUND_REASONS = ("Customer changed mind", "Damaged item (partial)", "Late delivery", "")
+_EURO_AREA = ("DE", "NL", "FR", "ES", "GR")
+# Lines without a product: (name, unit price in cents), a product since deleted or a line
+# added by hand in the order screen.
+_DELETED_PRODUCTS = (
+    ("Discontinued Sampler Box", 3200),
+    ("Holiday Mug 2025", 1450),
+    ("Tasting Set (old packaging)", 2290),
+)
+_CUSTOM_LINES = (
+    ("Custom engraving (no product)", 1500),
+    ("Hand gift wrapping", 450),
+    ("Repair service", 3975),
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the store is set up, and whether its orders take the real store's shapes."""
+
+    tax_rates: dict[str, TaxRate] = field(default_factory=lambda: REAL)
+    round_at_subtotal: bool = False
+    real_shapes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,10 +194,13 @@ def _restyled(contact: Contact, i: int) -> Contact:
 class OrderMaker:
     """Draws orders from a seed: what was bought, by whom, and what became of it."""
 
-    def __init__(self, seed: int, catalog: Catalog, people: People) -> None:
+    def __init__(
+        self, seed: int, catalog: Catalog, people: People, options: Options | None = None
+    ) -> None:
         self.rng = random.Random(f"orders:{seed}")
         self.catalog = catalog
         self.people = people
+        self.options = options or Options()
 
     def make(
         self,
@@ -177,13 +212,20 @@ class OrderMaker:
         *,
         status: str | None = None,
         registered: bool | None = None,
+        captured: bool = False,
     ) -> Order:
+        """One order; ``captured`` ones are as the captured store made them: its rate, prices
+        without tax, tax rounded per line, none of the real shapes."""
         rng = self.rng
         status = status or _weighted(rng, _STATUS_WEIGHTS)
         if registered is None:
             registered = rng.random() < 0.35
         customer_id, contact = self._buyer(registered)
         lines = self._lines(slot)
+        real = self.options.real_shapes and not captured
+        if real:
+            contact, lines = self._real_shapes(customer_id, contact, lines)
+        rates = CAPTURED if captured else self.options.tax_rates
         paid = None
         if status in PAID_STATUSES:
             paid = _not_after(created + rng.randrange(60, 1200), until, created)
@@ -205,7 +247,7 @@ class OrderMaker:
             shipping=self._shipping(lines),
             fee=self._fee(),
             coupon=rng.choice(list(COUPONS.values())) if rng.random() < 0.12 else None,
-            prices_include_tax=rng.random() < 0.2,
+            prices_include_tax=rng.random() < 0.2 and not captured,
             payment_method=payment,
             created_via=_created_via(rng, status),
             customer_note=rng.choice(_NOTES) if rng.random() < 0.15 else "",
@@ -215,6 +257,9 @@ class OrderMaker:
             stock_reduced=status in STOCK_REDUCED_STATUSES,
             version="10.0.2" if created > until - 90 * DAY else "9.8.5",
             transaction_id=_transaction_id(rng, payment) if paid else "",
+            currency=self._currency(contact) if real else "USD",
+            tax_rate=rates.get(contact.country),
+            at_subtotal=self.options.round_at_subtotal and not captured,
         )
         refunds = self._refunds(order, until, new_id)
         last_change = max([created, paid or 0, completed or 0, *(r.created for r in refunds)])
@@ -242,8 +287,25 @@ class OrderMaker:
             for i, p in enumerate(products)
         )
 
+    def _real_shapes(self, customer_id: int, contact: Contact, lines: tuple[Line, ...]):
+        """A few percent of each: a guest without email, a line without a product."""
+        rng = self.rng
+        if customer_id == 0 and rng.random() < 0.04:
+            contact = dataclasses.replace(contact, email="")
+        roll = rng.random()
+        if roll < 0.04:
+            name, price = rng.choice(_DELETED_PRODUCTS if roll < 0.025 else _CUSTOM_LINES)
+            position = min(len(lines), MAX_LINES - 1)
+            item_id = (lines[0].item_id if lines else 1) + position
+            lines = (*lines[:position], Line(item_id, 0, rng.choice((1, 1, 2)), name, price))
+        return contact, lines
+
+    def _currency(self, contact: Contact) -> str:
+        return "EUR" if contact.country in _EURO_AREA and self.rng.random() < 0.6 else "USD"
+
     def _shipping(self, lines: tuple[Line, ...]) -> str | None:
-        if all(self.catalog.products[line.product_id].virtual for line in lines):
+        products = self.catalog.products
+        if all(line.product_id in products and products[line.product_id].virtual for line in lines):
             return None
         return _weighted(
             self.rng, {"flat_rate": 55, "free_shipping": 30, "local_pickup": 10, None: 5}
@@ -259,11 +321,11 @@ class OrderMaker:
 
     def _refunds(self, order: Order, until: int, new_id: Callable[[], int]) -> tuple:
         if order.status == "refunded":
-            amount = compute(order, self.catalog).total
+            amount = compute(order, self.catalog).total_cents
         elif order.status == "completed" and (
             order.id == _REFUNDED_IN_PART or self.rng.random() < 0.05
         ):
-            amount = max(100, compute(order, self.catalog).total // 4 // 50 * 50)
+            amount = max(100, compute(order, self.catalog).total_cents // 4 // 50 * 50)
         else:
             return ()
         later = order.completed + self.rng.randrange(DAY, 10 * DAY)
@@ -308,15 +370,28 @@ def _not_after(moment: int, until: int, floor: int) -> int:
 
 
 def seed_orders(
-    maker: OrderMaker, count: int, until: int, new_id: Callable[[], int]
+    maker: OrderMaker,
+    count: int,
+    until: int,
+    new_id: Callable[[], int],
+    zone: tzinfo,
 ) -> list[Order]:
-    """``count`` orders with ids from 23, created one after another over the past year."""
+    """``count`` orders with ids from 23, created one after another over the past year.
+
+    Each order is drawn within its own stretch of time. Where a stretch holds the store's
+    midnight, one order in ten is made in the three quarters of an hour after it, and
+    always on the days its clocks change.
+    """
     start, step = until - YEAR, (YEAR - HOUR) / max(count, 1)
+    midnights = _Midnights(start, until, zone)
     orders = []
     for slot in range(count):
         created = int(start + (slot + maker.rng.random()) * step)
         status = _captured_status(FIRST_ORDER_ID + slot)
-        registered = status in ("pending", "processing") if slot < 30 else None
+        captured = slot < 30
+        if not captured:
+            begin, end = int(start + slot * step), int(start + (slot + 1) * step)
+            created = midnights.pick(maker.rng, begin, end) or created
         orders.append(
             maker.make(
                 FIRST_ORDER_ID + slot,
@@ -325,7 +400,41 @@ def seed_orders(
                 until,
                 new_id,
                 status=status,
-                registered=registered,
+                registered=status in ("pending", "processing") if captured else None,
+                captured=captured,
             )
         )
     return orders
+
+
+class _Midnights:
+    """The store's midnights over a stretch of time, and whether the clocks change that day."""
+
+    def __init__(self, start: int, until: int, zone: tzinfo) -> None:
+        day = datetime.fromtimestamp(start, zone).replace(hour=0, minute=0, second=0, tzinfo=None)
+        self.moments: list[tuple[int, bool]] = []
+        while (midnight := _at(day, zone)) < until:
+            next_day = day + timedelta(days=1)
+            changing = _offset(midnight, zone) != _offset(_at(next_day, zone), zone)
+            self.moments.append((midnight, changing))
+            day = next_day
+        self.moments.reverse()  # popped from the end, earliest first
+
+    def pick(self, rng: random.Random, begin: int, end: int) -> int | None:
+        """A moment just after a midnight in [begin, end), or None."""
+        while self.moments and self.moments[-1][0] < begin:
+            self.moments.pop()
+        if not self.moments or self.moments[-1][0] >= end:
+            return None
+        midnight, changing = self.moments[-1]
+        if changing or rng.random() < 0.1:
+            return midnight + rng.randrange(min(end - midnight, 45 * 60))
+        return None
+
+
+def _at(local: datetime, zone: tzinfo) -> int:
+    return int(local.replace(tzinfo=zone).timestamp())
+
+
+def _offset(moment: int, zone: tzinfo) -> timedelta | None:
+    return datetime.fromtimestamp(moment, zone).utcoffset()

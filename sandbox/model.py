@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from .catalog import Coupon
+from .taxes import TaxRate
 
 STATUSES = {
     "pending": "Pending payment",
@@ -72,8 +73,12 @@ class Customer:
 
 class Line(NamedTuple):
     item_id: int
-    product_id: int  # a simple product or a variation
+    product_id: int  # a simple product or a variation; 0 for a line without a product
     quantity: int
+    # A line without a product (deleted since, or added by hand) keeps its own name and
+    # unit price in cents, as WooCommerce keeps them on the item.
+    name: str = ""
+    price: int = 0
 
 
 class Fee(NamedTuple):
@@ -114,6 +119,9 @@ class Order:
     stock_reduced: bool
     version: str
     transaction_id: str = ""
+    currency: str = "USD"
+    tax_rate: TaxRate | None = None  # the rate of the billing country when it was made
+    at_subtotal: bool = False  # made while the store rounded tax at subtotal level
 
     @property
     def first_item_id(self) -> int:

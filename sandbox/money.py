@@ -1,53 +1,78 @@
-"""Order amounts, worked out the way WooCommerce does, in integer cents.
+"""Order amounts, worked out the way WooCommerce works them out, in integer millionths.
 
-Taxes are rounded per line, half up; coupons follow ``WC_Discounts``: a percentage is
-floored per line and the missing cents of the rounded cart discount go one per unit to
-the dearest units, a fixed cart amount is split per unit. The captured orders (25, 43,
-45, 51) come out to the cent. The totals always add up:
-``total == Σ line total + line tax + shipping + shipping tax + fee + fee tax``.
+WooCommerce keeps line amounts and taxes unrounded to six decimals
+(``wc_get_rounding_precision``) and rounds where the store's settings say. This follows
+what an order goes through when it is created or edited in the admin or the REST API
+(``WC_Abstract_Order::recalculate_coupons``, then ``calculate_totals``):
+
+- Coupons follow ``WC_Discounts`` on the price as entered: a percentage is floored per
+  line and the cents missing from the whole (rounded half down) go one per unit to the
+  dearest units; a fixed cart amount is split per unit.
+- A line's tax is its rate on its net amount. With prices entered with tax the net is the
+  price less the tax it includes (``WC_Tax::calc_inclusive_tax``, six decimals), and a
+  discount comes off with its own included tax. Every customer pays the price as entered.
+- By default each line's, fee's and shipping's tax is rounded to cents and the tax line
+  adds the rounded taxes. With "round tax at subtotal level" items keep their unrounded
+  taxes and the tax line is their sum, rounded only when shown: it may then differ by a
+  cent or more from the lines' rounded taxes (real order 162).
+- Taxes round half up, or half down in a store whose prices include tax
+  (``WC_TAX_ROUNDING_MODE``); totals round half up. The total is the rounded sum of the
+  unrounded parts.
+
+The captured orders (25, 43, 45, 51) and the real ones (43, 162, 175, 185, 357) come out to
+the cent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
 
-from .catalog import TAX_COUNTRY, TAX_RATE, Catalog, Coupon
-from .model import SHIPPING_METHODS, Order
+from .catalog import Catalog, Coupon
+from .model import SHIPPING_METHODS, Line, Order
+from .taxes import TaxRate
+
+CENT = 10_000  # millionths in a cent
+
+
+class Taxed(NamedTuple):
+    """An amount and its tax at the order's rate, as an order item stores them."""
+
+    amount: int  # millionths
+    raw_tax: int  # unrounded: the item's ``taxes`` entry
+    tax: int  # the item's ``total_tax``: rounded to cents unless rounding at subtotal
 
 
 @dataclass(frozen=True, slots=True)
 class LineTotals:
-    subtotal: int
-    subtotal_tax: int
-    total: int
-    total_tax: int
-    taxed: bool
+    subtotal: Taxed  # before discounts
+    total: Taxed
+    taxed: bool  # carries a tax at the order's rate (an entry in ``taxes``)
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
     lines: tuple[LineTotals, ...]
-    shipping: int
-    shipping_tax: int
-    fee: int
-    fee_tax: int
+    shipping: Taxed
+    fee: Taxed
+    rate: TaxRate | None  # the rate of the order's tax line; None: no tax line
+    tax_total: int  # the tax line's: items and fees
+    shipping_tax_total: int
     discount: int
     discount_tax: int
-    taxed: bool  # whether the order's address is where the store's tax rate applies
+    coupon_discount: int  # as the coupon line stores them
+    coupon_discount_tax: int
+    total_tax: int
+    total: int
 
     @property
     def cart_tax(self) -> int:
-        return sum(line.total_tax for line in self.lines) + self.fee_tax
+        return self.tax_total
 
     @property
-    def total_tax(self) -> int:
-        return self.cart_tax + self.shipping_tax
-
-    @property
-    def total(self) -> int:
-        items = sum(line.total for line in self.lines)
-        return items + self.fee + self.shipping + self.total_tax
+    def total_cents(self) -> int:
+        return self.total // CENT
 
 
 def to_cents(amount: object) -> int:
@@ -58,57 +83,114 @@ def to_cents(amount: object) -> int:
         return 0
 
 
-def tax_on(net: int) -> int:
-    return _div_half_up(net * TAX_RATE, 1000)
+def round_to(amount: int, step: int, half_down: bool = False) -> int:
+    """PHP ``round`` to a multiple of ``step``: half away from zero, or half towards it."""
+    whole, rest = divmod(abs(amount), step)
+    if 2 * rest > step or (2 * rest == step and not half_down):
+        whole += 1
+    return whole * step if amount >= 0 else -whole * step
 
 
-def tax_within(gross: int) -> int:
-    return _div_half_up(gross * TAX_RATE, 1000 + TAX_RATE)
+def tax_added(net: int, rate: TaxRate) -> int:
+    """``WC_Tax::calc_exclusive_tax``, kept to six decimals as items store it."""
+    return round_to(net * rate.per_mille, 1000) // 1000
 
 
-def _div_half_up(numerator: int, denominator: int) -> int:
-    return (2 * numerator + denominator) // (2 * denominator)
+def tax_included(gross: int, rate: TaxRate) -> int:
+    """``WC_Tax::calc_inclusive_tax``, rounded to six decimals."""
+    return round_to(gross * rate.per_mille, 1000 + rate.per_mille) // (1000 + rate.per_mille)
+
+
+def unit_price(line: Line, catalog: Catalog) -> int:
+    """The price of one unit as entered, in cents (a line without a product keeps its own)."""
+    product = catalog.products.get(line.product_id)
+    return product.price if product else line.price
+
+
+def taxable(line: Line, catalog: Catalog) -> bool:
+    """A line without a product is taxable, as ``WC_Order_Item_Product::get_tax_status`` says."""
+    product = catalog.products.get(line.product_id)
+    return product.taxable if product else True
 
 
 def compute(order: Order, catalog: Catalog) -> Totals:
-    taxed = order.contact.country == TAX_COUNTRY
-    products = [catalog.products[line.product_id] for line in order.lines]
-    quantities = [line.quantity for line in order.lines]
-    inclusive = [order.prices_include_tax and taxed and p.taxable for p in products]
-    gross = [p.price * q for p, q in zip(products, quantities, strict=True)]
-    # Coupons discount the price as entered: with tax when prices include it.
-    discounts = discount(order.coupon, gross, quantities)
+    rate = order.tax_rate
+    inclusive = order.prices_include_tax and rate is not None
+    half_down = order.prices_include_tax
+
+    def stored(raw: int) -> int:
+        return raw if order.at_subtotal else round_to(raw, CENT, half_down)
+
+    def item_total(amount: int) -> int:  # WC_Item_Totals::round_item_subtotal
+        return amount if order.at_subtotal else round_to(amount, CENT)
+
+    gross = [unit_price(line, catalog) * line.quantity for line in order.lines]
+    rates = [rate if rate and taxable(line, catalog) else None for line in order.lines]
+    discounts = discount(order.coupon, gross, [line.quantity for line in order.lines])
     lines = tuple(
-        _line(g, d, taxed and p.taxable, inc)
-        for g, d, p, inc in zip(gross, discounts, products, inclusive, strict=True)
+        _line(g * CENT, d * CENT, r, inclusive, stored)
+        for g, d, r in zip(gross, discounts, rates, strict=True)
     )
-    shipping = SHIPPING_METHODS[order.shipping][1] if order.shipping else 0
-    fee = order.fee.total if order.fee else 0
-    taxable_discount = sum(d for d, line in zip(discounts, lines, strict=True) if line.taxed)
-    prices_gross = order.prices_include_tax and taxed
+    shipping = _extra(SHIPPING_METHODS[order.shipping][1] if order.shipping else 0, rate, stored)
+    fee = _extra(order.fee.total if order.fee else 0, rate, stored)
+    tax_total = sum(line.total.tax for line in lines) + fee.tax
+    coupon_discount, coupon_tax = _coupon(discounts, rates, inclusive, stored)
+    cart_subtotal = sum(item_total(line.subtotal.amount) for line in lines)
+    cart_total = sum(item_total(line.total.amount) for line in lines)
+    untaxed_discount = sum(line.subtotal.raw_tax - line.total.raw_tax for line in lines)
+    has_tax_line = rate is not None and (any(rates) or order.shipping or order.fee)
     return Totals(
         lines=lines,
         shipping=shipping,
-        shipping_tax=tax_on(shipping) if taxed else 0,
         fee=fee,
-        fee_tax=tax_on(fee) if taxed else 0,
-        discount=sum(line.subtotal - line.total for line in lines),
-        discount_tax=tax_within(taxable_discount) if prices_gross else tax_on(taxable_discount),
-        taxed=taxed,
+        rate=rate if has_tax_line else None,
+        tax_total=tax_total,
+        shipping_tax_total=shipping.tax,
+        discount=round_to(cart_subtotal - cart_total, CENT),
+        discount_tax=round_to(untaxed_discount, CENT, half_down),
+        coupon_discount=coupon_discount,
+        coupon_discount_tax=coupon_tax,
+        total_tax=round_to(tax_total + shipping.tax, CENT),
+        total=round_to(cart_total + fee.amount + shipping.amount + tax_total + shipping.tax, CENT),
     )
 
 
-def _line(gross: int, discount: int, taxed: bool, inclusive: bool) -> LineTotals:
+def _line(gross: int, discount: int, rate: TaxRate | None, inclusive: bool, stored) -> LineTotals:
+    if rate is None:
+        return LineTotals(Taxed(gross, 0, 0), Taxed(gross - discount, 0, 0), False)
     if inclusive:
-        subtotal_tax = tax_within(gross)
-        total_tax = tax_within(gross - discount)
-        return LineTotals(
-            gross - subtotal_tax, subtotal_tax, gross - discount - total_tax, total_tax, True
-        )
-    total = gross - discount
-    if not taxed:
-        return LineTotals(gross, 0, total, 0, False)
-    return LineTotals(gross, tax_on(gross), total, tax_on(total), True)
+        subtotal = gross - tax_included(gross, rate)
+        total = max(0, subtotal - (discount - tax_included(discount, rate)))
+    else:
+        subtotal, total = gross, gross - discount
+    subtotal_tax, total_tax = tax_added(subtotal, rate), tax_added(total, rate)
+    return LineTotals(
+        Taxed(subtotal, subtotal_tax, stored(subtotal_tax)),
+        Taxed(total, total_tax, stored(total_tax)),
+        True,
+    )
+
+
+def _extra(cents: int, rate: TaxRate | None, stored) -> Taxed:
+    """Shipping or a fee: entered without tax, taxed at the order's rate."""
+    amount = cents * CENT
+    raw = tax_added(amount, rate) if rate else 0
+    return Taxed(amount, raw, stored(raw))
+
+
+def _coupon(discounts: list[int], rates: list, inclusive: bool, stored) -> tuple[int, int]:
+    """The coupon line's discount and tax (``set_coupon_discount_amounts``): its tax is
+    rounded per line, unless rounding at subtotal, when it may keep three decimals."""
+    amount, tax = sum(discounts) * CENT, 0
+    for cents, rate in zip(discounts, rates, strict=True):
+        if rate is None:
+            continue
+        off = cents * CENT
+        line_tax = stored(tax_included(off, rate) if inclusive else tax_added(off, rate))
+        tax += line_tax
+        if inclusive:
+            amount -= line_tax
+    return amount, tax
 
 
 def discount(coupon: Coupon | None, prices: list[int], quantities: list[int]) -> list[int]:
@@ -119,7 +201,8 @@ def discount(coupon: Coupon | None, prices: list[int], quantities: list[int]) ->
     if coupon.discount_type == "percent":
         for i, price in enumerate(prices):
             discounts[i] = price * coupon.amount // 100
-        wanted = _div_half_up(sum(prices) * coupon.amount, 100)
+        # The whole cart's discount rounds half down (WC_DISCOUNT_ROUNDING_MODE).
+        wanted = round_to(sum(prices) * coupon.amount, 100, half_down=True) // 100
         _spread_remainder(discounts, prices, quantities, wanted - sum(discounts))
     else:
         _split_fixed_cart(discounts, prices, quantities, min(coupon.amount, sum(prices)))

@@ -99,15 +99,17 @@ def json_encode(data: object) -> bytes:
     return text.replace("/", "\\/").encode()
 
 
-def format_decimal(cents: int, dp: int = 2) -> str:
-    """``wc_format_decimal($amount, $dp)``: PHP ``number_format`` rounds half away from zero."""
-    amount = Decimal(cents).scaleb(-2).quantize(Decimal(1).scaleb(-max(dp, 0)), ROUND_HALF_UP)
-    return str(amount.copy_abs() if amount.is_zero() else amount)
+def format_decimal(amount: int, dp: int = 2, scale: int = 2) -> str:
+    """``wc_format_decimal($amount, $dp)`` of an amount in units of ``10**-scale`` (cents by
+    default): PHP ``number_format`` rounds half away from zero."""
+    step = Decimal(1).scaleb(-max(dp, 0))
+    rounded = Decimal(amount).scaleb(-scale).quantize(step, ROUND_HALF_UP)
+    return str(rounded.copy_abs() if rounded.is_zero() else rounded)
 
 
-def trim_decimal(cents: int) -> str:
-    """An amount as WooCommerce stores it in item meta: no trailing zeros ("5", "5.65")."""
-    text = format_decimal(cents)
+def trim_decimal(amount: int, scale: int = 2) -> str:
+    """An amount as WooCommerce stores it in item meta: no trailing zeros ("5", "2.992")."""
+    text = format_decimal(amount, scale, scale)
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 

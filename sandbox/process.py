@@ -5,6 +5,9 @@
     with SandboxProcess(orders=200) as store:
         client = WooClient(store.base_url, store.consumer_key, store.consumer_secret)
         store.set_faults(fail_rate=0.2)
+
+    with SandboxProcess(orders_file="export.json") as store:  # a store's own orders
+        ...
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ class SandboxProcess:
         consumer_secret: str = DEMO_CONSUMER_SECRET,
         https: bool = False,
         port: int | None = None,
+        orders_file: str | os.PathLike | None = None,
+        timezone: str | None = None,
         extra_args: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.seed = seed
@@ -45,6 +50,10 @@ class SandboxProcess:
         self.consumer_secret = consumer_secret
         self.https = https
         self.port = port or 0
+        self.orders_file = orders_file
+        # The captured store's, which the connector's tests were written against; an
+        # export's own unless given. (``python -m sandbox`` alone defaults to UTC.)
+        self.timezone = timezone or (None if orders_file else "America/New_York")
         self.extra_args = tuple(extra_args)
         self.base_url = ""
         self.cert_path: str | None = None
@@ -75,6 +84,10 @@ class SandboxProcess:
             self.consumer_secret,
             *self.extra_args,
         ]
+        if self.orders_file is not None:
+            command += ["--orders-file", str(Path(self.orders_file).resolve())]
+        if self.timezone:
+            command += ["--timezone", self.timezone]
         if self.https:
             self.cert_path = str(scratch / "cert.pem")
             command += ["--https", "--cert-file", self.cert_path]

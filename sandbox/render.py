@@ -2,7 +2,8 @@
 
 Money is a string with ``dp`` decimals, except where WooCommerce itself leaves it raw (a
 coupon's ``discount``, a fee's ``amount``) or makes it a number (a line's ``price``).
-Dates come twice: site time without an offset, and the ``_gmt`` twin.
+Dates come twice: the store's time without an offset, and the ``_gmt`` twin in UTC; each
+function that writes dates takes the store's ``zone``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, tzinfo
 
 from .catalog import CATEGORIES, Catalog, Product
 from .model import (
@@ -29,11 +29,10 @@ from .model import (
 )
 from .money import Totals, compute
 from .php import format_decimal, trim_decimal
+from .taxes import TaxRate
 
-SITE_TIMEZONE = ZoneInfo("America/New_York")
 WC_VERSION = "10.0.2"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_UTC = ZoneInfo("UTC")
 _USER_AGENTS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36",
@@ -42,16 +41,20 @@ _USER_AGENTS = (
 )
 
 
-def local_date(moment: int | None) -> str | None:
-    """Site time without an offset, as WooCommerce's ``date_*`` fields give it."""
-    return _date(moment, SITE_TIMEZONE)
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€"}
+MILLIONTHS = 6  # the scale of the amounts ``money`` works out
+
+
+def local_date(moment: int | None, zone: tzinfo) -> str | None:
+    """The store's time without an offset, as WooCommerce's ``date_*`` fields give it."""
+    return _date(moment, zone)
 
 
 def gmt_date(moment: int | None) -> str | None:
-    return _date(moment, _UTC)
+    return _date(moment, UTC)
 
 
-def _date(moment: int | None, zone: ZoneInfo) -> str | None:
+def _date(moment: int | None, zone: tzinfo) -> str | None:
     if moment is None:
         return None
     return datetime.fromtimestamp(moment, zone).strftime("%Y-%m-%dT%H:%M:%S")
@@ -61,11 +64,11 @@ def _self_link(href: str, allow: list[str]) -> list[dict]:
     return [{"href": href, "targetHints": {"allow": allow}}]
 
 
-def order(order: Order, catalog: Catalog, site: str, dp: int = 2) -> dict:
+def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo = UTC) -> dict:
     totals = compute(order, catalog)
 
-    def money(cents: int) -> str:
-        return format_decimal(cents, dp)
+    def money(millionths: int) -> str:
+        return format_decimal(millionths, dp, MILLIONTHS)
 
     contact = order.contact
     billing = {
@@ -102,15 +105,15 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2) -> dict:
         "id": order.id,
         "parent_id": 0,
         "status": order.status,
-        "currency": "USD",
+        "currency": order.currency,
         "version": order.version,
         "prices_include_tax": order.prices_include_tax,
-        "date_created": local_date(order.created),
-        "date_modified": local_date(order.modified),
+        "date_created": local_date(order.created, zone),
+        "date_modified": local_date(order.modified, zone),
         "discount_total": money(totals.discount),
         "discount_tax": money(totals.discount_tax),
-        "shipping_total": money(totals.shipping),
-        "shipping_tax": money(totals.shipping_tax),
+        "shipping_total": money(totals.shipping.amount),
+        "shipping_tax": money(totals.shipping_tax_total),
         "cart_tax": money(totals.cart_tax),
         "total": money(totals.total),
         "total_tax": money(totals.total_tax),
@@ -125,8 +128,8 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2) -> dict:
         "customer_user_agent": _USER_AGENTS[fingerprint % 2] if checkout else "",
         "created_via": order.created_via,
         "customer_note": order.customer_note,
-        "date_completed": local_date(order.completed),
-        "date_paid": local_date(order.paid),
+        "date_completed": local_date(order.completed, zone),
+        "date_paid": local_date(order.paid, zone),
         "cart_hash": f"{fingerprint:032x}" if checkout else "",
         "number": str(order.id),
         "meta_data": (
@@ -140,7 +143,7 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2) -> dict:
         "fee_lines": _fee_lines(order, totals, money),
         "coupon_lines": _coupon_lines(order, totals, meta_base),
         "refunds": [
-            {"id": r.id, "reason": r.reason, "total": "-" + money(r.amount)}
+            {"id": r.id, "reason": r.reason, "total": "-" + format_decimal(r.amount, dp)}
             for r in reversed(order.refunds)
         ],
         "payment_url": (
@@ -153,88 +156,118 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2) -> dict:
         "date_modified_gmt": gmt_date(order.modified),
         "date_completed_gmt": gmt_date(order.completed),
         "date_paid_gmt": gmt_date(order.paid),
-        "currency_symbol": "$",
+        "currency_symbol": CURRENCY_SYMBOLS[order.currency],
         "_links": links,
     }
 
 
-def _taxes(taxed: bool, total: str, subtotal: str = "") -> list[dict]:
-    return [{"id": 1, "total": total, "subtotal": subtotal}] if taxed else []
+def _taxes(rate: TaxRate | None, total: str, subtotal: str = "") -> list[dict]:
+    return [] if rate is None else [{"id": rate.id, "total": total, "subtotal": subtotal}]
 
 
 def _line_items(order, totals: Totals, catalog: Catalog, meta_base: int, money) -> list[dict]:
     items = []
     for line, amounts in zip(order.lines, totals.lines, strict=True):
-        product = catalog.products[line.product_id]
-        parent = catalog.parent(product)
-        position = line.item_id - order.first_item_id
-        meta = [
-            {
-                "id": meta_base + 3 * position + i,
-                "key": attribute.lower(),
-                "value": option,
-                "display_key": attribute,
-                "display_value": option,
-            }
-            for i, (attribute, option) in enumerate(product.attributes)
-        ]
-        if order.stock_reduced:
-            quantity = str(line.quantity)
-            meta.append(
-                {
-                    "id": meta_base + 3 * position + 2,
-                    "key": "_reduced_stock",
-                    "value": quantity,
-                    "display_key": "_reduced_stock",
-                    "display_value": quantity,
-                }
-            )
+        rate = order.tax_rate if amounts.taxed else None
+        product = catalog.products.get(line.product_id)
+        item = _product_fields(line, product, catalog) if product else _no_product(line)
+        meta = _line_meta(order, line, product, meta_base) if product else []
+        subtotal, total = amounts.subtotal, amounts.total
         items.append(
             {
                 "id": line.item_id,
-                "name": catalog.line_name(product),
-                "product_id": parent.id if parent else product.id,
-                "variation_id": product.id if parent else 0,
+                "name": item["name"],
+                "product_id": item["product_id"],
+                "variation_id": item["variation_id"],
                 "quantity": line.quantity,
                 "tax_class": "",
-                "subtotal": money(amounts.subtotal),
-                "subtotal_tax": money(amounts.subtotal_tax),
-                "total": money(amounts.total),
-                "total_tax": money(amounts.total_tax),
-                "taxes": _taxes(
-                    amounts.taxed, money(amounts.total_tax), money(amounts.subtotal_tax)
-                ),
+                "subtotal": money(subtotal.amount),
+                "subtotal_tax": money(subtotal.tax),
+                "total": money(total.amount),
+                "total_tax": money(total.tax),
+                "taxes": _taxes(rate, money(total.raw_tax), money(subtotal.raw_tax)),
                 "meta_data": meta,
-                "sku": catalog.sku(product),
-                "price": _unit_price(amounts.total, line.quantity),
-                # WooCommerce's own inconsistency: "" for products, 0 for variations.
-                "image": {"id": 0 if parent else "", "src": ""},
-                "parent_name": parent.name if parent else None,
+                "sku": item["sku"],
+                "price": _unit_price(total.amount, line.quantity),
+                "image": item["image"],
+                "parent_name": item["parent_name"],
             }
         )
     return items
 
 
+def _product_fields(line, product: Product, catalog: Catalog) -> dict:
+    parent = catalog.parent(product)
+    return {
+        "name": catalog.line_name(product),
+        "product_id": parent.id if parent else product.id,
+        "variation_id": product.id if parent else 0,
+        "sku": catalog.sku(product),
+        # WooCommerce's own inconsistency: "" for products, 0 for variations.
+        "image": {"id": 0 if parent else "", "src": ""},
+        "parent_name": parent.name if parent else None,
+    }
+
+
+def _no_product(line) -> dict:
+    """A line whose product was deleted, or added by hand: its name kept, no SKU (null)."""
+    return {
+        "name": line.name,
+        "product_id": 0,
+        "variation_id": 0,
+        "sku": None,
+        "image": {"id": 0, "src": ""},
+        "parent_name": None,
+    }
+
+
+def _line_meta(order: Order, line, product: Product, meta_base: int) -> list[dict]:
+    position = line.item_id - order.first_item_id
+    meta = [
+        {
+            "id": meta_base + 3 * position + i,
+            "key": attribute.lower(),
+            "value": option,
+            "display_key": attribute,
+            "display_value": option,
+        }
+        for i, (attribute, option) in enumerate(product.attributes)
+    ]
+    if order.stock_reduced:
+        quantity = str(line.quantity)
+        meta.append(
+            {
+                "id": meta_base + 3 * position + 2,
+                "key": "_reduced_stock",
+                "value": quantity,
+                "display_key": "_reduced_stock",
+                "display_value": quantity,
+            }
+        )
+    return meta
+
+
 def _unit_price(total: int, quantity: int) -> int | float:
     """A JSON number, as PHP divides: 19 for "19.00" / 1, 10.835 for "21.67" / 2."""
-    if total % (100 * quantity) == 0:
-        return total // (100 * quantity)
-    return total / 100 / quantity
+    if total % (1_000_000 * quantity) == 0:
+        return total // (1_000_000 * quantity)
+    return total / 1_000_000 / quantity
 
 
 def _tax_lines(order: Order, totals: Totals, money) -> list[dict]:
-    if not totals.taxed:
+    rate = totals.rate
+    if rate is None:
         return []
     return [
         {
             "id": order.first_item_id - 1 + TAX_ITEM,
-            "rate_code": "US-US SALES TAX-1",
-            "rate_id": 1,
-            "label": "US Sales Tax",
+            "rate_code": rate.code,
+            "rate_id": rate.id,
+            "label": rate.label,
             "compound": False,
-            "tax_total": money(totals.cart_tax),
-            "shipping_tax_total": money(totals.shipping_tax),
-            "rate_percent": 8.5,
+            "tax_total": money(totals.tax_total),
+            "shipping_tax_total": money(totals.shipping_tax_total),
+            "rate_percent": rate.percent,
             "meta_data": [],
         }
     ]
@@ -247,8 +280,7 @@ def _shipping_lines(order, totals: Totals, catalog: Catalog, meta_base: int, mon
     meta = []
     if order.created_via == "checkout":
         packed = ", ".join(
-            f"{catalog.line_name(catalog.products[line.product_id])} &times; {line.quantity}"
-            for line in order.lines
+            f"{_line_name(line, catalog)} &times; {line.quantity}" for line in order.lines
         )
         meta.append(
             {
@@ -259,24 +291,31 @@ def _shipping_lines(order, totals: Totals, catalog: Catalog, meta_base: int, mon
                 "display_value": packed,
             }
         )
+    shipping = totals.shipping
     return [
         {
             "id": order.first_item_id - 1 + SHIPPING_ITEM,
             "method_title": title,
             "method_id": order.shipping,
             "instance_id": "1" if meta else "",
-            "total": money(totals.shipping),
-            "total_tax": money(totals.shipping_tax),
-            "taxes": _taxes(totals.taxed, money(totals.shipping_tax)),
+            "total": money(shipping.amount),
+            "total_tax": money(shipping.tax),
+            "taxes": _taxes(totals.rate, money(shipping.raw_tax)),
             "tax_status": "taxable",
             "meta_data": meta,
         }
     ]
 
 
+def _line_name(line, catalog: Catalog) -> str:
+    product = catalog.products.get(line.product_id)
+    return catalog.line_name(product) if product else line.name
+
+
 def _fee_lines(order: Order, totals: Totals, money) -> list[dict]:
     if order.fee is None:
         return []
+    fee = totals.fee
     return [
         {
             "id": order.first_item_id - 1 + FEE_ITEM,
@@ -284,9 +323,9 @@ def _fee_lines(order: Order, totals: Totals, money) -> list[dict]:
             "tax_class": "",
             "tax_status": "taxable",
             "amount": order.fee.amount,
-            "total": money(totals.fee),
-            "total_tax": money(totals.fee_tax),
-            "taxes": _taxes(totals.taxed, money(totals.fee_tax)),
+            "total": money(fee.amount),
+            "total_tax": money(fee.tax),
+            "taxes": _taxes(totals.rate, money(fee.raw_tax)),
             "meta_data": [],
         }
     ]
@@ -305,8 +344,9 @@ def _coupon_lines(order: Order, totals: Totals, meta_base: int) -> list[dict]:
         {
             "id": order.first_item_id - 1 + COUPON_ITEM,
             "code": coupon.code,
-            "discount": trim_decimal(totals.discount),
-            "discount_tax": trim_decimal(totals.discount_tax),
+            # As stored, unformatted: rounding at subtotal leaves "2.992".
+            "discount": trim_decimal(totals.coupon_discount, MILLIONTHS),
+            "discount_tax": trim_decimal(totals.coupon_discount_tax, MILLIONTHS),
             "meta_data": [
                 {
                     "id": meta_base + 26,
@@ -323,11 +363,11 @@ def _coupon_lines(order: Order, totals: Totals, meta_base: int) -> list[dict]:
     ]
 
 
-def refund(order: Order, refund: Refund, site: str, dp: int = 2) -> dict:
+def refund(order: Order, refund: Refund, site: str, dp: int = 2, zone: tzinfo = UTC) -> dict:
     base = f"{site}/wp-json/wc/v3/orders/{order.id}"
     return {
         "id": refund.id,
-        "date_created": local_date(refund.created),
+        "date_created": local_date(refund.created, zone),
         "date_created_gmt": gmt_date(refund.created),
         "amount": format_decimal(refund.amount, dp),
         "reason": refund.reason,
@@ -346,7 +386,7 @@ def refund(order: Order, refund: Refund, site: str, dp: int = 2) -> dict:
     }
 
 
-def notes(order: Order, catalog: Catalog, site: str) -> list[dict]:
+def notes(order: Order, catalog: Catalog, site: str, zone: tzinfo = UTC) -> list[dict]:
     """The notes WooCommerce would have left on the order as it now stands, newest first."""
     written = []
     if order.slot % 5 == 3:
@@ -354,7 +394,9 @@ def notes(order: Order, catalog: Catalog, site: str) -> list[dict]:
     if order.stock_reduced:
         changes = []
         for line in order.lines:
-            sold = catalog.products[line.product_id]
+            sold = catalog.products.get(line.product_id)
+            if sold is None:  # no product, no stock
+                continue
             stock = f"{90 + line.quantity}&rarr;90"
             changes.append(f"{catalog.line_name(sold)} ({catalog.sku(sold)}) {stock}")
         written.append((order.paid or order.created, f"Stock levels reduced: {', '.join(changes)}"))
@@ -371,7 +413,7 @@ def notes(order: Order, catalog: Catalog, site: str) -> list[dict]:
         {
             "id": order.slot * 4 + i + 1,
             "author": "WooCommerce",
-            "date_created": local_date(moment),
+            "date_created": local_date(moment, zone),
             "date_created_gmt": gmt_date(moment),
             "note": text,
             "customer_note": False,
@@ -406,7 +448,7 @@ def _price_html(product: Product, catalog: Catalog) -> str:
     return amount(catalog.price(product))
 
 
-def product(product: Product, catalog: Catalog, site: str) -> dict:
+def product(product: Product, catalog: Catalog, site: str, zone: tzinfo = UTC) -> dict:
     product_slug = slug(product.name)
     variable = product.type == "variable"
     category_name, category_slug = CATEGORIES[product.category]
@@ -430,9 +472,9 @@ def product(product: Product, catalog: Catalog, site: str) -> dict:
         "name": product.name,
         "slug": product_slug,
         "permalink": f"{site}/product/{product_slug}/",
-        "date_created": local_date(product.created),
+        "date_created": local_date(product.created, zone),
         "date_created_gmt": gmt_date(product.created),
-        "date_modified": local_date(product.created),
+        "date_modified": local_date(product.created, zone),
         "date_modified_gmt": gmt_date(product.created),
         "type": product.type,
         "status": "publish",
@@ -509,16 +551,16 @@ def _no_sale_dates() -> dict:
     }
 
 
-def variation(variation: Product, catalog: Catalog, site: str) -> dict:
+def variation(variation: Product, catalog: Catalog, site: str, zone: tzinfo = UTC) -> dict:
     parent = catalog.parent(variation)
     query = "&".join(f"attribute_{a.lower()}={o}" for a, o in variation.attributes)
     base = f"{site}/wp-json/wc/v3/products/{parent.id}"
     return {
         "id": variation.id,
         "type": "variation",
-        "date_created": local_date(variation.created),
+        "date_created": local_date(variation.created, zone),
         "date_created_gmt": gmt_date(variation.created),
-        "date_modified": local_date(variation.created),
+        "date_modified": local_date(variation.created, zone),
         "date_modified_gmt": gmt_date(variation.created),
         "description": "",
         "permalink": f"{site}/product/{slug(parent.name)}/?{query}",
@@ -565,7 +607,7 @@ def variation(variation: Product, catalog: Catalog, site: str) -> dict:
     }
 
 
-def customer(customer: Customer, site: str, paying: bool) -> dict:
+def customer(customer: Customer, site: str, paying: bool, zone: tzinfo = UTC) -> dict:
     c = customer.contact
     address = {
         "first_name": c.first_name,
@@ -581,9 +623,9 @@ def customer(customer: Customer, site: str, paying: bool) -> dict:
     avatar = hashlib.sha256(c.email.strip().lower().encode()).hexdigest()
     return {
         "id": customer.id,
-        "date_created": local_date(customer.created),
+        "date_created": local_date(customer.created, zone),
         "date_created_gmt": gmt_date(customer.created),
-        "date_modified": local_date(customer.created),
+        "date_modified": local_date(customer.created, zone),
         "date_modified_gmt": gmt_date(customer.created),
         "email": c.email,
         "first_name": c.first_name,
@@ -610,7 +652,7 @@ WEBHOOK_HOOKS = {
 }
 
 
-def webhook(hook: Webhook, site: str) -> dict:
+def webhook(hook: Webhook, site: str, zone: tzinfo = UTC) -> dict:
     resource, _, event = hook.topic.partition(".")
     return {
         "id": hook.id,
@@ -621,9 +663,9 @@ def webhook(hook: Webhook, site: str) -> dict:
         "event": event,
         "hooks": WEBHOOK_HOOKS.get(hook.topic, []),
         "delivery_url": hook.delivery_url,
-        "date_created": local_date(hook.created),
+        "date_created": local_date(hook.created, zone),
         "date_created_gmt": gmt_date(hook.created),
-        "date_modified": local_date(hook.modified),
+        "date_modified": local_date(hook.modified, zone),
         "date_modified_gmt": gmt_date(hook.modified),
         "_links": {
             "self": _self_link(f"{site}/wp-json/wc/v3/webhooks/{hook.id}", ALL_METHODS),
@@ -759,15 +801,20 @@ def system_status(site: str) -> dict:
     }
 
 
-def site_index(site: str) -> dict:
-    """``/wp-json/``: where a client finds the site's name, time zone and namespaces."""
+def site_index(site: str, zone: tzinfo, now: float) -> dict:
+    """``/wp-json/``: where a client finds the site's name, time zone and namespaces.
+
+    A named zone gives its name and today's offset; a bare offset (a store set to "UTC+2")
+    gives an empty name, as WordPress does.
+    """
+    hours = datetime.fromtimestamp(now, zone).utcoffset().total_seconds() / 3600
     return {
         "name": "Sandbox Store",
         "description": "A stand-in WooCommerce store",
         "url": site,
         "home": site,
-        "gmt_offset": int(datetime.now(SITE_TIMEZONE).utcoffset().total_seconds() // 3600),
-        "timezone_string": SITE_TIMEZONE.key,
+        "gmt_offset": int(hours) if hours == int(hours) else hours,
+        "timezone_string": getattr(zone, "key", ""),
         "namespaces": ["oembed/1.0", "wc/v3", "wc/store/v1", "wp/v2"],
         "authentication": [],
         "routes": {},

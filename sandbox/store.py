@@ -1,4 +1,7 @@
-"""The store's state in memory: catalog, people, orders and webhooks, and the ways they change."""
+"""The store's state in memory: catalog, people, orders and webhooks, and the ways they change.
+
+Its orders are generated from the seed, or read from a file (``sandbox.replay``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,13 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from . import replay
 from .catalog import COUPONS, Catalog, captured_products, generated_products
-from .generate import DAY, FIRST_ORDER_ID, YEAR, OrderMaker, make_people, seed_orders
+from .generate import DAY, FIRST_ORDER_ID, YEAR, Options, OrderMaker, make_people, seed_orders
 from .model import (
     ITEM_BLOCK,
     MAX_LINES,
@@ -27,6 +34,7 @@ from .model import (
     WooError,
 )
 from .money import compute, to_cents
+from .replay import Replayed
 
 ORDER_TOPICS = ("order.created", "order.updated")
 
@@ -94,12 +102,16 @@ class OrderQuery:
         return lambda o: o.id
 
 
-def _product_ids(order: Order, catalog: Catalog) -> set[int]:
-    ids = {line.product_id for line in order.lines}
+def _product_ids(order: Order | Replayed, catalog: Catalog) -> set[int]:
+    if isinstance(order, Replayed):
+        return order.product_ids()
+    ids = {line.product_id for line in order.lines if line.product_id}
     return ids | {catalog.products[i].parent_id for i in ids}
 
 
-def _searchable(order: Order) -> str:
+def _searchable(order: Order | Replayed) -> str:
+    if isinstance(order, Replayed):
+        return order.searchable()
     c = order.contact
     return f"{order.id} {c.first_name} {c.last_name} {c.email} {c.company}".casefold()
 
@@ -109,6 +121,8 @@ class Store:
 
     Orders are immutable records; a change swaps in a new one under the lock, so readers
     never see half an update. ``version`` counts changes and keys the listing cache.
+    With ``orders_file`` the orders are those of the file, which cannot be changed, and
+    ``zone`` defaults to the one their dates show.
     """
 
     def __init__(
@@ -120,9 +134,17 @@ class Store:
         webhook_url: str | None = None,
         webhook_secret: str = "",
         clock: Callable[[], float] = time.time,
+        options: Options | None = None,
+        zone: tzinfo | None = None,
+        orders_file: Path | None = None,
     ) -> None:
         self.seed = seed
-        self.order_count = orders
+        self.options = options or Options()
+        self._replayed = replay.load(orders_file) if orders_file else None
+        if zone is None:
+            zone = replay.zone_of(self._replayed) if self._replayed else ZoneInfo("UTC")
+        self.zone = zone
+        self.order_count = len(self._replayed) if self._replayed is not None else orders
         self.clock = clock
         # By default the seed orders end at the start of the current UTC day, so a seed
         # gives the same store all day long.
@@ -144,8 +166,14 @@ class Store:
         """Back to the seed state, as if the process had just started."""
         with self._lock:
             self._next_id = max(self.catalog.products) + 1
-            self._maker = OrderMaker(self.seed, self.catalog, self.people)
-            self._orders = seed_orders(self._maker, self.order_count, self.until, self._new_id)
+            self._maker = OrderMaker(self.seed, self.catalog, self.people, self.options)
+            if self._replayed is None:
+                self._orders = seed_orders(
+                    self._maker, self.order_count, self.until, self._new_id, self.zone
+                )
+            else:
+                self._orders = list(self._replayed)
+                self._next_id = max([self._next_id, *(o.id + 1 for o in self._orders)])
             self._slots = {o.id: o.slot for o in self._orders}
             self.webhooks: dict[int, Webhook] = {}
             self.set_webhook_target(*self._webhook_target)
@@ -225,6 +253,8 @@ class Store:
             stock_reduced=False,
             version="10.0.2",
             transaction_id=body.get("transaction_id", ""),
+            tax_rate=self.options.tax_rates.get(contact.country),
+            at_subtotal=self.options.round_at_subtotal,
         )
         if body.get("set_paid"):
             order = _paid(order, now)
@@ -273,7 +303,7 @@ class Store:
             now = int(self.clock())
             refund = Refund(self._new_id(), amount, reason, now)
             order = dataclasses.replace(order, refunds=(*order.refunds, refund), modified=now)
-            if sum(r.amount for r in order.refunds) >= compute(order, self.catalog).total:
+            if sum(r.amount for r in order.refunds) >= compute(order, self.catalog).total_cents:
                 order = _with_status(order, "refunded", now)
             return self._put(order), refund
 
@@ -382,9 +412,12 @@ class Store:
     # Helpers
 
     def _existing(self, order_id: int, status: int = 404) -> Order:
+        """An order to change: one read from a file is served as it is, never changed."""
         order = self.order(order_id)
         if order is None:
             raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", status)
+        if isinstance(order, Replayed):
+            raise WooError("sandbox_replayed_order", "Orders read from a file cannot change.")
         return order
 
     def _add(self, order: Order) -> Order:

@@ -66,7 +66,8 @@ MODIFIED_AFTER_T0 = {
 
 @pytest.fixture(scope="module")
 def store():
-    with SandboxProcess(orders=30, extra_args=("--until", CAPTURED_UNTIL)) as running:
+    until = ("--until", CAPTURED_UNTIL)
+    with SandboxProcess(orders=30, timezone="America/New_York", extra_args=until) as running:
         yield running
 
 

@@ -217,7 +217,8 @@ def outside_setup(webstore: Webstore, order: dict) -> str | None:
 
 
 def created_on(order: dict) -> date | None:
-    value = order.get("date_created_gmt")
+    """The day the store shows for the order: its own calendar, as the start date is."""
+    value = order.get("date_created") or order.get("date_created_gmt")
     try:
         return date.fromisoformat(value[:10]) if isinstance(value, str) else None
     except ValueError:

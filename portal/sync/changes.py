@@ -1,20 +1,49 @@
 """Orders that changed in the store after import: noticed and logged, never imported again.
 
-A cancelled, refunded or edited order keeps its sales order; the run logs it as
-``changed`` with what changed, and the sales order carries a warning until someone marks
-it reviewed.
+The one place that decides what an imported order's new state means, whichever path met
+it (automatic sync, a manual import, an ``order.updated`` webhook): unchanged, it is
+skipped with the reason every path gives (``log.skip_reason``); changed, the run logs it
+as ``changed`` with what changed (status, total, refunds, quantities, a product replaced
+on a line, lines added or removed, the shipping address, the customer note), and the sales
+order carries a warning until someone marks it reviewed.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import LineType, OrderLink, Outcome, SalesLine, SalesOrder
-from portal.sync.writer import LogLine
-from portal.woo.orders import WooOrder
+from portal.models import (
+    LineType,
+    OrderLink,
+    Outcome,
+    SalesLine,
+    SalesOrder,
+    SalesOrderStatus,
+)
+from portal.sync.log import LogLine, skip_reason, skipped
+from portal.sync.writer import existing_links
+from portal.woo.orders import WooAddress, WooOrder
+
+SHIP_TO = (
+    "ship_to_name",
+    "ship_to_company",
+    "ship_to_address",
+    "ship_to_address_2",
+    "ship_to_city",
+    "ship_to_county",
+    "ship_to_post_code",
+    "ship_to_country",
+)
+
+
+@dataclass(frozen=True)
+class LineState:
+    quantity: Decimal
+    sku: str
+    description: str
 
 
 @dataclass
@@ -23,11 +52,31 @@ class Imported:
 
     sales_order_id: int
     number: str
+    status: SalesOrderStatus
     woo_status: str
     total: Decimal
     refunded: Decimal
     modified_at: datetime | None
-    quantities: dict[int, Decimal]
+    ship_to: tuple[str, ...]
+    customer_note: str
+    lines: dict[int, LineState] = field(default_factory=dict)
+
+
+def is_newer(modified: datetime | None, known: datetime | None) -> bool:
+    """Whether the store's modified time is later than the one the import saw."""
+    return known is None or (modified is not None and modified > known)
+
+
+def modified_times(webstore_id: int, order_ids) -> dict[int, datetime | None]:
+    """The store's modified time of each linked order as the connector last saw it."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(OrderLink.woo_order_id, OrderLink.woo_modified_at).where(
+            OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids)
+        )
+    )
+    return dict(rows.all())
 
 
 def imported_orders(webstore_id: int, order_ids) -> dict[int, Imported]:
@@ -39,25 +88,36 @@ def imported_orders(webstore_id: int, order_ids) -> dict[int, Imported]:
             OrderLink.woo_order_id,
             SalesOrder.id,
             SalesOrder.number,
+            SalesOrder.status,
             SalesOrder.woo_status,
             SalesOrder.amount_including_tax,
             SalesOrder.refunded_amount,
             OrderLink.woo_modified_at,
+            SalesOrder.customer_note,
+            *(getattr(SalesOrder, name) for name in SHIP_TO),
         )
         .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
         .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
     ).all()
-    known = {row[0]: Imported(row[1], row[2], row[3], row[4], row[5], row[6], {}) for row in rows}
+    known = {
+        row[0]: Imported(*row[1:8], ship_to=tuple(row[9:]), customer_note=row[8]) for row in rows
+    }
     by_sales_order = {imported.sales_order_id: imported for imported in known.values()}
     if by_sales_order:
         lines = db.session.execute(
-            sa.select(SalesLine.sales_order_id, SalesLine.woo_line_id, SalesLine.quantity).where(
+            sa.select(
+                SalesLine.sales_order_id,
+                SalesLine.woo_line_id,
+                SalesLine.quantity,
+                SalesLine.sku,
+                SalesLine.description,
+            ).where(
                 SalesLine.sales_order_id.in_(by_sales_order),
                 SalesLine.line_type == LineType.ITEM,
             )
         )
-        for sales_order_id, line_id, quantity in lines:
-            by_sales_order[sales_order_id].quantities[line_id] = quantity
+        for sales_order_id, line_id, quantity, sku, description in lines:
+            by_sales_order[sales_order_id].lines[line_id] = LineState(quantity, sku, description)
     return known
 
 
@@ -66,22 +126,60 @@ def differences(order: WooOrder, imported: Imported) -> list[str]:
     changes = []
     if order.status != imported.woo_status:
         changes.append(f"status {imported.woo_status} → {order.status}")
-    if order.total != imported.total:
-        changes.append(f"total {imported.total} → {order.total}")
+    changes += line_changes(order, imported.lines)
+    if ship_to(order.shipping) != imported.ship_to:
+        changes.append(f"shipping address → {describe_address(order.shipping)}")
+    if order.customer_note != imported.customer_note:
+        changes.append(
+            f"customer note → {order.customer_note!r}"
+            if order.customer_note
+            else "customer note removed"
+        )
     if order.refunded_total != imported.refunded:
         changes.append(f"refunded {imported.refunded} → {order.refunded_total}")
-    now = {line.id: Decimal(line.quantity) for line in order.line_items}
-    for line_id in sorted(now.keys() | imported.quantities.keys()):
-        before, after = imported.quantities.get(line_id), now.get(line_id)
-        if before != after:
-            name = next((li.name for li in order.line_items if li.id == line_id), "a line")
-            if after is None:
-                changes.append(f"line {line_id} removed")
-            elif before is None:
-                changes.append(f"line '{name}' added (quantity {after})")
-            else:
-                changes.append(f"quantity of '{name}' {before.normalize()} → {after}")
+    if order.total != imported.total:
+        changes.append(f"total {imported.total} → {order.total}")
     return changes
+
+
+def line_changes(order: WooOrder, before: dict[int, LineState]) -> list[str]:
+    changes = []
+    now = {line.id: line for line in order.line_items}
+    for line_id in sorted(now.keys() | before.keys()):
+        was, line = before.get(line_id), now.get(line_id)
+        if line is None:
+            changes.append(f"line '{was.description}' removed")
+        elif was is None:
+            changes.append(f"line '{line.name}' added (quantity {line.quantity})")
+        else:
+            if (line.sku[:100], line.name[:200]) != (was.sku, was.description) and (
+                line.sku[:100] != was.sku or line.has_product
+            ):
+                changes.append(f"line '{was.description}' now holds '{line.name}'")
+            if Decimal(line.quantity) != was.quantity:
+                changes.append(
+                    f"quantity of '{line.name}' {was.quantity.normalize()} → {line.quantity}"
+                )
+    return changes
+
+
+def ship_to(address: WooAddress) -> tuple[str, ...]:
+    """An address as the sales order keeps it (writer: ship_to_* columns)."""
+    return (
+        (address.full_name or address.company)[:200],
+        address.company[:200],
+        address.address_1[:200],
+        address.address_2[:200],
+        address.city[:100],
+        address.state[:100],
+        address.postcode[:20],
+        address.country[:2],
+    )
+
+
+def describe_address(address: WooAddress) -> str:
+    parts = (address.full_name, address.address_1, address.postcode, address.city, address.country)
+    return ", ".join(part for part in parts if part)
 
 
 def settle_changed(
@@ -112,14 +210,8 @@ def settle_changed(
                 )
             )
         else:
-            lines.append(
-                LogLine(
-                    order.id,
-                    order.number,
-                    Outcome.SKIPPED,
-                    f"already imported as {imported.number}",
-                )
-            )
+            reason = skip_reason(imported.number, imported.status)
+            lines.append(LogLine(order.id, order.number, Outcome.SKIPPED, reason))
         db.session.execute(
             sa.update(SalesOrder).where(SalesOrder.id == imported.sales_order_id).values(values)
         )
@@ -129,3 +221,31 @@ def settle_changed(
             .values(woo_modified_at=order.date_modified)
         )
     return lines
+
+
+# Settling what a run read, on every path
+
+
+def split_listed(webstore_id: int, refs, since) -> tuple[list[LogLine], list[int]]:
+    """Of listed orders (id, status, modified time): skip lines for the imported ones that
+    did not change since, with the reason every path gives, and the ids to read in full,
+    new or changed."""
+    modified = modified_times(webstore_id, [r.id for r in refs])
+    unchanged = [
+        r.id for r in refs if r.id in modified and not is_newer(r.date_modified, modified[r.id])
+    ]
+    reasons = existing_links(webstore_id, unchanged, since)
+    lines = [skipped(r, reasons[r.id]) for r in refs if r.id in reasons]
+    return lines, [r.id for r in refs if r.id not in reasons]
+
+
+def write_or_settle(writer, webstore_id: int, orders: list[WooOrder], fetched: int) -> None:
+    """Import the new orders of a page; log the imported ones that changed since."""
+    modified = modified_times(webstore_id, [o.id for o in orders])
+    changed = [o for o in orders if o.id in modified and is_newer(o.date_modified, modified[o.id])]
+    if changed:
+        known = imported_orders(webstore_id, [o.id for o in changed])
+        counted = min(fetched, len(changed))
+        writer.log(settle_changed(webstore_id, changed, known), fetched=counted)  # commits
+        fetched -= counted
+    writer.write([o for o in orders if o not in changed], fetched=fetched)

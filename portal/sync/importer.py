@@ -17,10 +17,12 @@ from functools import partial
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import Outcome, SyncRun, Webstore
+from portal.models import SyncRun, Webstore
+from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
-from portal.sync.writer import BatchWriter, LogLine, existing_links, failed, skipped
+from portal.sync.log import failed, invalid_line
+from portal.sync.writer import BatchWriter, existing_links
 from portal.woo.client import REF_FIELDS, OrderPage, WooClient
 from portal.woo.errors import WooNotFound
 from portal.woo.orders import WooOrderRef
@@ -179,13 +181,13 @@ class OrderImport:
     # Settling orders
 
     def _skip_known(self, refs: OrderPage) -> list[int]:
-        """Log the listed orders that have a link as skipped; return the ids of the rest."""
-        reasons = existing_links(self.webstore_id, [r.id for r in refs.orders], self.started_at)
-        lines = [skipped(r, reasons[r.id]) for r in refs.orders if r.id in reasons]
+        """Log the listed orders imported and unchanged since as skipped; return the ids of
+        the rest, new or changed, to be read in full."""
+        lines, wanted = split_listed(self.webstore_id, refs.orders, self.started_at)
         lines += [invalid_line(error) for error in refs.invalid]
         self.writer.log(lines, fetched=len(refs.orders) + len(refs.invalid))
         self.progress()
-        return [r.id for r in refs.orders if r.id not in reasons]
+        return wanted
 
     def _write_page(self, page: OrderPage, expected=(), counted: bool = False) -> None:
         """Write one page of full orders; log the malformed and the vanished ones."""
@@ -203,7 +205,7 @@ class OrderImport:
         if lines:
             self.writer.log(lines, fetched=fetched + (len(gone) if not counted else 0))
             fetched = 0
-        self.writer.write(list(page.orders), fetched=fetched)
+        write_or_settle(self.writer, self.webstore_id, list(page.orders), fetched)
         self.progress()
 
     def _set_total(self, total: int | None) -> None:
@@ -220,13 +222,3 @@ class OrderImport:
             except WooNotFound:
                 self._product_skus[product_id] = None
         return self._product_skus[product_id]
-
-
-def invalid_line(error) -> LogLine:
-    return LogLine(
-        order_id=int(error.order_id) if str(error.order_id).isdigit() else 0,
-        order_number=str(error.order_id),
-        outcome=Outcome.FAILED,
-        message=f"This order cannot be read: {error}. Correct that value of the order in the "
-        "store, then retry.",
-    )

@@ -16,8 +16,9 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
-from portal.sync.changes import imported_orders, settle_changed
-from portal.sync.writer import BatchWriter, skipped
+from portal.sync.changes import split_listed, write_or_settle
+from portal.sync.log import invalid_line, skipped
+from portal.sync.writer import BatchWriter
 from portal.woo.client import REF_FIELDS, OrderQuery, WooClient
 from portal.woo.errors import WooInvalidResponse
 
@@ -107,38 +108,21 @@ class IncrementalImport:
         refs = [r for r in refs if (r.id, r.date_modified) not in self.settled]
         if not refs and not invalid:
             return
-        ids = [r.id for r in refs]
-        known = imported_orders(self.webstore_id, ids)
-        unchanged = [
-            r
-            for r in refs
-            if r.id in known and not is_newer(r.date_modified, known[r.id].modified_at)
-        ]
-        lines = [skipped(r, f"already imported as {known[r.id].number}") for r in unchanged]
-        from portal.sync.importer import invalid_line
-
+        lines, wanted = split_listed(self.webstore_id, refs, self.writer.started_at)
         lines += [invalid_line(error) for error in invalid]
-        self.writer.log(lines, fetched=len(unchanged) + len(invalid))
-        wanted = [r.id for r in refs if r not in unchanged]
-        if not wanted:
-            self.settled.update((r.id, r.date_modified) for r in refs)
-            return
-        page = self.client.get_orders(wanted)
-        changed = [o for o in page.orders if o.id in known]
-        new = [o for o in page.orders if o.id not in known]
-        if changed:
-            lines = settle_changed(self.webstore_id, changed, known)
-            self.writer.log(lines, fetched=len(changed))  # commits with the updates
-        lines = [invalid_line(error) for error in page.invalid]
-        received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
-        lines += [
-            skipped(r, "no longer in the store (deleted while listing)")
-            for r in refs
-            if r.id in wanted and r.id not in received
-        ]
-        if lines:
-            self.writer.log(lines, fetched=len(lines))
-        self.writer.write(new, fetched=len(new))
+        self.writer.log(lines, fetched=len(lines))
+        if wanted:
+            page = self.client.get_orders(wanted)
+            lines = [invalid_line(error) for error in page.invalid]
+            received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
+            lines += [
+                skipped(r, "no longer in the store (deleted while listing)")
+                for r in refs
+                if r.id in wanted and r.id not in received
+            ]
+            if lines:
+                self.writer.log(lines, fetched=len(lines))
+            write_or_settle(self.writer, self.webstore_id, list(page.orders), len(page.orders))
         self.settled.update((r.id, r.date_modified) for r in refs)
 
     def _set_total(self, total) -> None:
@@ -146,10 +130,6 @@ class IncrementalImport:
             sa.update(SyncRun).where(SyncRun.id == self.run_id).values(store_total=total)
         )
         db.session.commit()
-
-
-def is_newer(modified: datetime | None, known: datetime | None) -> bool:
-    return known is None or (modified is not None and modified > known)
 
 
 def advance_watermark(webstore_id: int, moment: datetime) -> None:

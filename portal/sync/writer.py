@@ -43,30 +43,12 @@ from portal.models.base import utcnow
 from portal.sync.customers import CustomerBook
 from portal.sync.failures import OrderFailure
 from portal.sync.items import ItemBook
+from portal.sync.log import LogLine, failed, link_reasons, skipped
 from portal.sync.numbers import next_numbers
 from portal.sync.plan import Plan, coupon_values, plan_order
 from portal.woo.orders import WooOrder
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class LogLine:
-    order_id: int
-    order_number: str
-    outcome: Outcome
-    message: str = ""
-    sales_order_number: str | None = None
-    customers_created: str = ""
-    items_created: str = ""
-
-
-def skip_reason(number: str, status: SalesOrderStatus) -> str:
-    if status == SalesOrderStatus.POSTED:
-        return f"posted: {number} is posted"
-    if status == SalesOrderStatus.ARCHIVED:
-        return f"archived: {number} is archived"
-    return f"already imported as {number}"
 
 
 def existing_links(webstore_id: int, order_ids, since) -> dict[int, str]:
@@ -88,17 +70,6 @@ def existing_links(webstore_id: int, order_ids, since) -> dict[int, str]:
         )
     )
     return link_reasons(rows, since)
-
-
-def link_reasons(rows, since) -> dict[int, str]:
-    """Skip reasons from (order id, imported at, sales order number, status) rows."""
-    reasons = {}
-    for order_id, imported_at, number, status in rows:
-        if since and imported_at >= since:
-            reasons[order_id] = f"imported meanwhile as {number}"
-        else:
-            reasons[order_id] = skip_reason(number, status)
-    return reasons
 
 
 def plain(record, *names: str) -> SimpleNamespace | None:
@@ -731,14 +702,6 @@ def take_import_lock() -> None:
         .where(NumberSeries.code == "SO")
         .values(last_no=NumberSeries.last_no)
     )
-
-
-def failed(order, message: str) -> LogLine:
-    return LogLine(order.id, getattr(order, "number", str(order.id)), Outcome.FAILED, message)
-
-
-def skipped(order, message: str) -> LogLine:
-    return LogLine(order.id, getattr(order, "number", str(order.id)), Outcome.SKIPPED, message)
 
 
 def error_text(error: Exception) -> str:

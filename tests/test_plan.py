@@ -85,7 +85,7 @@ def test_tax_rounded_at_subtotal_goes_onto_the_largest_line_and_matches_the_stor
         Decimal("0.50"),
     ]
     assert planned.notes == [
-        "the store rounded tax over the whole order: line tax -0.01 on 'Burr Grinder Pro' "
+        "the store rounded over the whole order: -0.01 tax on 'Burr Grinder Pro' "
         "(US Tax) USD, so that the sales order matches its tax lines and total 329.58 USD"
     ]
 
@@ -130,7 +130,7 @@ def test_a_difference_larger_than_rounding_fails_with_both_amounts():
 
     message = str(failure.value)
     assert "The order total 330.58 USD does not match" in message
-    assert "(329.59 USD;" in message
+    assert "(329.58 USD;" in message
     assert "the store's tax lines say 29.96 USD" in message
     assert "Check order 162's lines, fees and taxes in the store" in message
 
@@ -159,7 +159,23 @@ def test_the_order_total_tax_may_differ_from_the_tax_lines_by_a_cent_a_rate():
     assert total(planned) == Decimal("329.58")
     assert tax(planned) == Decimal("29.96")
     assert [line.values["tax_amount"] for line in planned.lines][2] == Decimal("12.88")
-    assert "-0.01 on 'Burr Grinder Pro' (order total tax)" in planned.notes[0]
+    assert "-0.01 tax on 'Burr Grinder Pro' (order total tax)" in planned.notes[0]
+
+
+def test_with_prices_including_tax_a_net_cent_goes_onto_the_largest_line():
+    # As a store rounding at subtotal with prices entered with tax sends it: the net line
+    # totals are rounded from unrounded ones, the tax line and total are exact.
+    def prices_with_tax(data):
+        data["prices_include_tax"] = True
+        data["tax_lines"][0]["tax_total"] = "29.46"
+        data["total"] = "329.59"
+
+    planned = plan(real_order("order_162_tax_rounded_at_subtotal", prices_with_tax))
+
+    assert total(planned) == Decimal("329.59")
+    assert tax(planned) == Decimal("29.96")
+    assert planned.lines[2].values["amount"] == Decimal("129.01")
+    assert "+0.01 net on 'Burr Grinder Pro' (price with tax)" in planned.notes[0]
 
 
 def test_an_order_whose_lines_add_up_is_left_as_the_store_sent_it():

@@ -106,7 +106,7 @@ def test_tax_rounded_at_subtotal_is_reconciled_and_the_log_says_how(real_webstor
 
     (entry,) = entries(run)
     assert entry.message == (
-        "Imported as SO00001; the store rounded tax over the whole order: line tax -0.01 on "
+        "Imported as SO00001; the store rounded over the whole order: -0.01 tax on "
         "'Burr Grinder Pro' (US Tax) USD, so that the sales order matches its tax lines and "
         "total 329.58 USD"
     )

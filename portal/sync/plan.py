@@ -12,6 +12,8 @@ The money rules, in one place:
   rate. Those differences go onto the lines that carry tax, one cent per line, largest line
   (by net amount) first, and the log entry says so. A difference larger than rounding
   fails the order.
+- With prices entered with tax, the net line totals the store shows are rounded from
+  unrounded ones: a cent a line may go onto the net amounts, by the same rule.
 - Coupon amounts are rounded to cents as WooCommerce rounds them (half away from zero):
   coupon lines may carry a third decimal ("2.996").
 """
@@ -182,17 +184,23 @@ def coupon_values(order: WooOrder) -> list[dict]:
 
 
 def reconcile(order: WooOrder, lines: list[PlannedLine]) -> list[str]:
-    """Make the lines add up to the order's total, or fail; return what was adjusted."""
-    difference = order.total - lines_total(lines)
-    if difference == 0:
-        return []
-    adjustments = tax_rounding(order, lines)
-    if adjustments is None or sum(a.amount for a in adjustments) != difference:
-        raise mismatch(order, lines)
+    """Make the lines' taxes the store's tax, and the lines add up to the order's total, or
+    fail; return what was adjusted."""
+    adjustments = tax_rounding(order, lines) or []
     for adjustment in adjustments:
-        values = lines[adjustment.line].values
-        values["tax_amount"] += adjustment.amount
-    return [describe_rounding(order, lines, adjustments)]
+        lines[adjustment.line].values["tax_amount"] += adjustment.amount
+    difference = order.total - lines_total(lines)
+    if difference and order.prices_include_tax:
+        # Prices entered with tax: WooCommerce keeps the net line totals unrounded, so the
+        # shown ones may miss the total by a cent a line.
+        net = [i for i, line in enumerate(lines) if not line.shipping]
+        cents = spread(difference, net, lines, money_unit(order), "price with tax", "net")
+        for adjustment in cents or []:
+            lines[adjustment.line].values["amount"] += adjustment.amount
+        adjustments += cents or []
+    if order.total != lines_total(lines):
+        raise mismatch(order, lines)
+    return [describe_rounding(order, lines, adjustments)] if adjustments else []
 
 
 def lines_total(lines: list[PlannedLine]) -> Decimal:
@@ -204,6 +212,7 @@ class Adjustment:
     line: int  # index into the plan's lines
     amount: Decimal
     rate: str
+    kind: str = "tax"
 
 
 def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] | None:
@@ -246,7 +255,7 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] 
     return None if cents is None else adjustments + cents
 
 
-def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str):
+def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str, kind: str = "tax"):
     """``difference`` as one unit each on the largest of these lines; None if it is not."""
     if difference == 0:
         return []
@@ -255,17 +264,17 @@ def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str):
         return None
     step = unit if difference > 0 else -unit
     largest_first = sorted(indexes, key=lambda i: -abs(lines[i].values["amount"]))
-    return [Adjustment(i, step, rate) for i in largest_first[: int(steps)]]
+    return [Adjustment(i, step, rate, kind) for i in largest_first[: int(steps)]]
 
 
 def describe_rounding(order: WooOrder, lines: list[PlannedLine], adjustments) -> str:
     changes = ", ".join(
-        f"{'+' if a.amount > 0 else ''}{a.amount} on '{lines[a.line].values['description']}'"
-        f" ({a.rate})"
+        f"{'+' if a.amount > 0 else ''}{a.amount} {a.kind} on "
+        f"'{lines[a.line].values['description']}' ({a.rate})"
         for a in adjustments
     )
     return (
-        f"the store rounded tax over the whole order: line tax {changes} {order.currency}, "
+        f"the store rounded over the whole order: {changes} {order.currency}, "
         f"so that the sales order matches its tax lines and total {order.total} {order.currency}"
     )
 

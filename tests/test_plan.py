@@ -178,6 +178,17 @@ def test_with_prices_including_tax_a_net_cent_goes_onto_the_largest_line():
     assert "+0.01 net on 'Burr Grinder Pro' (price with tax)" in planned.notes[0]
 
 
+def test_a_tax_entry_showing_a_half_cent_the_other_way_leaves_the_line_tax_as_it_is():
+    # WooCommerce may show a line's tax entry a cent above its total_tax (a half cent).
+    def entry_a_cent_above(data):
+        data["line_items"][0]["taxes"][0]["total"] = "11.99"
+
+    planned = plan(real_order("order_38_store_local_date_after_midnight", entry_a_cent_above))
+
+    assert planned.lines[0].values["tax_amount"] == Decimal("11.98")
+    assert planned.notes == []
+
+
 def test_an_order_whose_lines_add_up_is_left_as_the_store_sent_it():
     order = real_order("order_38_store_local_date_after_midnight")
 

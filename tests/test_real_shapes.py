@@ -172,3 +172,33 @@ def test_new_items_take_the_price_before_discounts(real_webstore):
 
     frother = sales_order_for(real_webstore, 43).lines[0].item
     assert (frother.sku, frother.unit_price) == ("FRO-MLK-01", Decimal("19.99"))
+
+
+def test_a_generated_store_with_every_real_shape_imports_to_the_cent(app):
+    """300 orders as a store in Berlin rounding tax at subtotal, with prices with tax,
+    several rates and currencies, lines without a product and guests without email."""
+    from portal.setup.demo import seed_demo_webstore
+    from portal.woo.client import WooClient
+    from sandbox.process import SandboxProcess
+
+    shapes = ["--real-shapes", "--round-tax-at-subtotal"]
+    with SandboxProcess(seed=7, orders=300, timezone="Europe/Berlin", extra_args=shapes) as store:
+        webstore = seed_demo_webstore(store.base_url, store.consumer_key, store.consumer_secret)
+        webstore.default_status_filter = ""
+        db.session.commit()
+        run = run_import(webstore)
+        with WooClient(store.base_url, store.consumer_key, store.consumer_secret) as client:
+            orders = list(client.iter_orders())
+
+    assert (run.imported, run.failed) == (300, 0)
+    assert any(not line.has_product for o in orders for line in o.line_items)
+    assert any(o.is_guest and not o.billing.email for o in orders)
+    assert any(o.order_date != o.date_created.date() for o in orders)
+    for order in orders:
+        sales_order = sales_order_for(webstore, order.id)
+        lines = sales_order.lines
+        assert sum(line.amount + line.tax_amount for line in lines) == order.total
+        assert (sales_order.tax_amount, sales_order.order_date) == (
+            order.total_tax,
+            order.order_date,
+        )

@@ -235,7 +235,7 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] 
             (True, tax_line.shipping_tax_total),
         ):
             taxed = [
-                (index, tax.total)
+                (index, rate_tax(line, tax))
                 for index, line in enumerate(lines)
                 if line.shipping == shipping
                 for tax in line.taxes
@@ -253,6 +253,12 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] 
         return None
     cents = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax")
     return None if cents is None else adjustments + cents
+
+
+def rate_tax(line: PlannedLine, tax) -> Decimal:
+    """A line's tax at one rate: its ``total_tax`` where it has one rate (a tax entry may
+    show a half cent rounded the other way), else the rate's entry."""
+    return line.values["tax_amount"] if len(line.taxes) == 1 else tax.total
 
 
 def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str, kind: str = "tax"):

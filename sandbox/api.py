@@ -9,8 +9,10 @@ A small route table here keeps that order instead of Flask's own routing.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import random
 import re
 import time
 from collections.abc import Callable
@@ -371,8 +373,14 @@ def _echo(call: Call) -> dict:
 
 def _slice(items: list, call: Call) -> tuple[list, int, int]:
     per_page, page = call.params["per_page"], call.params["page"]
-    start = call.params["offset"] if "offset" in call.params else (page - 1) * per_page
+    start = _start(call)
     return items[start : start + per_page], per_page, page
+
+
+def _start(call: Call) -> int:
+    """Where the requested page starts in the listing."""
+    per_page, page = call.params["per_page"], call.params["page"]
+    return call.params["offset"] if "offset" in call.params else (page - 1) * per_page
 
 
 # Orders
@@ -400,6 +408,8 @@ def list_orders(call: Call) -> Answer:
     )
     found = call.store.orders(query)
     chunk, per_page, page = _slice(found, call)
+    if query.orderby in TIME_ORDERS:
+        chunk = _unstable_ties(found, chunk, call, TIME_ORDERS[query.orderby])
     data = [_order_json(call, order) for order in chunk]
     # HPOS counts matches only when the page holds some: past the last page a real store
     # answers X-WP-Total 0, X-WP-TotalPages 0 and a "prev" link to page 0.
@@ -418,6 +428,32 @@ def list_orders(call: Call) -> Answer:
     else:
         answer.full_orders = len(data)
     return answer
+
+
+# MySQL sorts by the one column WooCommerce asks for: orders sharing a second come back in
+# an order that changes from one request to the next, and pages overlap.
+TIME_ORDERS = {
+    "modified": lambda o: o.modified,
+    "date": lambda o: o.created,
+}
+
+
+def _unstable_ties(found: list, chunk: list, call: Call, key) -> list:
+    """The page as a real store may cut it: the ties around it shuffled, per request."""
+    if not chunk:
+        return chunk
+    start = _start(call)
+    low, high = start, start + len(chunk)
+    while low > 0 and key(found[low - 1]) == key(found[start]):
+        low -= 1
+    while high < len(found) and key(found[high]) == key(found[high - 1]):
+        high += 1
+    region, shuffled = found[low:high], []
+    for _, ties in itertools.groupby(region, key=key):
+        ties = list(ties)
+        random.shuffle(ties)
+        shuffled += ties
+    return shuffled[start - low : start - low + len(chunk)]
 
 
 def _order_json(call: Call, order) -> dict:

@@ -89,6 +89,20 @@ def modify_order(order_id: int):
     return jsonify(data)
 
 
+@bp.post("/orders/bulk-modify")
+def bulk_modify():
+    """A bulk action of the admin: the same change to many orders, stamped with one second
+    (``date_modified``, default now), as WooCommerce's bulk status change does."""
+    sandbox = _sandbox()
+    body = _parsed(request.get_json(force=True) or {})
+    ids = [int(i) for i in body.pop("ids", [])]
+    body.setdefault("date_modified", int(sandbox.store.clock()))
+    for order_id in ids:
+        order = sandbox.store.modify_order(order_id, body)
+        sandbox.notify("order.updated", _order_json(order), _site())
+    return jsonify(ids=ids, date_modified=body["date_modified"])
+
+
 @bp.get("/stats")
 def stats():
     return jsonify(_sandbox().stats.snapshot())

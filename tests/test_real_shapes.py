@@ -174,15 +174,17 @@ def test_new_items_take_the_price_before_discounts(real_webstore):
     assert (frother.sku, frother.unit_price) == ("FRO-MLK-01", Decimal("19.99"))
 
 
-def test_a_generated_store_with_every_real_shape_imports_to_the_cent(app):
-    """300 orders as a store in Berlin rounding tax at subtotal, with prices with tax,
-    several rates and currencies, lines without a product and guests without email."""
+@pytest.mark.parametrize("timezone", ["Europe/Berlin", "America/New_York"])
+def test_a_generated_store_with_every_real_shape_imports_to_the_cent(app, timezone):
+    """300 orders of a store rounding tax at subtotal, with prices with tax, several rates
+    and currencies, lines without a product, guests without email, and orders made just
+    after the store's midnight, on the nights its clocks change too."""
     from portal.setup.demo import seed_demo_webstore
     from portal.woo.client import WooClient
     from sandbox.process import SandboxProcess
 
     shapes = ["--real-shapes", "--round-tax-at-subtotal"]
-    with SandboxProcess(seed=7, orders=300, timezone="Europe/Berlin", extra_args=shapes) as store:
+    with SandboxProcess(seed=7, orders=300, timezone=timezone, extra_args=shapes) as store:
         webstore = seed_demo_webstore(store.base_url, store.consumer_key, store.consumer_secret)
         webstore.default_status_filter = ""
         db.session.commit()

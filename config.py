@@ -51,6 +51,15 @@ class Config:
     # taken for dead (its worker was killed) and marked failed.
     RUN_HEARTBEAT_SECONDS = float(os.environ.get("RUN_HEARTBEAT_SECONDS", "5"))
     RUN_STALE_SECONDS = float(os.environ.get("RUN_STALE_SECONDS", "60"))
+    # The first wait before a store request is tried again (then doubled, with jitter).
+    STORE_BACKOFF_SECONDS = float(os.environ.get("STORE_BACKOFF_SECONDS", "0.5"))
+    # A run that stopped because the store stopped answering is started again after each
+    # of these delays in turn (seconds), continuing from what it settled; then it stays failed.
+    RUN_RETRY_DELAYS = tuple(
+        int(delay)
+        for delay in os.environ.get("RUN_RETRY_DELAYS", "60,300,1800").split(",")
+        if delay
+    )
 
     @classmethod
     def finish(cls, app) -> None:
@@ -72,6 +81,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Faults are retried as in production, without the tests waiting for it.
+    STORE_BACKOFF_SECONDS = 0.01
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     SECRET_KEY = "test-secret-key"

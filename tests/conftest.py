@@ -226,6 +226,7 @@ def worker_env(app) -> dict:
         "WEBSTORE_SECRETS_KEY": app.config["WEBSTORE_SECRETS_KEY"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "RUN_HEARTBEAT_SECONDS": "1",
+        "STORE_BACKOFF_SECONDS": "0.01",
     }
 
 

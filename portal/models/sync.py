@@ -62,6 +62,12 @@ class SyncRun(Base):
     __table_args__ = (
         sa.Index("ix_sync_runs_webstore_created", "webstore_id", "created_at"),
         sa.Index("ix_sync_runs_status_trigger", "status", "trigger"),
+        sa.Index(
+            "ix_sync_runs_retry_at",
+            "retry_at",
+            postgresql_where=sa.text("retry_at IS NOT NULL"),
+            sqlite_where=sa.text("retry_at IS NOT NULL"),
+        ),
         # At most one automatic run per webstore is queued or running: two schedulers (or
         # a slow minute) racing to start one get a unique-key error, not a second run.
         sa.Index(
@@ -98,6 +104,11 @@ class SyncRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Touched as the run goes, so that a run whose worker died can be told apart.
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A run that stopped because the store stopped answering is tried again: which attempt
+    # this is, when the next is due, and how many pages of its listing it settled.
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pages_settled: Mapped[int] = mapped_column(default=0, server_default="0")
 
     webstore: Mapped[Webstore] = relationship()
     requested_by: Mapped[User | None] = relationship()

@@ -32,6 +32,9 @@ class ImportFilters:
     # Automatic sync: orders by their last change, after this moment (None: all).
     incremental: bool = False
     modified_after: datetime | None = None
+    # A run tried again after the store stopped answering starts at the listing page its
+    # attempt before reached (that page again: deletions meanwhile shift pages).
+    from_page: int = 1
     sources: dict = field(default_factory=dict, compare=False)
 
     def order_query(self) -> OrderQuery:
@@ -50,6 +53,7 @@ class ImportFilters:
             "order_ids": list(self.order_ids),
             "incremental": self.incremental,
             "modified_after": self.modified_after.isoformat() if self.modified_after else None,
+            "from_page": self.from_page,
             "sources": self.sources,
         }
 
@@ -63,6 +67,7 @@ class ImportFilters:
             modified_after=datetime.fromisoformat(data["modified_after"])
             if data.get("modified_after")
             else None,
+            from_page=int(data.get("from_page") or 1),
             sources=data.get("sources") or {},
         )
 
@@ -80,6 +85,8 @@ class ImportFilters:
             parts.append(f"modified after {self.modified_after:%Y-%m-%d %H:%M:%S} UTC")
         elif self.incremental:
             parts.append("every change")
+        if self.from_page > 1:
+            parts.append(f"from page {self.from_page}")
         return "; ".join(parts)
 
 

@@ -106,21 +106,22 @@ class OrderImport:
 
     def _import_listing(self, pool) -> None:
         query = self.filters.order_query()
-        first = self.client.order_page(query, 1, per_page=PAGE_SIZE, fields=REF_FIELDS)
+        start = self.filters.from_page
+        first = self.client.order_page(query, start, per_page=PAGE_SIZE, fields=REF_FIELDS)
         self._set_total(first.total)
         if not first.orders and not first.invalid:
             return
         known = existing_links(self.webstore_id, [r.id for r in first.orders], None)
         if first.orders and 1 - len(known) / len(first.orders) >= MOSTLY_NEW:
-            self._import_full_pages(pool, query, first.total_pages or 1)
+            self._import_full_pages(pool, query, start, first.total_pages or 1)
         else:
             self._import_new_of_listing(pool, query, first)
 
-    def _import_full_pages(self, pool, query, total_pages: int) -> None:
+    def _import_full_pages(self, pool, query, start: int, total_pages: int) -> None:
         pages = {"total": total_pages}
 
         def calls():
-            number = 1
+            number = start
             while number <= pages["total"]:
                 yield partial(self.client.order_page, query, number, per_page=PAGE_SIZE)
                 number += 1
@@ -132,6 +133,7 @@ class OrderImport:
             if not page.orders and not page.invalid:
                 break
             self._write_page(page)
+            self._settled_through(page.page)
 
     def _import_new_of_listing(self, pool, query, first: OrderPage) -> None:
         """List cheaply, skip what is linked, fetch the new orders in full 100 at a time.
@@ -141,10 +143,12 @@ class OrderImport:
         so that each fetch carries up to 100 orders.
         """
         total_pages = first.total_pages or 1
-        next_page = 2
+        next_page = first.page + 1
         listings = 0  # listing requests outstanding
         window: deque = deque()  # (ids to fetch or None for a listing page, future)
         new_ids = self._skip_known(first)
+        unwritten = {first.page: set(new_ids)}  # listing page: its new ids not written yet
+        self._settle_listed(unwritten)
 
         def fetch(ids_now: list[int]) -> None:
             window.append((ids_now, pool.submit(self.client.get_orders, ids_now)))
@@ -168,6 +172,9 @@ class OrderImport:
             ids, future = window.popleft()
             if ids is not None:
                 self._write_page(future.result(), expected=ids, counted=True)
+                for waiting in unwritten.values():
+                    waiting.difference_update(ids)
+                self._settle_listed(unwritten)
                 continue
             refs = future.result()
             listings -= 1
@@ -176,7 +183,10 @@ class OrderImport:
             if not refs.orders and not refs.invalid:
                 next_page = total_pages + 1  # past the end: orders were deleted meanwhile
                 continue
-            new_ids += self._skip_known(refs)
+            fresh = self._skip_known(refs)
+            new_ids += fresh
+            unwritten[refs.page] = set(fresh)
+            self._settle_listed(unwritten)
 
     # Settling orders
 
@@ -207,6 +217,24 @@ class OrderImport:
             fetched = 0
         write_or_settle(self.writer, self.webstore_id, list(page.orders), fetched)
         self.progress()
+
+    def _settle_listed(self, unwritten: dict[int, set[int]]) -> None:
+        """Record the listing pages whose every order is settled, in order from the first."""
+        done = None
+        for number in sorted(unwritten):
+            if unwritten[number]:
+                break
+            done = number
+            del unwritten[number]
+        if done is not None:
+            self._settled_through(done)
+
+    def _settled_through(self, page: int) -> None:
+        """A retry of this run, should the store stop answering, starts from here."""
+        db.session.execute(
+            sa.update(SyncRun).where(SyncRun.id == self.run_id).values(pages_settled=page)
+        )
+        db.session.commit()
 
     def _set_total(self, total: int | None) -> None:
         db.session.execute(

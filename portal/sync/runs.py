@@ -31,7 +31,7 @@ from portal.queue import import_queue, redis_connection
 from portal.sync.filters import ImportFilters
 from portal.sync.importer import OrderImport
 from portal.woo.client import WooClient
-from portal.woo.errors import WooError
+from portal.woo.errors import TRANSIENT_ERRORS, WooError
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def client_for(webstore: Webstore, **options) -> WooClient:
         "version": webstore.api_version,
         "timeout": webstore.timeout_seconds,
         "verify_tls": webstore.verify_tls,
+        "backoff_base": current_app.config["STORE_BACKOFF_SECONDS"],
         **options,
     }
     return WooClient(webstore.base_url, webstore.consumer_key, webstore.consumer_secret, **settings)
@@ -64,6 +65,7 @@ def create_run(
     trigger: Trigger,
     user: User | None = None,
     retry_of: SyncRun | None = None,
+    attempt: int = 1,
 ) -> SyncRun:
     run = SyncRun(
         webstore=webstore,
@@ -72,6 +74,7 @@ def create_run(
         retry_of_id=retry_of.id if retry_of else None,
         filters=filters.to_json(),
         status=RunStatus.QUEUED,
+        attempt=attempt,
     )
     db.session.add(run)
     db.session.commit()
@@ -84,6 +87,7 @@ def start_import(
     trigger: Trigger = Trigger.MANUAL,
     user: User | None = None,
     retry_of: SyncRun | None = None,
+    attempt: int = 1,
 ) -> SyncRun:
     """Record a queued run and put it on the queue; the run row exists before the job."""
     try:
@@ -93,7 +97,7 @@ def start_import(
             "Imports cannot be queued right now: the job queue (Redis) is not answering. "
             "Try again in a minute; if it lasts, tell whoever runs the connector."
         ) from error
-    run = create_run(webstore, filters, trigger, user, retry_of)
+    run = create_run(webstore, filters, trigger, user, retry_of, attempt)
     try:
         job = import_queue().enqueue(
             "jobs.import_orders.run",
@@ -154,7 +158,10 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
                 ).execute()
         except (WooError, SecretUnreadable) as error:
             db.session.rollback()
-            return finish(run_id, RunStatus.FAILED, f"The store could not be read: {error}")
+            reason = f"The store could not be read: {str(error).rstrip('.')}."
+            if isinstance(error, TRANSIENT_ERRORS):
+                return try_again_later(run_id, reason)
+            return finish(run_id, RunStatus.FAILED, reason)
         except Exception as error:
             db.session.rollback()
             log.exception("run %s failed", run_id)
@@ -162,6 +169,38 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     return finish(run_id, RunStatus.PARTIAL if run.failed else RunStatus.SUCCEEDED)
+
+
+def try_again_later(run_id: int, reason: str) -> SyncRun:
+    """Fail a run the store stopped answering, and say when the scheduler tries again
+    (RUN_RETRY_DELAYS), continuing from what it settled; after the last try it stays failed."""
+    run = db.session.get(SyncRun, run_id)
+    delays = current_app.config["RUN_RETRY_DELAYS"]
+    tries = len(delays) + 1
+    if run.attempt > len(delays):
+        reason += f" Gave up after {tries} attempts: start the import again once the store answers."
+        return finish(run_id, RunStatus.FAILED, reason)
+    retry_at = utcnow() + timedelta(seconds=delays[run.attempt - 1])
+    reason += (
+        f" It is tried again automatically at {retry_at:%H:%M} UTC (attempt {run.attempt + 1} "
+        f"of {tries}), from where it stopped."
+    )
+    run = finish(run_id, RunStatus.FAILED, reason)
+    db.session.execute(sa.update(SyncRun).where(SyncRun.id == run_id).values(retry_at=retry_at))
+    db.session.commit()
+    db.session.refresh(run)
+    return run
+
+
+def claim_retry(run: SyncRun) -> bool:
+    """Take a due retry; False if another scheduler took it first."""
+    result = db.session.execute(
+        sa.update(SyncRun)
+        .where(SyncRun.id == run.id, SyncRun.retry_at.is_not(None))
+        .values(retry_at=None)
+    )
+    db.session.commit()
+    return result.rowcount == 1
 
 
 def claim(run_id: int) -> bool:

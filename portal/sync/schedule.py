@@ -7,6 +7,7 @@ neither, all orders. The unique index on active automatic runs makes "no automat
 queued or running" a database fact, so two schedulers never start two.
 """
 
+import dataclasses
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from portal import db
 from portal.models import RunStatus, SyncRun, Trigger, Webstore
 from portal.models.base import utcnow
 from portal.sync.filters import ImportFilters
-from portal.sync.runs import QueueUnavailable, reap_dead_runs, start_import
+from portal.sync.runs import QueueUnavailable, claim_retry, reap_dead_runs, start_import
 
 WATERMARK_OVERLAP = timedelta(minutes=2)
 # The due time of a webstore whose automatic sync never ran: long past.
@@ -67,9 +68,10 @@ def due_webstores(now: datetime | None = None) -> list[Webstore]:
 
 
 def enqueue_due(now: datetime | None = None) -> list[SyncRun]:
-    """Start an automatic run for every webstore that is due and has none going."""
+    """Start an automatic run for every webstore that is due and has none going, and the
+    retries that are due."""
     reap_dead_runs()
-    started = []
+    started = retry_due(now)
     for webstore in due_webstores(now):
         try:
             started.append(start_import(webstore, incremental_filters(webstore), Trigger.AUTOMATIC))
@@ -80,6 +82,52 @@ def enqueue_due(now: datetime | None = None) -> list[SyncRun]:
             db.session.rollback()
             break
     return started
+
+
+def retry_due(now: datetime | None = None) -> list[SyncRun]:
+    """Start again the runs that stopped because the store stopped answering, once due.
+
+    An automatic run goes on from the watermark it left; any other from the listing page
+    it reached. Each is tried as the run it follows: same trigger, the next attempt.
+    """
+    now = now or utcnow()
+    due = db.session.scalars(
+        sa.select(SyncRun).where(SyncRun.retry_at.is_not(None), SyncRun.retry_at <= now)
+    ).all()
+    started = []
+    for failed in due:
+        if not claim_retry(failed):
+            continue
+        webstore = failed.webstore
+        if failed.trigger == Trigger.AUTOMATIC:
+            filters = incremental_filters(webstore)
+        else:
+            settled = ImportFilters.from_json(failed.filters)
+            filters = dataclasses.replace(settled, from_page=max(1, failed.pages_settled))
+        try:
+            started.append(
+                start_import(
+                    webstore,
+                    filters,
+                    failed.trigger,
+                    failed.requested_by,
+                    retry_of=failed,
+                    attempt=failed.attempt + 1,
+                )
+            )
+        except IntegrityError:
+            db.session.rollback()  # an automatic run is going already: it goes on from there
+        except QueueUnavailable:
+            db.session.rollback()
+            reschedule(failed, now)
+            break
+    return started
+
+
+def reschedule(run: SyncRun, now: datetime) -> None:
+    """The queue did not answer: keep the retry due for the next minute."""
+    run.retry_at = now
+    db.session.commit()
 
 
 def sync_now(webstore: Webstore, user=None) -> SyncRun:

@@ -66,6 +66,10 @@ class WooConnectionError(WooError):
     """The store could not be reached: refused, unknown host, dropped connection."""
 
 
+# Failures that may pass by themselves: the store is busy, down or out of reach.
+TRANSIENT_ERRORS = (WooRateLimited, WooServerError, WooTimeout, WooConnectionError)
+
+
 class WooTLSError(WooError):
     """The store's TLS certificate could not be verified; retrying will not help."""
 

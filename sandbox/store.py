@@ -37,6 +37,8 @@ from .money import compute, to_cents
 from .replay import Replayed
 
 ORDER_TOPICS = ("order.created", "order.updated")
+# WooCommerce disables a webhook after this many failed deliveries in a row.
+MAX_DELIVERY_FAILURES = 5
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,7 @@ class Store:
                 self._next_id = max([self._next_id, *(o.id + 1 for o in self._orders)])
             self._slots = {o.id: o.slot for o in self._orders}
             self.webhooks: dict[int, Webhook] = {}
+            self._last_webhook_id = 0
             self.set_webhook_target(*self._webhook_target)
             self._changed()
 
@@ -355,7 +358,9 @@ class Store:
         ``changes`` may hold ``status``, ``quantities`` ({item id: quantity}, 0 removes
         the line), ``add_lines`` ([{product_id, variation_id, quantity}]), ``coupon``
         (a code or None), ``shipping`` (a method id or None), ``customer_note``,
-        ``email`` and ``date_modified`` (a Unix time; default now).
+        ``email``, ``address`` (billing and shipping fields), ``replace_products`` ({item
+        id: product id}: the line keeps its id, as an edit in the admin), ``refund``
+        ({amount, reason}) and ``date_modified`` (a Unix time; default now).
         """
         unknown = set(changes) - _MODIFIABLE
         if unknown:
@@ -383,7 +388,15 @@ class Store:
                 update["customer_note"] = changes["customer_note"]
             if "email" in changes:
                 update["contact"] = dataclasses.replace(order.contact, email=changes["email"])
+            if "address" in changes:
+                contact = update.get("contact", order.contact)
+                update["contact"] = dataclasses.replace(contact, **changes["address"])
+            for item_id, product_id in changes.get("replace_products", {}).items():
+                update["lines"] = _replace_product(update["lines"], int(item_id), int(product_id))
             order = dataclasses.replace(order, **update)
+            if "refund" in changes:
+                refund = changes["refund"]
+                order, _ = self.refund_order(order_id, to_cents(refund["amount"]), refund["reason"])
             if changes.get("status", order.status) != order.status:
                 order = _with_status(order, changes["status"], modified)
             return self._put(order)
@@ -391,23 +404,72 @@ class Store:
     def set_webhook_target(self, url: str | None, secret: str = "") -> list[Webhook]:
         """Deliver ``order.created`` and ``order.updated`` to ``url`` (None stops it)."""
         with self._lock:
-            for hook in [h for h in self.webhooks.values() if h.name.startswith("Sandbox ")]:
+            for hook in [h for h in self.webhooks.values() if h.any_url]:
                 del self.webhooks[hook.id]
             if url:
                 for topic in ORDER_TOPICS:
-                    self.add_webhook(f"Sandbox {topic}", topic, url, secret)
+                    self.add_webhook(f"Sandbox {topic}", topic, url, secret, any_url=True)
             return list(self.webhooks.values())
 
-    def add_webhook(self, name: str, topic: str, url: str, secret: str) -> Webhook:
+    def add_webhook(
+        self,
+        name: str,
+        topic: str,
+        url: str,
+        secret: str,
+        status: str = "active",
+        *,
+        any_url: bool = False,
+    ) -> Webhook:
         with self._lock:
+            # An id is never given twice, as MySQL's auto-increment.
+            self._last_webhook_id += 1
             hook = Webhook(
-                max(self.webhooks, default=0) + 1, name, topic, url, secret, int(self.clock())
+                self._last_webhook_id,
+                name,
+                topic,
+                url,
+                secret,
+                int(self.clock()),
+                status=status,
+                any_url=any_url,
             )
             self.webhooks[hook.id] = hook
             return hook
 
+    def update_webhook(self, hook_id: int, **changes: object) -> Webhook:
+        """Change ``name``, ``topic``, ``delivery_url``, ``secret`` or ``status``."""
+        with self._lock:
+            hook = self._webhook(hook_id)
+            if changes.get("status", hook.status) != hook.status:
+                changes["failures"] = 0  # a fresh start for a webhook switched on again
+            hook = dataclasses.replace(hook, **changes, modified=int(self.clock()))
+            self.webhooks[hook.id] = hook
+            return hook
+
+    def delete_webhook(self, hook_id: int) -> Webhook:
+        with self._lock:
+            return self.webhooks.pop(self._webhook(hook_id).id)
+
+    def record_delivery(self, hook_id: int, delivered: bool) -> None:
+        """Count a delivery: after MAX_DELIVERY_FAILURES failures in a row, as WooCommerce,
+        the webhook is disabled; one that arrives resets the count."""
+        with self._lock:
+            hook = self.webhooks.get(hook_id)
+            if hook is None:
+                return
+            failures = 0 if delivered else hook.failures + 1
+            status = "disabled" if failures >= MAX_DELIVERY_FAILURES else hook.status
+            self.webhooks[hook_id] = dataclasses.replace(hook, failures=failures, status=status)
+
     def webhooks_for(self, topic: str) -> list[Webhook]:
         return [h for h in self.webhooks.values() if h.topic == topic and h.status == "active"]
+
+    def _webhook(self, hook_id: int) -> Webhook:
+        hook = self.webhooks.get(hook_id)
+        if hook is None:
+            raise WooError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)
+        return hook
 
     # Helpers
 
@@ -493,6 +555,9 @@ _MODIFIABLE = {
     "shipping",
     "customer_note",
     "email",
+    "address",
+    "replace_products",
+    "refund",
     "date_modified",
 }
 _EMPTY_CONTACT = Contact("", "", "", "", "", "", "", "", "", "", "")
@@ -511,6 +576,17 @@ def _set_quantity(lines: list[Line], item_id: int, quantity: int) -> list[Line]:
     if quantity <= 0:
         return [line for line in lines if line.item_id != item_id]
     return [line._replace(quantity=quantity) if line.item_id == item_id else line for line in lines]
+
+
+def _replace_product(lines, item_id: int, product_id: int) -> tuple[Line, ...]:
+    if not any(line.item_id == item_id for line in lines):
+        raise WooError(
+            "woocommerce_rest_invalid_item_id",
+            "Order item ID provided is not associated with order.",
+        )
+    return tuple(
+        line._replace(product_id=product_id) if line.item_id == item_id else line for line in lines
+    )
 
 
 def _free_position(order: Order, lines: list[Line]) -> int:

@@ -29,8 +29,11 @@ class OrderLink(Base):
     sales_order_id: Mapped[int] = mapped_column(
         sa.ForeignKey("sales_orders.id", ondelete="CASCADE"), unique=True
     )
-    # The store's modified time when imported, to notice an order changed since.
+    # The store's modified time when last read, to notice an order changed since; and when
+    # that was (a store stamps whole seconds: a read within the second it names may have
+    # missed a change later in that second).
     woo_modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     sales_order: Mapped[SalesOrder] = relationship()

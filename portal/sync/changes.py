@@ -9,7 +9,7 @@ order carries a warning until someone marks it reviewed.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from portal.models import (
     SalesOrder,
     SalesOrderStatus,
 )
+from portal.models.base import utcnow
 from portal.sync.log import LogLine, skip_reason, skipped
 from portal.sync.writer import existing_links
 from portal.woo.orders import WooAddress, WooOrder
@@ -62,21 +63,45 @@ class Imported:
     lines: dict[int, LineState] = field(default_factory=dict)
 
 
-def is_newer(modified: datetime | None, known: datetime | None) -> bool:
-    """Whether the store's modified time is later than the one the import saw."""
-    return known is None or (modified is not None and modified > known)
+# A read this close after the second a modified time names may have missed a change
+# later in that second (stores stamp whole seconds; their clock and ours may differ a little).
+SAME_SECOND = timedelta(seconds=5)
 
 
-def modified_times(webstore_id: int, order_ids) -> dict[int, datetime | None]:
-    """The store's modified time of each linked order as the connector last saw it."""
+@dataclass(frozen=True)
+class LastRead:
+    """An imported order's modified time as the connector last read it, and when."""
+
+    modified_at: datetime | None
+    read_at: datetime | None
+    imported_at: datetime
+
+    def may_have_changed(self, modified: datetime | None, since: datetime | None) -> bool:
+        """Whether the store's modified time now says the order may have changed since it
+        was read; never for an order another run imported after this one (``since``)
+        started: that one is "imported meanwhile"."""
+        if since and self.imported_at >= since:
+            return False
+        if self.modified_at is None or modified is None:
+            return True
+        if modified != self.modified_at:
+            return modified > self.modified_at
+        return self.read_at is None or self.read_at - self.modified_at < SAME_SECOND
+
+
+def last_reads(webstore_id: int, order_ids) -> dict[int, LastRead]:
+    """How the connector last read each of these orders that it imported."""
     if not order_ids:
         return {}
     rows = db.session.execute(
-        sa.select(OrderLink.woo_order_id, OrderLink.woo_modified_at).where(
-            OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids)
-        )
+        sa.select(
+            OrderLink.woo_order_id,
+            OrderLink.woo_modified_at,
+            OrderLink.read_at,
+            OrderLink.imported_at,
+        ).where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
     )
-    return dict(rows.all())
+    return {order_id: LastRead(*times) for order_id, *times in rows}
 
 
 def imported_orders(webstore_id: int, order_ids) -> dict[int, Imported]:
@@ -218,7 +243,7 @@ def settle_changed(
         db.session.execute(
             sa.update(OrderLink)
             .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id == order.id)
-            .values(woo_modified_at=order.date_modified)
+            .values(woo_modified_at=order.date_modified, read_at=utcnow())
         )
     return lines
 
@@ -230,9 +255,11 @@ def split_listed(webstore_id: int, refs, since) -> tuple[list[LogLine], list[int
     """Of listed orders (id, status, modified time): skip lines for the imported ones that
     did not change since, with the reason every path gives, and the ids to read in full,
     new or changed."""
-    modified = modified_times(webstore_id, [r.id for r in refs])
+    read = last_reads(webstore_id, [r.id for r in refs])
     unchanged = [
-        r.id for r in refs if r.id in modified and not is_newer(r.date_modified, modified[r.id])
+        r.id
+        for r in refs
+        if r.id in read and not read[r.id].may_have_changed(r.date_modified, since)
     ]
     reasons = existing_links(webstore_id, unchanged, since)
     lines = [skipped(r, reasons[r.id]) for r in refs if r.id in reasons]
@@ -241,8 +268,11 @@ def split_listed(webstore_id: int, refs, since) -> tuple[list[LogLine], list[int
 
 def write_or_settle(writer, webstore_id: int, orders: list[WooOrder], fetched: int) -> None:
     """Import the new orders of a page; log the imported ones that changed since."""
-    modified = modified_times(webstore_id, [o.id for o in orders])
-    changed = [o for o in orders if o.id in modified and is_newer(o.date_modified, modified[o.id])]
+    read = last_reads(webstore_id, [o.id for o in orders])
+    since = writer.started_at
+    changed = [
+        o for o in orders if o.id in read and read[o.id].may_have_changed(o.date_modified, since)
+    ]
     if changed:
         known = imported_orders(webstore_id, [o.id for o in changed])
         counted = min(fetched, len(changed))

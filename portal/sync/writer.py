@@ -346,6 +346,7 @@ class BatchWriter:
                     "woo_order_number": order.number[:40],
                     "sales_order_id": order_id,
                     "woo_modified_at": order.date_modified,
+                    "read_at": now,
                     "imported_at": now,
                 }
             )

@@ -89,6 +89,14 @@ def modify_order(order_id: int):
     return jsonify(data)
 
 
+@bp.post("/orders/<int:order_id>/trash")
+def trash_order(order_id: int):
+    sandbox = _sandbox()
+    order = sandbox.store.trash_order(order_id)
+    sandbox.notify("order.deleted", {"id": order.id}, _site())
+    return jsonify(id=order.id, status=order.status)
+
+
 @bp.post("/orders/bulk-modify")
 def bulk_modify():
     """A bulk action of the admin: the same change to many orders, stamped with one second

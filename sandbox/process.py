@@ -158,6 +158,10 @@ class SandboxProcess:
     def modify_order(self, order_id: int, **changes: object) -> dict:
         return self._post(f"/orders/{order_id}/modify", changes)
 
+    def trash_order(self, order_id: int) -> dict:
+        """Move an order to the store's trash: it leaves every listing."""
+        return self._post(f"/orders/{order_id}/trash", {})
+
     def bulk_modify(self, ids: list[int], **changes: object) -> dict:
         """The same change to these orders in one modified second (a bulk action)."""
         return self._post("/orders/bulk-modify", {"ids": list(ids), **changes})

@@ -295,6 +295,13 @@ class Store:
                 order = _with_status(order, body["status"], now)
             return self._put(order)
 
+    def trash_order(self, order_id: int) -> Order:
+        """``DELETE /orders/<id>`` without ``force``: the order goes to the trash, out of
+        every listing (``status=any`` leaves the trash out), still readable by id."""
+        with self._lock:
+            order = self._existing(order_id)
+            return self._put(dataclasses.replace(order, status="trash", modified=int(self.clock())))
+
     def refund_order(self, order_id: int, amount: int, reason: str) -> tuple[Order, Refund]:
         with self._lock:
             order = self._existing(order_id)

@@ -80,6 +80,10 @@ class OrderImport:
         self.progress = progress or (lambda: None)
         self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
         self._product_skus: dict[int, str | None] = {}
+        # What the listing said and showed: orders deleted while it is read shift later
+        # pages forward, so that an order may be on no page (see _sweep).
+        self.totals: set[int | None] = set()
+        self.seen: set[int] = set()
 
     def execute(self) -> None:
         if self.filters.incremental:
@@ -109,6 +113,7 @@ class OrderImport:
         start = self.filters.from_page
         first = self.client.order_page(query, start, per_page=PAGE_SIZE, fields=REF_FIELDS)
         self._set_total(first.total)
+        self.totals.add(first.total)
         if not first.orders and not first.invalid:
             return
         known = existing_links(self.webstore_id, [r.id for r in first.orders], None)
@@ -116,6 +121,20 @@ class OrderImport:
             self._import_full_pages(pool, query, start, first.total_pages or 1)
         else:
             self._import_new_of_listing(pool, query, first)
+        if len(self.totals) > 1:
+            self._sweep(query)
+
+    def _sweep(self, query) -> None:
+        """The store's count changed while the run listed: list again, ids only, and settle
+        what no page showed."""
+        for refs in self.client.iter_order_pages(query, per_page=PAGE_SIZE, fields=REF_FIELDS):
+            missed = [r for r in refs.orders if r.id not in self.seen]
+            if not missed:
+                continue
+            wanted = self._skip_known(OrderPage(missed, refs.page, refs.total, refs.total_pages))
+            for i in range(0, len(wanted), PAGE_SIZE):
+                chunk = wanted[i : i + PAGE_SIZE]
+                self._write_page(self.client.get_orders(chunk), expected=chunk, counted=True)
 
     def _import_full_pages(self, pool, query, start: int, total_pages: int) -> None:
         pages = {"total": total_pages}
@@ -130,6 +149,7 @@ class OrderImport:
             if page.total_pages:
                 # Orders created meanwhile land on later pages (ids ascend): go there too.
                 pages["total"] = max(pages["total"], page.total_pages)
+            self.totals.add(page.total)
             if not page.orders and not page.invalid:
                 break
             self._write_page(page)
@@ -178,6 +198,7 @@ class OrderImport:
                 continue
             refs = future.result()
             listings -= 1
+            self.totals.add(refs.total)
             if refs.total_pages:
                 total_pages = max(total_pages, refs.total_pages)
             if not refs.orders and not refs.invalid:
@@ -193,6 +214,7 @@ class OrderImport:
     def _skip_known(self, refs: OrderPage) -> list[int]:
         """Log the listed orders imported and unchanged since as skipped; return the ids of
         the rest, new or changed, to be read in full."""
+        self.seen.update(r.id for r in refs.orders)
         lines, wanted = split_listed(self.webstore_id, refs.orders, self.started_at)
         lines += [invalid_line(error) for error in refs.invalid]
         self.writer.log(lines, fetched=len(refs.orders) + len(refs.invalid))
@@ -201,6 +223,8 @@ class OrderImport:
 
     def _write_page(self, page: OrderPage, expected=(), counted: bool = False) -> None:
         """Write one page of full orders; log the malformed and the vanished ones."""
+        self.seen.update(o.id for o in page.orders)
+        self.seen.update(expected)
         fetched = 0 if counted else len(page.orders) + len(page.invalid)
         received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
         gone = [i for i in expected if i not in received]

@@ -1,7 +1,10 @@
-"""``flask`` commands: create-user, seed-demo, import-orders."""
+"""``flask`` commands: create-user, seed-demo, import-orders, sync-webstore."""
 
+import contextlib
+import itertools
 import os
 import secrets
+from typing import NoReturn
 
 import click
 import sqlalchemy as sa
@@ -15,6 +18,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(import_orders)
+    app.cli.add_command(sync_webstore)
 
 
 @click.command("create-user")
@@ -85,47 +89,114 @@ def import_orders(code, order_id, status, start_date) -> None:
     Exits 0 when every order was imported or skipped, 1 when some failed, 2 when the
     import could not run (bad filters, store unreachable, credentials refused).
     """
-    from portal.models import RunStatus, SyncRun, Trigger
+    from portal.models import Trigger
     from portal.sync.filters import FilterError, find_webstore, merge_filters
-    from portal.sync.runs import create_run, execute_run
+    from portal.sync.runs import create_run
 
     try:
         webstore = find_webstore(code)
         filters = merge_filters(webstore, order_id=order_id, statuses=status, start_date=start_date)
     except FilterError as error:
-        click.echo(f"Error: {error}", err=True)
-        raise SystemExit(2) from error
-    run = create_run(webstore, filters, Trigger.MANUAL)
-    click.echo(f"Run {run.id}: importing from {webstore.code} ({filters.describe()})")
+        fail(str(error), error)
+    run_in_foreground(create_run(webstore, filters, Trigger.MANUAL))
 
-    def progress() -> None:
-        current = db.session.execute(
-            sa.select(SyncRun.store_total, SyncRun.imported, SyncRun.skipped, SyncRun.failed).where(
-                SyncRun.id == run.id
-            )
-        ).one()
-        total, imported, skipped, failed = current
-        settled = imported + skipped + failed
-        bar = progress_bar(settled, total)
-        click.echo(
-            f"\r{bar} {settled}/{total if total is not None else '?'}  "
-            f"imported {imported}  skipped {skipped}  failed {failed}",
-            nl=False,
-        )
 
-    result = execute_run(run.id, progress=progress)
-    click.echo()
+@click.command("sync-webstore")
+@click.argument("code")
+def sync_webstore(code) -> None:
+    """Synchronize a webstore now, in the foreground, as its automatic sync does.
+
+    Reads the orders modified since the webstore's watermark and advances it. Exits as
+    import-orders does; 2 also when an automatic run of the webstore is queued or running.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from portal.models import Trigger
+    from portal.sync.filters import FilterError, find_webstore
+    from portal.sync.runs import create_run, reap_dead_runs
+    from portal.sync.schedule import active_automatic_run, incremental_filters
+
+    try:
+        webstore = find_webstore(code)
+    except FilterError as error:
+        fail(str(error), error)
+    # A run whose worker died would hold the webstore until the scheduler reaps it.
+    reap_dead_runs()
+    if active := active_automatic_run(webstore):
+        fail(already_syncing(webstore, active))
+    try:
+        run = create_run(webstore, incremental_filters(webstore), Trigger.AUTOMATIC)
+    except IntegrityError as error:  # one started between the check and here
+        db.session.rollback()
+        fail(already_syncing(webstore, active_automatic_run(webstore)), error)
+    run_in_foreground(run)
+
+
+def already_syncing(webstore, run) -> str:
+    which = f"run {run.id} is {run.status}" if run else "a run started just now"
+    return (
+        f"Webstore {webstore.code} is being synchronized already ({which}); "
+        "it imports what is new. Try again when it has finished."
+    )
+
+
+def fail(message: str, cause: Exception | None = None) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    raise SystemExit(2) from cause
+
+
+def run_in_foreground(run) -> None:
+    """Execute a queued run here with a progress bar, report it and exit with its status:
+    0 all imported or skipped, 1 some failed, 2 it could not run."""
+    from portal.models import RunStatus
+    from portal.sync.runs import execute_run
+
+    click.echo(f"Run {run.id}: importing from {run.webstore.code} ({describe(run)})")
+    with contextlib.ExitStack() as stack:
+        result = execute_run(run.id, progress=ProgressBar(run.id, stack))
     click.echo(
         f"Run {result.id} {result.status}: {result.imported} imported, {result.skipped} "
-        f"skipped, {result.failed} failed of {result.fetched} fetched."
+        f"skipped, {result.changed} changed, {result.failed} failed of {result.fetched} fetched."
     )
     if result.reason:
         click.echo(result.reason, err=True)
     raise SystemExit({RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1}.get(result.status, 2))
 
 
-def progress_bar(done: int, total: int | None, width: int = 30) -> str:
-    if not total:
-        return "[" + " " * width + "]"
-    filled = min(width, round(width * done / total))
-    return "[" + "#" * filled + " " * (width - filled) + "]"
+def describe(run) -> str:
+    from portal.sync.filters import ImportFilters
+
+    return ImportFilters.from_json(run.filters).describe()
+
+
+class ProgressBar:
+    """The run's progress as a ``click.progressbar``, called as the run settles orders.
+
+    The store says how many orders it lists only with its first page, so the bar is made
+    at the first call. Without a terminal click prints just the label, once.
+    """
+
+    def __init__(self, run_id: int, stack: contextlib.ExitStack):
+        self.run_id = run_id
+        self.stack = stack
+        self.bar = None
+
+    def __call__(self) -> None:
+        from portal.models import SyncRun
+
+        run = db.session.get(SyncRun, self.run_id)
+        db.session.refresh(run)  # the import counts with UPDATE statements of its own
+        if self.bar is None:
+            total = run.store_total
+            label = f"Orders to read: {total if total is not None else 'not counted by the store'}"
+            # Never iterated: an endless iterable only lets length be None (no total).
+            bar = click.progressbar(
+                itertools.count(), length=total, label=label, item_show_func=lambda s: s
+            )
+            self.bar = self.stack.enter_context(bar)
+        counts = (
+            f"imported {run.imported}  skipped {run.skipped}  changed {run.changed}  "
+            f"failed {run.failed}"
+        )
+        # A listing grows while it is read: more settled than first listed fills the bar.
+        self.bar.update(run.settled - self.bar.pos, counts)

@@ -9,8 +9,12 @@ def test_an_import_where_nothing_failed_exits_0(runner, demo_webstore):
     result = runner.invoke(args=["import-orders", "--webstore", "demo", "--order-id", "44"])
 
     assert result.exit_code == 0, result.output
-    assert "imported 1" in result.output
-    assert "succeeded: 1 imported, 0 skipped, 0 failed" in result.output
+    run = db.session.scalar(db.select(SyncRun))
+    assert result.output.splitlines() == [
+        f"Run {run.id}: importing from DEMO (order 44; status any)",
+        "Orders to read: 1",
+        f"Run {run.id} succeeded: 1 imported, 0 skipped, 0 changed, 0 failed of 1 fetched.",
+    ]
 
 
 def test_an_import_where_some_orders_failed_exits_1(runner, demo_webstore):

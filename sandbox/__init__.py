@@ -52,6 +52,7 @@ def create_app(
     *,
     consumer_key: str = DEMO_CONSUMER_KEY,
     consumer_secret: str = DEMO_CONSUMER_SECRET,
+    webhook_allow_loopback: bool = False,
 ) -> Flask:
     app = Flask(__name__)
     app.json.sort_keys = False  # keep WooCommerce's key order in control answers too
@@ -61,7 +62,7 @@ def create_app(
         faults or Faults(seed=store.seed),
         Credentials(consumer_key, consumer_secret),
         stats,
-        Sender(stats),
+        Sender(stats, report=store.record_delivery, allow_loopback=webhook_allow_loopback),
     )
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)

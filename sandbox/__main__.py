@@ -65,6 +65,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cert-file", type=Path, help="where to write the certificate (PEM)")
     parser.add_argument("--webhook-url")
     parser.add_argument("--webhook-secret", default="")
+    parser.add_argument(
+        "--webhook-allow-loopback",
+        action="store_true",
+        help="deliver webhooks made through the API to loopback and private addresses on "
+        "any port (a real store refuses all but ports 80, 443 and 8080 of public addresses)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     knobs = parser.add_argument_group("speed and faults (also: POST /_sandbox/faults)")
     knobs.add_argument("--latency-ms", type=float, default=0)
@@ -108,7 +114,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     faults = Faults(knobs, seed=args.seed)
     app = create_app(
-        store, faults, consumer_key=args.consumer_key, consumer_secret=args.consumer_secret
+        store,
+        faults,
+        consumer_key=args.consumer_key,
+        consumer_secret=args.consumer_secret,
+        webhook_allow_loopback=args.webhook_allow_loopback,
     )
     with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
         ssl_context = None

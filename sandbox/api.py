@@ -14,11 +14,13 @@ import json
 import math
 import random
 import re
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
@@ -605,19 +607,31 @@ def order_totals(call: Call) -> Answer:
 
 
 def list_webhooks(call: Call) -> Answer:
-    hooks = sorted(call.store.webhooks.values(), key=lambda h: h.id, reverse=True)
+    # By date, id or title: made one after another, their ids follow their dates.
+    by_title = call.params["orderby"] == "title"
+    hooks = sorted(
+        call.store.webhooks.values(),
+        key=lambda h: (h.name, h.id) if by_title else h.id,
+        reverse=call.params["order"] == "desc",
+    )
+    if call.params["status"] != "all":
+        hooks = [h for h in hooks if h.status == call.params["status"]]
     chunk, per_page, page = _slice(hooks, call)
     data = [render.webhook(h, call.site, call.store.zone) for h in chunk]
     return _paged(call, data, len(hooks), per_page, page, _echo(call))
 
 
 def create_webhook(call: Call) -> Answer:
+    """Any well-formed URL is accepted, loopback and odd ports too, as WooCommerce does:
+    its deliveries are what fail (``sandbox.webhooks``)."""
     p = call.params
+    _check_webhook(p, creating=True)
     hook = call.store.add_webhook(
         p.get("name") or f"Webhook created on {datetime.now():%B %d, %Y @ %I:%M %p}",
-        p["topic"],
-        p.get("delivery_url", ""),
-        p.get("secret", ""),
+        p["topic"].lower(),
+        p["delivery_url"],
+        p.get("secret") or secrets.token_urlsafe(37),  # WooCommerce makes one of 50
+        p.get("status", "active"),
     )
     call.state.sender.ping(hook)
     location = [("Location", f"{call.site}/wp-json/wc/v3/webhooks/{hook.id}")]
@@ -625,10 +639,47 @@ def create_webhook(call: Call) -> Answer:
 
 
 def get_webhook(call: Call) -> Answer:
-    hook = call.store.webhooks.get(int(call.url_params["id"]))
-    if hook is None:
-        raise WooError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)
+    hook = call.store.webhook(int(call.url_params["id"]))
     return Answer(render.webhook(hook, call.site, call.store.zone))
+
+
+def update_webhook(call: Call) -> Answer:
+    _check_webhook(call.params, creating=False)
+    changes = {k: v for k, v in call.params.items() if k in _WEBHOOK}
+    if "topic" in changes:
+        changes["topic"] = changes["topic"].lower()
+    hook = call.store.update_webhook(int(call.url_params["id"]), **changes)
+    return Answer(render.webhook(hook, call.site, call.store.zone))
+
+
+def delete_webhook(call: Call) -> Answer:
+    hook_id = int(call.url_params["id"])
+    call.store.webhook(hook_id)
+    if not call.params.get("force"):
+        raise WooError(
+            "woocommerce_rest_trash_not_supported", "Webhooks do not support trashing.", 501
+        )
+    hook = call.store.delete_webhook(hook_id)
+    return Answer(render.webhook(hook, call.site, call.store.zone))
+
+
+def _check_webhook(params: dict, *, creating: bool) -> None:
+    """WooCommerce's own checks, after the arguments' schema."""
+    topic = str(params.get("topic", "")).lower()
+    if (creating or "topic" in params) and topic not in WEBHOOK_TOPICS:
+        raise WooError(
+            "woocommerce_rest_webhook_invalid_topic",
+            "Webhook topic is required and must be valid.",
+            400,
+        )
+    url = urlsplit(str(params.get("delivery_url", "")))
+    valid_url = url.scheme in ("http", "https") and url.netloc
+    if (creating or "delivery_url" in params) and not valid_url:
+        raise WooError(
+            "woocommerce_rest_webhook_invalid_delivery_url",
+            "Webhook delivery URL must be a valid URL starting with http:// or https://.",
+            400,
+        )
 
 
 def namespace_index(call: Call) -> Answer:
@@ -660,6 +711,19 @@ _WEBHOOK = {
     "secret": {"type": "string"},
     "delivery_url": {"type": "string"},
 }
+_WEBHOOK_STATUS = {
+    "status": {
+        "type": "string",
+        "default": "all",
+        "enum": ["all", "active", "paused", "disabled"],
+    }
+}
+WEBHOOK_TOPICS = {
+    f"{resource}.{event}"
+    for resource in ("coupon", "customer", "order", "product")
+    for event in ("created", "updated", "deleted", "restored")
+}
+_DELETE = ("woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource.")
 _NOTE_TYPE = {"type": {"type": "string", "default": "any", "enum": ["any", "customer", "internal"]}}
 
 
@@ -668,6 +732,7 @@ def _handlers(**views: tuple[Callable[[Call], Answer], dict, tuple | None]) -> d
 
 
 _UPDATE = (update_order, endpoint_args("order", "POST"), _EDIT)
+_WEBHOOK_UPDATE = (update_webhook, {**_ITEM, **_WEBHOOK, "topic": {"type": "string"}}, _EDIT)
 ROUTES = [
     Route("/", _handlers(GET=(site_index, {}, None))),
     Route("/wc/v3", _handlers(GET=(namespace_index, {}, None))),
@@ -723,9 +788,26 @@ ROUTES = [
     Route(
         "/wc/v3/webhooks",
         _handlers(
-            GET=(list_webhooks, _collection(["date", "id", "include", "title"]), _LIST),
+            GET=(
+                list_webhooks,
+                {**_collection(["date", "id", "include", "title"]), **_WEBHOOK_STATUS},
+                _LIST,
+            ),
             POST=(create_webhook, _WEBHOOK, _CREATE),
         ),
     ),
-    Route(r"/wc/v3/webhooks/(?P<id>\d+)", _handlers(GET=(get_webhook, _ITEM, _VIEW))),
+    Route(
+        r"/wc/v3/webhooks/(?P<id>\d+)",
+        _handlers(
+            GET=(get_webhook, _ITEM, _VIEW),
+            POST=_WEBHOOK_UPDATE,
+            PUT=_WEBHOOK_UPDATE,
+            PATCH=_WEBHOOK_UPDATE,
+            DELETE=(
+                delete_webhook,
+                {**_ITEM, "force": {"type": "boolean", "default": False}},
+                _DELETE,
+            ),
+        ),
+    ),
 ]

@@ -137,7 +137,11 @@ class Webhook:
     secret: str
     created: int
     modified: int | None = None
-    status: str = "active"
+    status: str = "active"  # "active", "paused" or "disabled"
+    #: Failed deliveries in a row; WooCommerce keeps it but the REST API does not show it.
+    failures: int = 0
+    #: Set through the control API: delivered to any URL, loopback and odd ports included.
+    any_url: bool = False
 
 
 class WooError(Exception):

@@ -447,7 +447,7 @@ class Store:
     def update_webhook(self, hook_id: int, **changes: object) -> Webhook:
         """Change ``name``, ``topic``, ``delivery_url``, ``secret`` or ``status``."""
         with self._lock:
-            hook = self._webhook(hook_id)
+            hook = self.webhook(hook_id)
             if changes.get("status", hook.status) != hook.status:
                 changes["failures"] = 0  # a fresh start for a webhook switched on again
             hook = dataclasses.replace(hook, **changes, modified=int(self.clock()))
@@ -456,7 +456,7 @@ class Store:
 
     def delete_webhook(self, hook_id: int) -> Webhook:
         with self._lock:
-            return self.webhooks.pop(self._webhook(hook_id).id)
+            return self.webhooks.pop(self.webhook(hook_id).id)
 
     def record_delivery(self, hook_id: int, delivered: bool) -> None:
         """Count a delivery: after MAX_DELIVERY_FAILURES failures in a row, as WooCommerce,
@@ -472,7 +472,7 @@ class Store:
     def webhooks_for(self, topic: str) -> list[Webhook]:
         return [h for h in self.webhooks.values() if h.topic == topic and h.status == "active"]
 
-    def _webhook(self, hook_id: int) -> Webhook:
+    def webhook(self, hook_id: int) -> Webhook:
         hook = self.webhooks.get(hook_id)
         if hook is None:
             raise WooError("woocommerce_rest_webhook_invalid_id", "Invalid ID.", 404)

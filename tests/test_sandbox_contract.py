@@ -52,7 +52,12 @@ BODIES = {
     "order_update_put_note": {"status": "on-hold", "customer_note": "Updated note ✓"},
     "order_update_post_status": {"status": "completed"},
     "order_update_invalid_status_400": {"status": "bogus"},
-    "webhook_create": {"name": "Order updated → sink", "topic": "order.updated", "secret": "s"},
+    "webhook_create": {
+        "name": "Order updated → sink",
+        "topic": "order.updated",
+        "delivery_url": "http://127.0.0.1:8088/webhook-sink",
+        "secret": "s",
+    },
 }
 
 # The captured store changed orders 23, 35 and 41 just after t0 (modified_marker.json);

@@ -126,6 +126,18 @@ class StoreStatus:
 
 
 @dataclass(frozen=True)
+class Webhook:
+    """A webhook as the store shows it; its secret is never shown."""
+
+    id: int
+    name: str
+    topic: str
+    #: "active", "paused", or "disabled" (by hand, or by the store after failed deliveries).
+    status: str
+    delivery_url: str
+
+
+@dataclass(frozen=True)
 class StatusTotal:
     slug: str
     name: str
@@ -286,6 +298,52 @@ class WooClient:
         except (KeyError, TypeError, ValueError):
             raise self._unexpected("reports/orders/totals", "a list of status totals") from None
 
+    # Webhooks
+
+    def list_webhooks(self) -> list[Webhook]:
+        """Every webhook of the store, whatever its status, 100 a page."""
+        hooks: list[Webhook] = []
+        page = 1
+        while True:
+            params = {"per_page": MAX_PER_PAGE, "page": page, "orderby": "id", "order": "asc"}
+            data, headers = self._get(self._url("webhooks"), params)
+            if not isinstance(data, list):
+                raise self._unexpected("webhooks", "a list of webhooks")
+            hooks += [self._webhook(item) for item in data]
+            total_pages = _int_header(headers, "X-WP-TotalPages")
+            if not data or total_pages is None or page >= total_pages:
+                return hooks
+            page += 1
+
+    def create_webhook(
+        self, *, topic: str, delivery_url: str, secret: str, name: str, status: str = "active"
+    ) -> Webhook:
+        """Make a webhook; the store pings its delivery URL. Never retried."""
+        body = {
+            "name": name,
+            "topic": topic,
+            "delivery_url": delivery_url,
+            "secret": secret,
+            "status": status,
+        }
+        return self._webhook(self._write("POST", "webhooks", body))
+
+    def update_webhook(self, webhook_id: int, **changes: str) -> Webhook:
+        """Change ``name``, ``topic``, ``delivery_url``, ``secret`` or ``status``."""
+        return self._webhook(self._write("PUT", f"webhooks/{int(webhook_id)}", changes))
+
+    def _webhook(self, data: Any) -> Webhook:
+        try:
+            return Webhook(
+                id=int(data["id"]),
+                name=str(data.get("name") or ""),
+                topic=str(data["topic"]),
+                status=str(data["status"]),
+                delivery_url=str(data["delivery_url"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise self._unexpected("webhooks", "webhooks") from None
+
     # The store itself
 
     def system_status(self) -> StoreStatus:
@@ -374,7 +432,7 @@ class WooClient:
         attempt = 1
         while True:
             try:
-                return self._get_once(url, params)
+                return self._request_once("GET", url, params)
             except _TRANSIENT as exc:
                 if attempt > retries:
                     exc.attempts = attempt
@@ -389,16 +447,30 @@ class WooClient:
             return min(error.retry_after, self.backoff_max)
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
 
-    def _get_once(
-        self, url: str, params: dict[str, Any] | None
+    def _write(self, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Send ``body`` as JSON, once: a POST tried again could make a second webhook."""
+        data, _ = self._request_once(method, self._url(path), None, body)
+        if not isinstance(data, dict):
+            raise self._unexpected(path, "an object")
+        return data
+
+    def _request_once(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None = None,
     ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
         # Error messages name ``url``, never the request's URL: that carries the credentials.
+        # OAuth signs the query alone, as WooCommerce checks it: a JSON body is not signed.
         try:
             # A redirect is reported, not followed: an http store moved to https would be
             # asked with a signature for the old address, and the move is the user's to know.
-            response = self.session.get(
+            response = self.session.request(
+                method,
                 url,
                 params=params,
+                json=body,
                 timeout=self.timeout,
                 verify=self.verify_tls,
                 allow_redirects=False,

@@ -100,6 +100,8 @@ _AUTH_ADVICE = {
     "Invalid timestamp.": "The store refused the request's timestamp: check this server's clock.",
     "The API key provided does not have read permissions.": "The consumer key may not read: "
     "give it Read or Read/Write permission in WooCommerce > Settings > Advanced > REST API.",
+    "The API key provided does not have write permissions.": "The consumer key may only "
+    "read: give it Read/Write permission in WooCommerce > Settings > Advanced > REST API.",
 }
 _NO_CREDENTIALS = (
     "The store did not see the credentials: over HTTPS some web servers drop the "

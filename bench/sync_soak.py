@@ -15,7 +15,9 @@ For --seconds S it runs, and then stops by itself:
 - the scheduler, driven here: every --interval seconds `enqueue_due(now=...)` with a `now`
   one sync interval ahead, so that the webstore is always due and only the database's
   "one active automatic run" rule holds a run back (production code unchanged);
-- a traffic thread creating (--create-rate) and modifying (--modify-rate) orders per second.
+- a traffic thread creating (--create-rate) and modifying (--modify-rate) orders per second,
+  and every --bulk-every seconds giving --bulk-size orders one new status in one modified
+  second, as a shop manager's bulk action does (a tie far longer than a page).
 
 Then traffic stops, the faults are turned off, and automatic runs go on one after another
 until one finds nothing new (at most --final-runs); the workers are stopped and it counts:
@@ -44,8 +46,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections import Counter
-from datetime import timedelta
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +76,9 @@ from portal.models import (  # noqa: E402
     Webstore,
 )
 from portal.models.base import utcnow  # noqa: E402
+from portal.sync.runs import client_for  # noqa: E402
 from portal.sync.schedule import enqueue_due  # noqa: E402
+from portal.woo.client import REF_FIELDS  # noqa: E402
 from sandbox.process import SandboxProcess  # noqa: E402
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
@@ -100,6 +104,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=5, help="seconds between due checks")
     parser.add_argument("--create-rate", type=float, default=2.0, help="orders created per s")
     parser.add_argument("--modify-rate", type=float, default=0.5, help="orders modified per s")
+    parser.add_argument("--bulk-every", type=float, default=8, help="seconds between bulk changes")
+    parser.add_argument("--bulk-size", type=int, default=150, help="orders in one bulk change")
     parser.add_argument("--fail-rate", type=float, default=0.1)
     parser.add_argument("--rate-limit-rate", type=float, default=0.05)
     parser.add_argument("--timeout-rate", type=float, default=0.02)
@@ -108,15 +114,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--store-timeout", type=int, default=2, help="the webstore's timeout, s")
     parser.add_argument("--latency-ms", type=float, default=20)
     parser.add_argument("--latency-per-order-ms", type=float, default=1)
-    parser.add_argument("--orders", type=int, default=60, help="orders in the store at start")
+    parser.add_argument("--orders", type=int, default=150, help="orders in the store at start")
     parser.add_argument("--final-runs", type=int, default=6, help="at most, after the soak")
     parser.add_argument("--final-seconds", type=float, default=90, help="at most, after it")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.workers < 1 or args.interval <= 0:
         parser.error("--seconds, --workers and --interval must be positive")
-    if args.create_rate < 0 or args.modify_rate < 0:
-        parser.error("rates are not negative")
+    if args.create_rate < 0 or args.modify_rate < 0 or args.bulk_every <= 0 or args.bulk_size < 0:
+        parser.error("rates and bulk sizes are not negative")
     for knob in FAULT_KNOBS:
         if not 0 <= getattr(args, knob) <= 1:
             parser.error(f"--{knob.replace('_', '-')} is between 0 and 1")
@@ -156,8 +162,12 @@ def main(argv=None) -> int:
             webstore = make_webstore(store)
             webstore.auto_sync = True
             webstore.timeout_seconds = args.store_timeout
+            # Every status: each created order is then one the sync must bring, whatever
+            # status it was drawn with or given later (the paid-only default leaves some out).
+            webstore.default_status_filter = ""
             db.session.commit()
             webstore_id = webstore.id
+            seeded = seed_statuses(webstore)
             store.set_faults(
                 **{knob: getattr(args, knob) for knob in FAULT_KNOBS},
                 hang_seconds=args.hang_seconds,
@@ -167,6 +177,7 @@ def main(argv=None) -> int:
                 f"soak: {args.seconds:g} s, store {store.base_url} ({args.orders} orders, "
                 f"faults {', '.join(f'{k} {getattr(args, k):g}' for k in FAULT_KNOBS)}, "
                 f"hangs {args.hang_seconds:g} s > timeout {args.store_timeout} s), "
+                f"{args.bulk_size} orders changed in one second every {args.bulk_every:g} s, "
                 f"database {shown(url)}, {args.workers} workers on {args.redis} "
                 f"queue {args.queue!r}, due check every {args.interval:g} s",
                 flush=True,
@@ -175,7 +186,7 @@ def main(argv=None) -> int:
             workers = [
                 start_worker(app, args, logs / f"worker-{i}.log", i) for i in range(args.workers)
             ]
-            traffic = Traffic(store, args)
+            traffic = Traffic(store, args, seeded)
             traffic.start()
             soak(args, webstore_id, traffic, workers)
             traffic.stop()
@@ -308,20 +319,26 @@ def print_worker_errors(log_path: Path, number: int) -> None:
 
 
 class Traffic(threading.Thread):
-    """Creates and modifies orders in the store at the given rates until stopped."""
+    """Creates and modifies orders in the store at the given rates until stopped, and
+    changes many at once now and then."""
 
-    def __init__(self, store: SandboxProcess, args):
+    def __init__(self, store: SandboxProcess, args, seeded: dict[int, str]):
         super().__init__(name="soak-traffic", daemon=True)
         self.store = store
         self.create_every = 1 / args.create_rate if args.create_rate else None
         self.modify_every = 1 / args.modify_rate if args.modify_rate else None
+        self.bulk_every = args.bulk_every if args.bulk_size else None
+        self.bulk_size = args.bulk_size
+        self.seeded = list(seeded)
         self.rng = random.Random(args.seed)
         self.deadline = time.monotonic() + args.seconds
         self.stopped = threading.Event()
         self.created: dict[int, float] = {}  # order id -> wall-clock time of its creation
         self.modified: Counter = Counter()
-        self.status: dict[int, str] = {}  # order id -> its status in the store
+        self.bulk_changes = 0
+        self.status: dict[int, str] = dict(seeded)  # order id -> its status in the store
         self.status_changed: dict[int, float] = {}  # order id -> time of its last new status
+        self.history: dict[int, list] = defaultdict(list)  # order id -> (time, new status)
         self.errors: list[str] = []
 
     def stop(self) -> None:
@@ -333,16 +350,20 @@ class Traffic(threading.Thread):
         start = time.monotonic()
         next_create = start if self.create_every else float("inf")
         next_modify = start + self.modify_every if self.modify_every else float("inf")
+        next_bulk = start + self.bulk_every if self.bulk_every else float("inf")
         while not self.stopped.is_set() and time.monotonic() < self.deadline:
             now = time.monotonic()
             if now >= next_create:
                 next_create += self.create_every
                 self._try(self._create)
+            elif now >= next_bulk:
+                next_bulk += self.bulk_every
+                self._try(self._bulk_modify)
             elif now >= next_modify:
                 next_modify += self.modify_every
                 self._try(self._modify)
             else:
-                self.stopped.wait(min(next_create, next_modify, self.deadline) - now)
+                self.stopped.wait(min(next_create, next_modify, next_bulk, self.deadline) - now)
 
     def _try(self, action) -> None:
         try:
@@ -369,9 +390,31 @@ class Traffic(threading.Thread):
         before = time.time()
         order = self.store.modify_order(order_id, **changes)
         self.modified[kind] += 1
-        if order["status"] != self.status.get(order_id):
-            self.status[order_id] = order["status"]
-            self.status_changed[order_id] = before
+        self._new_status(order_id, order["status"], before)
+
+    def _bulk_modify(self) -> None:
+        """One status for --bulk-size orders, the soak's and the seeded ones, in one second."""
+        pool = [*self.created, *self.seeded]
+        ids = self.rng.sample(pool, min(self.bulk_size, len(pool)))
+        status = self.rng.choice(MODIFY_STATUSES)
+        before = time.time()
+        self.store.bulk_modify(ids, status=status)
+        self.bulk_changes += 1
+        self.modified["bulk"] += len(ids)
+        for order_id in ids:
+            self._new_status(order_id, status, before)
+
+    def _new_status(self, order_id: int, status: str, moment: float) -> None:
+        if status != self.status.get(order_id):
+            self.status[order_id] = status
+            self.status_changed[order_id] = moment
+            self.history[order_id].append((datetime.fromtimestamp(moment, UTC), status))
+
+
+def seed_statuses(webstore: Webstore) -> dict[int, str]:
+    """The orders the store starts with and their statuses, read before any fault."""
+    with client_for(webstore) as client:
+        return {order.id: order.status for order in client.iter_orders(fields=REF_FIELDS)}
 
 
 # The scheduler
@@ -521,16 +564,29 @@ def count(webstore_id: int, traffic: Traffic, final: list[SyncRun], faults: dict
             )
         )
     )
-    # A new status given after the order was imported must come back as a logged change.
     changed_after_import = sorted(
         o
         for o, moment in traffic.status_changed.items()
         if o in links and moment > links[o].timestamp() + 0.5
     )
-    unnoticed = [o for o in changed_after_import if o not in noticed]
+    # After the final runs, each sales order must hold its order's status in the store: one
+    # it does not was changed unnoticed. (A status given and taken back between two reads
+    # is no change to notice: such orders are only counted, as "back as imported".)
+    held = dict(
+        db.session.execute(
+            sa.select(SalesOrder.woo_order_id, SalesOrder.woo_status).where(
+                SalesOrder.webstore_id == webstore_id
+            )
+        ).all()
+    )
+    unnoticed = sorted(o for o in links if o in traffic.status and held[o] != traffic.status[o])
+    back = [o for o in changed_after_import if o not in noticed and o not in unnoticed]
     watermark = db.session.get(Webstore, webstore_id).watermark
 
-    print(f"\nstore: {len(created)} orders created, {sum(traffic.modified.values())} modified")
+    print(
+        f"\nstore: {len(created)} orders created, {sum(traffic.modified.values())} modified "
+        f"({traffic.modified['bulk']} of them in {traffic.bulk_changes} bulk changes)"
+    )
     print(f"       faults injected: {faults}")
     if traffic.errors:
         print(f"       {len(traffic.errors)} traffic calls failed, e.g. {traffic.errors[0]}")
@@ -543,15 +599,26 @@ def count(webstore_id: int, traffic: Traffic, final: list[SyncRun], faults: dict
     print(f"orders: {len(imported)} of {len(created)} created imported")
     print(
         f"       changes: {changed} logged; {len(changed_after_import)} orders given a new status "
-        f"after their import, {len(unnoticed)} of them never logged as changed"
+        f"after their import, {len(back)} of them back as imported when read"
+        + (f" {back[:10]}" if back else "")
+        + f"; {len(unnoticed)} sales orders without their order's status in the store"
         + (f" {unnoticed[:10]}" if unnoticed else "")
     )
+    for order_id in (unnoticed + back)[:3]:
+        print(
+            f"         {order_id}: imported {links[order_id]:%H:%M:%S.%f}, statuses given "
+            + ", ".join(f"{when:%H:%M:%S.%f} {what}" for when, what in traffic.history[order_id])
+            + f"; the sales order holds {held[order_id]}"
+        )
     print(f"       failed with a reason: {len(failed)}" + (f" {failed[:10]}" if failed else ""))
     for order_id in failed[:3]:
         print(f"         {order_id}: {failures[order_id][:160]}")
     print(f"       missing: {len(missing)}" + (f" {missing[:20]}" if missing else ""))
     for order_id in missing[:5]:
-        print(f"         {order_id}: {order_history(webstore_id, order_id)}")
+        print(
+            f"         {order_id} ({traffic.status.get(order_id)} in the store): "
+            f"{order_history(webstore_id, order_id)}"
+        )
     print(f"       duplicates: {sum(duplicates.values())} {duplicates}")
     if delays:
         print(
@@ -576,6 +643,9 @@ def count(webstore_id: int, traffic: Traffic, final: list[SyncRun], faults: dict
         "final_runs": len(final),
         "faults_injected": sum(faults.values()) if isinstance(faults, dict) else None,
         "traffic_errors": len(traffic.errors),
+        "bulk_changes": traffic.bulk_changes,
+        "bulk_modified": traffic.modified["bulk"],
+        "changes_back_as_imported": len(back),
         "duplicates_by_kind": duplicates,
         "missing_ids": missing[:50],
     }

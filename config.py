@@ -37,6 +37,8 @@ class Config:
     # Fernet key that encrypts webstore secrets at rest (consumer and webhook secrets).
     WEBSTORE_SECRETS_KEY = os.environ.get("WEBSTORE_SECRETS_KEY")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "imports")
+    # Where stores reach the portal (https://portal.example.com): webhooks deliver there.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL")
     # Staff keep the import page open all day: a token bound to the session (and so
     # ended by signing out) instead of one that expires after an hour.
     WTF_CSRF_TIME_LIMIT = None

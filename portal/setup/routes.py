@@ -1,5 +1,5 @@
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -7,7 +7,7 @@ from portal import db
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
-from portal.setup import bp, webstores
+from portal.setup import bp, webhooks, webstores
 from portal.setup.forms import CustomerTemplateForm, ItemTemplateForm, UserForm, WebstoreForm
 from portal.sync import schedule
 from portal.sync.runs import QueueUnavailable
@@ -97,6 +97,40 @@ def test_connection(webstore_id: int):
         return render_template("setup/_connection_result.html", **result)
     return render_template(
         "setup/webstore_form.html", form=form, webstore=webstore, connection=result
+    )
+
+
+@bp.context_processor
+def webhook_target():
+    # The edit page says where webhooks will deliver, and why that may fail, before any try.
+    return {"webhook_target": webhooks.target}
+
+
+@bp.route("/webstores/<int:webstore_id>/webhooks", methods=["GET", "POST"])
+@admin_required
+def store_webhooks(webstore_id: int):
+    """The portal's webhooks as the store reports them; POST registers or repairs them.
+    HTMX gets the section, a plain request the whole edit page."""
+    webstore = db.get_or_404(Webstore, webstore_id)
+    target = webhooks.target(webstore)
+    registering = request.method == "POST"
+    rows = error = None
+    try:
+        if registering:
+            rows = webhooks.register(webstore, target.url)
+        else:
+            rows = webhooks.store_webhooks(webstore, target.url)
+    except (WooError, SecretUnreadable) as exc:
+        error = str(exc)
+    result = {"target": target, "rows": rows, "error": error, "registered": registering}
+    if request.headers.get("HX-Request"):
+        section = get_template_attribute("setup/_webhooks.html", "store_webhooks")
+        return section(webstore, **result)
+    form = WebstoreForm(
+        data=webstores.form_data(webstore), **webstores.template_choices(), creating=False
+    )
+    return render_template(
+        "setup/webstore_form.html", form=form, webstore=webstore, webhooks=result
     )
 
 

@@ -294,3 +294,52 @@ def test_a_store_with_tls_verification_off_is_read_without_warnings(
     # pytest turns warnings into errors here: an InsecureRequestWarning would fail the request.
     assert "could not be verified" not in response.text
     assert "10.0.2" in response.text
+
+
+def test_a_new_webstore_is_tested_before_its_first_save(signed_in_admin, store):
+    from portal.models import Webstore
+
+    typed = {
+        "code": "MAIN",
+        "name": "Main store",
+        "base_url": store.base_url,
+        "consumer_key": store.consumer_key,
+        "consumer_secret": store.consumer_secret,
+        "api_version": "wc/v3",
+        "timeout_seconds": "30",
+        "verify_tls": "y",
+    }
+
+    answer = signed_in_admin.post("/setup/webstores/new/test-connection", typed, htmx=True)
+
+    assert answer.status_code == 200
+    assert "<strong>Connected.</strong>" in answer.text
+    assert "The settings typed above work; save them to keep them." in answer.text
+    assert "<dt>Timezone</dt><dd>America/New_York</dd>" in answer.text
+    assert db.session.query(Webstore).count() == 0
+    assert store.consumer_secret not in answer.text
+
+
+def test_a_new_webstore_without_a_secret_is_not_tested(signed_in_admin, store):
+    answer = signed_in_admin.post(
+        "/setup/webstores/new/test-connection",
+        {
+            "code": "MAIN",
+            "name": "M",
+            "base_url": store.base_url,
+            "consumer_key": "ck_x",
+            "api_version": "wc/v3",
+            "timeout_seconds": "30",
+        },
+        htmx=True,
+    )
+
+    assert "Correct the connection settings first." in answer.text
+    assert "Enter the consumer secret the store gave you." in answer.text
+    assert store_requests(store) == 0
+
+
+def test_the_new_webstore_page_has_the_test_button(signed_in_admin):
+    page = signed_in_admin.get("/setup/webstores/new").text
+
+    assert 'hx-post="/setup/webstores/new/test-connection"' in page

@@ -100,6 +100,24 @@ def test_connection(webstore_id: int):
     )
 
 
+@bp.post("/webstores/new/test-connection")
+@admin_required
+def test_new_connection():
+    """Test connection before the first save: the settings as typed, secret included."""
+    form = WebstoreForm(formdata=request.form, **webstores.template_choices(), creating=True)
+    status = error = None
+    if errors := webstores.connection_errors(form):
+        error = "Correct the connection settings first. " + " ".join(errors)
+    else:
+        try:
+            status = webstores.check_connection(Webstore(), form)
+        except WooError as exc:
+            error = str(exc)
+    return render_template(
+        "setup/_connection_result.html", status=status, error=error, unsaved=True
+    )
+
+
 @bp.context_processor
 def webhook_target():
     # The edit page says where webhooks will deliver, and why that may fail, before any try.

@@ -198,6 +198,7 @@ def typed_connection(webstore: Webstore, form: WebstoreForm) -> Webstore:
     """An unsaved webstore holding the connection settings typed in ``form``."""
     trial = Webstore(**{name: getattr(form, name).data for name in CONNECTION_FIELDS})
     trial.base_url = trial.base_url.rstrip("/")
+    # A new webstore has no stored secret: the form demands one (creating=True).
     trial.consumer_secret = form.consumer_secret.data or webstore.consumer_secret
     return trial
 
@@ -207,7 +208,9 @@ def connection_errors(form: WebstoreForm) -> list[str]:
     errors = []
     for name in (*CONNECTION_FIELDS, "consumer_secret"):
         field = form[name]
-        if not field.validate(form):
+        # The form's own validate_<name> rules run only with the whole form: add them here.
+        inline = getattr(type(form), f"validate_{name}", None)
+        if not field.validate(form, extra_validators=[inline] if inline else ()):
             errors += [f"{field.label.text}: {error}" for error in field.errors]
     return errors
 

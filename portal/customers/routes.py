@@ -1,0 +1,108 @@
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import db
+from portal.auth.access import admin_required, staff_required
+from portal.customers import actions, bp, queries
+from portal.customers.forms import CustomerForm, CustomerSearchForm, MergeForm
+from portal.models import Customer
+
+# Query parameters that place a page of the list, dropped when the search changes.
+PAGING = ("after", "before", "page")
+
+
+def wants_fragment() -> bool:
+    """HTMX asks for the fragment, except when it restores history it has no copy of."""
+    return bool(request.headers.get("HX-Request")) and not request.headers.get(
+        "HX-History-Restore-Request"
+    )
+
+
+def int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 19 else None
+
+
+def list_url(keep_page: bool = False, **changes) -> str:
+    """The list's URL with the current search, changed as given, on its first page."""
+    args = {k: v for k, v in request.args.items() if keep_page or k not in PAGING}
+    args.update(changes)
+    return url_for("customers.index", **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+@bp.get("")
+def index():
+    form = CustomerSearchForm(request.args)
+    search = form.search()
+    page = queries.list_customers(
+        search,
+        after=int_arg("after"),
+        before=int_arg("before"),
+        page=int_arg("page") or 1,
+        per_page=queries.PER_PAGE,
+    )
+    context = {"form": form, "search": search, "page": page, "list_url": list_url}
+    if not wants_fragment():
+        return render_template("customers/index.html", **context)
+    response = make_response(render_template("customers/_table.html", **context))
+    response.headers["HX-Push-Url"] = list_url(keep_page=True)
+    return response
+
+
+@bp.get("/<int:customer_id>")
+def show(customer_id: int):
+    view = queries.get_customer(customer_id)
+    if view is None:
+        abort(404, f"There is no customer {customer_id}.")
+    merge_form = MergeForm() if current_user.has_role("admin") else None
+    return render_template("customers/show.html", view=view, merge_form=merge_form)
+
+
+@bp.route("/new", methods=["GET", "POST"], defaults={"customer_id": None})
+@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(customer_id: int | None):
+    customer = (
+        db.get_or_404(Customer, customer_id, description=f"There is no customer {customer_id}.")
+        if customer_id
+        else Customer()
+    )
+    form = CustomerForm(obj=customer)
+    if form.validate_on_submit():
+        try:
+            actions.save_customer(customer, form.values())
+        except actions.Refused as refused:
+            if refused.field:
+                form[refused.field].errors.append(str(refused))
+            else:
+                flash(str(refused), "error")
+        else:
+            flash(f"Customer {customer.number} saved.", "success")
+            return redirect(url_for("customers.show", customer_id=customer.id), 303)
+    # Here a POST has failed: its errors are beside their fields.
+    status = 422 if request.method == "POST" else 200
+    return render_template("customers/form.html", form=form, customer=customer), status
+
+
+@bp.post("/<int:customer_id>/merge")
+@admin_required
+def merge(customer_id: int):
+    duplicate = db.get_or_404(
+        Customer, customer_id, description=f"There is no customer {customer_id}."
+    )
+    form = MergeForm()
+    if form.validate_on_submit():
+        try:
+            result = actions.merge_customers(duplicate.id, form.target.data)
+        except actions.Refused as refused:
+            if not refused.field:
+                flash(str(refused), "error")
+                return redirect(url_for("customers.show", customer_id=customer_id), 303)
+            form[refused.field].errors.append(str(refused))
+        else:
+            flash(result.message(), "success")
+            return redirect(url_for("customers.show", customer_id=result.target_id), 303)
+    view = queries.get_customer(customer_id)
+    if view is None:
+        abort(404, f"There is no customer {customer_id}.")
+    return render_template("customers/show.html", view=view, merge_form=form), 422

@@ -27,12 +27,13 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from portal import auth, cli, customers, health, imports, orders, setup, webhooks
+    from portal import auth, cli, customers, health, imports, items, orders, setup, webhooks
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(customers.bp)
+    app.register_blueprint(items.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(webhooks.bp)

@@ -42,6 +42,8 @@ def save_item(item: Item, values: dict) -> None:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
+        if not sku:
+            raise
         message = f"SKU {sku} was just given to another item: SKUs are unique."
         raise Refused(message, "sku") from error
 

@@ -672,3 +672,15 @@ def test_a_deep_page_is_reached_through_its_cursor_alone(signed_in_viewer, webst
 
     assert len(listed(html)) == 5  # the 5 oldest follow the 6th oldest, newest first
     assert "Page 12" in html and 'rel="next"' not in html
+
+
+def test_an_empty_portal_shows_the_steps_to_a_first_import(app, signed_in_admin):
+    page = signed_in_admin.get("/").text
+
+    assert "Your first import, in three steps" in page
+    assert '<a href="/setup/webstores/new">Set up a webstore</a>' in page
+    assert '<a href="/imports/new">Import Webstore Orders</a>' in page
+
+
+def test_the_steps_go_once_a_webstore_exists(signed_in_admin, demo_webstore):
+    assert "Your first import" not in signed_in_admin.get("/").text

@@ -70,6 +70,7 @@ def index():
         if filters.customer_id
         else None,
         "many_webstores": len(webstores) > 1,
+        "no_webstores": not webstores,
     }
     if not wants_fragment():
         return render_template("orders/index.html", fragment=False, **context)

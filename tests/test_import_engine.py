@@ -306,6 +306,7 @@ def test_a_missing_customer_with_auto_create_off_fails_naming_customer_and_setti
     assert entry.outcome == Outcome.FAILED
     assert "<new@example.com>" in entry.message
     assert "'Create missing customers' is off in the setup of DEMO" in entry.message
+    assert "create the customer with that email on Customers (/customers/new)" in entry.message
     assert count(Customer) == 0 and count(Item, Item.created_by_sync) == 0
     assert run.status == RunStatus.PARTIAL
 

@@ -450,7 +450,13 @@ def test_a_product_mapped_by_hand_lets_the_failed_order_import_on_retry(
     assert failed.woo_order_id == created["id"]
     assert failed.message.startswith(f"SKU {line['sku']} (")
     assert "has no item and 'Create missing items' is off in the setup of DEMO" in failed.message
+    # The message names the page where the mapping is made.
+    mapping_page = f"map product {line['product_id']} to an item on Items > Mappings"
+    assert f"{mapping_page} (/items/mappings?webstore=DEMO)" in failed.message
     assert sales_order_for(demo_webstore, created["id"]) is None
+    run_page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+    link = '<a href="/items/mappings?webstore=DEMO">/items/mappings?webstore=DEMO</a>'
+    assert link in run_page
 
     mapped = signed_in_staff.post(
         "/items/mappings?webstore=DEMO",

@@ -10,19 +10,23 @@ from portal.models import Role
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-# Messages name the setting to change as "Setup > Webstores > CODE".
+# Messages name the setting to change as "Setup > Webstores > CODE", and the pages where
+# staff fix a missing record by their paths in brackets.
 SETUP_PLACE = re.compile(r"Setup &gt; Webstores &gt; [A-Z0-9_-]+")
+STAFF_PAGE = re.compile(r"\((/(?:items/mappings\?webstore=[A-Z0-9_-]+|customers/new))\)")
 
 
 @bp.app_template_filter("entry_message")
 def entry_message(entry) -> Markup:
-    """A log entry's message, escaped; where it names its webstore's setup, a link there
-    for those who may change it."""
-    message = escape(entry.message or "")
-    if entry.webstore_id is None or not current_user.has_role(Role.ADMIN):
-        return message
-    href = escape(url_for("setup.edit_webstore", webstore_id=entry.webstore_id))
-    return Markup(SETUP_PLACE.sub(lambda m: f'<a href="{href}">{m[0]}</a>', str(message)))
+    """A log entry's message, escaped; the places it names are links for those who may
+    act there."""
+    message = str(escape(entry.message or ""))
+    if current_user.has_role(Role.STAFF):
+        message = STAFF_PAGE.sub(lambda m: f'(<a href="{m[1]}">{m[1]}</a>)', message)
+    if entry.webstore_id is not None and current_user.has_role(Role.ADMIN):
+        href = escape(url_for("setup.edit_webstore", webstore_id=entry.webstore_id))
+        message = SETUP_PLACE.sub(lambda m: f'<a href="{href}">{m[0]}</a>', message)
+    return Markup(message)
 
 
 from portal.imports import routes  # noqa: E402, F401

@@ -131,8 +131,8 @@ class CustomerBook:
         if not self.webstore.auto_create_customers:
             raise OrderFailure(
                 f"Customer {who} has no ERP customer and 'Create missing customers' is off in "
-                f"the setup of {self.webstore.code}: create the customer (with that email) or "
-                "turn 'Create missing customers' on."
+                f"the setup of {self.webstore.code}: create the customer with that email on "
+                "Customers (/customers/new), or turn 'Create missing customers' on; then retry."
             )
         new = NewCustomer(email=email, values=self.new_customer_values(order, email))
         if email:

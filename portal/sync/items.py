@@ -108,8 +108,9 @@ class ItemBook:
                 what += f" variation {line.variation_id}"
             raise OrderFailure(
                 f"{what} ({line.name}) has no item and 'Create missing items' is off in the "
-                f"setup of {self.webstore.code}: create the item or turn 'Create missing "
-                "items' on."
+                f"setup of {self.webstore.code}: map product {line.product_id} to an item on "
+                f"Items > Mappings (/items/mappings?webstore={self.webstore.code}), create the "
+                "item with that SKU, or turn 'Create missing items' on; then retry."
             )
         new = NewItem(sku=sku, values=self.new_item_values(line, sku))
         planned[sku or key] = new

@@ -63,7 +63,7 @@ def test_staff_find_an_order_by_search_open_it_and_post_it(page, live_server, st
     screenshot(page, "orders-list")
     page.evaluate("window.__sameDocument = true")
 
-    page.get_by_role("link", name="Customer").click()
+    page.get_by_role("link", name="Customer", exact=True).click()
     expect(page).to_have_url(f"{live_server}/?sort=customer")
     expect(page.locator("#orders-table tbody tr").first).to_contain_text("Alan Turing")
     page.get_by_label("Search", exact=True).press_sequentially("hopper")

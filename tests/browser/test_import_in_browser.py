@@ -57,3 +57,22 @@ def test_a_retry_after_fixing_the_cause_imports_the_failed_orders(
     status = page.locator(".run-status")
     expect(status).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(page.locator(".count-imported strong")).to_have_text(str(failed.failed))
+
+
+def test_choosing_a_webstore_loads_its_default_filters(page, staff_user, demo_webstore, store):
+    demo_webstore.default_status_filter = "on-hold,completed"
+    db.session.commit()
+    sign_in_browser(page, staff_user.username)
+    page.goto("/imports/new")
+    select = page.get_by_label("Webstore Code")
+    assert select.get_attribute("hx-get") == "/imports/new/filters"
+
+    with page.expect_response(lambda r: "/imports/new/filters?webstore=DEMO" in r.url):
+        select.select_option("DEMO")
+
+    statuses = page.locator("#statuses option:checked")
+    expect(statuses).to_have_count(2)
+    assert statuses.evaluate_all("options => options.map(o => o.value)") == [
+        "on-hold",
+        "completed",
+    ]

@@ -12,25 +12,11 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.models import Customer, CustomerMapping, SalesOrder, Webstore
+from portal.paging import Page, contains, keyset_page
 
 PER_PAGE = 50
-# Beyond this many matches the list says "more than 1,000" rather than count them all.
-COUNT_CAP = 1000
 # The sales orders listed on a customer's page; the orders list shows them all.
 ORDERS_SHOWN = 50
-
-
-def escape_like(text: str) -> str:
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
-
-
-def contains(column, term: str):
-    """``column ILIKE '%term%'``, with ``%`` and ``_`` in the term taken literally.
-
-    ILIKE on the bare column (``lower() LIKE lower()`` on SQLite) is what a trigram
-    index (``gin_trgm_ops``) on that column serves on PostgreSQL.
-    """
-    return column.ilike(f"%{escape_like(term)}%", escape="/")
 
 
 def search_condition(term: str):
@@ -48,25 +34,6 @@ class CustomerRow:
     order_count: int
 
 
-@dataclass
-class CustomerPage:
-    rows: list[CustomerRow]
-    number: int
-    per_page: int
-    next_after: int | None = None
-    prev_before: int | None = None
-    count: int = 0
-    count_capped: bool = False
-
-    @property
-    def first_position(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last_position(self) -> int:
-        return self.first_position + len(self.rows) - 1 if self.rows else 0
-
-
 def list_customers(
     search: str = "",
     *,
@@ -74,52 +41,22 @@ def list_customers(
     before: int | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> CustomerPage:
-    """One page of the customers that match, by number, by keyset.
-
-    ``after`` is the id of the last customer of the page before; ``before`` the id of the
-    first customer of the page after. ``page`` is only the number shown.
-    """
+) -> Page:
+    """One page of the customers that match, by number (unique), by keyset; its rows are
+    ``CustomerRow``s with each customer's count of sales orders."""
     conditions = [search_condition(search)] if search else []
-    query = sa.select(Customer).where(*conditions)
-
-    cursor = after or before
-    backwards = bool(before) and not after
-    anchor = None
-    if cursor:
-        anchor = db.session.scalar(sa.select(Customer.number).where(Customer.id == cursor))
-    if anchor is None:
-        # No cursor, or its customer is gone (merged or deleted meanwhile): start again.
-        cursor, backwards, page = None, False, 1
-    if cursor:
-        query = query.where(Customer.number < anchor if backwards else Customer.number > anchor)
-    query = query.order_by(Customer.number.desc() if backwards else Customer.number.asc())
-
-    customers = list(db.session.scalars(query.limit(per_page + 1)))
-    more = len(customers) > per_page
-    customers = customers[:per_page]
-    if backwards:
-        customers.reverse()
-
-    result = CustomerPage(rows=[], number=1, per_page=per_page)
-    if backwards:
-        result.next_after = customers[-1].id if customers else None
-        if more:
-            result.number = max(page, 2)
-            result.prev_before = customers[0].id
-    else:
-        if more:
-            result.next_after = customers[-1].id
-        if cursor:
-            result.number = max(page, 2)
-            result.prev_before = customers[0].id if customers else None
-
-    counts = order_counts([c.id for c in customers])
-    result.rows = [CustomerRow(c, counts.get(c.id, 0)) for c in customers]
-    if not cursor and not more:
-        result.count, result.count_capped = len(customers), False
-    else:
-        result.count, result.count_capped = count_customers(conditions)
+    result = keyset_page(
+        sa.select(Customer).where(*conditions),
+        Customer,
+        (Customer.number,),
+        conditions,
+        after=after,
+        before=before,
+        page=page,
+        per_page=per_page,
+    )
+    counts = order_counts([c.id for c in result.rows])
+    result.rows = [CustomerRow(c, counts.get(c.id, 0)) for c in result.rows]
     return result
 
 
@@ -133,12 +70,6 @@ def order_counts(customer_ids: list[int]) -> dict[int, int]:
         .group_by(SalesOrder.customer_id)
     )
     return {customer_id: n for customer_id, n in rows}
-
-
-def count_customers(conditions, cap: int = COUNT_CAP) -> tuple[int, bool]:
-    capped = sa.select(Customer.id).where(*conditions).limit(cap + 1).subquery()
-    found = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
-    return min(found, cap), found > cap
 
 
 # One customer

@@ -12,92 +12,10 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.models import Item, ItemMapping, SalesLine, SalesOrder, Webstore
+from portal.paging import Page, contains, keyset_page
 
 PER_PAGE = 50
 LATEST_LINES = 20
-# Counting every match beyond this costs more than the page; the list says "more than".
-COUNT_CAP = 1000
-
-
-@dataclass
-class Page:
-    rows: list
-    number: int
-    per_page: int
-    next_after: int | None = None
-    prev_before: int | None = None
-    count: int = 0
-    count_capped: bool = False
-
-    @property
-    def first_position(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.rows else 0
-
-    @property
-    def last_position(self) -> int:
-        return self.first_position + len(self.rows) - 1 if self.rows else 0
-
-
-def escape_like(text: str) -> str:
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
-
-
-def contains(column, term: str):
-    """``column ILIKE '%term%'``, with ``%`` and ``_`` in the term taken literally."""
-    return column.ilike(f"%{escape_like(term)}%", escape="/")
-
-
-def keyset_page(
-    query, model, columns, conditions, *, after=None, before=None, page=1, per_page=PER_PAGE
-) -> Page:
-    """One page of ``query`` in ascending ``columns`` order (the last one unique), by keyset.
-
-    ``after`` is the id of the last row of the page before; ``before`` the id of the first
-    row of the page after. ``page`` is only the number shown.
-    """
-    cursor = after or before
-    backwards = bool(before) and not after
-    anchor = None
-    if cursor:
-        anchor = db.session.execute(sa.select(*columns).where(model.id == cursor)).first()
-    if anchor is None:
-        # No cursor, or its row is gone (deleted meanwhile): start at the beginning.
-        cursor, backwards, page = None, False, 1
-    if cursor:
-        keyset, values = sa.tuple_(*columns), sa.tuple_(*anchor)
-        if backwards:
-            query = query.where(columns[0] <= anchor[0], keyset < values)
-        else:
-            query = query.where(columns[0] >= anchor[0], keyset > values)
-    query = query.order_by(*(c.desc() if backwards else c.asc() for c in columns))
-    rows = list(db.session.scalars(query.limit(per_page + 1)))
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-
-    result = Page(rows=rows, number=max(page, 1), per_page=per_page)
-    if backwards:
-        rows.reverse()
-        result.next_after = rows[-1].id if rows else None
-        if more:
-            result.number = max(page, 2)
-            result.prev_before = rows[0].id
-        else:
-            result.number = 1
-    else:
-        if more:
-            result.next_after = rows[-1].id
-        if cursor:
-            result.number = max(page, 2)
-            result.prev_before = rows[0].id if rows else None
-        else:
-            result.number = 1
-    if not cursor and not more:
-        result.count, result.count_capped = len(rows), False
-    else:
-        capped = sa.select(model.id).where(*conditions).limit(COUNT_CAP + 1).subquery()
-        found = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
-        result.count, result.count_capped = min(found, COUNT_CAP), found > COUNT_CAP
-    return result
 
 
 # The list of items

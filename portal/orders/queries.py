@@ -24,11 +24,9 @@ from portal.models import (
     SyncRun,
     Webstore,
 )
+from portal.paging import COUNT_CAP, Page, contains, escape_like, keyset_page
 
 PER_PAGE = 50
-# Counting every match of a broad filter over 100,000 orders costs more than the page
-# itself; beyond this many the list says "more than 1,000".
-COUNT_CAP = 1000
 
 # The columns each sort orders by, before the id that settles ties. Each leads with an
 # indexed column (amount_including_tax still wants its index); status goes on by date,
@@ -90,35 +88,6 @@ class OrderFilters:
         )
 
 
-@dataclass
-class OrderPage:
-    orders: list[SalesOrder]
-    number: int
-    per_page: int
-    # The id to continue after for the next page, and before for the previous one.
-    next_after: int | None = None
-    prev_before: int | None = None
-    count: int = 0
-    count_capped: bool = False
-
-    @property
-    def first_position(self) -> int:
-        return (self.number - 1) * self.per_page + 1 if self.orders else 0
-
-    @property
-    def last_position(self) -> int:
-        return self.first_position + len(self.orders) - 1 if self.orders else 0
-
-
-def contains(column, term: str):
-    """``column ILIKE '%term%'``, with ``%`` and ``_`` in the term taken literally.
-
-    ILIKE on the bare column (``lower() LIKE lower()`` on SQLite) is what a trigram
-    index (``gin_trgm_ops``) on that column serves on PostgreSQL.
-    """
-    return column.ilike(f"%{escape_like(term)}%", escape="/")
-
-
 def search_condition(term: str):
     """Order no., external document no., or the customer's name or email, in any case.
 
@@ -168,7 +137,7 @@ def list_orders(
     before: int | None = None,
     page: int = 1,
     per_page: int = PER_PAGE,
-) -> OrderPage:
+) -> Page:
     """One page of the orders that match, in ``sort`` order, by keyset.
 
     ``after`` is the id of the last order of the page before; ``before`` the id of the
@@ -178,61 +147,18 @@ def list_orders(
     conditions = filter_conditions(filters)
     query = sa.select(SalesOrder).where(*conditions).options(joinedload(SalesOrder.webstore))
 
-    cursor = after or before
-    backwards = bool(before) and not after
-    anchor = None
-    if cursor:
-        anchor = db.session.execute(sa.select(*columns).where(SalesOrder.id == cursor)).first()
-    if anchor is None:
-        # No cursor, or its order is gone (deleted meanwhile): start at the beginning.
-        cursor, backwards, page = None, False, 1
-    # Walking the sort order backwards (to the previous page) reverses the scan.
-    scan_descending = sort.descending != backwards
-    if cursor:
-        keyset, values = sa.tuple_(*columns), sa.tuple_(*anchor)
-        # The plain comparison of the leading column lets the database start its index
-        # scan at the cursor; the row comparison then settles the ties.
-        if scan_descending:
-            query = query.where(columns[0] <= anchor[0], keyset < values)
-        else:
-            query = query.where(columns[0] >= anchor[0], keyset > values)
-    query = query.order_by(*(c.desc() if scan_descending else c.asc() for c in columns))
-
-    rows = list(db.session.scalars(query.limit(per_page + 1)))
-    more = len(rows) > per_page
-    rows = rows[:per_page]
-
-    result = OrderPage(orders=rows, number=max(page, 1), per_page=per_page)
-    if backwards:
-        rows.reverse()
-        result.next_after = rows[-1].id if rows else None
-        if more:
-            result.number = max(page, 2)
-            result.prev_before = rows[0].id
-        else:
-            result.number = 1
-    else:
-        if more:
-            result.next_after = rows[-1].id
-        if cursor:
-            result.number = max(page, 2)
-            result.prev_before = rows[0].id if rows else None
-        else:
-            result.number = 1
-    if not cursor and not more:
-        # All there is fits on this page: no need to ask the database to count.
-        result.count, result.count_capped = len(rows), False
-    else:
-        result.count, result.count_capped = count_orders(conditions)
-    return result
-
-
-def count_orders(conditions, cap: int | None = None) -> tuple[int, bool]:
-    """How many orders match, counting no further than ``cap`` (``COUNT_CAP``)."""
-    cap = COUNT_CAP if cap is None else cap
-    capped = sa.select(SalesOrder.id).where(*conditions).limit(cap + 1).subquery()
-    found = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
-    return min(found, cap), found > cap
+    return keyset_page(
+        query,
+        SalesOrder,
+        columns,
+        conditions,
+        descending=sort.descending,
+        after=after,
+        before=before,
+        page=page,
+        per_page=per_page,
+        cap=COUNT_CAP,
+    )
 
 
 def webstores() -> list[Webstore]:
@@ -344,10 +270,6 @@ def find_orders(term: str, limit: int = 20) -> tuple[list[SalesOrder], SalesOrde
         *(SalesOrder.external_document_no.like(p, escape="/") for p in prefixes),
     )
     return list(db.session.scalars(query.where(starting))), None
-
-
-def escape_like(text: str) -> str:
-    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
 
 
 # One order

@@ -6,28 +6,12 @@ from portal.auth.access import admin_required, staff_required
 from portal.customers import actions, bp, queries
 from portal.customers.forms import CustomerForm, CustomerSearchForm, MergeForm
 from portal.models import Customer
-
-# Query parameters that place a page of the list, dropped when the search changes.
-PAGING = ("after", "before", "page")
-
-
-def wants_fragment() -> bool:
-    """HTMX asks for the fragment, except when it restores history it has no copy of."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
-
-
-def int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+from portal.views import int_arg, page_url, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
     """The list's URL with the current search, changed as given, on its first page."""
-    args = {k: v for k, v in request.args.items() if keep_page or k not in PAGING}
-    args.update(changes)
-    return url_for("customers.index", **{k: v for k, v in args.items() if v not in (None, "")})
+    return page_url("customers.index", keep_page, **changes)
 
 
 @bp.get("")

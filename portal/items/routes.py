@@ -6,28 +6,7 @@ from portal.auth.access import staff_required
 from portal.items import actions, bp, queries
 from portal.items.forms import ItemForm, ItemSearchForm, MappingForm
 from portal.models import Item, Webstore
-
-# Query parameters that place a page of a list, dropped when the search changes.
-PAGING = ("after", "before", "page")
-
-
-def wants_fragment() -> bool:
-    """HTMX asks for the fragment, except when it restores history it has no copy of."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
-
-
-def int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
-
-
-def page_url(endpoint: str, keep_page: bool = False, **changes) -> str:
-    """The list's URL with the current arguments, changed as given, on its first page."""
-    args = {k: v for k, v in request.args.items() if keep_page or k not in PAGING}
-    args.update(changes)
-    return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+from portal.views import int_arg, page_url, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:

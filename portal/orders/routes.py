@@ -15,21 +15,7 @@ from portal.auth.access import staff_required
 from portal.models import SalesOrder
 from portal.orders import actions, bp, queries
 from portal.orders.forms import OrderFilterForm
-
-# Query parameters that place a page of the list, dropped when anything else changes.
-PAGING = ("after", "before", "page")
-
-
-def wants_fragment() -> bool:
-    """HTMX asks for the fragment, except when it restores history it has no copy of."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
-
-
-def int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+from portal.views import int_arg, list_args, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -38,8 +24,7 @@ def list_url(keep_page: bool = False, **changes) -> str:
     Empty fields and the default sort are left out, so that a search pushed into the
     address bar reads ``/?q=hopper``.
     """
-    args = {k: v for k, v in request.args.items() if keep_page or k not in PAGING}
-    args.update(changes)
+    args = list_args(keep_page, **changes)
     if args.get("sort") == str(queries.Sort()):
         del args["sort"]
     return url_for("orders.index", **{k: v for k, v in args.items() if v not in (None, "")})

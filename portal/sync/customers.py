@@ -93,12 +93,12 @@ class CustomerBook:
             choice.map_woo_customer_id = order.customer_id
             return choice
         if self.webstore.customer_handling == CustomerHandling.DEFAULT_GUEST:
-            return self._guest_customer(order)
+            return self._guest_customer()
         if email is None:
             return self._without_email(order)
         return self._by_email(order, email, planned)
 
-    def _guest_customer(self, order: WooOrder) -> CustomerChoice:
+    def _guest_customer(self) -> CustomerChoice:
         if self.webstore.guest_customer_id is None:
             raise OrderFailure(
                 f"Webstore {self.webstore.code} sends guest orders to a default guest customer, "

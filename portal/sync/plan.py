@@ -186,7 +186,7 @@ def coupon_values(order: WooOrder) -> list[dict]:
 def reconcile(order: WooOrder, lines: list[PlannedLine]) -> list[str]:
     """Make the lines' taxes the store's tax, and the lines add up to the order's total, or
     fail; return what was adjusted."""
-    adjustments = tax_rounding(order, lines) or []
+    adjustments = tax_rounding(order, lines)
     for adjustment in adjustments:
         lines[adjustment.line].values["tax_amount"] += adjustment.amount
     difference = order.total - lines_total(lines)
@@ -194,10 +194,10 @@ def reconcile(order: WooOrder, lines: list[PlannedLine]) -> list[str]:
         # Prices entered with tax: WooCommerce keeps the net line totals unrounded, so the
         # shown ones may miss the total by a cent a line.
         net = [i for i, line in enumerate(lines) if not line.shipping]
-        cents = spread(difference, net, lines, money_unit(order), "price with tax", "net")
-        for adjustment in cents or []:
+        cents = spread(difference, net, lines, money_unit(order), "price with tax", "net") or []
+        for adjustment in cents:
             lines[adjustment.line].values["amount"] += adjustment.amount
-        adjustments += cents or []
+        adjustments += cents
     if order.total != lines_total(lines):
         raise mismatch(order, lines)
     return [describe_rounding(order, lines, adjustments)] if adjustments else []
@@ -215,9 +215,9 @@ class Adjustment:
     kind: str = "tax"
 
 
-def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] | None:
-    """The cents that take the lines' taxes to the store's, or None where the difference is
-    more than rounding.
+def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment]:
+    """The cents that take the lines' taxes to the store's; none where the difference is
+    more than rounding (the lines then keep the store's own line taxes).
 
     First each rate's line taxes go to its tax line (items and fees, and shipping, apart).
     Then the order's ``total_tax`` may differ from its tax lines by a cent a rate, since
@@ -225,7 +225,7 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] 
     gives at most one cent to a line, largest line (by net amount) first.
     """
     if not order.tax_lines:
-        return None
+        return []
     unit = money_unit(order)
     adjustments = []
     for tax_line in order.tax_lines:
@@ -244,15 +244,15 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment] 
             difference = wanted - sum((total for _, total in taxed), Decimal(0))
             cents = spread(difference, [index for index, _ in taxed], lines, unit, rate)
             if cents is None:
-                return None
+                return []
             adjustments += cents
     by_rate = sum((t.tax_total + t.shipping_tax_total for t in order.tax_lines), Decimal(0))
     taxed = [index for index, line in enumerate(lines) if line.taxes]
     limit = unit * len(order.tax_lines)
     if abs(order.total_tax - by_rate) > limit:
-        return None
+        return []
     cents = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax")
-    return None if cents is None else adjustments + cents
+    return [] if cents is None else adjustments + cents
 
 
 def rate_tax(line: PlannedLine, tax) -> Decimal:

@@ -1,6 +1,15 @@
-"""What the list pages' views share: HTMX fragments, and the arguments that place a page."""
+"""What the list pages' views share: HTMX fragments, the arguments that place a page, and
+the pages of a webstore's mappings."""
 
-from flask import request, url_for
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from portal import mappings
+from portal.actions import Refused
+from portal.models import Webstore
 
 # Query parameters that place a page of a list, dropped when anything else changes.
 PAGING = ("after", "before", "page")
@@ -30,3 +39,84 @@ def page_url(endpoint: str, keep_page: bool = False, **changes) -> str:
     """A list's URL with the current arguments, changed as given; empty ones left out."""
     args = list_args(keep_page, **changes)
     return url_for(endpoint, **{k: v for k, v in args.items() if v not in (None, "")})
+
+
+def chosen_webstore(stores: list[Webstore]) -> Webstore | None:
+    """The webstore of ``?webstore=CODE``; the only one where there is one and none is named."""
+    code = request.args.get("webstore", "").strip().upper()
+    if not code:
+        return stores[0] if len(stores) == 1 else None
+    for store in stores:
+        if store.code == code:
+            return store
+    abort(404, f"There is no webstore with code {code}.")
+
+
+@dataclass(frozen=True)
+class MappingPages:
+    """A kind of webstore mapping (customers, products) as its pages show it."""
+
+    endpoint: str  # of the page, e.g. "items.mappings"
+    template: str  # the page; the table is its "_mappings_table.html" beside it
+    what: str  # "product", "customer"
+    form: type
+    list_page: Callable  # (webstore, after=, before=, page=) -> Page
+    map: Callable  # (webstore, form) -> message; raises Refused naming a field
+    unmap: Callable  # (webstore, mapping_id) -> message
+
+    def table_template(self) -> str:
+        return self.template.rsplit("/", 1)[0] + "/_mappings_table.html"
+
+
+def mapping_page(kind: MappingPages):
+    """GET: a webstore's mappings of one kind; POST (staff): map one."""
+    stores = mappings.webstores()
+    webstore = chosen_webstore(stores)
+    can_edit = current_user.has_role("staff")
+    form = kind.form() if can_edit else None
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            abort(403, f"This needs the staff role; you are signed in as {current_user.role}.")
+        if webstore is None:
+            abort(404, f"Choose the webstore whose {kind.what} to map.")
+        if form.validate_on_submit():
+            try:
+                message = kind.map(webstore, form)
+            except Refused as refused:
+                form[refused.field].errors.append(str(refused))
+            else:
+                flash(message, "success")
+                return redirect(url_for(kind.endpoint, webstore=webstore.code), 303)
+        status = 422
+    page = None
+    if webstore is not None:
+        page = kind.list_page(
+            webstore,
+            after=int_arg("after"),
+            before=int_arg("before"),
+            page=int_arg("page") or 1,
+        )
+    context = {
+        "webstores": stores,
+        "webstore": webstore,
+        "page": page,
+        "form": form,
+        "mappings_url": lambda keep_page=False, **changes: page_url(
+            kind.endpoint, keep_page, **changes
+        ),
+    }
+    if request.method == "GET" and wants_fragment() and webstore is not None:
+        response = make_response(render_template(kind.table_template(), **context))
+        response.headers["HX-Push-Url"] = context["mappings_url"](keep_page=True)
+        return response
+    return render_template(kind.template, **context), status
+
+
+def unmap(kind: MappingPages, mapping_id: int):
+    """POST (staff): remove one of a webstore's mappings."""
+    webstore = chosen_webstore(mappings.webstores())
+    if webstore is None:
+        abort(404, f"Choose the webstore whose {kind.what} to unmap.")
+    flash(kind.unmap(webstore, mapping_id), "success")
+    return redirect(url_for(kind.endpoint, webstore=webstore.code), 303)

@@ -8,9 +8,10 @@ from itertools import count as counter
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import Customer, CustomerMapping, SalesOrder
+from portal.models import Customer, CustomerMapping, Outcome, RunStatus, SalesOrder
 from portal.sync.numbers import next_number
-from tests.sync_helpers import count, run_import
+from portal.sync.runs import execute_run, retry_failed
+from tests.sync_helpers import count, entries, run_import, sales_order_for
 
 _numbers = counter(1)
 
@@ -205,7 +206,8 @@ def test_an_imported_customers_page_shows_address_mapping_and_sales_orders(
     assert customer.email in html
     table = html[html.index('id="customer-mappings"') : html.index('id="orders-title"')]
     assert re.findall(r"<td>(.*?)</td>", table) == [
-        f'{demo_webstore.code} <small class="muted">{demo_webstore.name}</small>',
+        f'<a href="/customers/mappings?webstore={demo_webstore.code}">{demo_webstore.code}</a> '
+        f'<small class="muted">{demo_webstore.name}</small>',
         str(mapping.woo_customer_id),
     ]
     assert mapping.woo_customer_id == 2
@@ -433,4 +435,120 @@ def test_viewers_read_but_get_403_on_every_write(signed_in_viewer):
         signed_in_viewer.post(f"/customers/{customer.id}/merge", {"target": "C00001"}).status_code
         == 403
     )
+    assert count(Customer) == 1
+
+
+# Webstore customer mappings
+
+
+def mapping_rows() -> list[tuple[int, int, str]]:
+    return list(
+        db.session.execute(
+            sa.select(CustomerMapping.webstore_id, CustomerMapping.woo_customer_id, Customer.number)
+            .join(Customer)
+            .order_by(CustomerMapping.woo_customer_id)
+        ).tuples()
+    )
+
+
+def test_the_mapping_page_maps_remaps_and_unmaps_a_webstore_customer(signed_in_staff, webstore):
+    ada = make_customer("Ada Lovelace", "ada@example.com")
+    grace = make_customer("Grace Hopper")
+
+    mapped = signed_in_staff.post(
+        "/customers/mappings?webstore=main",
+        {"woo_customer_id": "7", "customer_number": f" {ada.number.lower()} "},
+        follow_redirects=True,
+    )
+    remapped = signed_in_staff.post(
+        "/customers/mappings?webstore=MAIN",
+        {"woo_customer_id": "7", "customer_number": grace.number},
+        follow_redirects=True,
+    )
+
+    assert f"MAIN customer 7 is now mapped to {ada.number} Ada Lovelace." in mapped.text
+    assert (
+        f"MAIN customer 7 is now mapped to {grace.number} Grace Hopper (was {ada.number})."
+        in remapped.text
+    )
+    assert mapping_rows() == [(webstore.id, 7, grace.number)]
+    listing = remapped.text[remapped.text.index('id="mappings-table"') :]
+    assert "<td>7</td>" in listing and f">{grace.number}</a> Grace Hopper" in listing
+
+    again = signed_in_staff.post(
+        "/customers/mappings?webstore=MAIN",
+        {"woo_customer_id": "7", "customer_number": grace.number},
+        follow_redirects=True,
+    )
+    assert f"MAIN customer 7 is mapped to {grace.number} already." in again.text
+
+    mapping_id = db.session.scalar(sa.select(CustomerMapping.id))
+    unmapped = signed_in_staff.post(
+        f"/customers/mappings/{mapping_id}/delete?webstore=MAIN", follow_redirects=True
+    )
+    assert f"MAIN customer 7 is no longer mapped to {grace.number}" in unmapped.text
+    assert mapping_rows() == []
+    assert count(Customer) == 2
+
+
+def test_mapping_to_an_unknown_customer_or_a_bad_id_is_refused_inline(signed_in_staff, webstore):
+    unknown = signed_in_staff.post(
+        "/customers/mappings?webstore=MAIN", {"woo_customer_id": "7", "customer_number": "C09999"}
+    )
+    bad_id = signed_in_staff.post(
+        "/customers/mappings?webstore=MAIN", {"woo_customer_id": "0", "customer_number": "C00001"}
+    )
+
+    assert unknown.status_code == 422
+    assert "There is no customer C09999." in unknown.text
+    assert bad_id.status_code == 422
+    assert "A customer ID is a whole number from 1." in bad_id.text
+    assert mapping_rows() == []
+
+
+def test_a_mapping_page_of_an_unknown_webstore_is_404(signed_in_viewer, webstore):
+    assert signed_in_viewer.get("/customers/mappings?webstore=NOPE").status_code == 404
+
+
+def test_viewers_read_the_customer_mappings_but_may_not_change_them(signed_in_viewer, webstore):
+    ada = make_customer()
+    mapping = map_customer(webstore, ada, 7)
+
+    page = signed_in_viewer.get("/customers/mappings?webstore=MAIN")
+    posted = signed_in_viewer.post(
+        "/customers/mappings?webstore=MAIN", {"woo_customer_id": "8", "customer_number": ada.number}
+    )
+    deleted = signed_in_viewer.post(f"/customers/mappings/{mapping.id}/delete?webstore=MAIN")
+
+    assert page.status_code == 200 and "<td>7</td>" in page.text
+    assert "Map a customer" not in page.text and "Unmap" not in page.text
+    assert posted.status_code == 403 and deleted.status_code == 403
+    assert mapping_rows() == [(webstore.id, 7, ada.number)]
+
+
+def test_a_webstore_customer_mapped_by_hand_lets_the_failed_order_import_on_retry(
+    signed_in_staff, demo_webstore, store
+):
+    demo_webstore.auto_create_customers = False
+    db.session.commit()
+    account = make_customer("Holger's company account")
+    created = store.create_order(customer_id=2, status="processing")
+
+    run = run_import(demo_webstore, order_id=created["id"])
+
+    [failed] = entries(run, Outcome.FAILED)
+    mapping_page = "map webstore customer 2 to an existing customer on Customers > Mappings"
+    assert f"{mapping_page} (/customers/mappings?webstore=DEMO)" in failed.message
+    run_page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+    assert '<a href="/customers/mappings?webstore=DEMO">' in run_page
+
+    mapped = signed_in_staff.post(
+        "/customers/mappings?webstore=DEMO",
+        {"woo_customer_id": "2", "customer_number": account.number},
+    )
+    assert mapped.status_code == 303
+    retry = execute_run(retry_failed(run).id)
+
+    assert (retry.status, retry.imported, retry.failed) == (RunStatus.SUCCEEDED, 1, 0)
+    assert sales_order_for(demo_webstore, created["id"]).customer_id == account.id
     assert count(Customer) == 1

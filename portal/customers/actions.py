@@ -1,4 +1,5 @@
-"""What staff and admins do to customers: create and edit by hand, merge a duplicate."""
+"""What staff and admins do to customers: create and edit by hand, map a webstore's
+customer to one, merge a duplicate."""
 
 from dataclasses import dataclass
 
@@ -6,19 +7,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from portal import db
+from portal import db, mappings
+from portal.actions import Refused
 from portal.models import Customer, CustomerMapping, SalesOrder, Webstore
 from portal.sync.numbers import next_number
 
 EMAIL_TAKEN = "Customer {number} has this email already."
-
-
-class Refused(Exception):
-    """The change cannot be made; the message says why (and to which field, if any)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def email_owner(email: str | None, other_than: int | None) -> str | None:
@@ -184,4 +178,34 @@ def merge_customers(duplicate_id: int, target_number: str) -> MergeResult:
         webstores_repointed=webstores,
         email_taken_over=email_taken_over,
         email_dropped=email_dropped,
+    )
+
+
+def map_customer(webstore: Webstore, woo_customer_id: int, customer_number: str) -> str:
+    """Map a registered customer of the webstore to an existing ERP customer, or map it to
+    another where it is mapped already. Imports from now on book its orders there."""
+    customer = db.session.scalar(sa.select(Customer).where(Customer.number == customer_number))
+    if customer is None:
+        raise Refused(f"There is no customer {customer_number}.", "customer_number")
+    what = f"{webstore.code} customer {woo_customer_id}"
+    key = {"woo_customer_id": woo_customer_id}
+    tied = mappings.tie(CustomerMapping, webstore, key, "customer_id", customer.id)
+    if not tied.changed:
+        return f"{what} is mapped to {customer.number} already."
+    if tied.was is None:
+        return f"{what} is now mapped to {customer.number} {customer.name}."
+    was = db.session.scalar(sa.select(Customer.number).where(Customer.id == tied.was))
+    return f"{what} is now mapped to {customer.number} {customer.name} (was {was})."
+
+
+def unmap_customer(webstore: Webstore, mapping_id: int) -> str:
+    mapping = mappings.untie(CustomerMapping, webstore, mapping_id)
+    if mapping is None:
+        return "That mapping was removed meanwhile."
+    what = f"{webstore.code} customer {mapping.woo_customer_id}"
+    number = mapping.customer.number
+    db.session.commit()
+    return (
+        f"{what} is no longer mapped to {number}: its next order is matched by email, "
+        "or gets a new customer."
     )

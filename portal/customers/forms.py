@@ -1,9 +1,10 @@
-"""The customer form that staff fill in, the admins' merge form, and the list's search."""
+"""The customer form that staff fill in, the admins' merge form, the mapping form, and the
+list's search."""
 
 from flask_wtf import FlaskForm
-from wtforms import Form, SearchField, StringField
+from wtforms import Form, IntegerField, SearchField, StringField
 from wtforms.fields import EmailField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 from portal.sync.customers import normalize_email
 
@@ -108,4 +109,23 @@ class MergeForm(FlaskForm):
         "Merge into customer no.",
         filters=[upper],
         validators=[DataRequired(message="Give the number of the customer to keep.")],
+    )
+
+
+class MappingForm(FlaskForm):
+    woo_customer_id = IntegerField(
+        "Webstore customer ID",
+        validators=[
+            InputRequired(message="Give the store's customer ID."),
+            NumberRange(min=1, max=2**62, message="A customer ID is a whole number from 1."),
+        ],
+        description="As WooCommerce shows it under Customers, or in an order's customer_id",
+    )
+    customer_number = StringField(
+        "Customer no.",
+        filters=[upper],
+        validators=[
+            DataRequired(message="Give the number of an existing customer."),
+            Length(max=20),
+        ],
     )

@@ -122,3 +122,23 @@ def get_customer(customer_id: int) -> CustomerView | None:
 
 def customer_by_number(number: str) -> Customer | None:
     return db.session.scalar(sa.select(Customer).where(Customer.number == number))
+
+
+# A webstore's customer mappings
+
+
+def list_mappings(
+    webstore: Webstore, *, after=None, before=None, page: int = 1, per_page: int = PER_PAGE
+) -> Page:
+    """One page of the webstore's customer mappings, by the store's customer id."""
+    conditions = [CustomerMapping.webstore_id == webstore.id]
+    return keyset_page(
+        sa.select(CustomerMapping).where(*conditions).options(joinedload(CustomerMapping.customer)),
+        CustomerMapping,
+        (CustomerMapping.woo_customer_id, CustomerMapping.id),
+        conditions,
+        after=after,
+        before=before,
+        page=page,
+        per_page=per_page,
+    )

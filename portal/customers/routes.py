@@ -1,12 +1,12 @@
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import db
+from portal import db, views
 from portal.auth.access import admin_required, staff_required
 from portal.customers import actions, bp, queries
-from portal.customers.forms import CustomerForm, CustomerSearchForm, MergeForm
+from portal.customers.forms import CustomerForm, CustomerSearchForm, MappingForm, MergeForm
 from portal.models import Customer
-from portal.views import int_arg, page_url, wants_fragment
+from portal.views import MappingPages, int_arg, mapping_page, page_url, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -90,3 +90,28 @@ def merge(customer_id: int):
     if view is None:
         abort(404, f"There is no customer {customer_id}.")
     return render_template("customers/show.html", view=view, merge_form=form), 422
+
+
+CUSTOMER_MAPPINGS = MappingPages(
+    endpoint="customers.mappings",
+    template="customers/mappings.html",
+    what="customer",
+    form=MappingForm,
+    list_page=queries.list_mappings,
+    map=lambda webstore, form: actions.map_customer(
+        webstore, form.woo_customer_id.data, form.customer_number.data
+    ),
+    unmap=actions.unmap_customer,
+)
+
+
+@bp.route("/mappings", methods=["GET", "POST"])
+def mappings():
+    """A webstore's customer mappings; staff map a webstore customer to a customer here."""
+    return mapping_page(CUSTOMER_MAPPINGS)
+
+
+@bp.post("/mappings/<int:mapping_id>/delete")
+@staff_required
+def unmap(mapping_id: int):
+    return views.unmap(CUSTOMER_MAPPINGS, mapping_id)

@@ -13,7 +13,9 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 # Messages name the setting to change as "Setup > Webstores > CODE", and the pages where
 # staff fix a missing record by their paths in brackets.
 SETUP_PLACE = re.compile(r"Setup &gt; Webstores &gt; [A-Z0-9_-]+")
-STAFF_PAGE = re.compile(r"\((/(?:items/mappings\?webstore=[A-Z0-9_-]+|customers/new))\)")
+STAFF_PAGE = re.compile(
+    r"\((/(?:(?:items|customers)/mappings\?webstore=[A-Z0-9_-]+|customers/new))\)"
+)
 
 
 @bp.app_template_filter("entry_message")

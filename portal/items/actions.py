@@ -3,17 +3,10 @@
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from portal import db
+from portal import db, mappings
+from portal.actions import Refused
 from portal.models import Item, ItemMapping, Webstore
 from portal.sync.numbers import next_number
-
-
-class Refused(Exception):
-    """The change cannot be made; the message says why, ``field`` where it belongs."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def sku_taken_by(sku: str, item_id: int | None) -> str | None:
@@ -48,16 +41,6 @@ def save_item(item: Item, values: dict) -> None:
         raise Refused(message, "sku") from error
 
 
-def find_mapping(webstore: Webstore, product_id: int, variation_id: int) -> ItemMapping | None:
-    return db.session.scalar(
-        sa.select(ItemMapping).where(
-            ItemMapping.webstore_id == webstore.id,
-            ItemMapping.woo_product_id == product_id,
-            ItemMapping.woo_variation_id == variation_id,
-        )
-    )
-
-
 def product_name(product_id: int, variation_id: int) -> str:
     name = f"product {product_id}"
     return f"{name} variation {variation_id}" if variation_id else name
@@ -70,46 +53,21 @@ def map_product(webstore: Webstore, product_id: int, variation_id: int, item_num
     if item is None:
         raise Refused(f"There is no item {item_number}.", "item_number")
     what = f"{webstore.code} {product_name(product_id, variation_id)}"
-    for attempt in (1, 2):
-        mapping = find_mapping(webstore, product_id, variation_id)
-        if mapping is not None and mapping.item_id == item.id:
-            return f"{what} is mapped to item {item.number} already."
-        if mapping is None:
-            db.session.add(
-                ItemMapping(
-                    webstore_id=webstore.id,
-                    woo_product_id=product_id,
-                    woo_variation_id=variation_id,
-                    item_id=item.id,
-                )
-            )
-            message = f"{what} is now mapped to item {item.number}."
-        else:
-            was = db.session.scalar(sa.select(Item.number).where(Item.id == mapping.item_id))
-            mapping.item_id = item.id
-            message = f"{what} is now mapped to item {item.number} (was {was})."
-        try:
-            db.session.commit()
-        except IntegrityError:
-            # An import mapped the product meanwhile: map what it mapped, once more.
-            db.session.rollback()
-            if attempt == 2:
-                raise
-            continue
-        return message
-    raise AssertionError("unreachable")
+    key = {"woo_product_id": product_id, "woo_variation_id": variation_id}
+    tied = mappings.tie(ItemMapping, webstore, key, "item_id", item.id)
+    if not tied.changed:
+        return f"{what} is mapped to item {item.number} already."
+    if tied.was is None:
+        return f"{what} is now mapped to item {item.number}."
+    was = db.session.scalar(sa.select(Item.number).where(Item.id == tied.was))
+    return f"{what} is now mapped to item {item.number} (was {was})."
 
 
 def unmap(webstore: Webstore, mapping_id: int) -> str:
-    mapping = db.session.scalar(
-        sa.select(ItemMapping).where(
-            ItemMapping.id == mapping_id, ItemMapping.webstore_id == webstore.id
-        )
-    )
+    mapping = mappings.untie(ItemMapping, webstore, mapping_id)
     if mapping is None:
         return "That mapping was removed meanwhile."
     what = f"{webstore.code} {product_name(mapping.woo_product_id, mapping.woo_variation_id)}"
     number = mapping.item.number
-    db.session.delete(mapping)
     db.session.commit()
     return f"{what} is no longer mapped to item {number}."

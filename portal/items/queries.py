@@ -114,10 +114,6 @@ def get_item(item_id: int) -> ItemView | None:
 # A webstore's product mappings
 
 
-def webstores() -> list[Webstore]:
-    return list(db.session.scalars(sa.select(Webstore).order_by(Webstore.code)))
-
-
 def list_mappings(
     webstore: Webstore, *, after=None, before=None, page: int = 1, per_page: int = PER_PAGE
 ) -> Page:

@@ -127,17 +127,26 @@ class CustomerBook:
             return CustomerChoice(customer_id=self.by_email[email])
         if email and email in planned:
             return CustomerChoice(new=planned[email])
-        who = describe_customer(order)
         if not self.webstore.auto_create_customers:
-            raise OrderFailure(
-                f"Customer {who} has no ERP customer and 'Create missing customers' is off in "
-                f"the setup of {self.webstore.code}: create the customer with that email on "
-                "Customers (/customers/new), or turn 'Create missing customers' on; then retry."
-            )
+            raise OrderFailure(self._no_customer(order))
         new = NewCustomer(email=email, values=self.new_customer_values(order, email))
         if email:
             planned[email] = new
         return CustomerChoice(new=new)
+
+    def _no_customer(self, order: WooOrder) -> str:
+        code = self.webstore.code
+        fix = "create the customer with that email on Customers (/customers/new)"
+        if not order.is_guest:
+            fix = (
+                f"map webstore customer {order.customer_id} to an existing customer on "
+                f"Customers > Mappings (/customers/mappings?webstore={code}), or {fix}"
+            )
+        return (
+            f"Customer {describe_customer(order)} has no ERP customer and 'Create missing "
+            f"customers' is off in the setup of {code}: {fix}, or turn 'Create missing "
+            "customers' on; then retry."
+        )
 
     def new_customer_values(self, order: WooOrder, email: str | None) -> dict:
         billing = order.billing

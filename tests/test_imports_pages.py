@@ -75,6 +75,40 @@ def test_a_missing_webstore_is_an_inline_error(signed_in_staff, demo_webstore):
     assert "Choose a webstore." in response.text
 
 
+def test_a_webstore_whose_setup_lacks_a_charge_item_says_so_and_starts_nothing(
+    signed_in_staff, demo_webstore
+):
+    demo_webstore.shipping_charge_item = None
+    db.session.commit()
+
+    chosen = signed_in_staff.get(
+        "/imports/new/filters?webstore=DEMO", headers={"HX-Request": "true"}
+    ).text
+    preview = signed_in_staff.get("/imports/preview?webstore=DEMO").text
+    started = signed_in_staff.post("/imports/", {"webstore": "DEMO"}, htmx=True)
+
+    notice = chosen[chosen.index('id="import-not-ready"') : chosen.index("</article>")]
+    assert "DEMO cannot import yet." in notice
+    assert "No shipping charge item: every order with shipping would fail." in notice
+    assert "Ask an administrator to complete it under Setup &gt; Webstores." in notice
+    assert preview.strip() == ""
+    assert started.headers["X-Form-Status"] == "422"
+    assert "Webstore DEMO cannot import yet" in started.text
+    assert 'id="import-not-ready"' in started.text
+    assert newest_run() is None
+
+
+def test_an_admin_is_led_to_the_setup_that_lacks_something(signed_in_admin, demo_webstore):
+    demo_webstore.no_product_item = None
+    db.session.commit()
+
+    page = signed_in_admin.get("/imports/new?webstore=DEMO").text
+
+    assert "No item for lines without a product" in page
+    link = f'<a href="/setup/webstores/{demo_webstore.id}">Complete the setup of DEMO</a>'
+    assert link in page
+
+
 def test_submitting_swaps_in_the_runs_live_panel(signed_in_staff, demo_webstore):
     response = signed_in_staff.post(
         "/imports/", {"webstore": "DEMO", "statuses": ["processing"]}, htmx=True

@@ -239,3 +239,80 @@ def test_the_demo_webstore_has_both_charge_items_and_imports_paid_orders(app):
         "NO-PRODUCT",
     )
     assert webstore.status_filter == ("processing", "completed")
+
+
+# A setup that guides: charge items made in place, and what is still missing
+
+
+def test_the_standard_shipping_item_is_created_in_place_once(signed_in_admin):
+    first = signed_in_admin.post("/setup/charge-items/shipping", headers={"HX-Request": "true"})
+    again = signed_in_admin.post("/setup/charge-items/shipping", headers={"HX-Request": "true"})
+
+    [item] = db.session.scalars(sa.select(Item).where(Item.sku == "SHIPPING"))
+    assert (item.item_type, item.description) == (ItemType.SERVICE, "Shipping and handling")
+    assert first.status_code == again.status_code == 200
+    # The answer is the field, filled with the new item's number, to save with the form.
+    assert first.text.lstrip().startswith('<div id="shipping_charge_item_no-field"')
+    assert f'name="shipping_charge_item_no" type="text" value="{item.number}"' in first.text
+    assert f"Item {item.number} (Shipping and handling) is ready." in first.text
+    assert f'value="{item.number}"' in again.text
+
+
+def test_the_item_for_lines_without_a_product_is_created_in_place(signed_in_admin):
+    answer = signed_in_admin.post("/setup/charge-items/no-product")
+
+    item = db.session.scalar(sa.select(Item).where(Item.sku == "NO-PRODUCT"))
+    assert item.item_type == ItemType.NON_INVENTORY
+    assert f'name="no_product_item_no" type="text" value="{item.number}"' in answer.text
+
+
+def test_only_the_standard_charge_items_are_created_in_place(signed_in_admin):
+    assert signed_in_admin.post("/setup/charge-items/gift-wrap").status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Item)) == 0
+
+
+def test_staff_may_not_create_charge_items_in_the_setup(signed_in_staff):
+    assert signed_in_staff.post("/setup/charge-items/shipping").status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Item)) == 0
+
+
+def test_a_new_webstore_starts_with_the_standard_shipping_item_where_there_is_one(
+    signed_in_admin,
+):
+    without = signed_in_admin.get("/setup/webstores/new").text
+    signed_in_admin.post("/setup/charge-items/shipping")
+    number = db.session.scalar(sa.select(Item.number).where(Item.sku == "SHIPPING"))
+
+    page = signed_in_admin.get("/setup/webstores/new").text
+
+    assert 'name="shipping_charge_item_no" type="text" value=""' in without
+    assert f'name="shipping_charge_item_no" type="text" value="{number}"' in page
+    # Items that are not stock are offered to choose from.
+    assert f'<option value="{number}">{number} Shipping and handling</option>' in page
+
+
+def test_the_setup_page_says_what_is_missing_before_an_import_can_run(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+    store = stored_webstore()
+
+    page = signed_in_admin.get(f"/setup/webstores/{store.id}").text
+    listing = signed_in_admin.get("/setup/").text
+
+    missing = page[page.index('class="setup-missing"') : page.index("</article>")]
+    assert "Before MAIN can import orders" in missing
+    assert '<a href="#shipping_charge_item_no">Shipping charge item no.</a>' in missing
+    assert "every order with shipping would fail" in missing
+    assert "lines without a product" not in missing  # the standard one was made on save
+    assert "setup incomplete" in listing
+
+    signed_in_admin.post("/setup/charge-items/shipping")
+    number = db.session.scalar(sa.select(Item.number).where(Item.sku == "SHIPPING"))
+    signed_in_admin.post(
+        f"/setup/webstores/{store.id}",
+        webstore_form(consumer_secret="", shipping_charge_item_no=number),
+    )
+
+    ready = signed_in_admin.get(f"/setup/webstores/{store.id}").text
+    assert 'class="setup-missing"' not in ready
+    assert "Everything an import needs is set up." in ready
+    assert "setup incomplete" not in signed_in_admin.get("/setup/").text

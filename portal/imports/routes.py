@@ -20,6 +20,7 @@ from portal.imports.forms import ImportForm
 from portal.imports.preview import preview, status_counts
 from portal.models import Outcome, RunStatus, SyncRun, Trigger
 from portal.queue import queue_available
+from portal.setup.readiness import missing_for_import
 from portal.sync.filters import FilterError, ImportFilters, find_webstore, merge_filters
 from portal.sync.runs import (
     NothingToRetry,
@@ -44,18 +45,24 @@ def import_form(formdata=None) -> ImportForm:
 def new():
     form = import_form(formdata=None)
     code = request.args.get("webstore", "")
-    counts = {}
+    counts, missing, webstore = {}, [], None
     if code:
         form.webstore.data = code.upper()
         try:
             webstore = find_webstore(code)
         except FilterError:
-            pass
+            webstore = None
         else:
             prefill(form, webstore)
-            counts = status_counts(webstore)
+            missing = missing_for_import(webstore)
+            counts = {} if missing else status_counts(webstore)
     return render_template(
-        "imports/new.html", form=form, counts=counts, queue_down=not queue_available()
+        "imports/new.html",
+        form=form,
+        counts=counts,
+        missing=missing,
+        chosen=webstore,
+        queue_down=not queue_available(),
     )
 
 
@@ -64,7 +71,7 @@ def new():
 def filters():
     """The filter fields, pre-filled from the chosen webstore's setup."""
     form = import_form(formdata=None)
-    counts = {}
+    counts, missing = {}, []
     try:
         webstore = find_webstore(request.args.get("webstore"))
     except FilterError:
@@ -72,8 +79,18 @@ def filters():
     if webstore:
         form.webstore.data = webstore.code
         prefill(form, webstore)
-        counts = status_counts(webstore)
-    return render_template("imports/_filters.html", form=form, counts=counts)
+        missing = missing_for_import(webstore)
+        counts = {} if missing else status_counts(webstore)
+    return render_template(
+        "imports/_filters.html", form=form, counts=counts, missing=missing, chosen=webstore
+    )
+
+
+def not_ready(webstore) -> str:
+    return (
+        f"Webstore {webstore.code} cannot import yet: its setup lacks what is listed below. "
+        "Nothing was started."
+    )
 
 
 def prefill(form: ImportForm, webstore) -> None:
@@ -94,6 +111,9 @@ def preview_import():
         )
     except FilterError as error:
         return render_template("imports/_preview.html", problem=str(error))
+    if missing_for_import(webstore):
+        # The filters say what is missing; asking the store would count what cannot import.
+        return ""
     return render_template(
         "imports/_preview.html", result=preview(webstore, wanted), filters=wanted
     )
@@ -103,10 +123,12 @@ def preview_import():
 @staff_required
 def start():
     form = import_form(formdata=request.form)
-    problem = None
+    problem, missing, webstore = None, [], None
     if form.validate():
         try:
             webstore = find_webstore(form.webstore.data)
+            if missing := missing_for_import(webstore):
+                raise FilterError("webstore", not_ready(webstore))
             wanted = merge_filters(
                 webstore,
                 order_id=form.order_id.data,
@@ -125,7 +147,9 @@ def start():
             return redirect(url_for("imports.run", run_id=run.id))
     template = "imports/_form.html" if htmx() else "imports/new.html"
     status = 503 if problem else 422
-    response = render_template(template, form=form, counts={}, problem=problem)
+    response = render_template(
+        template, form=form, counts={}, problem=problem, missing=missing, chosen=webstore
+    )
     if htmx():
         # htmx swaps only 2xx answers: show the inline errors with 200, say 422 in a header.
         return response, 200, {"X-Form-Status": str(status)}

@@ -64,6 +64,10 @@ def parse_country_templates(text: str) -> dict[str, str]:
     return result
 
 
+# The webstore form's field for each standard item the setup page creates in place.
+CHARGE_ITEM_FIELDS = {"shipping": "shipping_charge_item_no", "no-product": "no_product_item_no"}
+
+
 class WebstoreForm(FlaskForm):
     code = StringField(
         "Code",
@@ -129,7 +133,8 @@ class WebstoreForm(FlaskForm):
         "Shipping charge item no.",
         filters=[upper],
         validators=[Optional(), Length(max=20)],
-        description="The item that shipping lines are charged to, e.g. I00001.",
+        description="The item that shipping lines are charged to: a service item, e.g. "
+        "the standard shipping item.",
     )
     no_product_item_no = StringField(
         "Item for lines without a product",

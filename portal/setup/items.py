@@ -1,6 +1,7 @@
 """The items a webstore's setup charges to: shipping, and lines without a product."""
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.models import Item, ItemType
@@ -27,4 +28,21 @@ def standard_item(sku: str, description: str, item_type: ItemType) -> Item:
             number=next_number("ITEM"), description=description, sku=sku, item_type=item_type
         )
         db.session.add(item)
+    return item
+
+
+# The standard items a setup page may create in place, by the name in its URL.
+STANDARD_ITEMS = {"shipping": shipping_item, "no-product": no_product_item}
+
+
+def create_standard_item(kind: str) -> Item:
+    """Create (or find) the standard item of ``kind`` and commit; two admins clicking at
+    once end with one item, by its unique SKU."""
+    make = STANDARD_ITEMS[kind]
+    try:
+        item = make()
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        item = make()
     return item

@@ -1,5 +1,13 @@
 import sqlalchemy as sa
-from flask import flash, get_template_attribute, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
@@ -7,8 +15,15 @@ from portal import db
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
-from portal.setup import bp, webhooks, webstores
-from portal.setup.forms import CustomerTemplateForm, ItemTemplateForm, UserForm, WebstoreForm
+from portal.setup import bp, readiness, webhooks, webstores
+from portal.setup.forms import (
+    CHARGE_ITEM_FIELDS,
+    CustomerTemplateForm,
+    ItemTemplateForm,
+    UserForm,
+    WebstoreForm,
+)
+from portal.setup.items import STANDARD_ITEMS, create_standard_item
 from portal.sync import schedule
 from portal.sync.runs import QueueUnavailable
 from portal.woo.errors import WooError
@@ -17,7 +32,12 @@ from portal.woo.errors import WooError
 @bp.get("/")
 def index():
     stores = webstores.list_webstores()
-    return render_template("setup/index.html", webstores=stores, sync=schedule.sync_states(stores))
+    return render_template(
+        "setup/index.html",
+        webstores=stores,
+        sync=schedule.sync_states(stores),
+        missing={w.id: readiness.missing_for_import(w) for w in stores},
+    )
 
 
 @bp.post("/webstores/<int:webstore_id>/sync-now")
@@ -39,7 +59,9 @@ def sync_now(webstore_id: int):
 @bp.route("/webstores/new", methods=["GET", "POST"])
 @admin_required
 def create_webstore():
-    form = WebstoreForm(**webstores.template_choices(), creating=True)
+    form = WebstoreForm(
+        data=webstores.new_webstore_data(), **webstores.template_choices(), creating=True
+    )
     return save_webstore(Webstore(), form)
 
 
@@ -64,7 +86,32 @@ def save_webstore(webstore: Webstore, form: WebstoreForm):
             flash(f"Webstore {webstore.code} saved.", "success")
             return redirect(url_for("setup.index"))
     status = 422 if form.errors else 200
-    return render_template("setup/webstore_form.html", form=form, webstore=webstore), status
+    return render_form(webstore, form), status
+
+
+def render_form(webstore: Webstore, form: WebstoreForm, **context):
+    missing = readiness.missing_for_import(webstore) if webstore.id else []
+    return render_template(
+        "setup/webstore_form.html",
+        form=form,
+        webstore=webstore,
+        missing=missing,
+        charge_items=webstores.charge_item_choices(),
+        **context,
+    )
+
+
+@bp.post("/charge-items/<kind>")
+@admin_required
+def create_charge_item(kind: str):
+    """Create the standard shipping item or item for lines without a product in place,
+    from the webstore form; answers its field, filled with the item's number."""
+    if kind not in STANDARD_ITEMS:
+        abort(404, f"There is no standard item {kind!r}.")
+    item = create_standard_item(kind)
+    name = CHARGE_ITEM_FIELDS[kind]
+    form = WebstoreForm(formdata=None, data={name: item.number}, **webstores.template_choices())
+    return render_template("setup/_charge_item.html", input=form[name], kind=kind, created=item)
 
 
 @bp.post("/webstores/<int:webstore_id>/test-connection")
@@ -95,9 +142,7 @@ def test_connection(webstore_id: int):
     }
     if request.headers.get("HX-Request"):
         return render_template("setup/_connection_result.html", **result)
-    return render_template(
-        "setup/webstore_form.html", form=form, webstore=webstore, connection=result
-    )
+    return render_form(webstore, form, connection=result)
 
 
 @bp.post("/webstores/new/test-connection")

@@ -10,11 +10,12 @@ from portal.models import (
     CustomerTemplate,
     Item,
     ItemTemplate,
+    ItemType,
     Webstore,
     WebstoreCountryTemplate,
 )
 from portal.setup.forms import WebstoreForm, parse_country_templates
-from portal.setup.items import no_product_item
+from portal.setup.items import SHIPPING_SKU, no_product_item
 from portal.sync.numbers import next_number
 from portal.sync.runs import client_for
 from portal.woo.client import StoreStatus
@@ -147,6 +148,28 @@ def form_data(webstore: Webstore) -> dict:
         else "",
         "no_product_item_no": webstore.no_product_item.number if webstore.no_product_item else "",
     }
+
+
+def new_webstore_data() -> dict:
+    """What a new webstore's form starts with beyond the form's defaults: the standard
+    shipping item, where there is one."""
+    shipping = db.session.scalar(sa.select(Item.number).where(Item.sku == SHIPPING_SKU))
+    return {"shipping_charge_item_no": shipping or ""}
+
+
+# The charge items the setup page offers to choose from: items that are not stock.
+CHARGE_ITEMS_OFFERED = 200
+
+
+def charge_item_choices() -> list[Item]:
+    return list(
+        db.session.scalars(
+            sa.select(Item)
+            .where(Item.item_type != ItemType.INVENTORY)
+            .order_by(Item.number)
+            .limit(CHARGE_ITEMS_OFFERED)
+        )
+    )
 
 
 def template_choices() -> dict:

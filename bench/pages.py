@@ -1,7 +1,8 @@
 """Server time of the list pages and the poll answer at volume, on PostgreSQL.
 
     .venv/bin/python bench/pages.py --db postgresql://postgres@127.0.0.1:5432/bench_pages \\
-        [--orders 100000] [--log-entries 1000000] [--requests 200] [--reseed]
+        [--orders 100000] [--customers 100000] [--items 50000] [--log-entries 1000000] \\
+        [--requests 200] [--reseed]
 
 Creates the database if it is missing, builds the schema by the migrations, and seeds the
 volume in the database itself (INSERT ... SELECT FROM generate_series): customers, items,
@@ -12,13 +13,18 @@ process (server time without the network), each page in turn, round-robin:
 
 - the orders list: plain, searched by part of a customer's name, sorted by amount, and a
   deep keyset page (about 80 % of the way down);
+- the customers list: plain, searched by part of a name and by part of an email, and a deep
+  keyset page; the items list: plain, searched by part of a description and by part of a
+  SKU, and a deep keyset page;
 - Import Results, the big run's page, its page filtered to its rarest outcome, and the
   page of a run of ordinary size;
 - the poll answer of the big run with ``after`` near the end and near the start.
 
 It prints each page's median and 95th percentile (and its SQL statements and SQL time),
-then the list pages' and the poll's together, and, last, one JSON line
-``{"orders", "log_entries", "list_p50_ms", "list_p95_ms", "poll_p50_ms", "poll_p95_ms", ...}``.
+then the list pages' (orders and imports), the customers', the items' and the poll's
+together, and, last, one JSON line ``{"orders", "customers", "items", "log_entries",
+"list_p50_ms", "list_p95_ms", "poll_p50_ms", "poll_p95_ms", "customers_p50_ms",
+"customers_p95_ms", "items_p50_ms", "items_p95_ms", ...}``.
 See bench/PAGES.md.
 """
 
@@ -35,6 +41,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
@@ -57,10 +64,16 @@ VIEWER = "bench-viewer"
 # Tables the migrations seed; the bench leaves them alone.
 KEPT_TABLES = {"alembic_version", "number_series", "customer_templates", "item_templates"}
 RUNS = 300
-ITEMS = 500
 BIG_RUN_SHARE = 0.6
 # Parts of customers' names to search for (each matches about one customer in 80).
 SEARCH_TERMS = ("hopper", "lovel", "ritchi", "kowals", "dijks")
+# Parts of customers' emails: a person's name (one customer in 5,000 or so), a name and
+# the start of a customer number (a few), a domain (a third of all).
+EMAIL_TERMS = ("grace.hopper", "linus.torvalds", "ada.lovelace7", "ken.thompson12", "example.net")
+# Parts of items' descriptions (a noun: one item in 20; an adjective and a noun: one in
+# 320) and of their SKUs (a run of digits: ten to a few dozen items).
+DESCRIPTION_TERMS = ("teapot", "wooden chair", "linen sc", "organic cand", "kettle 12")
+SKU_TERMS = ("SKU-0421", "sku-3333", "2718", "-4999", "31415")
 
 
 def words(text: str) -> list[str]:
@@ -107,6 +120,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         "(default $BENCH_PAGES_DATABASE_URL)",
     )
     parser.add_argument("--orders", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=50_000)
     parser.add_argument("--log-entries", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=200, help="per page (default 200)")
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured requests per page")
@@ -114,8 +129,17 @@ def parse_args(argv=None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not args.db or not args.db.startswith(("postgresql", "postgres:")):
         parser.error("--db must be a PostgreSQL URL (postgresql://user@host:port/name)")
-    if args.orders < 1000 or args.log_entries < 10 * RUNS or args.requests < 1:
-        parser.error(f"at least 1000 orders, {10 * RUNS} log entries and 1 request")
+    if (
+        args.orders < 1000
+        or args.customers < 1000
+        or args.items < 100
+        or args.log_entries < 10 * RUNS
+        or args.requests < 1
+    ):
+        parser.error(
+            f"at least 1000 orders, 1000 customers, 100 items, {10 * RUNS} log entries"
+            " and 1 request"
+        )
     return args
 
 
@@ -139,9 +163,9 @@ def main(argv=None) -> None:
         else:
             print("volume already seeded: reused (--reseed to seed again)", flush=True)
         targets = find_targets()
-        orders, entries = counts()
+        found = counts()
     result = measure(app, args, targets)
-    print(json.dumps({"orders": orders, "log_entries": entries, **result}))
+    print(json.dumps({**found, **result}))
 
 
 def create_database(url: str) -> None:
@@ -157,18 +181,29 @@ def create_database(url: str) -> None:
     engine.dispose()
 
 
-def counts() -> tuple[int, int]:
-    orders = db.session.scalar(sa.text("SELECT count(*) FROM sales_orders"))
-    entries = db.session.scalar(sa.text("SELECT count(*) FROM sync_log_entries"))
+COUNTED = {
+    "orders": "sales_orders",
+    "customers": "customers",
+    "items": "items",
+    "log_entries": "sync_log_entries",
+}
+
+
+def counts() -> dict[str, int]:
+    """The rows of each seeded table, by the name of its option."""
+    found = {
+        name: db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+        for name, table in COUNTED.items()
+    }
     db.session.rollback()
-    return orders, entries
+    return found
 
 
 def volume(args) -> bool:
     """Whether the database holds what this bench seeds, at the volume asked for."""
     viewer = db.session.scalar(sa.select(User.id).where(User.username == VIEWER))
-    orders, entries = counts()
-    return bool(viewer) and orders == args.orders and entries == args.log_entries
+    found = counts()
+    return bool(viewer) and all(found[name] == getattr(args, name) for name in COUNTED)
 
 
 # Seeding
@@ -237,7 +272,7 @@ def run_sizes(total: int, runs: int) -> list[int]:
 
 def seed(args) -> None:
     n, total = args.orders, args.log_entries
-    customers = max(1000, n // 4)
+    customers, items = args.customers, args.items
     span_days = 3 * 365
     first_day = date.today() - timedelta(days=span_days)
     tables = [t.name for t in db.metadata.sorted_tables if t.name not in KEPT_TABLES]
@@ -297,15 +332,15 @@ def seed(args) -> None:
         insert(
             "items",
             {
-                "number": "'I' || lpad(i::text, 5, '0')",
+                "number": "'I' || lpad(i::text, greatest(5, length(i::text)), '0')",
                 "description": f"{pick(ADJECTIVES, 'random()')} || ' ' || {pick(NOUNS, 'random()')}"
                 " || ' ' || i",
-                "sku": "'SKU-' || lpad(i::text, 5, '0')",
+                "sku": "'SKU-' || lpad(i::text, greatest(5, length(i::text)), '0')",
                 "unit_price": "round((2 + random() * 120)::numeric, 2)",
                 "template_code": "'DEFAULT'",
                 "created_by_sync": "true",
             },
-            f"FROM generate_series(1, {ITEMS}) i",
+            f"FROM generate_series(1, {items}) i",
         ),
     )
 
@@ -418,7 +453,7 @@ def seed(args) -> None:
                 "woo_line_id": "o.id * 10 + l.no",
             },
             "FROM sales_orders o CROSS JOIN LATERAL generate_series(1, 1 + o.id % 3) AS l(no)"
-            f" JOIN items it ON it.id = 1 + (o.id * 31 + l.no * 17) % {ITEMS}",
+            f" JOIN items it ON it.id = 1 + (o.id * 31 + l.no * 17) % {items}",
         ),
         insert(
             "sales_lines",
@@ -478,13 +513,14 @@ def seed(args) -> None:
                 " 'SKU-' || (e.g % 9000)::text) END",
                 "sales_order_number": f"CASE WHEN e.outcome <> 'failed' THEN {entry_number} END",
                 "customers_created": "CASE WHEN e.outcome = 'imported' AND e.r2 < 0.3 THEN"
-                f" 'C' || lpad((1 + e.g % {customers})::text, 5, '0') ELSE '' END",
+                " 'C' || lpad(e.c::text, greatest(5, length(e.c::text)), '0') ELSE '' END",
                 "items_created": "CASE WHEN e.outcome = 'imported' AND e.r2 > 0.95 THEN"
-                f" 'I' || lpad((1 + e.g % {ITEMS})::text, 5, '0') ELSE '' END",
+                " 'I' || lpad(e.it::text, greatest(5, length(e.it::text)), '0') ELSE '' END",
                 "created_at": "e.started_at + e.g * interval '40 milliseconds'",
             },
             f"FROM (SELECT x.*, {outcome} AS outcome FROM (SELECT p.run_id, r.webstore_id,"
-            " r.started_at, g, random() AS r, random() AS r2"
+            " r.started_at, g, random() AS r, random() AS r2,"
+            f" 1 + g % {customers} AS c, 1 + g % {items} AS it"
             f" FROM (VALUES {plan}) AS p(run_id, n) JOIN sync_runs r ON r.id = p.run_id"
             " CROSS JOIN LATERAL generate_series(1, p.n) AS g) x) e"
             " ORDER BY e.run_id, e.g",
@@ -504,7 +540,7 @@ def seed(args) -> None:
         " WHEN 'CUST' THEN :customers WHEN 'ITEM' THEN :items ELSE last_no END",
         orders=n,
         customers=customers,
-        items=ITEMS,
+        items=items,
     )
     db.session.commit()
     started = time.perf_counter()
@@ -512,15 +548,28 @@ def seed(args) -> None:
         for table in tables:
             connection.execute(sa.text(f"VACUUM ANALYZE {table}"))
     steps.append(f"vacuum analyze {time.perf_counter() - started:.1f} s")
-    print(f"seeding ({customers:,} customers): " + ", ".join(steps), flush=True)
+    print(f"seeding ({customers:,} customers, {items:,} items): " + ", ".join(steps), flush=True)
 
 
 # Measuring
 
 
+def deep_page(table: str, order: str, per_page: int = 50) -> tuple[int, int]:
+    """The keyset cursor (``after``) and number of the page about 80 % down a list, as its
+    "next" link gives them: the id of the last row of the page before, in the list's order."""
+    total = db.session.scalar(sa.text(f"SELECT count(*) FROM {table}"))
+    before = int(total * 0.8) // per_page * per_page
+    after = db.session.scalar(
+        sa.text(f"SELECT id FROM {table} ORDER BY {order} OFFSET {before - 1} LIMIT 1")
+    )
+    return after, before // per_page + 1
+
+
 def find_targets() -> dict:
-    """The ids the measured URLs need: a deep keyset cursor, the big run and its ends."""
+    """The ids the measured URLs need: deep keyset cursors, the big run and its ends."""
     one = lambda sql: db.session.execute(sa.text(sql)).one()  # noqa: E731
+    customers_after, customers_page = deep_page("customers", "number")
+    items_after, items_page = deep_page("items", "number, id")
     orders = db.session.scalar(sa.text("SELECT count(*) FROM sales_orders"))
     (deep,) = one(
         "SELECT id FROM sales_orders ORDER BY order_date DESC, id DESC"
@@ -547,6 +596,10 @@ def find_targets() -> dict:
     return {
         "deep_after": deep,
         "deep_page": int(orders * 0.8) // 50 + 1,
+        "customers_after": customers_after,
+        "customers_page": customers_page,
+        "items_after": items_after,
+        "items_page": items_page,
         "big_run": big_run,
         "big_run_entries": size,
         "first_entry": first,
@@ -576,7 +629,27 @@ def pages(t: dict) -> list[tuple[str, str, list[str]]]:
         ),
         ("poll, after near the end", "poll", [poll + str(t["last_entry"] - 150)]),
         ("poll, after near the start", "poll", [poll + str(t["first_entry"] + 100)]),
+        ("customers list", "customers", ["/customers"]),
+        ("customers search name", "customers", [f"/customers?q={q}" for q in SEARCH_TERMS]),
+        ("customers search email", "customers", [f"/customers?{q}" for q in query(EMAIL_TERMS)]),
+        (
+            "customers deep keyset page",
+            "customers",
+            [f"/customers?after={t['customers_after']}&page={t['customers_page']}"],
+        ),
+        ("items list", "items", ["/items"]),
+        ("items search description", "items", [f"/items?{q}" for q in query(DESCRIPTION_TERMS)]),
+        ("items search SKU", "items", [f"/items?{q}" for q in query(SKU_TERMS)]),
+        (
+            "items deep keyset page",
+            "items",
+            [f"/items?after={t['items_after']}&page={t['items_page']}"],
+        ),
     ]
+
+
+def query(terms) -> list[str]:
+    return [urlencode({"q": term}) for term in terms]
 
 
 def sign_in(client) -> None:
@@ -641,22 +714,21 @@ def measure(app, args, targets: dict) -> dict:
             f" {max(values):>8.1f} {percentile(sql_ms[name], 50):>8.1f}"
             f" {statistics.median(queries[name]):>8.0f}"
         )
-    lists = [v for name, kind, _ in measured if kind == "list" for v in times[name]]
-    polls = [v for name, kind, _ in measured if kind == "poll" for v in times[name]]
-    result = {
-        "list_p50_ms": round(percentile(lists, 50), 1),
-        "list_p95_ms": round(percentile(lists, 95), 1),
-        "poll_p50_ms": round(percentile(polls, 50), 1),
-        "poll_p95_ms": round(percentile(polls, 95), 1),
-    }
-    print(
-        f"{'all list pages':<32} {result['list_p50_ms']:>8.1f} {result['list_p95_ms']:>8.1f}"
-        f" {max(lists):>8.1f}"
-    )
-    print(
-        f"{'all polls':<32} {result['poll_p50_ms']:>8.1f} {result['poll_p95_ms']:>8.1f}"
-        f" {max(polls):>8.1f}"
-    )
+    result = {}
+    # "list" is the orders and imports pages, as before the customers and items came.
+    for kind, label in (
+        ("list", "all list pages"),
+        ("poll", "all polls"),
+        ("customers", "all customers pages"),
+        ("items", "all items pages"),
+    ):
+        values = [v for name, k, _ in measured if k == kind for v in times[name]]
+        result[f"{kind}_p50_ms"] = round(percentile(values, 50), 1)
+        result[f"{kind}_p95_ms"] = round(percentile(values, 95), 1)
+        print(
+            f"{label:<32} {result[f'{kind}_p50_ms']:>8.1f} {result[f'{kind}_p95_ms']:>8.1f}"
+            f" {max(values):>8.1f}"
+        )
     result.update(
         {
             "requests_per_page": args.requests,

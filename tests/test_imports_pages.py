@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,8 @@ from portal import db
 from portal.models import Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
 from portal.queue import import_queue
 from portal.sync.filters import merge_filters
-from portal.sync.runs import create_run
+from portal.sync.runs import client_for, create_run
+from portal.woo.client import OrderQuery
 from tests.sync_helpers import entries, run_import, work_queued_jobs
 
 
@@ -21,8 +23,9 @@ def newest_run() -> SyncRun:
 
 def test_the_import_form_shows_the_four_filters(signed_in_staff, demo_webstore):
     page = signed_in_staff.get("/imports/new").text
-    for label in ("Webstore Code", "Order ID", "Order Status Filter", "Order Start Date"):
+    for label in ("Webstore Code", "Order ID", "Order Start Date"):
         assert f">{label}</label>" in page
+    assert "<legend>Order Status Filter</legend>" in page
     assert "DEMO — Demo store (sandbox)" in page
 
 
@@ -35,11 +38,16 @@ def test_choosing_a_webstore_prefills_the_filters_from_its_setup(signed_in_staff
     ).text
 
     assert "<html" not in fragment
-    assert 'value="processing" selected' in fragment
-    assert 'value="on-hold" selected' in fragment
-    assert 'value="completed" selected' not in fragment
+    checked = re.findall(
+        r'<input checked id="statuses-\d+" name="statuses" type="checkbox" '
+        r'value="([a-z-]+)">',
+        fragment,
+    )
+    assert checked == ["processing", "on-hold"]
     # The store's own counts per status, from /reports/orders/totals.
-    assert "Processing (" in fragment
+    assert re.search(
+        r'value="processing"> Processing <small class="muted">\(\d+\)</small>', fragment
+    )
 
 
 def test_the_preview_says_how_many_orders_match_and_how_many_are_imported(
@@ -50,8 +58,63 @@ def test_the_preview_says_how_many_orders_match_and_how_many_are_imported(
         "/imports/preview?webstore=DEMO&statuses=completed", headers={"HX-Request": "true"}
     )
     assert response.status_code == 200
-    assert "in the store match" in response.text
-    assert "about <strong>1</strong> of them are imported already" in response.text
+    assert "orders in the store match" in response.text
+    assert "About <strong>1</strong> of them are imported already" in response.text
+
+
+def test_the_only_webstore_is_chosen_and_nothing_is_red_before_a_first_try(
+    signed_in_staff, demo_webstore
+):
+    demo_webstore.default_status_filter = "processing,completed"
+    db.session.commit()
+
+    page = signed_in_staff.get("/imports/new").text
+    preview = signed_in_staff.get("/imports/preview?order_id=&start_date=").text
+
+    assert '<option selected value="DEMO">DEMO — Demo store (sandbox)</option>' in page
+    assert "Choose a webstore…" not in page
+    assert re.search(r'<input checked id="statuses-\d+" name="statuses"', page)
+    assert "field-error" not in page
+    assert preview == ""
+
+
+def test_with_two_webstores_the_person_chooses(signed_in_staff, demo_webstore, webstore):
+    page = signed_in_staff.get("/imports/new").text
+
+    assert '<option value="">Choose a webstore…</option>' in page
+    assert "<option selected" not in page
+    assert "field-error" not in page
+
+
+def test_an_import_that_would_match_nothing_says_so_and_starts_nothing(
+    signed_in_staff, demo_webstore, store
+):
+    # No refunded order is left in the store.
+    with client_for(demo_webstore) as client:
+        refunded = [o.id for o in client.iter_orders(OrderQuery(status=("refunded",)))]
+    for order_id in refunded:
+        store.trash_order(order_id)
+    filters = {"webstore": "DEMO", "statuses": ["refunded"]}
+    preview = signed_in_staff.get("/imports/preview", query_string=filters).text
+    response = signed_in_staff.post("/imports/", filters, htmx=True)
+
+    described = "status refunded"
+    assert f"<strong>No order</strong> in the store matches ({described})" in preview
+    assert response.headers["X-Form-Status"] == "422"
+    assert f"No order in the store matches these filters ({described})" in response.text
+    assert "Nothing was started." in response.text
+    assert newest_run() is None
+
+
+def test_an_order_id_the_store_does_not_have_is_refused_before_starting(
+    signed_in_staff, demo_webstore
+):
+    response = signed_in_staff.post("/imports/", {"webstore": "DEMO", "order_id": "99999"})
+
+    assert response.status_code == 422
+    assert 'id="order_id-error"' in response.text
+    assert "The store has no order 99999 of the statuses chosen" in response.text
+    assert newest_run() is None
 
 
 def test_the_preview_explains_bad_filters(signed_in_staff, demo_webstore):

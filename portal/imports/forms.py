@@ -1,6 +1,7 @@
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.setup.forms import STATUS_CHOICES, choices
 
@@ -14,7 +15,10 @@ class ImportForm(FlaskForm):
         "Order Status Filter",
         choices=STATUS_CHOICES,
         validate_choice=False,  # unknown statuses get the import's own clear message
-        description="None selected: the webstore's default filter (or any status).",
+        # One checkbox a status: the template writes each with the store's count of it.
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        description="None checked: the webstore's default statuses (or any status).",
     )
     start_date = DateField(
         "Order Start Date",
@@ -24,6 +28,11 @@ class ImportForm(FlaskForm):
 
     def __init__(self, *args, webstores=(), **kwargs):
         super().__init__(*args, **kwargs)
+        webstores = list(webstores)
+        prompt = [] if len(webstores) == 1 else [("", "Choose a webstore…")]
         self.webstore.choices = choices(
-            [("", "Choose a webstore…")] + [(w.code, f"{w.code} — {w.name}") for w in webstores]
+            prompt + [(w.code, f"{w.code} — {w.name}") for w in webstores]
         )
+        if len(webstores) == 1 and not self.webstore.data:
+            # The only webstore is the one to import from.
+            self.webstore.data = webstores[0].code

@@ -36,3 +36,22 @@ def status_counts(webstore: Webstore) -> dict[str, int]:
             return {total.slug: total.total for total in client.order_status_totals()}
     except (WooError, SecretUnreadable):
         return {}
+
+
+def nothing_to_import(webstore: Webstore, filters: ImportFilters) -> str | None:
+    """Why an import with these filters would import nothing, where the store says no order
+    matches; None where some do, or where the store cannot say now (the run will ask again,
+    with retries)."""
+    result = preview(webstore, filters)
+    if result.matching != 0:
+        return None
+    if filters.order_ids:
+        ids = ", ".join(map(str, filters.order_ids))
+        return (
+            f"The store has no order {ids} of the statuses chosen ({filters.describe()}). "
+            "Check the Order ID, or check more statuses. Nothing was started."
+        )
+    return (
+        f"No order in the store matches these filters ({filters.describe()}). Check more "
+        "statuses or choose an earlier start date. Nothing was started."
+    )

@@ -17,7 +17,7 @@ from portal.auth.access import staff_required
 from portal.imports import bp, queries
 from portal.imports.chart import bar_chart
 from portal.imports.forms import ImportForm
-from portal.imports.preview import preview, status_counts
+from portal.imports.preview import nothing_to_import, preview, status_counts
 from portal.models import Outcome, RunStatus, SyncRun, Trigger
 from portal.queue import queue_available
 from portal.setup.readiness import missing_for_import
@@ -44,26 +44,8 @@ def import_form(formdata=None) -> ImportForm:
 @staff_required
 def new():
     form = import_form(formdata=None)
-    code = request.args.get("webstore", "")
-    counts, missing, webstore = {}, [], None
-    if code:
-        form.webstore.data = code.upper()
-        try:
-            webstore = find_webstore(code)
-        except FilterError:
-            webstore = None
-        else:
-            prefill(form, webstore)
-            missing = missing_for_import(webstore)
-            counts = {} if missing else status_counts(webstore)
-    return render_template(
-        "imports/new.html",
-        form=form,
-        counts=counts,
-        missing=missing,
-        chosen=webstore,
-        queue_down=not queue_available(),
-    )
+    context = choose_webstore(form, request.args.get("webstore") or form.webstore.data)
+    return render_template("imports/new.html", **context, queue_down=not queue_available())
 
 
 @bp.get("/new/filters")
@@ -71,19 +53,25 @@ def new():
 def filters():
     """The filter fields, pre-filled from the chosen webstore's setup."""
     form = import_form(formdata=None)
-    counts, missing = {}, []
+    return render_template(
+        "imports/_filters.html", **choose_webstore(form, request.args.get("webstore"))
+    )
+
+
+def choose_webstore(form: ImportForm, code: str | None) -> dict:
+    """The form for the webstore of ``code`` (if there is one): its setup's filters, its
+    store's count of orders per status, and what its setup still lacks."""
     try:
-        webstore = find_webstore(request.args.get("webstore"))
+        webstore = find_webstore(code) if code else None
     except FilterError:
         webstore = None
+    counts, missing = {}, []
     if webstore:
         form.webstore.data = webstore.code
         prefill(form, webstore)
         missing = missing_for_import(webstore)
         counts = {} if missing else status_counts(webstore)
-    return render_template(
-        "imports/_filters.html", form=form, counts=counts, missing=missing, chosen=webstore
-    )
+    return {"form": form, "counts": counts, "missing": missing, "chosen": webstore}
 
 
 def not_ready(webstore) -> str:
@@ -101,6 +89,8 @@ def prefill(form: ImportForm, webstore) -> None:
 @bp.get("/preview")
 @staff_required
 def preview_import():
+    if not request.args.get("webstore"):
+        return ""  # nothing chosen yet: nothing to say, and no error before a first try
     try:
         webstore = find_webstore(request.args.get("webstore"))
         wanted = merge_filters(
@@ -135,6 +125,8 @@ def start():
                 statuses=form.statuses.data or None,
                 start_date=form.start_date.data,
             )
+            if reason := nothing_to_import(webstore, wanted):
+                raise FilterError("order_id" if wanted.order_ids else "statuses", reason)
             run = start_import(webstore, wanted, Trigger.MANUAL, current_user)
         except FilterError as error:
             field = {"webstore": "webstore", "order_id": "order_id", "statuses": "statuses"}

@@ -59,20 +59,25 @@ def test_a_retry_after_fixing_the_cause_imports_the_failed_orders(
     expect(page.locator(".count-imported strong")).to_have_text(str(failed.failed))
 
 
-def test_choosing_a_webstore_loads_its_default_filters(page, staff_user, demo_webstore, store):
+def test_choosing_a_webstore_checks_its_default_statuses_and_shows_the_counts(
+    page, staff_user, demo_webstore, webstore, store
+):
+    # Two webstores: none is chosen before the person chooses.
     demo_webstore.default_status_filter = "on-hold,completed"
     db.session.commit()
     sign_in_browser(page, staff_user.username)
     page.goto("/imports/new")
     select = page.get_by_label("Webstore Code")
     assert select.get_attribute("hx-get") == "/imports/new/filters"
+    expect(page.locator(".field-error")).to_have_count(0)
 
     with page.expect_response(lambda r: "/imports/new/filters?webstore=DEMO" in r.url):
         select.select_option("DEMO")
 
-    statuses = page.locator("#statuses option:checked")
+    statuses = page.locator("#statuses input:checked")
     expect(statuses).to_have_count(2)
-    assert statuses.evaluate_all("options => options.map(o => o.value)") == [
-        "on-hold",
-        "completed",
-    ]
+    assert statuses.evaluate_all("boxes => boxes.map(b => b.value)") == ["on-hold", "completed"]
+    # Each status with the store's own count of its orders.
+    on_hold = page.get_by_role("checkbox", name=re.compile(r"^On hold \(\d+\)$"))
+    expect(on_hold).to_be_checked()
+    expect(page.locator("#import-preview")).to_contain_text("orders in the store match")

@@ -47,6 +47,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="round tax per rate over the whole order, not per line (WooCommerce: off)",
     )
     shop.add_argument(
+        "--prices-include-tax",
+        action="store_true",
+        help="prices are entered with tax (WooCommerce: off), as the settings API says and "
+        "orders made through the REST API take; generated orders mix both either way",
+    )
+    shop.add_argument(
         "--tax-rates",
         choices=sorted(TABLES),
         default="real",
@@ -108,7 +114,12 @@ def main(argv: list[str] | None = None) -> None:
         until=args.until,
         webhook_url=args.webhook_url,
         webhook_secret=args.webhook_secret,
-        options=Options(TABLES[args.tax_rates], args.round_tax_at_subtotal, args.real_shapes),
+        options=Options(
+            TABLES[args.tax_rates],
+            args.round_tax_at_subtotal,
+            args.real_shapes,
+            prices_include_tax=args.prices_include_tax,
+        ),
         zone=args.timezone,
         orders_file=args.orders_file,
     )

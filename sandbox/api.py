@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from . import render
+from . import render, settings
 from .catalog import Product
 from .model import STATUSES, WooError
 from .money import to_cents
@@ -275,7 +275,11 @@ def _options(route: Route, site: str) -> dict:
 
 
 def _only_fields(data: object, fields: object) -> object:
-    """``_fields``: keep the named keys (``billing.email`` reaches inside), in the data's order."""
+    """``_fields``: keep the named keys (``billing.email`` reaches inside), in the data's order.
+
+    One object keeps its ``_links`` whatever is named: WordPress adds them after the filter,
+    where a collection's items carry theirs inside (capture setting_general_calc_taxes_fields).
+    """
     if not fields or not isinstance(data, dict | list):
         return data
     names = fields.values() if isinstance(fields, dict) else str(fields).split(",")
@@ -299,7 +303,12 @@ def _only_fields(data: object, fields: object) -> object:
             if k in wanted
         }
 
-    return [keep(item, tree) for item in data] if isinstance(data, list) else keep(data, tree)
+    if isinstance(data, list):
+        return [keep(item, tree) for item in data]
+    kept = keep(data, tree)
+    if "_links" in data:
+        kept["_links"] = data["_links"]
+    return kept
 
 
 # Faults
@@ -601,6 +610,15 @@ def system_status(call: Call) -> Answer:
     return Answer(render.system_status(call.site))
 
 
+def list_settings(call: Call) -> Answer:
+    return Answer(settings.group(call.store.options, call.url_params["group_id"], call.site))
+
+
+def get_setting(call: Call) -> Answer:
+    group_id, setting_id = call.url_params["group_id"], call.url_params["id"]
+    return Answer(settings.setting(call.store.options, group_id, setting_id, call.site))
+
+
 def order_totals(call: Call) -> Answer:
     totals = call.store.status_totals()
     return Answer([{"slug": s, "name": name, "total": totals[s]} for s, name in STATUSES.items()])
@@ -785,6 +803,12 @@ ROUTES = [
     Route(r"/wc/v3/customers/(?P<id>\d+)", _handlers(GET=(get_customer, _ITEM, _VIEW))),
     Route("/wc/v3/system_status", _handlers(GET=(system_status, {}, _LIST))),
     Route("/wc/v3/reports/orders/totals", _handlers(GET=(order_totals, {}, _LIST))),
+    # Reading only: WooCommerce also takes POST, PUT and PATCH of one setting, and a batch.
+    Route(r"/wc/v3/settings/(?P<group_id>[\w-]+)", _handlers(GET=(list_settings, {}, _LIST))),
+    Route(
+        r"/wc/v3/settings/(?P<group_id>[\w-]+)/(?P<id>[\w-]+)",
+        _handlers(GET=(get_setting, {}, _LIST)),
+    ),
     Route(
         "/wc/v3/webhooks",
         _handlers(

@@ -108,6 +108,9 @@ class Options:
     tax_rates: dict[str, TaxRate] = field(default_factory=lambda: REAL)
     round_at_subtotal: bool = False
     real_shapes: bool = False
+    #: The store's "Prices entered with tax" now: what its settings say and what orders
+    #: made through the REST API take. Generated orders mix both, a fifth with tax.
+    prices_include_tax: bool = False
 
 
 @dataclass(frozen=True, slots=True)

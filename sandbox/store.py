@@ -246,7 +246,7 @@ class Store:
             shipping=self._shipping(body.get("shipping_lines", [])),
             fee=_fee(body.get("fee_lines", [])),
             coupon=self._coupon(body.get("coupon_lines", [])),
-            prices_include_tax=False,
+            prices_include_tax=self.options.prices_include_tax,
             payment_method=body.get("payment_method", ""),
             created_via=body.get("created_via") or "rest-api",
             customer_note=body.get("customer_note", ""),

@@ -9,6 +9,12 @@ shows (a null ``date_paid`` in one, a string in another).
 The sandbox here holds 30 orders, like the captured store, with ids 23-52 and products
 11-20 shaped the same way, so captured ids and paging apply unchanged. Its orders end
 where the captured store's did, so captured date filters find orders too.
+
+The settings captures (``settings_*``, ``setting_*``) come from the real-woocommerce kit's
+store, set up as the sandbox is by default (taxes on, prices without tax, tax on the
+billing address, rounded per line): the sandbox must answer them word for word. Captures
+in subfolders are not replayed: ``no-manage-woocommerce/`` needs a key whose user may not
+manage WooCommerce, and the sandbox has one key, of a user who may.
 """
 
 from __future__ import annotations
@@ -228,6 +234,10 @@ def test_answers_like_the_captured_store(store: SandboxProcess, path: Path) -> N
         # Copied from the captures: the same, but for where the store is.
         site = json.dumps(captured).replace("http://127.0.0.1:8088", store.base_url)
         assert body == json.loads(site)
+    elif path.stem.startswith(("settings_", "setting_")):
+        # The same settings, values and key order, but for where the store is.
+        site = json.dumps(captured).replace("http://127.0.0.1:8090", store.base_url)
+        assert json.dumps(body) == site
     elif path.stem == "system_status_environment":
         assert list(body) == captured["_top_level_keys"]
         assert Shape().add(captured["environment"]).problems(body["environment"]) == []

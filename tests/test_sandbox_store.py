@@ -26,6 +26,7 @@ from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATUR
 from sandbox import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, render
 from sandbox.catalog import COUPONS, Catalog, captured_products
 from sandbox.faults import Faults, Knobs
+from sandbox.generate import Options
 from sandbox.model import Contact, Fee, Line, Order
 from sandbox.money import compute
 from sandbox.php import format_decimal
@@ -350,6 +351,22 @@ def test_orders_are_created_updated_and_refunded_through_the_api(store: SandboxP
 
     bad = get(store, "/orders", "POST", json={"line_items": [{"product_id": 999}]})
     assert (bad.status_code, bad.json()["code"]) == (400, "woocommerce_rest_invalid_product_id")
+
+
+@pytest.mark.parametrize(
+    ("prices_include_tax", "total", "tax"), [(False, "14.88", "2.38"), (True, "12.50", "2.00")]
+)
+def test_orders_made_through_the_api_take_the_stores_prices_with_or_without_tax(
+    prices_include_tax: bool, total: str, tax: str
+) -> None:
+    options = Options(prices_include_tax=prices_include_tax)
+    store = Store(seed=1, orders=0, until=UNTIL, options=options)
+    body = {"line_items": [{"product_id": 11}], "billing": {"country": "DE"}}  # 12.50, 19 %
+
+    order = render.order(store.create_order(body), store.catalog, SITE)
+
+    assert order["prices_include_tax"] is prices_include_tax
+    assert (order["total"], order["total_tax"]) == (total, tax)
 
 
 def test_control_changes_keep_amounts_consistent(store: SandboxProcess) -> None:

@@ -5,10 +5,12 @@ a TLS sandbox with a self-signed certificate, a closed port, and a small site of
 is not WooCommerce.
 """
 
+import json
 import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
@@ -49,12 +51,29 @@ def store_requests(store) -> int:
     return store.stats()["requests"]
 
 
+CAPTURES = Path(__file__).parent / "fixtures" / "woo-captures"
+
+
+def captured_body(name: str) -> bytes:
+    return json.dumps(json.loads((CAPTURES / name).read_text())["body"]).encode()
+
+
 class NotWooCommerce(BaseHTTPRequestHandler):
-    """A site that is not a WooCommerce store, in three ways, by the first path segment."""
+    """A site that is not a WooCommerce store, in three ways, by the first path segment;
+    and, under /guarded, a store whose settings API a security plugin keeps from the key."""
 
     def do_GET(self):
         kind = self.path.split("/")[1]
-        if kind == "wordpress":  # WordPress without WooCommerce active
+        if kind == "guarded":
+            if "/wc/v3/system_status" in self.path:
+                body = captured_body("system_status_environment.json")
+                self.answer(200, "application/json", body)
+            elif "/wc/v3/settings/" in self.path:
+                body = captured_body("no-manage-woocommerce/settings_tax_403.json")
+                self.answer(403, "application/json", body)
+            else:  # the WordPress index
+                self.answer(200, "application/json", b'{"timezone_string":"Europe/Berlin"}')
+        elif kind == "wordpress":  # WordPress without WooCommerce active
             self.answer(
                 404,
                 "application/json",
@@ -97,6 +116,14 @@ def https_store():
         yield store
 
 
+@pytest.fixture(scope="module")
+def taxed_store():
+    """A store whose prices are entered with tax and whose tax is rounded at subtotal."""
+    options = ("--prices-include-tax", "--round-tax-at-subtotal")
+    with SandboxProcess(orders=5, extra_args=options) as store:
+        yield store
+
+
 @pytest.fixture
 def closed_port() -> int:
     with socket.socket() as probe:
@@ -120,6 +147,37 @@ def test_success_shows_the_store_version_currency_and_timezone(
     assert "<dt>Timezone</dt><dd>America/New_York</dd>" in page
     assert store.base_url in page
     assert "<html" not in page  # a fragment for #connection-result
+
+
+def test_success_shows_the_tax_settings_as_the_store_reports_them(signed_in_admin, demo_webstore):
+    page = press_test(signed_in_admin, demo_webstore).text
+
+    assert "<dt>Taxes</dt><dd>enabled</dd>" in page
+    assert "<dt>Prices entered</dt><dd>without tax</dd>" in page
+    assert "<dt>Tax rounding</dt><dd>per line</dd>" in page
+    assert "<dt>Tax based on</dt><dd>customer billing address</dd>" in page
+
+
+def test_prices_with_tax_and_rounding_at_subtotal_are_shown(
+    signed_in_admin, demo_webstore, taxed_store
+):
+    page = press_test(signed_in_admin, demo_webstore, base_url=taxed_store.base_url).text
+
+    assert "<dt>Prices entered</dt><dd>with tax</dd>" in page
+    assert "<dt>Tax rounding</dt><dd>at subtotal</dd>" in page
+
+
+def test_tax_settings_the_key_may_not_read_are_said_so(signed_in_admin, demo_webstore, other_site):
+    response = press_test(signed_in_admin, demo_webstore, base_url=f"{other_site}/guarded")
+
+    page = response.text
+    assert "<strong>Connected.</strong>" in page
+    assert "<dt>Timezone</dt><dd>Europe/Berlin</dd>" in page
+    assert (
+        "<dt>Tax settings</dt>"
+        "<dd>not readable with this key (the store refused them, HTTP 403)</dd>" in page
+    )
+    assert "<dt>Taxes</dt>" not in page
 
 
 def test_a_plain_post_shows_the_result_on_the_edit_page(signed_in_admin, demo_webstore):

@@ -260,6 +260,103 @@ def test_the_site_timezone_comes_from_the_wordpress_index(site):
     assert status.currency is None  # the capture holds no settings section
 
 
+SETTINGS_PATHS = {
+    "calc_taxes": "/wp-json/wc/v3/settings/general/woocommerce_calc_taxes",
+    "tax": "/wp-json/wc/v3/settings/tax",
+}
+
+
+def a_store_refusing(site, status, body):
+    """A store whose system status and index answer, and whose settings answer ``status``."""
+    site.answer(200, captured("system_status_environment.json")[1])
+    site.answer(200, {"timezone_string": "Europe/Berlin", "gmt_offset": 1}, path="/wp-json/")
+    for path in SETTINGS_PATHS.values():
+        site.answer(status, body, path=path)
+
+
+def test_the_tax_settings_are_asked_in_two_requests_of_ids_and_values(site):
+    site.answer(200, captured("system_status_environment.json")[1])
+    site.answer(
+        200,
+        captured("setting_general_calc_taxes_fields.json")[1],
+        path=SETTINGS_PATHS["calc_taxes"],
+    )
+    site.answer(200, captured("settings_tax_fields.json")[1], path=SETTINGS_PATHS["tax"])
+
+    status = site.client().test_connection()
+
+    asked = [(path, dict(query).get("_fields")) for path, query in site.requests]
+    assert asked == [
+        ("/wp-json/wc/v3/system_status", "environment,settings"),
+        ("/wp-json/", "timezone_string,gmt_offset"),
+        (SETTINGS_PATHS["calc_taxes"], "id,value"),
+        (SETTINGS_PATHS["tax"], "id,value"),
+    ]
+    # The captured store: taxes on, prices without tax, rounded per line, by billing address.
+    assert status.taxes_enabled is True
+    assert status.prices_include_tax is False
+    assert status.tax_round_at_subtotal is False
+    assert status.tax_based_on == "billing"
+    assert status.tax_settings_missing is None
+
+
+def test_tax_settings_refused_to_the_key_do_not_fail_the_connection_test(site):
+    a_store_refusing(site, *captured("no-manage-woocommerce/settings_tax_403.json"))
+
+    status = site.client().test_connection()
+
+    assert (status.wc_version, status.timezone) == ("10.0.2", "Europe/Berlin")
+    taxes = (status.taxes_enabled, status.prices_include_tax, status.tax_round_at_subtotal)
+    assert taxes == (None, None, None)
+    assert status.tax_based_on is None
+    assert status.tax_settings_missing == (
+        "not readable with this key (the store refused them, HTTP 403)"
+    )
+    assert len(site.requests) == 4  # refused once each, never retried
+
+
+def test_tax_settings_a_store_does_not_have_do_not_fail_the_connection_test(site):
+    a_store_refusing(
+        site,
+        404,
+        {
+            "code": "rest_no_route",
+            "message": "No route was found matching the URL and request method.",
+            "data": {"status": 404},
+        },
+    )
+
+    status = site.client().test_connection()
+
+    assert status.taxes_enabled is None and status.tax_based_on is None
+    assert status.tax_settings_missing == "not offered by this store's REST API (HTTP 404)"
+
+
+def test_tax_settings_readable_in_part_keep_what_was_read(site):
+    a_store_refusing(site, *captured("no-manage-woocommerce/settings_tax_403.json"))
+    site.answer(
+        200,
+        captured("setting_general_calc_taxes_fields.json")[1],
+        path=SETTINGS_PATHS["calc_taxes"],
+    )
+
+    status = site.client().test_connection()
+
+    assert status.taxes_enabled is True
+    assert status.prices_include_tax is None
+    assert status.tax_settings_missing.startswith("not readable with this key")
+
+
+def test_a_key_whose_user_may_not_manage_woocommerce_fails_at_the_system_status(site):
+    # Real WooCommerce asks the same right (manage_woocommerce) for both: such a key never
+    # gets as far as the tax settings.
+    site.answer(*captured("no-manage-woocommerce/system_status_403.json"))
+
+    with pytest.raises(WooAuthError, match="user may manage WooCommerce"):
+        site.client().test_connection()
+    assert len(site.requests) == 1
+
+
 def test_a_refused_connection(unused_port):
     client = WooClient(f"http://127.0.0.1:{unused_port}", "ck", "cs", **FAST)
 
@@ -397,6 +494,28 @@ def test_connection_tells_who_the_store_is(woo):
     assert status.currency == "USD"
     assert status.timezone == "America/New_York"
     assert status.site_url == woo.base_url
+
+
+def test_connection_reads_the_tax_settings_of_the_sandbox(woo):
+    status = woo.test_connection()
+
+    assert status.taxes_enabled is True
+    assert status.prices_include_tax is False
+    assert status.tax_round_at_subtotal is False
+    assert status.tax_based_on == "billing"
+    assert status.tax_settings_missing is None
+
+
+def test_the_tax_settings_follow_the_sandbox_options():
+    options = ("--round-tax-at-subtotal", "--prices-include-tax")
+    with SandboxProcess(orders=5, extra_args=options) as taxed:
+        client = WooClient(taxed.base_url, taxed.consumer_key, taxed.consumer_secret, **FAST)
+        with client:
+            status = client.test_connection()
+
+    assert status.prices_include_tax is True
+    assert status.tax_round_at_subtotal is True
+    assert status.taxes_enabled is True
 
 
 def test_system_status(woo):

@@ -123,6 +123,17 @@ class StoreStatus:
     #: The site's timezone ("America/New_York", or "UTC+2" where only an offset is set);
     #: None where the site hides its REST index.
     timezone: str | None
+    #: The tax settings, as the store reports them; each None where the store would not
+    #: say (``tax_settings_missing`` then says why). "Enable taxes":
+    taxes_enabled: bool | None = None
+    #: "Prices entered with tax".
+    prices_include_tax: bool | None = None
+    #: "Round tax at subtotal level, instead of rounding per line".
+    tax_round_at_subtotal: bool | None = None
+    #: "Calculate tax based on": "shipping", "billing" or "base" (the shop's address).
+    tax_based_on: str | None = None
+    #: Why some tax settings are None, in plain words ("not readable with this key ...").
+    tax_settings_missing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -373,7 +384,41 @@ class WooClient:
             site_url=str(environment.get("site_url", self.base_url)),
             currency=settings.get("currency") if isinstance(settings, dict) else None,
             timezone=self._site_timezone(retries),
+            **self._tax_settings(retries),
         )
+
+    def _tax_settings(self, retries: int) -> dict[str, Any]:
+        """The tax settings a person setting up an import needs to see, in two requests.
+
+        "Enable taxes" is in WooCommerce's general group, the others in its tax group; the
+        settings API has no batch for reading. They need the same right as the system status
+        (``manage_woocommerce``) and a key with read permission; a store that refuses them
+        anyway (a security plugin) or lacks them still passes the connection test.
+        """
+        values: dict[str, Any] = {}
+        missing = None
+        try:
+            calc = self._setting_values("settings/general/woocommerce_calc_taxes", retries)
+            values["taxes_enabled"] = _yes_no(calc.get("woocommerce_calc_taxes"))
+        except (WooAuthError, WooNotFound, WooInvalidResponse) as exc:
+            missing = _unreadable(exc)
+        try:
+            tax = self._setting_values("settings/tax", retries)
+            values["prices_include_tax"] = _yes_no(tax.get("woocommerce_prices_include_tax"))
+            values["tax_round_at_subtotal"] = _yes_no(tax.get("woocommerce_tax_round_at_subtotal"))
+            based_on = tax.get("woocommerce_tax_based_on")
+            values["tax_based_on"] = based_on if isinstance(based_on, str) and based_on else None
+        except (WooAuthError, WooNotFound, WooInvalidResponse) as exc:
+            missing = missing or _unreadable(exc)
+        return {**values, "tax_settings_missing": missing}
+
+    def _setting_values(self, path: str, retries: int) -> dict[str, Any]:
+        """``{setting id: value}`` of one setting or of a group of them."""
+        data, _ = self._get(self._url(path), {"_fields": "id,value"}, retries=retries)
+        items = data if isinstance(data, list) else [data]
+        if not all(isinstance(item, dict) and "id" in item for item in items):
+            raise self._unexpected(path, "WooCommerce settings")
+        return {str(item["id"]): item.get("value") for item in items}
 
     def _site_timezone(self, retries: int) -> str | None:
         # The system status only knows PHP's timezone, which WordPress pins to UTC; the site's
@@ -564,6 +609,20 @@ def _date_params(query: OrderQuery) -> dict[str, str]:
         params.update({name: _utc(moment) for name, moment in moments.items()})
         params["dates_are_gmt"] = "true"
     return params
+
+
+def _yes_no(value: object) -> bool | None:
+    """A WooCommerce checkbox or yes/no setting; None for anything else."""
+    return {"yes": True, "no": False}.get(value) if isinstance(value, str) else None
+
+
+def _unreadable(error: WooError) -> str:
+    """Why the store's tax settings are not shown, in words for the setup page."""
+    if isinstance(error, WooAuthError):
+        return f"not readable with this key (the store refused them, HTTP {error.status})"
+    if isinstance(error, WooNotFound):
+        return "not offered by this store's REST API (HTTP 404)"
+    return "not readable: the store did not answer with its settings"
 
 
 def _utc(moment: datetime) -> str:

@@ -147,7 +147,7 @@ def fail(message: str, cause: Exception | None = None) -> NoReturn:
 
 def run_in_foreground(run) -> None:
     """Execute a queued run here with a progress bar, report it and exit with its status:
-    0 all imported or skipped, 1 some failed, 2 it could not run."""
+    0 all imported or skipped, 1 some orders failed, 2 it could not run."""
     from portal.models import RunStatus
     from portal.sync.runs import execute_run
 
@@ -160,7 +160,10 @@ def run_in_foreground(run) -> None:
     )
     if result.reason:
         click.echo(result.reason, err=True)
-    raise SystemExit({RunStatus.SUCCEEDED: 0, RunStatus.PARTIAL: 1}.get(result.status, 2))
+    if result.status == RunStatus.SUCCEEDED:
+        raise SystemExit(0)
+    # A run that went through its orders and failed some of them has no reason of its own.
+    raise SystemExit(2 if result.reason else 1)
 
 
 def describe(run) -> str:

@@ -9,6 +9,8 @@ from portal.models import (
     Item,
     ItemMapping,
     OrderLink,
+    Outcome,
+    RunStatus,
     SalesOrder,
     SyncLogEntry,
     Trigger,
@@ -69,3 +71,39 @@ def duplicates() -> dict:
 def work_queued_jobs() -> None:
     """Run what is queued, in this process, as a worker would."""
     SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)
+
+
+def logged_run(webstore, *, failed=0, skipped=0, imported=0, trigger=Trigger.MANUAL, **values):
+    """A finished run with a log of the given outcomes, written as a run writes them."""
+    run = create_run(webstore, merge_filters(webstore), trigger)
+    rows = []
+    for n in range(skipped):
+        number = f"SO{n:05d}"
+        message = f"posted: {number} is posted" if n % 5 == 0 else f"already imported as {number}"
+        rows.append((1000 + n, Outcome.SKIPPED, message))
+    for n in range(failed):
+        rows.append((5000 + n, Outcome.FAILED, f"Order {5000 + n} failed: fix the item, retry."))
+    for n in range(imported):
+        rows.append((7000 + n, Outcome.IMPORTED, ""))
+    db.session.add_all(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=webstore.id,
+            woo_order_id=order_id,
+            woo_order_number=str(order_id),
+            outcome=outcome,
+            message=message,
+        )
+        for order_id, outcome, message in rows
+    )
+    for name, value in {
+        "status": RunStatus.FAILED if failed and not imported else RunStatus.SUCCEEDED,
+        "failed": failed,
+        "skipped": skipped,
+        "imported": imported,
+        "store_total": failed + skipped + imported,
+        **values,
+    }.items():
+        setattr(run, name, value)
+    db.session.commit()
+    return run

@@ -25,7 +25,7 @@ def test_an_import_where_some_orders_failed_exits_1(runner, demo_webstore):
 
     assert result.exit_code == 1, result.output
     run = db.session.scalar(db.select(SyncRun))
-    assert run.status == RunStatus.PARTIAL and run.failed > 0
+    assert run.status == RunStatus.FAILED and run.failed > 0 and not run.reason
 
 
 def test_bad_filters_exit_2_and_start_nothing(runner, demo_webstore):

@@ -8,12 +8,13 @@ import pytest
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
+from portal.models import Outcome, RunStatus, SalesOrder, SyncLogEntry, SyncRun, Trigger
+from portal.models.base import utcnow
 from portal.queue import import_queue
 from portal.sync.filters import merge_filters
-from portal.sync.runs import client_for, create_run
+from portal.sync.runs import client_for, create_run, execute_run, retry_failed
 from portal.woo.client import OrderQuery
-from tests.sync_helpers import entries, run_import, work_queued_jobs
+from tests.sync_helpers import entries, logged_run, run_import, work_queued_jobs
 
 
 def newest_run() -> SyncRun:
@@ -249,7 +250,8 @@ def test_the_panel_says_when_another_run_of_the_webstore_is_going(signed_in_staf
 
     response = signed_in_staff.post("/imports/", {"webstore": "DEMO"}, htmx=True)
 
-    assert "An automatic run of DEMO is running beside this one" in response.text
+    assert "Automatic sync, by the scheduler (<a href" in response.text
+    assert "is running for DEMO beside this one" in response.text
     assert "never imported twice" in response.text
 
 
@@ -366,3 +368,120 @@ def test_import_pages_escape_what_the_store_sent(signed_in_viewer, demo_webstore
 
     assert "<script>alert(1)</script>" not in page
     assert "<img src=x onerror" not in page
+
+
+# A run's page: what needs a person first
+
+
+def test_the_run_page_leads_with_failures_and_counts_skips_by_reason(
+    signed_in_staff, demo_webstore
+):
+    run = logged_run(demo_webstore, failed=10, skipped=500)
+
+    page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+
+    headings = re.findall(r'<h2 id="section-(\w+)">', page)
+    assert headings == ["failed", "skipped"]
+    assert page.count('class="entry entry-failed"') == 10
+    assert 'class="entry entry-skipped"' not in page  # shown on demand only
+    reasons = page[page.index('class="skip-reasons"') :]
+    assert re.search(
+        r"<td>Imported before, not changed since</td><td class=\"num\">400</td>", reasons
+    )
+    assert re.search(r"<td>Sales order posted</td><td class=\"num\">100</td>", reasons)
+    assert f'href="/imports/runs/{run.id}?outcome=skipped">Show the skipped orders</a>' in page
+    assert "Retry failed orders (10)" in page
+    db.session.refresh(run)
+    assert run.skip_reasons == {"already imported": 400, "posted": 100}
+
+
+def test_skipped_orders_are_listed_on_demand_a_page_at_a_time(signed_in_viewer, demo_webstore):
+    run = logged_run(demo_webstore, skipped=250)
+
+    first = signed_in_viewer.get(f"/imports/runs/{run.id}?outcome=skipped").text
+    after = re.search(r'href="(/imports/runs/\d+\?outcome=skipped&amp;after=\d+)"', first)[1]
+    second = signed_in_viewer.get(after.replace("&amp;", "&")).text
+
+    assert first.count('class="entry entry-skipped"') == 100
+    assert second.count('class="entry entry-skipped"') == 100
+    assert "<td>Sales order posted</td>" in first  # the summary beside the list
+    assert re.findall(r'<td class="nowrap">(\d+)</td>', second)[0] == "1100"
+
+
+def test_sales_order_numbers_on_the_run_page_link_to_their_orders(signed_in_viewer, demo_webstore):
+    run = run_import(demo_webstore, order_id=44)
+    order = db.session.scalar(sa.select(SalesOrder))
+
+    page = signed_in_viewer.get(f"/imports/runs/{run.id}").text
+
+    assert f'<a href="/orders/{order.id}">{order.number}</a>' in page
+
+
+def test_a_failure_imported_by_a_later_retry_says_so_and_retry_is_gone(
+    signed_in_staff, demo_webstore
+):
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    first = run_import(demo_webstore, order_id=44)
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+    before = signed_in_staff.get(f"/imports/runs/{first.id}").text
+    retry = execute_run(retry_failed(first).id)
+
+    after = signed_in_staff.get(f"/imports/runs/{first.id}").text
+
+    assert first.status == RunStatus.FAILED
+    assert "Retry failed orders (1)" in before
+    link = f'imported since by <a href="/imports/runs/{retry.id}">run {retry.id}</a>'
+    assert link in after
+    assert "Retry failed orders" not in after
+    assert "Every order that failed here has been imported since." in after
+    assert "(1 imported since)" in after
+    retried = signed_in_staff.get(f"/imports/runs/{retry.id}").text
+    assert (
+        f'Retry of the failed orders of <a href="/imports/runs/{first.id}">run {first.id}</a>'
+        in (retried)
+    )
+
+
+@pytest.mark.parametrize(
+    ("trigger", "by_user", "retry_of", "expected"),
+    [
+        (Trigger.MANUAL, True, False, "Manual import by staff-user"),
+        (Trigger.AUTOMATIC, False, False, "Automatic sync, by the scheduler"),
+        (Trigger.AUTOMATIC, True, False, "Automatic sync, started with Sync now by staff-user"),
+        (Trigger.WEBHOOK, False, False, "Webhook from the store"),
+        (Trigger.AUTOMATIC, False, True, "Automatic sync, by the scheduler; attempt 2, going on"),
+    ],
+)
+def test_the_run_page_says_what_started_the_run(
+    signed_in_staff, staff_user, demo_webstore, trigger, by_user, retry_of, expected
+):
+    earlier = logged_run(demo_webstore, imported=1) if retry_of else None
+    run = logged_run(
+        demo_webstore,
+        imported=1,
+        trigger=trigger,
+        requested_by=staff_user if by_user else None,
+        retry_of_id=earlier.id if earlier else None,
+        attempt=2 if earlier else 1,
+    )
+
+    page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+
+    assert f"<dt>Started by</dt><dd>{expected}" in page
+    assert "not yet" not in page
+
+
+def test_a_queued_run_says_it_waits_and_a_running_one_since_when(signed_in_viewer, demo_webstore):
+    run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.AUTOMATIC)
+    queued = signed_in_viewer.get(f"/imports/runs/{run.id}").text
+    run.status = RunStatus.RUNNING
+    run.started_at = run.heartbeat_at = utcnow()  # alive: not reaped as dead
+    run.store_total, run.imported = 560, 100
+    db.session.commit()
+
+    running = signed_in_viewer.get(f"/imports/runs/{run.id}").text
+
+    assert "Waiting for a worker since" in queued
+    assert "Importing since" in running and "100 of 560 orders done." in running

@@ -46,16 +46,15 @@ def within_run(run_id: int, after: int):
     )
 
 
-def new_entries(run_id: int, after: int, limit: int = ENTRIES_PER_POLL) -> list[SyncLogEntry]:
-    """The run's entries after entry ``after``: an index range scan, whatever the log's length."""
-    return list(
-        db.session.scalars(
-            sa.select(SyncLogEntry)
-            .where(*within_run(run_id, after))
-            .order_by(SyncLogEntry.id)
-            .limit(limit)
-        )
-    )
+def new_entries(run_id: int, after: int, limit: int = ENTRIES_PER_POLL) -> list:
+    """The run's entries after entry ``after``, each with its sales order's id: an index
+    range scan, whatever the log's length."""
+    return db.session.execute(
+        with_sales_order_ids(sa.select(SyncLogEntry))
+        .where(*within_run(run_id, after))
+        .order_by(SyncLogEntry.id)
+        .limit(limit)
+    ).all()
 
 
 def busy_runs_beside(run: SyncRun) -> list[SyncRun]:
@@ -164,17 +163,41 @@ def daily_totals(days: int = 30, today: date | None = None) -> list[dict]:
     return totals
 
 
-def run_entries(run_id: int, outcome: str = "", after: int = 0) -> tuple[list, bool]:
+def run_entries(
+    run_id: int, outcome: str = "", after: int = 0, limit: int = ENTRIES_PER_PAGE
+) -> tuple[list, bool]:
     """One page of a run's entries (keyset by id), with each sales order's id for a link."""
-    query = (
-        sa.select(SyncLogEntry, SalesOrder.id)
-        .outerjoin(SalesOrder, SalesOrder.number == SyncLogEntry.sales_order_number)
-        .where(*within_run(run_id, after))
-    )
+    query = with_sales_order_ids(sa.select(SyncLogEntry)).where(*within_run(run_id, after))
     if outcome in set(Outcome):
         query = query.where(SyncLogEntry.outcome == outcome)
-    rows = db.session.execute(query.order_by(SyncLogEntry.id).limit(ENTRIES_PER_PAGE + 1)).all()
-    return rows[:ENTRIES_PER_PAGE], len(rows) > ENTRIES_PER_PAGE
+    rows = db.session.execute(query.order_by(SyncLogEntry.id).limit(limit + 1)).all()
+    return rows[:limit], len(rows) > limit
+
+
+def with_sales_order_ids(query: sa.Select) -> sa.Select:
+    """Entries with the id of the sales order each names (by its unique number), or None."""
+    return query.add_columns(SalesOrder.id).outerjoin(
+        SalesOrder, SalesOrder.number == SyncLogEntry.sales_order_number
+    )
+
+
+def imported_since(run: SyncRun, rows) -> dict[int, int]:
+    """Of the failed orders among a page's ``rows``, those imported since, by a later run:
+    {store order id: that run's id}. One lookup in the (webstore, order) index."""
+    failed = [e for e, _ in rows if e.outcome == Outcome.FAILED and e.woo_order_id > 0]
+    if not failed:
+        return {}
+    found = db.session.execute(
+        sa.select(SyncLogEntry.woo_order_id, sa.func.min(SyncLogEntry.run_id))
+        .where(
+            SyncLogEntry.webstore_id == run.webstore_id,
+            SyncLogEntry.woo_order_id.in_({e.woo_order_id for e in failed}),
+            SyncLogEntry.outcome == Outcome.IMPORTED,
+            SyncLogEntry.id > min(e.id for e in failed),
+        )
+        .group_by(SyncLogEntry.woo_order_id)
+    )
+    return dict(found.tuples().all())
 
 
 def all_entries(run_id: int):

@@ -1,5 +1,6 @@
 import csv
 import io
+from dataclasses import dataclass
 
 from flask import (
     Response,
@@ -11,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from portal import db
 from portal.auth.access import staff_required
@@ -22,11 +24,14 @@ from portal.models import Outcome, RunStatus, SyncRun, Trigger
 from portal.queue import queue_available
 from portal.setup.readiness import missing_for_import
 from portal.sync.filters import FilterError, ImportFilters, find_webstore, merge_filters
+from portal.sync.log import skip_kind_label
 from portal.sync.runs import (
     NothingToRetry,
     QueueUnavailable,
+    failed_left,
     reap_if_dead,
     retry_failed,
+    skip_summary,
     start_import,
 )
 
@@ -154,9 +159,19 @@ def render_panel(run: SyncRun):
         "imports/_panel.html",
         run=run,
         entries=entries,
-        last_id=entries[-1].id if entries else 0,
+        last_id=last_entry_id(entries, 0),
         beside=queries.busy_runs_beside(run),
+        left_to_retry=left_to_retry(run),
     )
+
+
+def last_entry_id(rows, default: int) -> int:
+    return rows[-1][0].id if rows else default
+
+
+def left_to_retry(run: SyncRun) -> int:
+    """How many failed orders of an ended run a retry would take (none imported since)."""
+    return len(failed_left(run)) if RunStatus(run.status).finished else 0
 
 
 @bp.get("/runs/<int:run_id>/poll")
@@ -174,8 +189,9 @@ def poll(run_id: int):
         "imports/_poll.html",
         run=run,
         entries=entries,
-        last_id=entries[-1].id if entries else after,
+        last_id=last_entry_id(entries, after),
         beside=queries.busy_runs_beside(run),
+        left_to_retry=left_to_retry(run),
     )
     # More entries than one answer holds: keep polling even if the run has ended.
     done = finished and len(entries) < queries.ENTRIES_PER_POLL
@@ -202,27 +218,61 @@ def results():
 
 @bp.get("/runs/<int:run_id>")
 def run(run_id: int):
+    """A run's page: what needs a person first (failures, then changes), then what was
+    imported; skipped orders counted by reason, listed on demand. ``?outcome=`` lists one
+    outcome, paged."""
     run = db.get_or_404(SyncRun, run_id)
     reap_if_dead(run)
     outcome = request.args.get("outcome", "")
-    after = request.args.get("after", 0, type=int)
-    rows, has_next = queries.run_entries(run.id, outcome, after)
+    outcome = outcome if outcome in set(Outcome) else ""
     context = {
         "run": run,
         "filters": ImportFilters.from_json(run.filters),
-        "rows": rows,
-        "has_next": has_next,
         "outcome": outcome,
-        "outcomes": list(Outcome),
+        "left_to_retry": left_to_retry(run),
+        "beside": [],
+        "last_id": 0,
     }
-    if htmx() and request.headers.get("HX-Target") == "entries":
-        return render_template("imports/_entries_table.html", **context)
     if not RunStatus(run.status).finished:
         context["panel"] = True
         context["entries"] = queries.new_entries(run.id, 0)
-        context["last_id"] = context["entries"][-1].id if context["entries"] else 0
+        context["last_id"] = last_entry_id(context["entries"], 0)
         context["beside"] = queries.busy_runs_beside(run)
+        return render_template("imports/run.html", **context)
+    if outcome:
+        rows, has_next = queries.run_entries(
+            run.id, outcome, request.args.get("after", 0, type=int)
+        )
+        sections = [Section(Outcome(outcome), rows, has_next, queries.imported_since(run, rows))]
+    else:
+        sections = lead_sections(run)
+    context["sections"] = sections
+    context["skips"] = skip_summary(run) if outcome in ("", Outcome.SKIPPED) else {}
     return render_template("imports/run.html", **context)
+
+
+@dataclass
+class Section:
+    """One outcome's entries on a run's page: a page of them, and whether more follow."""
+
+    outcome: Outcome
+    rows: list
+    has_next: bool
+    imported_since: dict[int, int]
+
+
+# What needs a person comes first; skipped orders are only counted, by reason.
+LEAD_OUTCOMES = (Outcome.FAILED, Outcome.CHANGED, Outcome.IMPORTED)
+LEAD_ROWS = 50
+
+
+def lead_sections(run: SyncRun) -> list[Section]:
+    sections = []
+    for outcome in LEAD_OUTCOMES:
+        if getattr(run, outcome.value):
+            rows, has_next = queries.run_entries(run.id, outcome, limit=LEAD_ROWS)
+            sections.append(Section(outcome, rows, has_next, queries.imported_since(run, rows)))
+    return sections
 
 
 @bp.post("/runs/<int:run_id>/retry")
@@ -299,6 +349,35 @@ def duration(value) -> str:
         return ""
     seconds = int(value.total_seconds())
     return f"{seconds // 60} min {seconds % 60} s" if seconds >= 60 else f"{seconds} s"
+
+
+@bp.app_template_filter("skip_kind")
+def skip_kind_filter(kind: str) -> str:
+    return skip_kind_label(kind)
+
+
+@bp.app_template_filter("trigger")
+def describe_trigger(run: SyncRun) -> Markup:
+    """What started a run, in words: who, or which run it follows."""
+    by = f" by {run.requested_by.username}" if run.requested_by else ""
+    if run.trigger == Trigger.RETRY:
+        text = f"Retry of the failed orders of {{run}}{by}"
+    elif run.trigger == Trigger.MANUAL:
+        text = f"Manual import{by}"
+    elif run.trigger == Trigger.WEBHOOK:
+        text = "Webhook from the store"
+    elif run.requested_by:
+        text = f"Automatic sync, started with Sync now{by}"
+    else:
+        text = "Automatic sync, by the scheduler"
+    if run.trigger != Trigger.RETRY and run.retry_of_id:
+        text += f"; attempt {run.attempt}, going on where {{run}} stopped"
+    if "{run}" not in text:
+        return Markup(escape(text))
+    link = Markup('<a href="{}">run {}</a>').format(
+        url_for("imports.run", run_id=run.retry_of_id), run.retry_of_id
+    )
+    return escape(text).replace("{run}", link)
 
 
 @bp.app_template_global("filters_of")

@@ -112,6 +112,9 @@ class SyncRun(Base):
     attempt: Mapped[int] = mapped_column(default=1, server_default="1")
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pages_settled: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How many orders were skipped for each kind of reason ({"posted": 12, ...}), counted
+    # once when the run ended; None before then.
+    skip_reasons: Mapped[dict | None] = mapped_column(sa.JSON)
 
     webstore: Mapped[Webstore] = relationship()
     requested_by: Mapped[User | None] = relationship()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from portal import db
 from portal.models import SyncRun, Webstore
 from portal.sync.changes import split_listed, write_or_settle
-from portal.sync.log import invalid_line, skipped
+from portal.sync.log import deleted_while_listing, invalid_line, skipped
 from portal.sync.writer import BatchWriter
 from portal.woo.client import REF_FIELDS, OrderQuery, WooClient
 from portal.woo.errors import WooInvalidResponse
@@ -116,7 +116,7 @@ class IncrementalImport:
             lines = [invalid_line(error) for error in page.invalid]
             received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
             lines += [
-                skipped(r, "no longer in the store (deleted while listing)")
+                skipped(r, deleted_while_listing())
                 for r in refs
                 if r.id in wanted and r.id not in received
             ]

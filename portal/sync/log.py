@@ -6,6 +6,8 @@ posted order reads "posted: SO00012 is posted" whichever path met it.
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from portal.models import Outcome, SalesOrderStatus
 
 
@@ -20,13 +22,24 @@ class LogLine:
     items_created: str = ""
 
 
+# Each kind of skip reason: how its message starts, and how a run's summary names it.
+SKIP_KINDS = {
+    "already imported": ("already imported as ", "Imported before, not changed since"),
+    "posted": ("posted: ", "Sales order posted"),
+    "archived": ("archived: ", "Sales order archived"),
+    "imported meanwhile": ("imported meanwhile as ", "Imported meanwhile by another run"),
+    "deleted": ("no longer in the store", "Deleted in the store while listed"),
+}
+OTHER_SKIP = "other"
+
+
 def skip_reason(number: str, status: SalesOrderStatus) -> str:
     """Why an order that has a sales order is not imported again."""
     if status == SalesOrderStatus.POSTED:
-        return f"posted: {number} is posted"
+        return f"{SKIP_KINDS['posted'][0]}{number} is posted"
     if status == SalesOrderStatus.ARCHIVED:
-        return f"archived: {number} is archived"
-    return f"already imported as {number}"
+        return f"{SKIP_KINDS['archived'][0]}{number} is archived"
+    return f"{SKIP_KINDS['already imported'][0]}{number}"
 
 
 def link_reasons(rows, since) -> dict[int, str]:
@@ -35,10 +48,29 @@ def link_reasons(rows, since) -> dict[int, str]:
     reasons = {}
     for order_id, imported_at, number, status in rows:
         if since and imported_at >= since:
-            reasons[order_id] = f"imported meanwhile as {number}"
+            reasons[order_id] = f"{SKIP_KINDS['imported meanwhile'][0]}{number}"
         else:
             reasons[order_id] = skip_reason(number, status)
     return reasons
+
+
+def deleted_while_listing() -> str:
+    return f"{SKIP_KINDS['deleted'][0]} (deleted while listing)"
+
+
+def skip_kind(message_column):
+    """SQL: the kind of skip reason of a log entry's message, one of SKIP_KINDS or OTHER_SKIP."""
+    return sa.case(
+        *(
+            (message_column.startswith(start, autoescape=True), kind)
+            for kind, (start, _) in SKIP_KINDS.items()
+        ),
+        else_=OTHER_SKIP,
+    )
+
+
+def skip_kind_label(kind: str) -> str:
+    return SKIP_KINDS[kind][1] if kind in SKIP_KINDS else "Other reasons"
 
 
 def failed(order, message: str) -> LogLine:

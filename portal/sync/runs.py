@@ -30,6 +30,7 @@ from portal.models.base import utcnow
 from portal.queue import import_queue, redis_connection
 from portal.sync.filters import ImportFilters
 from portal.sync.importer import OrderImport
+from portal.sync.log import skip_kind
 from portal.woo.client import WooClient
 from portal.woo.errors import TRANSIENT_ERRORS, WooError
 
@@ -119,8 +120,10 @@ def start_import(
     return run
 
 
-def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
-    """A new run for exactly the orders that failed in ``run`` and are not imported since."""
+def failed_left(run: SyncRun) -> tuple[int, ...]:
+    """The orders that failed in ``run`` and are not imported since: what a retry takes."""
+    if not run.failed:
+        return ()
     failed_ids = db.session.scalars(
         sa.select(SyncLogEntry.woo_order_id)
         .where(SyncLogEntry.run_id == run.id, SyncLogEntry.outcome == Outcome.FAILED)
@@ -134,7 +137,12 @@ def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
             )
         )
     )
-    order_ids = tuple(sorted(set(failed_ids) - imported))
+    return tuple(sorted(set(failed_ids) - imported))
+
+
+def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
+    """A new run for exactly the orders that failed in ``run`` and are not imported since."""
+    order_ids = failed_left(run)
     if not order_ids:
         raise NothingToRetry("Every order that failed in this run has been imported since.")
     filters = ImportFilters(order_ids=order_ids, sources={"order_ids": f"retry of run {run.id}"})
@@ -168,7 +176,15 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
             return finish(run_id, RunStatus.FAILED, f"The import stopped on an error: {error}")
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
-    return finish(run_id, RunStatus.PARTIAL if run.failed else RunStatus.SUCCEEDED)
+    return finish(run_id, ending_status(run))
+
+
+def ending_status(run: SyncRun) -> RunStatus:
+    """How a run that went through its orders ended: "failed" where something failed and
+    nothing was imported, "partial" where some failed beside what was imported."""
+    if not run.failed:
+        return RunStatus.SUCCEEDED
+    return RunStatus.PARTIAL if run.imported else RunStatus.FAILED
 
 
 def try_again_later(run_id: int, reason: str) -> SyncRun:
@@ -219,12 +235,37 @@ def finish(run_id: int, status: RunStatus, reason: str | None = None) -> SyncRun
     db.session.execute(
         sa.update(SyncRun)
         .where(SyncRun.id == run_id, SyncRun.status == RunStatus.RUNNING)
-        .values(status=status, reason=reason, finished_at=utcnow())
+        .values(
+            status=status,
+            reason=reason,
+            finished_at=utcnow(),
+            skip_reasons=count_skips(run_id),
+        )
     )
     db.session.commit()
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     return run
+
+
+def count_skips(run_id: int) -> dict[str, int]:
+    """The run's skipped orders by kind of reason (portal.sync.log.SKIP_KINDS)."""
+    kind = skip_kind(SyncLogEntry.message)
+    rows = db.session.execute(
+        sa.select(kind, sa.func.count())
+        .where(SyncLogEntry.run_id == run_id, SyncLogEntry.outcome == Outcome.SKIPPED)
+        .group_by(kind)
+    )
+    return dict(rows.tuples().all())
+
+
+def skip_summary(run: SyncRun) -> dict[str, int]:
+    """A finished run's skips by reason: counted when it ended, or now (and kept) for a run
+    that ended before runs kept them, or whose worker died."""
+    if run.skip_reasons is None and RunStatus(run.status).finished:
+        run.skip_reasons = count_skips(run.id)
+        db.session.commit()
+    return run.skip_reasons or {}
 
 
 class Heartbeat:

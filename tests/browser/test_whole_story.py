@@ -29,7 +29,8 @@ def test_import_fix_retry_find_post_and_import_again(
     expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
     page.get_by_role("button", name="Import", exact=True).click()
     status = page.locator(".run-status")
-    expect(status).to_have_attribute("data-status", "partial", timeout=30_000)
+    # No item could be made: nothing imported, so the run failed.
+    expect(status).to_have_attribute("data-status", "failed", timeout=30_000)
     expect(page.locator("tbody tr.entry")).to_have_count(60)
     screenshot(page, "story-2-import-finished")
     assert 286 in polls
@@ -38,7 +39,8 @@ def test_import_fix_retry_find_post_and_import_again(
     page.get_by_role("link", name="Import Results").click()
     screenshot(page, "story-3-import-results")
     page.locator("#runs-table a").first.click()
-    page.get_by_role("link", name="Failed", exact=True).click()
+    # The run's page leads with its failures.
+    expect(page.locator("main h2").first).to_have_text(re.compile(r"^Failed \(\d+\)$"))
     failure = page.locator("tr.entry-failed").first
     expect(failure).to_contain_text("'Create missing items' is off in the setup of DEMO")
     run_url = page.url
@@ -55,6 +57,16 @@ def test_import_fix_retry_find_post_and_import_again(
         "data-status", "succeeded", timeout=30_000
     )
     screenshot(page, "story-4-retry")
+    retry_run = re.search(r"Run (\d+)", page.locator(".run-panel h2").inner_text())[1]
+
+    # The first run now says its failures were imported by the retry, and offers no retry.
+    page.goto(run_url)
+    marks = page.locator("tr.entry-failed small.retried")
+    expect(marks.first).to_have_text(f"imported since by run {retry_run}")
+    expect(page.get_by_role("button", name="Retry failed orders")).to_have_count(0)
+    expect(
+        page.get_by_text("Every order that failed here has been imported since.")
+    ).to_be_visible()
 
     # Find order 44 in Webstore Sales Orders and post it.
     page.get_by_role("link", name="Webstore Sales Orders").click()

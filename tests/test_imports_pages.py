@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -283,13 +284,53 @@ def test_results_list_every_run_newest_first_with_filters(signed_in_viewer, demo
     assert f">{second.id}</a>" in only_retries and f">{first.id}</a>" not in only_retries
 
 
-def test_the_chart_counts_orders_per_day(app, demo_webstore):
+def test_the_chart_counts_each_order_once_a_day(app, demo_webstore):
     from portal.imports.queries import daily_totals
 
-    run = run_import(demo_webstore, statuses="processing")
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    failing = run_import(demo_webstore, statuses="processing")
+    run_import(demo_webstore, statuses="processing")  # the same orders fail again
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+    imported = run_import(demo_webstore, statuses="completed")
+    run_import(demo_webstore, statuses="completed")  # all skipped now
 
-    today = daily_totals()[-1]
-    assert today["imported"] == run.imported and today["failed"] == run.failed
+    days = daily_totals()
+    today = days[-1]
+
+    assert len(days) == 30 and days[0]["day"] == today["day"] - timedelta(days=29)
+    assert failing.failed > 0 and imported.imported > 0
+    assert today["failed"] == failing.failed  # not twice
+    assert today["imported"] == imported.imported
+    assert "skipped" not in today
+    assert all(day["imported"] == day["failed"] == 0 for day in days[:-1])
+
+
+def test_the_chart_has_a_day_axis_counts_and_a_table(signed_in_viewer, demo_webstore):
+    run = run_import(demo_webstore, statuses="completed")
+    today = datetime.now(UTC).date()
+
+    page = signed_in_viewer.get("/imports/").text
+
+    chart = page[page.index('<figure class="chart"') : page.index("</figure>")]
+    assert chart.count('<rect class="day"') == 30
+    labels = re.findall(
+        r'<text class="axis"[^>]*text-anchor="middle">([A-Z][a-z]{2} \d+)</text>', chart
+    )
+    assert len(labels) == 5 and labels[-1] == today.strftime("%b %-d")
+    assert f'text-anchor="middle">{run.imported}</text>' in chart
+    assert chart.count('<rect class="bar-imported"') == 1
+    assert re.findall(r'text-anchor="end">([\d,]+)</text>', chart)[0] == "0"
+    table = chart[chart.index('<table class="visually-hidden"') :]
+    assert table.count('<tr><th scope="row">') == 30
+    assert f'<th scope="row">{today.isoformat()}</th><td>{run.imported}</td><td>0</td>' in table
+
+
+def test_chart_ticks_are_round_numbers():
+    from portal.imports.chart import nice_ceiling
+
+    assert [nice_ceiling(n) for n in (0, 1, 3, 7, 11, 60, 1386)] == [1, 1, 5, 10, 20, 100, 2000]
 
 
 def test_a_runs_entries_can_be_filtered_by_outcome(signed_in_viewer, demo_webstore):

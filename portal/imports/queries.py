@@ -140,26 +140,47 @@ def day_start(day: date) -> datetime:
 
 
 def daily_totals(days: int = 30, today: date | None = None) -> list[dict]:
-    """Imported, skipped and failed per day for the last ``days`` days, from the runs' counts."""
+    """Orders imported and failed per UTC day for the last ``days`` days, each order counted
+    once a day: an order is imported once ever, so the runs' counts are its imports; an order
+    that fails in every run of a day is one failed order that day."""
     today = today or datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
-    day = sa.func.date(SyncRun.created_at)
-    rows = db.session.execute(
-        sa.select(
-            day,
-            sa.func.sum(SyncRun.imported),
-            sa.func.sum(SyncRun.skipped),
-            sa.func.sum(SyncRun.failed),
+    run_day = sa.func.date(SyncRun.created_at)
+    imported = dict(
+        db.session.execute(
+            sa.select(run_day, sa.func.sum(SyncRun.imported))
+            .where(SyncRun.created_at >= day_start(first))
+            .group_by(run_day)
         )
-        .where(SyncRun.created_at >= day_start(first))
-        .group_by(day)
-    ).all()
-    by_day = {str(d): (i or 0, s or 0, f or 0) for d, i, s, f in rows}
+        .tuples()
+        .all()
+    )
+    entry_day = sa.func.date(SyncLogEntry.created_at)
+    failed_orders = (
+        sa.select(entry_day.label("day"), SyncLogEntry.webstore_id, SyncLogEntry.woo_order_id)
+        .where(SyncLogEntry.outcome == Outcome.FAILED)
+        .where(SyncLogEntry.created_at >= day_start(first))
+        .distinct()
+        .subquery()
+    )
+    failed = dict(
+        db.session.execute(
+            sa.select(failed_orders.c.day, sa.func.count()).group_by(failed_orders.c.day)
+        )
+        .tuples()
+        .all()
+    )
     totals = []
     for offset in range(days):
         current = first + timedelta(days=offset)
-        imported, skipped, failed = by_day.get(current.isoformat(), (0, 0, 0))
-        totals.append({"day": current, "imported": imported, "skipped": skipped, "failed": failed})
+        key = current.isoformat()
+        totals.append(
+            {
+                "day": current,
+                "imported": int(imported.get(key) or imported.get(current) or 0),
+                "failed": int(failed.get(key) or failed.get(current) or 0),
+            }
+        )
     return totals
 
 

@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export FLASK_APP := app
 export SANDBOX_PORT ?= 8081
+# honcho gives each process its own PORT (5000, 5100, ...): the web server, first in the
+# Procfile, gets this one; the start-up box is told where it is.
+export PORT ?= 5000
+export PORTAL_URL ?= http://127.0.0.1:$(PORT)/
 export SANDBOX_URL ?= http://127.0.0.1:$(SANDBOX_PORT)
 
 .PHONY: install run test lint format bench clean
@@ -21,9 +25,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/python scripts/ensure_redis.py
 	$(BIN)/flask db upgrade
-	$(BIN)/flask create-user admin --role admin --generate-password --if-missing
 	$(BIN)/flask seed-demo
-	@echo "Open http://127.0.0.1:$${PORT:-5000}/ and sign in as admin."
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 test: install

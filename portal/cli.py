@@ -1,9 +1,14 @@
-"""``flask`` commands: create-user, seed-demo, import-orders, sync-webstore."""
+"""``flask`` commands: create-user, seed-demo, import-orders, sync-webstore, welcome."""
 
 import contextlib
 import itertools
 import os
 import secrets
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from typing import NoReturn
 
 import click
@@ -19,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(import_orders)
     app.cli.add_command(sync_webstore)
+    app.cli.add_command(welcome)
 
 
 @click.command("create-user")
@@ -53,13 +59,82 @@ def create_user(username: str, role: str, generate_password: bool, if_missing: b
         )
     if len(password) < 10:
         raise click.ClickException("Use a password of at least 10 characters.")
-    user = User(username=username, role=Role(role))
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
+    add_user(username, Role(role), password)
     click.echo(f"Created {role} user {username}.")
     if generate_password:
         click.echo(f"Password (shown once): {password}")
+
+
+def add_user(username: str, role: Role, password: str) -> User:
+    user = User(username=username, role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+@click.command("welcome")
+@click.argument("username")
+@click.option("--url", required=True, help="Where the portal answers, to wait for and show.")
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for the portal.")
+@click.option(
+    "--stay", is_flag=True, help="Keep running afterwards: honcho stops all when one ends."
+)
+def welcome(username: str, url: str, wait: float, stay: bool) -> None:
+    """End `make run`'s start-up output with a box: where to open the portal, as whom (with
+    the password when the admin was just created), and what runs. Creates the admin if
+    missing, waits for the portal to answer."""
+    from portal.setup.demo import demo_state
+
+    password = None
+    if not db.session.scalar(sa.select(User.id).where(User.username == username)):
+        password = secrets.token_urlsafe(12)
+        add_user(username, Role.ADMIN, password)
+    answered = wait_until_answers(url, wait)
+    if stay:
+        time.sleep(3)  # let the other processes' start-up lines pass: the box comes last
+    demo = demo_state()
+    if password:
+        sign_in = f"{username} / {password}   (new: note the password now, it is shown once)"
+    else:
+        sign_in = f"{username}, with the password shown when it was created"
+    lines = [
+        "Webstore Connector is running" if answered else f"The portal does not answer at {url}",
+        "",
+        f"Open       {url}",
+        f"Sign in    {sign_in}",
+        "Running    web server, RQ worker, RQ cron scheduler"
+        + (
+            f", sandbox store at {os.environ['SANDBOX_URL']}" if "SANDBOX_URL" in os.environ else ""
+        ),
+    ]
+    if demo:
+        lines.append(f"Demo       {demo}")
+    lines += ["Stop       Ctrl+C"]
+    click.echo(boxed(lines))
+    sys.stdout.flush()  # under honcho stdout is a pipe: show the box now, not at exit
+    if stay:
+        threading.Event().wait()
+
+
+def boxed(lines: list[str]) -> str:
+    width = max(len(line) for line in lines) + 2
+    rule = "=" * (width + 2)
+    body = [f"| {line.ljust(width - 1)}|" for line in lines]
+    return "\n".join(["", rule, *body, rule, ""])
+
+
+def wait_until_answers(url: str, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except urllib.error.HTTPError:
+            return True  # it answers, if not with 200 (the login page redirects)
+        except OSError:
+            time.sleep(0.5)
+    return False
 
 
 @click.command("seed-demo")

@@ -385,9 +385,30 @@ def test_csv_export_holds_every_entry(signed_in_viewer, demo_webstore):
 
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert len(rows) == len(entries(run))
     assert rows[-1]["message"].startswith("'=HYPERLINK")
+
+
+def test_csv_export_opens_in_excel_with_accents_intact(signed_in_viewer, demo_webstore):
+    run = run_import(demo_webstore, order_id=44)
+    db.session.add(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=demo_webstore.id,
+            woo_order_id=2,
+            outcome=Outcome.FAILED,
+            message="Zoë Müller-Ørsted has no customer",
+        )
+    )
+    db.session.commit()
+
+    response = signed_in_viewer.get(f"/imports/runs/{run.id}/entries.csv")
+
+    # Excel takes a file for UTF-8 by its byte-order mark.
+    assert response.data.startswith(b"\xef\xbb\xbfentry,")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert "Zoë Müller-Ørsted".encode() in response.data
 
 
 @pytest.mark.parametrize("path", ["/imports/", "/imports/runs/{id}", "/imports/runs/{id}/poll"])

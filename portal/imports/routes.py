@@ -308,6 +308,8 @@ def export(run_id: int):
 
     def rows():
         buffer = io.StringIO()
+        # A byte-order mark first: Excel then reads the file as UTF-8, accents intact.
+        buffer.write("\ufeff")
         writer = csv.writer(buffer)
         writer.writerow(columns)
         for entry in queries.all_entries(run.id):
@@ -333,7 +335,7 @@ def export(run_id: int):
     filename = f"import-run-{run.id}-{run.webstore.code}.csv"
     return Response(
         stream_with_context(rows()),
-        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 

@@ -29,3 +29,13 @@ def seed_demo_webstore(base_url: str, consumer_key: str, consumer_secret: str) -
         webstore.no_product_item = no_product_item()
     db.session.commit()
     return webstore
+
+
+def demo_state() -> str | None:
+    """The DEMO webstore in a sentence for the start-up box; None where there is none."""
+    webstore = db.session.scalar(sa.select(Webstore).where(Webstore.code == "DEMO"))
+    if webstore is None:
+        return None
+    if webstore.auto_sync:
+        return f"DEMO syncs automatically every {webstore.sync_interval_minutes} min"
+    return "DEMO: import by hand, or turn automatic sync on in Setup > Webstores > DEMO"

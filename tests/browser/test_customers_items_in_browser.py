@@ -29,6 +29,13 @@ RUN_TIMEOUT = 30_000  # ms: a whole import of the sandbox store by a real worker
 ENDED = re.compile(r"^(succeeded|partial|failed)$")
 
 
+def htmx_ready(page, heading: str) -> None:
+    """Wait for the page that was opened to load: htmx binds its triggers only once its
+    deferred script has run, and input before that would be lost."""
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    page.wait_for_load_state("load")
+
+
 def summary(noun: str, shown: int, total: int, matching: bool = False) -> str:
     """A list's summary line as it reads on the first page."""
     return f"{noun} 1–{shown} of {total}{' matching' if matching else ''}, page 1."
@@ -50,6 +57,7 @@ def test_a_new_admin_sets_up_a_webstore_from_nothing_and_its_import_fills_custom
     # Setup > New webstore, with the sandbox store's own key.
     page.get_by_role("link", name="Setup").click()
     page.get_by_role("button", name="New webstore").click()
+    htmx_ready(page, "New webstore")
     page.get_by_label("Code").fill("shop")
     page.get_by_label("Name").fill("Our shop")
     page.get_by_label("Store URL").fill(store.base_url)
@@ -78,6 +86,7 @@ def test_a_new_admin_sets_up_a_webstore_from_nothing_and_its_import_fills_custom
 
     # Import Webstore Orders of SHOP, run by the worker.
     page.get_by_role("link", name="Import Webstore Orders").click()
+    htmx_ready(page, "Import Webstore Orders")
     page.get_by_label("Webstore Code").select_option("SHOP")
     preview = page.locator("#import-preview")
     expect(preview).to_contain_text("orders in the store match")
@@ -140,6 +149,7 @@ def test_a_product_mapped_by_hand_lets_the_failed_order_import_on_retry(
 
     # Import the order by its ID: it fails, and names the page that fixes it.
     page.get_by_role("link", name="Import Webstore Orders").click()
+    htmx_ready(page, "Import Webstore Orders")
     page.get_by_label("Webstore Code").select_option("DEMO")
     expect(page.locator("#import-preview")).to_contain_text("in the store match")
     page.get_by_label("Order ID").press_sequentially(str(created["id"]))
@@ -265,6 +275,7 @@ def test_search_on_customers_and_on_items_leaves_only_the_matching_rows(
     sign_in_browser(page, viewer_user.username)
 
     page.get_by_role("link", name="Customers", exact=True).click()
+    htmx_ready(page, "Customers")
     rows = page.locator("#customers-table tbody tr")
     expect(rows).to_have_count(3)
     page.evaluate("window.__sameDocument = true")
@@ -281,6 +292,7 @@ def test_search_on_customers_and_on_items_leaves_only_the_matching_rows(
     screenshot(page, "customers-items-search-customers")
 
     page.get_by_role("link", name="Items", exact=True).click()
+    htmx_ready(page, "Items")
     rows = page.locator("#items-table tbody tr")
     expect(rows).to_have_count(3)
     page.evaluate("window.__sameDocument = true")

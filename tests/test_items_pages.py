@@ -210,6 +210,13 @@ def test_an_unknown_item_is_404(signed_in_viewer):
 # Items by hand
 
 
+def test_a_new_items_form_starts_from_sensible_defaults(signed_in_staff):
+    form = signed_in_staff.get("/items/new").text
+
+    assert 'name="base_unit_of_measure" required type="text" value="PCS"' in form
+    assert re.search(r'name="unit_price"[^>]*value="0(\.00)?"', form)
+
+
 def test_staff_create_items_numbered_from_the_item_series(signed_in_staff):
     form = signed_in_staff.get("/items/new")
     assert form.status_code == 200

@@ -48,7 +48,8 @@ def edit(item_id: int | None):
         if item_id
         else Item()
     )
-    form = ItemForm(obj=item)
+    # A new item starts from the form's defaults (PCS, 0.00), not an empty Item's None.
+    form = ItemForm(obj=item if item_id else None)
     if form.validate_on_submit():
         try:
             actions.save_item(item, form.values())

@@ -1,5 +1,6 @@
 """Webstore Sales Orders: the list, the header's search, an order's page and its actions."""
 
+import html as html_module
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -627,17 +628,139 @@ def test_the_header_search_goes_straight_to_an_order_by_its_number(signed_in_vie
         assert response.headers["Location"] == f"/orders/{order.id}"
 
 
-def test_the_header_search_lists_orders_whose_number_starts_with_the_term(
+def found_links(html: str, kind: str) -> list[str]:
+    """The link texts of one group of the search's findings ("orders", "customers",
+    "items"), top to bottom: number and name."""
+    match = re.search(rf'aria-labelledby="(?:found|suggest)-{kind}">(.*?)</section>', html, re.S)
+    if not match:
+        return []
+    return [
+        " ".join(html_module.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+        for text in re.findall(r'<li><a href="[^"]+">(.*?)</a>', match[1], re.S)
+    ]
+
+
+def make_item(number: str, description: str, sku: str | None = None) -> Item:
+    item = Item(number=number, description=description, sku=sku)
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def test_the_header_search_finds_orders_customers_and_items_by_name(signed_in_viewer, webstore):
+    holger = Customer(number="C07001", name="Holger Brandt", email="hb@example.de")
+    db.session.add(holger)
+    order = make_order(webstore, name="Holger Brandt", customer=holger)
+    make_order(webstore, name="Ada Lovelace")
+    make_item("I07001", "Holger's mug", "MUG-HB")
+    make_item("I07002", "Plain mug", "MUG-HOLGER")
+    make_item("I07003", "Teapot", "TEA-1")
+
+    response = signed_in_viewer.get("/search?q=holger")
+
+    assert response.status_code == 200
+    assert found_links(response.text, "orders") == [f"{order.number} Holger Brandt"]
+    assert found_links(response.text, "customers") == ["C07001 Holger Brandt"]
+    assert found_links(response.text, "items") == ["I07001 Holger's mug", "I07002 Plain mug"]
+    assert f'href="/orders/{order.id}"' in response.text
+    assert f'href="/customers/{holger.id}"' in response.text
+
+
+def test_the_header_search_finds_the_orders_the_orders_list_finds(signed_in_viewer, webstore):
+    grace = Customer(number="C07100", name="Grace Hopper", email="grace@navy.example")
+    db.session.add(grace)
+    make_order(webstore, name="G. Hopper", customer=grace, sell_to_email="orders@navy.example")
+    make_order(
+        webstore, name="Guest buyer", email="guest@shop.example", external_document_no="7731"
+    )
+    make_order(webstore, name="Alan Turing", email="alan@bletchley.example")
+
+    for term in ("hopper", "grace@navy", "navy.example", "7731", "SO0", "guest", "TURING"):
+        in_list = listed(signed_in_viewer.get("/", query_string={"q": term}).text)
+        typeahead = signed_in_viewer.get(
+            "/search", query_string={"q": term}, headers={"HX-Request": "true"}
+        ).text
+
+        found = [link.split()[0] for link in found_links(typeahead, "orders")]
+        assert in_list and sorted(found) == sorted(in_list), term
+
+
+def test_each_kind_shows_five_and_links_to_all_of_them_in_its_list(signed_in_viewer, webstore):
+    orders = [make_order(webstore, name=f"Holger {n}") for n in range(7)]
+    for n in range(6):
+        make_item(f"I0720{n}", f"Holger mug {n}")
+
+    html = signed_in_viewer.get("/search?q=holger").text
+
+    assert len(found_links(html, "orders")) == 5
+    assert found_links(html, "orders")[0] == f"{orders[-1].number} Holger 6"  # newest first
+    assert '<a href="/?q=holger">See all 7 sales orders</a>' in html
+    assert len(found_links(html, "customers")) == 5  # make_order made one per order
+    assert '<a href="/customers?q=holger">See all 7 customers</a>' in html
+    assert len(found_links(html, "items")) == 5
+    assert '<a href="/items?q=holger">See all 6 items</a>' in html
+
+
+def test_the_typeahead_gets_the_findings_alone_and_an_exact_number_stays_a_finding(
     signed_in_viewer, webstore
 ):
-    orders = [make_order(webstore) for _ in range(3)]
+    order = make_order(webstore, name="Holger Brandt")
 
-    html = signed_in_viewer.get("/search?q=SO0").text
-    nothing = signed_in_viewer.get("/search?q=zebra").text
+    response = signed_in_viewer.get(f"/search?q={order.number}", headers={"HX-Request": "true"})
 
-    assert all(f">{o.number}</a>" in html for o in orders)
-    assert 'href="/?q=SO0"' in html
-    assert "No sales order number or webstore order number starts with “zebra”." in nothing
+    assert response.status_code == 200
+    assert "<html" not in response.text and "<h1" not in response.text
+    assert found_links(response.text, "orders") == [f"{order.number} Holger Brandt"]
+    assert 'id="suggest-orders"' in response.text
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_the_typeahead_of_an_empty_box_is_empty(signed_in_viewer):
+    response = signed_in_viewer.get("/search?q=+", headers={"HX-Request": "true"})
+
+    assert response.status_code == 200 and response.text.strip() == ""
+
+
+def test_the_header_search_says_when_nothing_matches(signed_in_viewer, webstore):
+    make_order(webstore, name="Holger Brandt")
+
+    page = signed_in_viewer.get("/search?q=zebra").text
+    typeahead = signed_in_viewer.get("/search?q=zebra", headers={"HX-Request": "true"}).text
+
+    for html in (page, typeahead):
+        assert "No sales orders, customers or items match “zebra”." in html
+        assert found_links(html, "orders") == []
+
+
+def test_a_term_under_three_characters_finds_orders_by_exact_number_only(
+    signed_in_viewer, webstore
+):
+    exact = make_order(webstore, name="Holger Brandt", external_document_no="77")
+    make_order(webstore, name="Ada Lovelace", external_document_no="1773")
+
+    found = signed_in_viewer.get("/search?q=77", headers={"HX-Request": "true"}).text
+    nothing = signed_in_viewer.get("/search?q=zz", headers={"HX-Request": "true"}).text
+
+    assert found_links(found, "orders") == [f"{exact.number} Holger Brandt"]
+    assert "No sales order has the number “zz”. Type three characters or more" in nothing
+
+
+def test_the_header_search_asks_the_database_three_times_for_a_name(app, viewer_user, webstore):
+    make_order(webstore, name="Holger Brandt")
+    assert viewer_user.role  # loaded, as the signed-in user is before a view runs
+    statements = []
+
+    def record(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        results = queries.find_everything("holger", viewer_user)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+    assert [o.sell_to_name for o in results.orders.rows] == ["Holger Brandt"]
+    assert len(statements) == 3  # orders, customers, items: each counted only beyond five
 
 
 def test_a_deep_page_is_reached_through_its_cursor_alone(signed_in_viewer, webstore):

@@ -13,8 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
+from portal.customers import queries as customer_queries
+from portal.items import queries as item_queries
 from portal.models import (
     Customer,
+    Item,
     LineType,
     NumberSeries,
     OrderLink,
@@ -24,7 +27,7 @@ from portal.models import (
     SyncRun,
     Webstore,
 )
-from portal.paging import COUNT_CAP, Page, contains, escape_like, keyset_page
+from portal.paging import COUNT_CAP, Page, capped_count, contains, keyset_page
 
 PER_PAGE = 50
 
@@ -228,48 +231,153 @@ def find_pages(term: str, user) -> list[PageHit]:
     ]
 
 
-def find_orders(term: str, limit: int = 20) -> tuple[list[SalesOrder], SalesOrder | None]:
-    """Orders with this number (``SO00012``, ``so00012`` or ``12``) or external document
-    no.; failing that, those whose number or external no. starts with the term.
+# How many of each kind the header's search shows; the rest are a "see all" link away,
+# counted as the lists count (up to COUNT_CAP). A smaller cap would not be cheaper: with a
+# LIMIT of 100 PostgreSQL reads the orders one by one rather than by the indexes.
+SEARCH_LIMIT = 5
+# Searching by part of a value takes three characters: the trigram indexes serve no less,
+# and one or two match most rows anyway. Shorter terms find orders by exact number only.
+SEARCH_MIN_PART = 3
 
-    Returns the hits and, where exactly one order has that number or external no., that
-    order. The exact look-up uses the indexes on both columns; the prefix one, asked only
-    when nothing matched exactly, may read the table.
-    """
-    term = term.strip()
-    # Order numbers hold digits: "results" or "setup" is no order, and costs no query.
+
+@dataclass
+class Found:
+    """The first few records of one kind that match, and how many match in all (up to
+    ``COUNT_CAP``, ``capped`` beyond)."""
+
+    rows: list = field(default_factory=list)
+    count: int = 0
+    capped: bool = False
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.rows)
+
+
+@dataclass
+class FoundOrders(Found):
+    # The one order with exactly this number or external no., if there is just one.
+    exact: SalesOrder | None = None
+
+
+@dataclass
+class SearchResults:
+    term: str
+    pages: list[PageHit] = field(default_factory=list)
+    orders: FoundOrders = field(default_factory=FoundOrders)
+    customers: Found = field(default_factory=Found)
+    items: Found = field(default_factory=Found)
+
+    @property
+    def no_records(self) -> bool:
+        return not (self.orders.rows or self.customers.rows or self.items.rows)
+
+    @property
+    def too_short(self) -> bool:
+        """Too short to search by part of a value: only an exact order number was asked."""
+        return len(self.term) < SEARCH_MIN_PART
+
+
+def find_first(query, model, conditions: list, limit: int) -> Found:
+    """The first ``limit`` rows of ``query`` and the count of all that match ``conditions``;
+    counted by a second query only when there are more than ``limit``."""
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    if len(rows) <= limit:
+        return Found(rows, len(rows))
+    count, capped = capped_count(model, conditions, COUNT_CAP)
+    return Found(rows[:limit], count, capped)
+
+
+def find_exact_orders(term: str, limit: int) -> list[SalesOrder]:
+    """Orders with this number (``SO00012``, ``so00012`` or ``12``) or external document
+    no., by the indexes on both columns. Order numbers hold digits: "results" or "setup"
+    is no order, and costs no query."""
     if not any(c.isdigit() for c in term) or len(term) > 40:
-        return [], None
+        return []
     upper = term.upper()
     numbers = {upper}
     if term.isdigit():
         series = db.session.get(NumberSeries, "SO")
         if series:
             numbers.add(series.format(int(term)))
-    query = (
-        sa.select(SalesOrder)
-        .order_by(SalesOrder.number.desc())
-        .limit(limit)
-        .options(joinedload(SalesOrder.webstore))
-    )
-    exact = list(
+    return list(
         db.session.scalars(
-            query.where(
+            sa.select(SalesOrder)
+            .where(
                 sa.or_(
                     SalesOrder.number.in_(numbers),
                     SalesOrder.external_document_no.in_({term, upper}),
                 )
             )
+            .order_by(SalesOrder.number.desc())
+            .limit(limit)
+            .options(joinedload(SalesOrder.webstore))
         )
     )
-    if exact:
-        return exact, exact[0] if len(exact) == 1 else None
-    prefixes = {escape_like(upper) + "%", escape_like(term) + "%"}
-    starting = sa.or_(
-        *(SalesOrder.number.like(p, escape="/") for p in prefixes),
-        *(SalesOrder.external_document_no.like(p, escape="/") for p in prefixes),
+
+
+def find_orders(term: str, limit: int = SEARCH_LIMIT) -> FoundOrders:
+    """What the orders list finds for ``term`` (its own search condition), newest first,
+    led by the orders with exactly that number or external no.; for a term shorter than
+    ``SEARCH_MIN_PART``, those alone.
+
+    ``exact`` is the order whose number or external no. is the term, where just one is.
+    """
+    term = term.strip()
+    if not term:
+        return FoundOrders()
+    exact = find_exact_orders(term, limit)
+    if len(term) < SEARCH_MIN_PART:
+        return FoundOrders(exact, len(exact), exact=exact[0] if len(exact) == 1 else None)
+    conditions = [search_condition(term)]
+    query = (
+        sa.select(SalesOrder)
+        .where(*conditions)
+        .order_by(SalesOrder.order_date.desc(), SalesOrder.id.desc())
+        .options(joinedload(SalesOrder.webstore))
     )
-    return list(db.session.scalars(query.where(starting))), None
+    found = find_first(query, SalesOrder, conditions, limit)
+    exact_ids = {order.id for order in exact}
+    rows = exact + [order for order in found.rows if order.id not in exact_ids]
+    return FoundOrders(
+        rows=rows[:limit],
+        count=max(found.count, len(exact)),
+        capped=found.capped,
+        exact=exact[0] if len(exact) == 1 else None,
+    )
+
+
+def find_customers(term: str, limit: int = SEARCH_LIMIT) -> Found:
+    """What the customers list finds for ``term`` (its own search condition), by number."""
+    term = term.strip()
+    if len(term) < SEARCH_MIN_PART:
+        return Found()
+    conditions = [customer_queries.search_condition(term)]
+    query = sa.select(Customer).where(*conditions).order_by(Customer.number)
+    return find_first(query, Customer, conditions, limit)
+
+
+def find_items(term: str, limit: int = SEARCH_LIMIT) -> Found:
+    """What the items list finds for ``term`` (its own search conditions), by number."""
+    term = term.strip()
+    if len(term) < SEARCH_MIN_PART:
+        return Found()
+    conditions = item_queries.search_conditions(term)
+    query = sa.select(Item).where(*conditions).order_by(Item.number, Item.id)
+    return find_first(query, Item, conditions, limit)
+
+
+def find_everything(term: str, user, limit: int = SEARCH_LIMIT) -> SearchResults:
+    """The header's search: the pages ``user`` may open by name, and the first few sales
+    orders, customers and items that their lists would show for ``term``."""
+    term = term.strip()
+    return SearchResults(
+        term=term,
+        pages=find_pages(term, user),
+        orders=find_orders(term, limit),
+        customers=find_customers(term, limit),
+        items=find_items(term, limit),
+    )
 
 
 # One order

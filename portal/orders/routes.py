@@ -67,13 +67,17 @@ def index():
 
 @bp.get("/search")
 def search():
-    """The header's search box: pages by name, sales orders by number or external no."""
+    """The header's search box: pages by name; sales orders, customers and items as their
+    lists find them. HTMX (the typeahead under the box) gets the short list; a plain
+    request the page, or the order itself where the term is exactly its number."""
     term = request.args.get("q", "").strip()[:100]
-    pages = queries.find_pages(term, current_user)
-    orders, exact = queries.find_orders(term)
-    if exact is not None and not pages:
+    results = queries.find_everything(term, current_user)
+    if wants_fragment():
+        return render_template("orders/_search_results.html", results=results, term=term)
+    exact = results.orders.exact
+    if exact is not None and not results.pages:
         return redirect(url_for("orders.show", order_id=exact.id))
-    return render_template("orders/search.html", term=term, pages=pages, orders=orders)
+    return render_template("orders/search.html", results=results, term=term)
 
 
 def load_order(order_id: int) -> SalesOrder:

@@ -5,3 +5,58 @@ document.addEventListener("keydown", (event) => {
     if (search) { event.preventDefault(); search.focus(); }
   }
 });
+
+// The search's typeahead: shown when htmx fills it; the arrow keys walk its links;
+// Escape or a click elsewhere closes it.
+(() => {
+  const input = document.getElementById("global-search");
+  const panel = document.getElementById("global-search-results");
+  if (!input || !panel) return;
+  const links = () => [...panel.querySelectorAll("a[href]")];
+  let dismissed = false;
+  const show = (open) => {
+    panel.hidden = !open || dismissed || !panel.textContent.trim();
+    input.setAttribute("aria-expanded", String(!panel.hidden));
+  };
+  document.addEventListener("htmx:afterSwap", (event) => {
+    if (event.target === panel) { dismissed = false; show(true); }
+  });
+  input.addEventListener("focus", () => show(true));
+  input.form.addEventListener("keydown", (event) => {
+    const all = links();
+    const at = all.indexOf(document.activeElement);
+    if (event.key === "Escape" && !panel.hidden) {
+      event.preventDefault();
+      dismissed = true;
+      show(false);
+      input.focus();
+    } else if ((event.key === "ArrowDown" || event.key === "ArrowUp") && !panel.hidden && all.length) {
+      event.preventDefault();
+      const step = event.key === "ArrowDown" ? 1 : -1;
+      if (at === -1) (step === 1 ? all[0] : all[all.length - 1]).focus();
+      else if (at + step < 0) input.focus();
+      else all[Math.min(at + step, all.length - 1)].focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (!input.form.contains(event.target)) show(false);
+  });
+  input.form.addEventListener("focusout", (event) => {
+    if (event.relatedTarget && !input.form.contains(event.relatedTarget)) show(false);
+  });
+})();
+
+// The menu that holds the nav's links on a narrow screen: Escape or a click elsewhere closes it.
+(() => {
+  const menu = document.querySelector(".site-menu");
+  if (!menu) return;
+  menu.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menu.open) {
+      menu.open = false;
+      menu.querySelector("summary").focus();
+    }
+  });
+  document.addEventListener("click", (event) => {
+    if (menu.open && !menu.contains(event.target)) menu.open = false;
+  });
+})();

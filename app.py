@@ -8,7 +8,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from config import Config
-from portal import login_manager
+from portal import db, login_manager
 
 
 def create_app(
@@ -67,6 +67,10 @@ def register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error):
+        if error.code >= 500:
+            # A failed statement leaves the transaction aborted, and the page's layout
+            # reads the signed-in user: start afresh (the failed request saves nothing).
+            db.session.rollback()
         return render_error(error.code, error.name, error.description)
 
 

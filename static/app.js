@@ -18,8 +18,12 @@ document.addEventListener("keydown", (event) => {
     panel.hidden = !open || dismissed || !panel.textContent.trim();
     input.setAttribute("aria-expanded", String(!panel.hidden));
   };
+  const status = document.getElementById("global-search-status");
   document.addEventListener("htmx:afterSwap", (event) => {
-    if (event.target === panel) { dismissed = false; show(true); }
+    if (event.target !== panel) return;
+    dismissed = false;
+    show(true);
+    if (status) status.textContent = panel.querySelector(".search-summary, .search-none")?.textContent.trim() || "";
   });
   input.addEventListener("focus", () => show(true));
   input.form.addEventListener("keydown", (event) => {

@@ -214,6 +214,9 @@ def test_the_header_search_finds_a_customer_by_name_as_one_types(page, viewer_us
     expect(results.get_by_role("link", name="C07001 Holger Brandt")).to_be_visible()
     expect(results.get_by_role("link", name="I07001 Holger's mug")).to_be_visible()
     expect(box).to_have_attribute("aria-expanded", "true")
+    expect(page.locator("#global-search-status")).to_have_text(
+        "1 sales order, 1 customer and 1 item."
+    )
     screenshot(page, "header-search-typeahead")
 
     box.press("ArrowDown")  # the keyboard walks the findings

@@ -27,6 +27,11 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from portal.converters import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
+    app.before_request(refuse_control_characters)
+
     from portal import auth, cli, customers, health, imports, items, orders, setup, webhooks
 
     app.register_blueprint(auth.bp)
@@ -41,6 +46,23 @@ def create_app(
     register_error_pages(app)
     app.after_request(vary_on_htmx)
     return app
+
+
+def refuse_control_characters():
+    """No value of a query or a form holds a NUL or another control character a person
+    cannot type: PostgreSQL cannot store or search them. Refused here, once, for all."""
+    from flask import abort
+
+    from portal.converters import has_control_characters
+
+    for source in (request.args, request.form):
+        for key, value in source.items(multi=True):
+            if has_control_characters(key) or has_control_characters(value):
+                abort(
+                    400,
+                    "The request holds a control character (such as NUL) that no one "
+                    "types: check the address or the form, and try again.",
+                )
 
 
 def vary_on_htmx(response):

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from portal import mappings
 from portal.actions import Refused
+from portal.converters import MAX_BIGINT, page_number, whole_number
 from portal.models import Webstore
 
 # Query parameters that place a page of a list, dropped when anything else changes.
@@ -22,9 +23,13 @@ def wants_fragment() -> bool:
     )
 
 
-def int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 19 else None
+def int_arg(name: str, high: int = MAX_BIGINT) -> int | None:
+    """A whole-number query argument (an id or a keyset position), or None if it is not one."""
+    return whole_number(request.args.get(name), 0, high)
+
+
+def page_arg() -> int:
+    return page_number(request.args.get("page"))
 
 
 def list_args(keep_page: bool = False, **changes) -> dict:
@@ -95,7 +100,7 @@ def mapping_page(kind: MappingPages):
             webstore,
             after=int_arg("after"),
             before=int_arg("before"),
-            page=int_arg("page") or 1,
+            page=page_arg(),
         )
     context = {
         "webstores": stores,

@@ -186,8 +186,8 @@ def test_an_order_id_the_store_does_not_have_fails_with_that_reason(demo_webstor
 @pytest.mark.parametrize(
     ("given", "field", "message"),
     [
-        ({"order_id": "abc"}, "order_id", "Order ID must be a positive whole number"),
-        ({"order_id": "-4"}, "order_id", "Order ID must be a positive whole number"),
+        ({"order_id": "abc"}, "order_id", "Order ID must be a whole number from 1"),
+        ({"order_id": "-4"}, "order_id", "Order ID must be a whole number from 1"),
         ({"statuses": "shipped"}, "statuses", "WooCommerce has no order status shipped"),
         ({"start_date": "31/01/2026"}, "start_date", "is not a date like 2026-01-31"),
         (

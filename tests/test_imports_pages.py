@@ -121,7 +121,7 @@ def test_an_order_id_the_store_does_not_have_is_refused_before_starting(
 
 def test_the_preview_explains_bad_filters(signed_in_staff, demo_webstore):
     response = signed_in_staff.get("/imports/preview?webstore=DEMO&order_id=x")
-    assert "Order ID must be a positive whole number" in response.text
+    assert "Order ID must be a whole number from 1" in response.text
 
 
 def test_validation_errors_appear_inline_and_nothing_is_enqueued(signed_in_staff, demo_webstore):
@@ -129,7 +129,7 @@ def test_validation_errors_appear_inline_and_nothing_is_enqueued(signed_in_staff
 
     assert response.status_code == 200 and response.headers["X-Form-Status"] == "422"
     assert 'id="order_id-error"' in response.text
-    assert "Order ID must be a positive whole number" in response.text
+    assert "Order ID must be a whole number from 1" in response.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 0
     assert import_queue().count == 0
 

@@ -6,7 +6,7 @@ from portal.auth.access import admin_required, staff_required
 from portal.customers import actions, bp, queries
 from portal.customers.forms import CustomerForm, CustomerSearchForm, MappingForm, MergeForm
 from portal.models import Customer
-from portal.views import MappingPages, int_arg, mapping_page, page_url, wants_fragment
+from portal.views import MappingPages, int_arg, mapping_page, page_arg, page_url, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -22,7 +22,7 @@ def index():
         search,
         after=int_arg("after"),
         before=int_arg("before"),
-        page=int_arg("page") or 1,
+        page=page_arg(),
         per_page=queries.PER_PAGE,
     )
     context = {"form": form, "search": search, "page": page, "list_url": list_url}
@@ -33,7 +33,7 @@ def index():
     return response
 
 
-@bp.get("/<int:customer_id>")
+@bp.get("/<id:customer_id>")
 def show(customer_id: int):
     view = queries.get_customer(customer_id)
     if view is None:
@@ -43,7 +43,7 @@ def show(customer_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"], defaults={"customer_id": None})
-@bp.route("/<int:customer_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:customer_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit(customer_id: int | None):
     customer = (
@@ -68,7 +68,7 @@ def edit(customer_id: int | None):
     return render_template("customers/form.html", form=form, customer=customer), status
 
 
-@bp.post("/<int:customer_id>/merge")
+@bp.post("/<id:customer_id>/merge")
 @admin_required
 def merge(customer_id: int):
     duplicate = db.get_or_404(
@@ -111,7 +111,7 @@ def mappings():
     return mapping_page(CUSTOMER_MAPPINGS)
 
 
-@bp.post("/mappings/<int:mapping_id>/delete")
+@bp.post("/mappings/<id:mapping_id>/delete")
 @staff_required
 def unmap(mapping_id: int):
     return views.unmap(CUSTOMER_MAPPINGS, mapping_id)

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from portal import db
+from portal.converters import day, page_number
 from portal.models import (
     OrderLink,
     Outcome,
@@ -81,20 +82,13 @@ class RunFilter:
 
     @classmethod
     def from_args(cls, args) -> "RunFilter":
-        def day(name):
-            try:
-                return date.fromisoformat(args.get(name, ""))
-            except ValueError:
-                return None
-
-        page = args.get("page", "1")
         return cls(
             webstore=args.get("webstore", "").upper(),
             trigger=args.get("trigger", "") if args.get("trigger") in set(Trigger) else "",
             status=args.get("status", "") if args.get("status") in set(RunStatus) else "",
-            date_from=day("from"),
-            date_to=day("to"),
-            page=max(1, int(page)) if page.isdigit() else 1,
+            date_from=day(args.get("from")),
+            date_to=day(args.get("to")),
+            page=page_number(args.get("page")),
         )
 
     def args(self, **changes) -> dict:

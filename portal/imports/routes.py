@@ -34,6 +34,7 @@ from portal.sync.runs import (
     skip_summary,
     start_import,
 )
+from portal.views import int_arg
 
 
 def htmx() -> bool:
@@ -174,12 +175,13 @@ def left_to_retry(run: SyncRun) -> int:
     return len(failed_left(run)) if RunStatus(run.status).finished else 0
 
 
-@bp.get("/runs/<int:run_id>/poll")
+@bp.get("/runs/<id:run_id>/poll")
 def poll(run_id: int):
     """The run's new entries and counts: HTTP 286 once it has ended, to stop the polling."""
     run = db.get_or_404(SyncRun, run_id)
-    after = request.args.get("after", 0, type=int)
-    seen = request.args.get("settled", -1, type=int)
+    after = int_arg("after") or 0
+    seen = int_arg("settled")
+    seen = -1 if seen is None else seen
     reap_if_dead(run)
     entries = queries.new_entries(run.id, after)
     finished = RunStatus(run.status).finished
@@ -216,7 +218,7 @@ def results():
     return render_template("imports/results.html", **context)
 
 
-@bp.get("/runs/<int:run_id>")
+@bp.get("/runs/<id:run_id>")
 def run(run_id: int):
     """A run's page: what needs a person first (failures, then changes), then what was
     imported; skipped orders counted by reason, listed on demand. ``?outcome=`` lists one
@@ -240,9 +242,7 @@ def run(run_id: int):
         context["beside"] = queries.busy_runs_beside(run)
         return render_template("imports/run.html", **context)
     if outcome:
-        rows, has_next = queries.run_entries(
-            run.id, outcome, request.args.get("after", 0, type=int)
-        )
+        rows, has_next = queries.run_entries(run.id, outcome, int_arg("after") or 0)
         sections = [Section(Outcome(outcome), rows, has_next, queries.imported_since(run, rows))]
     else:
         sections = lead_sections(run)
@@ -275,7 +275,7 @@ def lead_sections(run: SyncRun) -> list[Section]:
     return sections
 
 
-@bp.post("/runs/<int:run_id>/retry")
+@bp.post("/runs/<id:run_id>/retry")
 @staff_required
 def retry(run_id: int):
     run = db.get_or_404(SyncRun, run_id)
@@ -291,7 +291,7 @@ def retry(run_id: int):
     return redirect(url_for("imports.run", run_id=retry_run.id))
 
 
-@bp.get("/runs/<int:run_id>/entries.csv")
+@bp.get("/runs/<id:run_id>/entries.csv")
 def export(run_id: int):
     run = db.get_or_404(SyncRun, run_id)
     columns = [

@@ -5,7 +5,7 @@ from portal.auth.access import staff_required
 from portal.items import actions, bp, queries
 from portal.items.forms import ItemForm, ItemSearchForm, MappingForm
 from portal.models import Item
-from portal.views import MappingPages, int_arg, mapping_page, page_url, wants_fragment
+from portal.views import MappingPages, int_arg, mapping_page, page_arg, page_url, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -20,7 +20,7 @@ def index():
         term,
         after=int_arg("after"),
         before=int_arg("before"),
-        page=int_arg("page") or 1,
+        page=page_arg(),
         per_page=queries.PER_PAGE,
     )
     context = {"form": form, "term": term, "page": page, "list_url": list_url}
@@ -31,7 +31,7 @@ def index():
     return response
 
 
-@bp.get("/<int:item_id>")
+@bp.get("/<id:item_id>")
 def show(item_id: int):
     view = queries.get_item(item_id)
     if view is None:
@@ -40,7 +40,7 @@ def show(item_id: int):
 
 
 @bp.route("/new", methods=["GET", "POST"], defaults={"item_id": None})
-@bp.route("/<int:item_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:item_id>/edit", methods=["GET", "POST"])
 @staff_required
 def edit(item_id: int | None):
     item = (
@@ -82,7 +82,7 @@ def mappings():
     return mapping_page(PRODUCT_MAPPINGS)
 
 
-@bp.post("/mappings/<int:mapping_id>/delete")
+@bp.post("/mappings/<id:mapping_id>/delete")
 @staff_required
 def unmap(mapping_id: int):
     return views.unmap(PRODUCT_MAPPINGS, mapping_id)

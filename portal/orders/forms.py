@@ -5,6 +5,7 @@ from wtforms import DateField, Form, HiddenField, SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
+from portal.converters import positive_id
 from portal.models import SalesOrderStatus, Webstore
 from portal.orders.queries import OrderFilters
 
@@ -56,5 +57,5 @@ class OrderFilterForm(Form):
             status=SalesOrderStatus(valid(self.status)) if valid(self.status) else None,
             date_from=valid(self.date_from),
             date_to=valid(self.date_to),
-            customer_id=int(customer) if customer.isdigit() else None,
+            customer_id=positive_id(customer),
         )

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
+from portal.converters import whole_number
 from portal.customers import queries as customer_queries
 from portal.items import queries as item_queries
 from portal.models import (
@@ -296,10 +297,10 @@ def find_exact_orders(term: str, limit: int) -> list[SalesOrder]:
         return []
     upper = term.upper()
     numbers = {upper}
-    if term.isdigit():
+    if (number := whole_number(term)) is not None:
         series = db.session.get(NumberSeries, "SO")
         if series:
-            numbers.add(series.format(int(term)))
+            numbers.add(series.format(number))
     return list(
         db.session.scalars(
             sa.select(SalesOrder)

@@ -15,7 +15,7 @@ from portal.auth.access import staff_required
 from portal.models import SalesOrder
 from portal.orders import actions, bp, queries
 from portal.orders.forms import OrderFilterForm
-from portal.views import int_arg, list_args, wants_fragment
+from portal.views import int_arg, list_args, page_arg, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -42,7 +42,7 @@ def index():
         sort,
         after=int_arg("after"),
         before=int_arg("before"),
-        page=int_arg("page") or 1,
+        page=page_arg(),
         per_page=queries.PER_PAGE,
     )
     context = {
@@ -92,7 +92,7 @@ def run_url(run_id: int) -> str:
     return f"/imports/runs/{run_id}"
 
 
-@bp.get("/orders/<int:order_id>")
+@bp.get("/orders/<id:order_id>")
 def show(order_id: int):
     view = queries.get_order(order_id)
     if view is None:
@@ -108,7 +108,7 @@ def show(order_id: int):
     )
 
 
-@bp.route("/orders/<int:order_id>/<name>", methods=["GET", "POST"])
+@bp.route("/orders/<id:order_id>/<name>", methods=["GET", "POST"])
 @staff_required
 def act(order_id: int, name: str):
     """GET: the confirmation page (without JavaScript); POST: do it."""
@@ -132,7 +132,7 @@ def act(order_id: int, name: str):
     return redirect(url_for("orders.show", order_id=order_id), 303)
 
 
-@bp.post("/orders/<int:order_id>/review")
+@bp.post("/orders/<id:order_id>/review")
 @staff_required
 def review(order_id: int):
     order = load_order(order_id)

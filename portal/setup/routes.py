@@ -40,7 +40,7 @@ def index():
     )
 
 
-@bp.post("/webstores/<int:webstore_id>/sync-now")
+@bp.post("/webstores/<id:webstore_id>/sync-now")
 @staff_required
 def sync_now(webstore_id: int):
     webstore = db.get_or_404(Webstore, webstore_id)
@@ -65,7 +65,7 @@ def create_webstore():
     return save_webstore(Webstore(), form)
 
 
-@bp.route("/webstores/<int:webstore_id>", methods=["GET", "POST"])
+@bp.route("/webstores/<id:webstore_id>", methods=["GET", "POST"])
 @admin_required
 def edit_webstore(webstore_id: int):
     webstore = db.get_or_404(Webstore, webstore_id)
@@ -114,7 +114,7 @@ def create_charge_item(kind: str):
     return render_template("setup/_charge_item.html", input=form[name], kind=kind, created=item)
 
 
-@bp.post("/webstores/<int:webstore_id>/test-connection")
+@bp.post("/webstores/<id:webstore_id>/test-connection")
 @admin_required
 def test_connection(webstore_id: int):
     """Ask the store who it is. The HTMX button sends the settings as typed and gets a
@@ -169,7 +169,7 @@ def webhook_target():
     return {"webhook_target": webhooks.target}
 
 
-@bp.route("/webstores/<int:webstore_id>/webhooks", methods=["GET", "POST"])
+@bp.route("/webstores/<id:webstore_id>/webhooks", methods=["GET", "POST"])
 @admin_required
 def store_webhooks(webstore_id: int):
     """The portal's webhooks as the store reports them; POST registers or repairs them.
@@ -197,7 +197,7 @@ def store_webhooks(webstore_id: int):
     )
 
 
-@bp.post("/webstores/<int:webstore_id>/delete")
+@bp.post("/webstores/<id:webstore_id>/delete")
 @admin_required
 def delete_webstore(webstore_id: int):
     webstore = db.get_or_404(Webstore, webstore_id)
@@ -228,7 +228,7 @@ TEMPLATE_KINDS = {
 
 
 @bp.route("/templates/<kind>/new", methods=["GET", "POST"], defaults={"template_id": None})
-@bp.route("/templates/<kind>/<int:template_id>", methods=["GET", "POST"])
+@bp.route("/templates/<kind>/<id:template_id>", methods=["GET", "POST"])
 @admin_required
 def edit_template(kind: str, template_id: int | None):
     if kind not in TEMPLATE_KINDS:
@@ -263,7 +263,7 @@ def users():
 
 
 @bp.route("/users/new", methods=["GET", "POST"], defaults={"user_id": None})
-@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int | None):
     user = db.get_or_404(User, user_id) if user_id else User(active=True)

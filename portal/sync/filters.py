@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 
 from portal import db
+from portal.converters import MAX_BIGINT, positive_id
 from portal.models import Webstore
 from portal.woo.client import OrderQuery
 from portal.woo.orders import ORDER_STATUSES
@@ -94,9 +95,14 @@ def parse_order_id(value) -> int | None:
     if value is None or str(value).strip() == "":
         return None
     text = str(value).strip()
-    if not text.isdigit() or int(text) == 0:
-        raise FilterError("order_id", f"Order ID must be a positive whole number, not {text!r}.")
-    return int(text)
+    order_id = positive_id(text, MAX_BIGINT)
+    if order_id is None:
+        raise FilterError(
+            "order_id",
+            f"Order ID must be a whole number from 1 to {MAX_BIGINT} (what a store can "
+            f"hold), not {text[:40]!r}.",
+        )
+    return order_id
 
 
 def parse_statuses(values) -> tuple[str, ...] | None:

@@ -192,3 +192,26 @@ def test_an_order_id_beyond_what_a_store_holds_is_refused_by_the_form(
     assert response.status_code == 422
     assert "Order ID must be a whole number from 1 to 9223372036854775807" in response.text
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SyncRun)) == 0
+
+
+def test_a_run_that_stops_on_an_unexpected_error_shows_a_sentence_not_sql(
+    signed_in_viewer, demo_webstore, monkeypatch, caplog
+):
+    from sqlalchemy.exc import DataError
+
+    from portal.sync.importer import OrderImport
+    from tests.sync_helpers import run_import
+
+    def fail(self):
+        raise DataError("WITH insert_0 AS (INSERT INTO sales_orders ...)", {}, Exception("oops"))
+
+    monkeypatch.setattr(OrderImport, "execute", fail)
+
+    run = run_import(demo_webstore)
+    page = signed_in_viewer.get(f"/imports/runs/{run.id}").text
+
+    assert run.reason.startswith("The import stopped on an unexpected error")
+    assert f"under run {run.id}" in run.reason
+    for leaked in ("INSERT", "insert_0", "oops", "DataError"):
+        assert leaked not in page
+    assert "INSERT INTO sales_orders" in caplog.text  # for whoever runs the connector

@@ -170,10 +170,10 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
             if isinstance(error, TRANSIENT_ERRORS):
                 return try_again_later(run_id, reason)
             return finish(run_id, RunStatus.FAILED, reason)
-        except Exception as error:
+        except Exception:
             db.session.rollback()
             log.exception("run %s failed", run_id)
-            return finish(run_id, RunStatus.FAILED, f"The import stopped on an error: {error}")
+            return finish(run_id, RunStatus.FAILED, stopped_unexpectedly(run_id))
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     return finish(run_id, ending_status(run))
@@ -185,6 +185,15 @@ def ending_status(run: SyncRun) -> RunStatus:
     if not run.failed:
         return RunStatus.SUCCEEDED
     return RunStatus.PARTIAL if run.imported else RunStatus.FAILED
+
+
+def stopped_unexpectedly(run_id: int) -> str:
+    # The exception's text may hold SQL and values: it went to the application log.
+    return (
+        f"The import stopped on an unexpected error (its details are in the application "
+        f"log, under run {run_id}). The orders it imported stay; start the import again, and "
+        "if it stops again, tell whoever runs the connector."
+    )
 
 
 def try_again_later(run_id: int, reason: str) -> SyncRun:

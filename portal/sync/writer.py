@@ -41,7 +41,7 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.sync.customers import CustomerBook
-from portal.sync.failures import OrderFailure
+from portal.sync.failures import OrderFailure, refusal
 from portal.sync.items import ItemBook
 from portal.sync.log import LogLine, failed, link_reasons, skipped
 from portal.sync.numbers import next_numbers
@@ -165,7 +165,7 @@ class BatchWriter:
             db.session.rollback()
             if len(orders) == 1:
                 log.exception("order %s could not be written", orders[0].id)
-                self.log([failed(orders[0], f"Could not be saved: {error_text(error)}")], fetched)
+                self.log([failed(orders[0], refusal(error))], fetched)
                 return
             log.warning("batch failed (%s); writing its orders one by one", error_text(error))
             for position, order in enumerate(orders):

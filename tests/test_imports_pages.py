@@ -390,6 +390,37 @@ def test_csv_export_holds_every_entry(signed_in_viewer, demo_webstore):
     assert rows[-1]["message"].startswith("'=HYPERLINK")
 
 
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_no_csv_cell_can_start_a_formula(signed_in_viewer, demo_webstore, start):
+    run = run_import(demo_webstore, order_id=44)
+    payload = f'{start}HYPERLINK("http://evil")'
+    db.session.add(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=demo_webstore.id,
+            woo_order_id=7,
+            woo_order_number=payload,
+            outcome=Outcome.FAILED,
+            message=payload,
+            sales_order_number=f"{start}SO1",
+            customers_created=f"{start}cmd|' /C calc'!A0",
+            items_created=f"{start}SUM(1+2)",
+        )
+    )
+    db.session.commit()
+
+    body = signed_in_viewer.get(f"/imports/runs/{run.id}/entries.csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(body)))
+
+    cells = [value for row in rows for value in row.values()]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    last = rows[-1]
+    assert last["webstore_order_number"] == "'" + payload
+    assert last["items_created"] == f"'{start}SUM(1+2)"
+    # Numbers stay numbers a spreadsheet can add up.
+    assert last["webstore_order_id"] == "7" and last["entry"].isdigit()
+
+
 def test_csv_export_opens_in_excel_with_accents_intact(signed_in_viewer, demo_webstore):
     run = run_import(demo_webstore, order_id=44)
     db.session.add(

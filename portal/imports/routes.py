@@ -314,17 +314,20 @@ def export(run_id: int):
         writer.writerow(columns)
         for entry in queries.all_entries(run.id):
             writer.writerow(
-                [
-                    entry.id,
-                    entry.woo_order_id,
-                    entry.woo_order_number,
-                    entry.outcome,
-                    csv_safe(entry.message),
-                    entry.sales_order_number or "",
-                    entry.customers_created,
-                    entry.items_created,
-                    entry.created_at.isoformat(),
-                ]
+                map(
+                    csv_safe,
+                    [
+                        entry.id,
+                        entry.woo_order_id,
+                        entry.woo_order_number,
+                        entry.outcome.value,
+                        entry.message,
+                        entry.sales_order_number or "",
+                        entry.customers_created,
+                        entry.items_created,
+                        entry.created_at.isoformat(),
+                    ],
+                )
             )
             if buffer.tell() > 64_000:
                 yield buffer.getvalue()
@@ -340,9 +343,17 @@ def export(run_id: int):
     )
 
 
-def csv_safe(text: str) -> str:
-    """Keep spreadsheet programs from running a message that starts like a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+# How a cell that a spreadsheet would run as a formula starts (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A CSV cell a spreadsheet shows as written: text that would start a formula gets a
+    leading apostrophe, whatever its column (the store sends order numbers and names too);
+    numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @bp.app_template_filter("duration")

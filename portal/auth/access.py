@@ -5,17 +5,21 @@ from functools import wraps
 from flask import abort, request
 from flask_login import current_user
 
-from portal import db, login_manager
+from portal import login_manager
+from portal.auth import sessions
 from portal.models import Role, User
 
 # Endpoints anyone may reach. The webhook authenticates by its signature instead.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "webhooks.receive"}
 
 
+# The session cookie carries a server-side session's token, not the user's id.
+login_manager.id_attribute = "get_session_token"
+
+
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user and user.active else None
+def load_user(token: str) -> User | None:
+    return sessions.user_for(token)
 
 
 def require_sign_in():

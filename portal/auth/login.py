@@ -1,9 +1,12 @@
 """Checking a password, with failed attempts rate-limited per user and address."""
 
+import secrets
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import db
 from portal.models import LoginFailure, User
@@ -35,9 +38,19 @@ def authenticate(username: str, password: str, address: str) -> User | None:
     if failures >= current_app.config["LOGIN_MAX_FAILURES"]:
         raise TooManyFailures(current_app.config["LOGIN_LOCKOUT_MINUTES"])
     user = db.session.scalar(sa.select(User).where(User.username == username))
-    if user and user.active and user.check_password(password):
+    # Hash for every name: an unknown one answered without hashing (some 15 ms against some
+    # 190 ms) would tell which names exist; an inactive one, which are inactive.
+    matches = check_password_hash(user.password_hash if user else dummy_hash(), password)
+    if user and user.active and matches:
         return user
     db.session.add(LoginFailure(username=username, address=address))
     db.session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < since))
     db.session.commit()
     return None
+
+
+@cache
+def dummy_hash() -> str:
+    """The hash of a password no one knows, made as ``User.set_password`` makes hashes (the
+    same algorithm and cost): what a sign-in with an unknown name is checked against."""
+    return generate_password_hash(secrets.token_urlsafe(32))

@@ -3,7 +3,7 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from portal.auth import bp
+from portal.auth import bp, sessions
 from portal.auth.access import require_sign_in
 from portal.auth.forms import LoginForm
 from portal.auth.login import TooManyFailures, authenticate
@@ -25,6 +25,7 @@ def login():
             status = 429
         else:
             if user:
+                sessions.start_session(user)
                 login_user(user)
                 return redirect(safe_next(request.args.get("next")))
             form.form_errors.append("Unknown username or wrong password.")
@@ -34,7 +35,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    token = current_user.session_token
     logout_user()
+    sessions.end_session(token)
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
 

@@ -17,7 +17,7 @@ from portal.models.erp import (
     SalesOrderStatus,
 )
 from portal.models.sync import OrderLink, Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
-from portal.models.users import LoginFailure, Role, User
+from portal.models.users import LoginFailure, Role, User, UserSession
 from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryTemplate
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "SyncRun",
     "Trigger",
     "User",
+    "UserSession",
     "Webstore",
     "WebstoreCountryTemplate",
 ]

@@ -1,4 +1,5 @@
-"""Who signs in, with which role, and the failed sign-ins that lock them out for a while."""
+"""Who signs in, with which role, their signed-in sessions, and the failed sign-ins that lock
+them out for a while."""
 
 import enum
 from datetime import datetime
@@ -33,6 +34,9 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # The token of the session this object was signed in or loaded with (not a column).
+    session_token = None
+
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password)
 
@@ -45,6 +49,13 @@ class User(UserMixin, Base):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    def get_session_token(self) -> str:
+        """What the session cookie carries (Flask-Login's id attribute): the token of a
+        server-side session, so that ending the session on the server ends the cookie."""
+        if not self.session_token:
+            raise RuntimeError(f"{self!r} has no session: start one before signing in")
+        return self.session_token
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
@@ -60,3 +71,17 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(sa.String(64))
     address: Mapped[str] = mapped_column(sa.String(64))
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UserSession(Base):
+    """A signed-in browser. Its session cookie carries a random token; this row, found by the
+    token's SHA-256, says the session is still on. Signing out deletes the row; a password
+    change or a deactivation deletes the user's other rows."""
+
+    __tablename__ = "user_sessions"
+
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Written at most every few minutes, not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

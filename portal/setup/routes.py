@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
+from portal.auth import sessions
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
@@ -276,15 +277,46 @@ def edit_user(user_id: int | None):
             form.username.errors.append("That username is taken.")
         elif user.id is None and not form.password.data:
             form.password.errors.append("A new user needs a password.")
+        elif is_last_admin(user, Role(form.role.data), form.active.data):
+            refuse_last_admin(user, form)
         else:
             user.username = form.username.data
             user.role = Role(form.role.data)
             user.active = form.active.data
             if form.password.data:
                 user.set_password(form.password.data)
+            if user.id is not None and (form.password.data or not user.active):
+                # Whoever knew the old password, or signed in before, is signed out; an
+                # admin who changes their own password stays signed in where they are.
+                keep = current_user.session_token if user.id == current_user.id else None
+                sessions.end_sessions(user, keep=keep if user.active else None)
             db.session.add(user)
             db.session.commit()
             flash(f"User {user.username} saved.", "success")
             return redirect(url_for("setup.users"))
     status = 422 if form.errors else 200
     return render_template("setup/user_form.html", form=form, user=user), status
+
+
+def is_last_admin(user: User, role: Role, active: bool) -> bool:
+    """Would saving ``user`` with ``role`` and ``active`` leave no active admin?
+
+    The active admins' rows stay locked until the save commits: two admins demoting each
+    other at once cannot both pass."""
+    if user.id is None or not (user.active and user.role == Role.ADMIN):
+        return False
+    if active and role == Role.ADMIN:
+        return False
+    admins = db.session.scalars(
+        sa.select(User.id).where(User.role == Role.ADMIN, User.active).with_for_update()
+    ).all()
+    return set(admins) <= {user.id}
+
+
+def refuse_last_admin(user: User, form: UserForm) -> None:
+    who = "You are" if user.id == current_user.id else f"{user.username} is"
+    first = "make another user an active admin first"
+    if Role(form.role.data) != Role.ADMIN:
+        form.role.errors.append(f"{who} the only active admin: {first}, then change this role.")
+    if not form.active.data:
+        form.active.errors.append(f"{who} the only active admin: {first}, then deactivate.")

@@ -195,3 +195,28 @@ def test_retry_with_nothing_left_to_retry_says_so(demo_webstore):
     run = run_import(demo_webstore, order_id=44)
     with pytest.raises(NothingToRetry):
         retry_failed(run)
+
+
+def test_whether_anything_is_left_to_retry_is_read_chunk_by_chunk(
+    demo_webstore, store, monkeypatch
+):
+    from portal.sync import runs
+
+    monkeypatch.setattr(runs, "LEFT_CHUNK", 2)
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    first = run_import(demo_webstore, statuses="processing")
+    assert first.failed > 4
+    assert runs.anything_left_to_retry(first)
+
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+    # Import all but the last failure: only the last chunk has one left.
+    *imported, last = sorted({e.woo_order_id for e in entries(first, Outcome.FAILED)})
+    run_import(demo_webstore, order_id=imported[0])
+    for order_id in imported[1:]:
+        run_import(demo_webstore, order_id=order_id)
+    assert runs.anything_left_to_retry(first)
+
+    run_import(demo_webstore, order_id=last)
+    assert not runs.anything_left_to_retry(first)

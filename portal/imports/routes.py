@@ -28,7 +28,7 @@ from portal.sync.log import skip_kind_label
 from portal.sync.runs import (
     NothingToRetry,
     QueueUnavailable,
-    failed_left,
+    anything_left_to_retry,
     reap_if_dead,
     retry_failed,
     skip_summary,
@@ -170,9 +170,9 @@ def last_entry_id(rows, default: int) -> int:
     return rows[-1][0].id if rows else default
 
 
-def left_to_retry(run: SyncRun) -> int:
-    """How many failed orders of an ended run a retry would take (none imported since)."""
-    return len(failed_left(run)) if RunStatus(run.status).finished else 0
+def left_to_retry(run: SyncRun) -> bool:
+    """Whether a retry of an ended run would take any order (one not imported since)."""
+    return RunStatus(run.status).finished and anything_left_to_retry(run)
 
 
 @bp.get("/runs/<id:run_id>/poll")

@@ -140,6 +140,38 @@ def failed_left(run: SyncRun) -> tuple[int, ...]:
     return tuple(sorted(set(failed_ids) - imported))
 
 
+# Failed orders checked against their links at a time, in the run's (run, outcome, id) index.
+LEFT_CHUNK = 500
+
+
+def anything_left_to_retry(run: SyncRun) -> bool:
+    """Whether an order that failed in ``run`` is still not imported: chunk by chunk of its
+    failures, so that a run with one left answers after a lookup or two, and a run of 24,000
+    failures all imported since in tens of milliseconds (one anti-join would hash every link)."""
+    if not run.failed:
+        return False
+    after = 0
+    while True:
+        chunk = db.session.execute(
+            sa.select(SyncLogEntry.id, SyncLogEntry.woo_order_id)
+            .where(SyncLogEntry.run_id == run.id, SyncLogEntry.outcome == Outcome.FAILED)
+            .where(SyncLogEntry.id > after)
+            .order_by(SyncLogEntry.id)
+            .limit(LEFT_CHUNK)
+        ).all()
+        ids = {order_id for _, order_id in chunk if order_id > 0}
+        linked = db.session.scalars(
+            sa.select(OrderLink.woo_order_id).where(
+                OrderLink.webstore_id == run.webstore_id, OrderLink.woo_order_id.in_(ids)
+            )
+        )
+        if ids - set(linked):
+            return True
+        if len(chunk) < LEFT_CHUNK:
+            return False
+        after = chunk[-1].id
+
+
 def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
     """A new run for exactly the orders that failed in ``run`` and are not imported since."""
     order_ids = failed_left(run)

@@ -6,18 +6,26 @@ import hmac
 import io
 import json
 import logging
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 from flask import g
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from portal import csrf, db
-from portal.models import Outcome, RunStatus, SalesOrder, SyncRun, Trigger
+from portal.models import Outcome, RunStatus, SalesOrder, SyncRun, Trigger, WebhookDelivery
+from portal.models.base import utcnow
 from portal.queue import import_queue
+from portal.sync import runs
 from portal.webhooks import deliveries
 from tests.conftest import FIXTURES
 from tests.sync_helpers import count, duplicates, entries, sales_order_for, work_queued_jobs
+from tests.test_setup_users import wait_until_a_statement_waits_for_a_lock
 
 CAPTURES = FIXTURES / "woo-captures" / "webhook_deliveries"
 # The secret the captured deliveries were signed with by WooCommerce 10.0.2.
@@ -169,7 +177,7 @@ def test_a_wrong_signature_is_refused_401_and_logged_without_the_secret(client, 
     response = deliver(client, body, headers)
 
     assert response.status_code == 401
-    assert "signature does not match" in response.json["message"]
+    assert response.json == {"status": "refused", "message": deliveries.NOT_SIGNED}
     [line] = refusals(caplog, 401)
     assert "'MAIN'" in line and "order.updated" in line and "signature does not match" in line
     assert SECRET not in caplog.text and headers["X-Wc-Webhook-Signature"] not in caplog.text
@@ -192,20 +200,108 @@ def test_a_missing_signature_is_refused_401(client, hooked, caplog):
     response = deliver(client, body, headers)
 
     assert response.status_code == 401
-    assert "no X-WC-Webhook-Signature" in response.json["message"]
-    assert len(refusals(caplog, 401)) == 1
+    [line] = refusals(caplog, 401)
+    assert "no X-WC-Webhook-Signature" in line
     assert webhook_runs() == []
 
 
-def test_a_webstore_without_a_webhook_secret_refuses_401_saying_so(client, webstore, caplog):
+def test_a_webstore_without_a_webhook_secret_refuses_401_and_logs_why(client, webstore, caplog):
     body, headers = captured(2)
 
     response = deliver(client, body, headers)
 
     assert response.status_code == 401
-    assert "no webhook secret set" in response.json["message"]
-    assert len(refusals(caplog, 401)) == 1
+    [line] = refusals(caplog, 401)
+    assert "MAIN has no webhook secret set" in line
     assert webhook_runs() == []
+
+
+# Unknown codes and unsigned deliveries look alike from outside: the same status and the same
+# body, so that nobody learns which webstore codes exist, or which have no secret. Only the
+# log tells them apart.
+
+
+def unknown_code(webstore, body, headers) -> str:
+    return "NOPE"
+
+
+def code_too_long(webstore, body, headers) -> str:
+    return "X" * 300
+
+
+def no_signature(webstore, body, headers) -> str:
+    del headers["X-Wc-Webhook-Signature"]
+    return "MAIN"
+
+
+def wrong_signature(webstore, body, headers) -> str:
+    headers["X-Wc-Webhook-Signature"] = sign(body, "a guess")
+    return "MAIN"
+
+
+def no_secret_set(webstore, body, headers) -> str:
+    webstore.webhook_secret = ""
+    db.session.commit()
+    return "MAIN"
+
+
+@pytest.mark.parametrize(
+    "case, logged",
+    [
+        (unknown_code, "there is no webstore with code 'NOPE'"),
+        (code_too_long, "there is no webstore with code 'XXXX"),
+        (no_signature, "the delivery has no X-WC-Webhook-Signature header"),
+        (wrong_signature, "the signature does not match the body and the webhook secret"),
+        (no_secret_set, "webstore MAIN has no webhook secret set"),
+    ],
+    ids=lambda value: getattr(value, "__name__", ""),
+)
+def test_unknown_codes_and_unsigned_deliveries_get_one_and_the_same_answer(
+    client, hooked, caplog, case, logged
+):
+    body, headers = captured(2)
+    unknown = deliver(client, body, dict(headers), code="NOPE")
+
+    code = case(hooked, body, headers)
+    response = deliver(client, body, headers, code=code)
+
+    assert (response.status_code, response.data) == (unknown.status_code, unknown.data)
+    assert response.status_code == 401
+    assert response.json == {"status": "refused", "message": deliveries.NOT_SIGNED}
+    assert logged in refusals(caplog, 401)[-1]
+    assert webhook_runs() == []
+
+
+def test_a_secret_that_cannot_be_decrypted_gets_the_same_answer_and_an_error_in_the_log(
+    client, hooked, make_app, caplog
+):
+    body, headers = captured(2)
+    unknown = deliver(client, body, dict(headers), code="NOPE")
+    other_key = make_app(WEBSTORE_SECRETS_KEY=Fernet.generate_key().decode())
+
+    response = deliver(other_key.test_client(), body, headers)
+
+    assert (response.status_code, response.data) == (unknown.status_code, unknown.data)
+    [error] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "cannot be decrypted with this WEBSTORE_SECRETS_KEY" in error.getMessage()
+
+
+def test_a_ping_is_answered_alike_whatever_the_code(client, hooked):
+    body, headers = captured(1)
+
+    main, nope = (deliver(client, body, headers, code=code) for code in ("MAIN", "NOPE"))
+
+    assert (main.status_code, main.data) == (nope.status_code, nope.data)
+    assert main.status_code == 200
+
+
+def test_an_empty_body_is_refused_alike_whatever_the_code(client, hooked):
+    headers = {"X-WC-Webhook-Signature": sign(b"")}
+
+    main, nope = (deliver(client, b"", headers, code=code) for code in ("MAIN", "NOPE"))
+
+    assert (main.status_code, main.data) == (nope.status_code, nope.data)
+    assert main.status_code == 400
 
 
 def test_an_empty_body_is_refused_400(client, hooked, caplog):
@@ -285,16 +381,6 @@ def test_a_chunked_body_over_the_limit_is_refused_413(client, hooked, caplog):
 
     assert response.status_code == 413
     assert "chunked body" in refusals(caplog, 413)[0]
-
-
-def test_an_unknown_webstore_is_refused_404(client, hooked, caplog):
-    body, headers = captured(2)
-
-    response = deliver(client, body, headers, code="NOPE")
-
-    assert response.status_code == 404
-    assert "'NOPE'" in refusals(caplog, 404)[0]
-    assert webhook_runs() == []
 
 
 def test_the_webstore_code_in_the_url_is_case_insensitive(client, hooked):
@@ -407,10 +493,127 @@ def test_duplicate_deliveries_import_the_order_exactly_once(client, demo_hooked,
     assert first.imported == 1 and second.imported == 0
     assert [e.outcome for e in entries(second)] != [Outcome.IMPORTED]
     assert count(SalesOrder) == 1 and not any(duplicates().values())
-    assert sum("delivered again" in r.getMessage() for r in caplog.records) == 1
+    assert sum("the same delivery was received" in r.getMessage() for r in caplog.records) == 3
 
 
-def test_redis_down_answers_503_and_leaves_no_run(app, client, hooked, caplog):
+def test_a_delivery_replayed_days_later_does_nothing_and_the_log_says_so(
+    app, client, hooked, caplog
+):
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    body, headers = captured(2)
+    assert deliver(client, body, headers).status_code == 202
+    # Three days on: the run has long finished, and Redis remembers nothing of the delivery.
+    days_ago = utcnow() - timedelta(days=3)
+    [run] = webhook_runs()
+    run.status, run.created_at = RunStatus.SUCCEEDED, days_ago
+    db.session.execute(sa.update(WebhookDelivery).values(received_at=days_ago))
+    db.session.commit()
+    Redis.from_url(app.config["REDIS_URL"]).flushdb()
+
+    replay = deliver(client, body, headers)
+
+    assert replay.status_code == 200
+    assert replay.json == {"status": "duplicate", "order_id": 23, "message": "Received before."}
+    assert webhook_runs() == [run] and import_queue().job_ids == []
+    [line] = [r.getMessage() for r in caplog.records if "nothing done" in r.getMessage()]
+    assert f"received at {days_ago.isoformat(timespec='seconds')}" in line
+    assert "(delivery '4f72202f0d71d08bf10eebb206a31691')" in line and "order 23" in line
+
+
+def test_a_replay_under_another_delivery_id_is_a_duplicate_all_the_same(client, hooked):
+    """The delivery id is not signed: whoever replays a delivery can change it."""
+    body, headers = captured(2)
+    deliver(client, body, headers)
+    [run] = webhook_runs()
+    run.status = RunStatus.SUCCEEDED  # no longer waiting: only the record can tell
+    db.session.commit()
+    headers["X-Wc-Webhook-Delivery-Id"] = "f" * 32
+
+    replay = deliver(client, body, headers)
+
+    assert replay.json == {"status": "duplicate", "order_id": 23, "message": "Received before."}
+    assert webhook_runs() == [run]
+
+
+def test_two_orders_delivered_in_one_second_share_a_delivery_id_and_are_both_queued(client, hooked):
+    """WooCommerce's delivery id is a hash of the webhook id and the current second."""
+    hooked.default_status_filter = ""  # order 35 is on hold
+    db.session.commit()
+    (body_35, headers_35), (body_41, headers_41) = captured(3), captured(4)
+    assert headers_35["X-Wc-Webhook-Delivery-Id"] == headers_41["X-Wc-Webhook-Delivery-Id"]
+
+    answers = [deliver(client, body_35, headers_35), deliver(client, body_41, headers_41)]
+
+    assert [(a.status_code, a.json["order_id"]) for a in answers] == [(202, 35), (202, 41)]
+    assert [run.filters["order_ids"] for run in webhook_runs()] == [[35], [41]]
+
+
+@pytest.mark.parametrize("first_ends", ["commit", "rollback"])
+def test_the_same_delivery_racing_itself_waits_for_the_first_and_follows_its_outcome(
+    app, hooked, first_ends
+):
+    """The first delivery, halfway (recorded, not committed), holds the unique key: the
+    second waits for it, then is a duplicate if it was committed, or queued if not."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no two deliveries are ever at once")
+    body, headers = captured(2)
+    answers = []
+    with db.engine.connect() as first:
+        first.execute(
+            sa.insert(WebhookDelivery).values(
+                webstore_id=hooked.id,
+                body_sha256=hashlib.sha256(body).hexdigest(),
+                delivery_id=headers["X-Wc-Webhook-Delivery-Id"],
+                order_id=23,
+                received_at=utcnow(),
+            )
+        )
+        second = threading.Thread(
+            target=lambda: answers.append(deliver(app.test_client(), body, headers))
+        )
+        second.start()
+        wait_until_a_statement_waits_for_a_lock()
+        getattr(first, first_ends)()
+        second.join(timeout=30)
+
+    [answer] = answers
+    if first_ends == "commit":
+        assert (answer.status_code, answer.json["status"]) == (200, "duplicate")
+        assert webhook_runs() == []
+    else:
+        assert (answer.status_code, answer.json["status"]) == (202, "queued")
+        assert len(webhook_runs()) == 1
+    assert count(WebhookDelivery) == 1
+
+
+def test_a_queued_delivery_is_recorded_with_its_body_hash_and_delivery_id(client, hooked):
+    body, headers = captured(2)
+
+    deliver(client, body, headers)
+
+    [receipt] = db.session.scalars(sa.select(WebhookDelivery)).all()
+    assert receipt.webstore_id == hooked.id and receipt.order_id == 23
+    assert receipt.body_sha256 == hashlib.sha256(body).hexdigest()
+    assert receipt.delivery_id == "4f72202f0d71d08bf10eebb206a31691"
+
+
+def test_another_change_of_an_order_whose_run_still_waits_is_not_queued_again(client, hooked):
+    first = deliver(client, *order_event(90, customer_note="one"))
+    second = deliver(client, *order_event(90, customer_note="two"))
+
+    assert first.status_code == 202
+    assert second.status_code == 200
+    assert second.json == {
+        "status": "duplicate",
+        "order_id": 90,
+        "message": "Already queued.",
+        "run_id": first.json["run_id"],
+    }
+    assert len(webhook_runs()) == 1
+
+
+def test_redis_down_answers_503_and_leaves_no_run_and_no_record(app, client, hooked, caplog):
+    redis_url = app.config["REDIS_URL"]
     app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"
     g.pop("redis", None)
     body, headers = captured(2)
@@ -423,6 +626,28 @@ def test_redis_down_answers_503_and_leaves_no_run(app, client, hooked, caplog):
         r.levelno == logging.ERROR and "not queued" in r.getMessage() for r in caplog.records
     )
     assert webhook_runs() == []
+    assert count(WebhookDelivery) == 0
+
+    # Once Redis answers again, the same delivery is no duplicate: it was never queued.
+    app.config["REDIS_URL"] = redis_url
+    g.pop("redis", None)
+    assert deliver(client, body, headers).status_code == 202
+
+
+class BrokenQueue:
+    def enqueue(self, *args, **kwargs):
+        raise RedisConnectionError("Connection closed by server.")
+
+
+def test_a_run_that_cannot_be_put_on_the_queue_leaves_no_record(client, hooked, monkeypatch):
+    """Redis answers the ping, then fails the enqueue: the run's row was committed, and the
+    record with it; both are gone again."""
+    monkeypatch.setattr(runs, "import_queue", BrokenQueue)
+    body, headers = captured(2)
+
+    assert deliver(client, body, headers).status_code == 503
+
+    assert webhook_runs() == [] and count(WebhookDelivery) == 0
 
 
 # End to end: the sandbox store delivers over real HTTP

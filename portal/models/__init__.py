@@ -18,6 +18,7 @@ from portal.models.erp import (
 )
 from portal.models.sync import OrderLink, Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
 from portal.models.users import LoginFailure, Role, User, UserSession
+from portal.models.webhooks import WebhookDelivery
 from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryTemplate
 
 __all__ = [
@@ -46,6 +47,7 @@ __all__ = [
     "Trigger",
     "User",
     "UserSession",
+    "WebhookDelivery",
     "Webstore",
     "WebstoreCountryTemplate",
 ]

@@ -2,7 +2,10 @@
 
 A delivery is authenticated by ``X-WC-Webhook-Signature``, the base64 HMAC-SHA256 of the
 raw body with the webstore's webhook secret. Every refusal has its status code and a log
-line; neither the secret nor the body is ever logged or answered.
+line; neither the secret nor the body is ever logged or answered. An unknown webstore
+code, a webstore without a (readable) secret, a missing and a wrong signature all get the
+same answer, so that nobody learns from it which codes exist or which have no secret; the
+log line says which it was.
 
 WooCommerce counts an answer other than 2xx (or 301/302) as a failed delivery, does not
 deliver it again, and disables the webhook after 5 failures in a row. So what is fine but
@@ -10,10 +13,13 @@ not for us (the ping, other topics, orders the setup leaves out) is answered 200
 automatic sync stays the backstop for deliveries that were lost.
 
 Duplicates are harmless by construction: the import's unique link key skips an order that
-is imported already. To spare the queue, a delivery is not queued again while a webhook run
-for the same order is still waiting, nor when the same body came within a few minutes (a
-Redis ``SET NX EX`` key per webstore, order and body hash). WooCommerce's delivery id is
-no key for this: two captured deliveries of two different orders share one.
+is imported already. To spare the queue, and so that a delivery replayed days later does
+nothing, every signed order delivery is recorded for good (``webhook_deliveries``, unique
+per webstore and body hash) in the transaction that queues its run, and one whose body came
+before is answered "duplicate". The body is the key because it is what the signature
+covers: WooCommerce's delivery id is unsigned, and is a hash of the webhook's id and the
+current second, which two captured deliveries of two different orders share. A delivery
+is also not queued while a webhook run for the same order is still waiting.
 """
 
 import base64
@@ -27,13 +33,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from redis.exceptions import RedisError
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.crypto import SecretUnreadable
-from portal.models import OrderLink, RunStatus, SyncRun, Trigger, Webstore
+from portal.models import OrderLink, RunStatus, SyncRun, Trigger, WebhookDelivery, Webstore
 from portal.models.base import utcnow
-from portal.queue import redis_connection
 from portal.sync.filters import ImportFilters
 from portal.sync.runs import QueueUnavailable, start_import
 
@@ -42,12 +47,17 @@ log = logging.getLogger(__name__)
 # A large real order is some 50 KB of JSON; WEBHOOK_MAX_BYTES in the config overrides this.
 MAX_BODY_BYTES = 1024 * 1024
 ORDER_TOPICS = frozenset({"order.created", "order.updated"})
-# How long the same delivery of an order counts as a duplicate, and a queued run as waiting.
+# How long a queued webhook run counts as waiting for its order.
 DUPLICATE_SECONDS = 600
 # Order ids are BIGINT in WooCommerce's tables and in ours.
 MAX_ORDER_ID = 2**63 - 1
 # WooCommerce pings a new webhook's delivery URL with a form post, unsigned.
 PING = re.compile(rb"webhook_id=\d+")
+# The one answer to every delivery that does not prove it comes from the webstore's store.
+NOT_SIGNED = (
+    "The delivery is not signed with the webhook secret of a webstore at this address: "
+    "check the delivery URL, and that the secret in the WooCommerce webhook is the one in Setup."
+)
 
 
 @dataclass(frozen=True)
@@ -100,9 +110,6 @@ def receive(code: str, request) -> Answer:
     limit = current_app.config.get("WEBHOOK_MAX_BYTES", MAX_BODY_BYTES)
     if (request.content_length or 0) > limit:
         return too_large(delivery, request.content_length, limit)
-    webstore = find_webstore(code)
-    if webstore is None:
-        return refuse(404, f"There is no webstore with code {code!r}.", delivery)
     # Chunked bodies have no Content-Length: read one byte past the limit to notice them.
     body = read_at_most(request.stream, limit + 1)
     if len(body) > limit:
@@ -110,9 +117,11 @@ def receive(code: str, request) -> Answer:
     if not body:
         return refuse(400, "The delivery has an empty body.", delivery)
     if not delivery.signature and PING.fullmatch(body):
+        # Whatever the code: a ping answered for some codes only would tell which exist.
         log.info("%s: ping answered", delivery)
         return Answer(200, {"status": "ok", "message": "Ping received."})
 
+    webstore = find_webstore(code)
     if refusal := check_signature(webstore, body, delivery):
         return refusal
     if not delivery.topic:
@@ -124,10 +133,14 @@ def receive(code: str, request) -> Answer:
         order = parse_order(body)
     except BadPayload as error:
         return refuse(400, str(error), delivery)
+    receipt = record(webstore, body, order["id"], delivery)
+    if receipt is None:
+        return replayed(webstore, body, order["id"], delivery)
     if (reason := outside_setup(webstore, order)) and not is_linked(webstore, order["id"]):
         log.info("%s: order %s ignored: %s", delivery, order["id"], reason)
+        db.session.commit()
         return Answer(200, {"status": "ignored", "order_id": order["id"], "message": reason})
-    return queue_import(webstore, order["id"], body, delivery)
+    return queue_import(webstore, order["id"], receipt, delivery)
 
 
 def too_large(delivery: Delivery, size: int | None, limit: int) -> Answer:
@@ -158,36 +171,45 @@ def read_at_most(stream, size: int) -> bytes:
     return b"".join(chunks)
 
 
+# Signs nothing: the key of the signature computed when there is no secret to check with.
+SECRET_FOR_TIMING = "no webhook secret"
+
+
 def signature(body: bytes, secret: str) -> str:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
     return base64.b64encode(digest).decode()
 
 
-def check_signature(webstore: Webstore, body: bytes, delivery: Delivery) -> Answer | None:
-    """None when the body is signed with the webstore's webhook secret; else the refusal."""
-    try:
-        secret = webstore.webhook_secret
-    except SecretUnreadable:
-        message = (
-            f"The webhook secret of webstore {webstore.code} cannot be decrypted with this "
-            "WEBSTORE_SECRETS_KEY; enter it again in Setup."
-        )
-        return refuse(401, message, delivery, level=logging.ERROR)
-    if not secret:
-        message = (
-            f"Webstore {webstore.code} has no webhook secret set: set one in Setup, "
-            "the same as in the WooCommerce webhook."
-        )
-        return refuse(401, message, delivery)
-    if not delivery.signature:
-        return refuse(401, "The delivery has no X-WC-Webhook-Signature header.", delivery)
+def check_signature(webstore: Webstore | None, body: bytes, delivery: Delivery) -> Answer | None:
+    """None when the body is signed with the webstore's webhook secret; else the refusal,
+    the same whatever the reason (the log line says which)."""
+    secret, reason, level = None, None, logging.WARNING
+    if webstore is None:
+        reason = f"there is no webstore with code {delivery.code!r}"
+    else:
+        try:
+            secret = webstore.webhook_secret
+        except SecretUnreadable:
+            reason = (
+                f"the webhook secret of webstore {webstore.code} cannot be decrypted with this "
+                "WEBSTORE_SECRETS_KEY; enter it again in Setup"
+            )
+            level = logging.ERROR
+        else:
+            if not secret:
+                reason = f"webstore {webstore.code} has no webhook secret set: set one in Setup"
+    # A signature is computed every time, so that no reason answers sooner than another.
+    expected = signature(body, secret or SECRET_FOR_TIMING).encode()
     # Werkzeug decodes headers as latin-1, so this gives back the bytes that were sent.
     given = delivery.signature.encode("latin-1")
-    if not hmac.compare_digest(signature(body, secret).encode(), given):
-        return refuse(
-            401, "The signature does not match the body and the webhook secret.", delivery
-        )
-    return None
+    if reason is None and not delivery.signature:
+        reason = "the delivery has no X-WC-Webhook-Signature header"
+    elif reason is None and not hmac.compare_digest(expected, given):
+        reason = "the signature does not match the body and the webhook secret"
+    if reason is None:
+        return None
+    log.log(level, "%s refused with 401: %s", delivery, reason)
+    return Answer(401, {"status": "refused", "message": NOT_SIGNED})
 
 
 def parse_order(body: bytes) -> dict:
@@ -237,24 +259,64 @@ def is_linked(webstore: Webstore, order_id: int) -> bool:
     )
 
 
-def queue_import(webstore: Webstore, order_id: int, body: bytes, delivery: Delivery) -> Answer:
+def record(
+    webstore: Webstore, body: bytes, order_id: int, delivery: Delivery
+) -> WebhookDelivery | None:
+    """Record a signed order delivery, uncommitted; None when its body came before.
+
+    A delivery racing the same body waits on the unique key until the first one's
+    transaction ends, then finds it (or, if it was rolled back, takes its place)."""
+    receipt = WebhookDelivery(
+        webstore_id=webstore.id,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        delivery_id=delivery.delivery_id[:64],
+        order_id=order_id,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(receipt)
+    except IntegrityError:
+        return None
+    return receipt
+
+
+def replayed(webstore: Webstore, body: bytes, order_id: int, delivery: Delivery) -> Answer:
+    first = db.session.scalar(
+        sa.select(WebhookDelivery).where(
+            WebhookDelivery.webstore_id == webstore.id,
+            WebhookDelivery.body_sha256 == hashlib.sha256(body).hexdigest(),
+        )
+    )
+    log.info(
+        "%s: order %s: the same delivery was received at %s (delivery %r); nothing done",
+        delivery,
+        order_id,
+        first.received_at.isoformat(timespec="seconds") if first else "an unknown time",
+        first.delivery_id if first else "",
+    )
+    return duplicate(order_id, message="Received before.")
+
+
+def queue_import(
+    webstore: Webstore, order_id: int, receipt: WebhookDelivery, delivery: Delivery
+) -> Answer:
     waiting = waiting_run(webstore, order_id)
     if waiting is not None:
         log.info("%s: order %s already waits in run %s", delivery, order_id, waiting)
+        db.session.commit()
         return duplicate(order_id, waiting)
-    key = f"webhooks:{webstore.id}:{order_id}:{hashlib.sha256(body).hexdigest()[:32]}"
-    remembered = remember_delivery(key)
-    if remembered is False:
-        log.info("%s: order %s delivered again with the same body", delivery, order_id)
-        return duplicate(order_id)
     filters = ImportFilters(order_ids=(order_id,), sources={"order_ids": "webhook"})
+    key = (WebhookDelivery.webstore_id == webstore.id) & (
+        WebhookDelivery.body_sha256 == receipt.body_sha256
+    )
     try:
+        # The run's row and the receipt are committed together, before the job is queued.
         run = start_import(webstore, filters, Trigger.WEBHOOK)
-    except Exception as error:
-        if remembered:
-            forget_delivery(key)
-        if not isinstance(error, QueueUnavailable):
-            raise
+    except QueueUnavailable as error:
+        # Not queued: the same body delivered later is no duplicate.
+        db.session.rollback()
+        db.session.execute(sa.delete(WebhookDelivery).where(key))
+        db.session.commit()
         log.error("%s: order %s not queued: %s", delivery, order_id, error)
         message = "Imports cannot be queued right now; automatic sync will pick the order up."
         return Answer(503, {"status": "unavailable", "message": message})
@@ -262,8 +324,8 @@ def queue_import(webstore: Webstore, order_id: int, body: bytes, delivery: Deliv
     return Answer(202, {"status": "queued", "order_id": order_id, "run_id": run.id})
 
 
-def duplicate(order_id: int, run_id: int | None = None) -> Answer:
-    body = {"status": "duplicate", "order_id": order_id, "message": "Already queued."}
+def duplicate(order_id: int, run_id: int | None = None, message: str = "Already queued.") -> Answer:
+    body = {"status": "duplicate", "order_id": order_id, "message": message}
     if run_id is not None:
         body["run_id"] = run_id
     return Answer(200, body)
@@ -283,20 +345,3 @@ def waiting_run(webstore: Webstore, order_id: int) -> int | None:
     return next(
         (i for i, filters in waiting if (filters or {}).get("order_ids") == [order_id]), None
     )
-
-
-def remember_delivery(key: str) -> bool | None:
-    """True the first time ``key`` is seen within DUPLICATE_SECONDS, False after; None if
-    Redis does not answer (queueing the import will then say so)."""
-    try:
-        return bool(redis_connection().set(key, 1, nx=True, ex=DUPLICATE_SECONDS))
-    except RedisError:
-        return None
-
-
-def forget_delivery(key: str) -> None:
-    """The delivery was not queued after all: let the next delivery of it through."""
-    try:
-        redis_connection().delete(key)
-    except RedisError:
-        log.warning("could not forget webhook delivery key %s", key)

@@ -20,7 +20,7 @@ def create_app(
     app.config.update(overrides)
     config.finish(app)
 
-    from portal import csrf, db, migrate, models  # noqa: F401
+    from portal import csrf, db, migrate, models, security  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/migrations"))
@@ -45,6 +45,7 @@ def create_app(
     cli.init_app(app)
     register_error_pages(app)
     app.after_request(vary_on_htmx)
+    security.init_app(app)
     return app
 
 

@@ -44,6 +44,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Behind a reverse proxy that ends HTTPS: trust its X-Forwarded-* headers (one hop) and
+    # send cookies over HTTPS only.
+    BEHIND_HTTPS_PROXY = os.environ.get("BEHIND_HTTPS_PROXY", "").lower() in ("1", "true", "yes")
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

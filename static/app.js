@@ -64,3 +64,39 @@ document.addEventListener("keydown", (event) => {
     if (menu.open && !menu.contains(event.target)) menu.open = false;
   });
 })();
+
+// The pages carry no inline script (the Content-Security-Policy forbids it): what they
+// need of JavaScript is declared with data- attributes and done here.
+
+// form[data-dialog]: the action asks in its <dialog>; without JavaScript the form opens a
+// confirmation page instead.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-dialog]");
+  const dialog = form && document.getElementById(form.dataset.dialog);
+  if (dialog && typeof dialog.showModal === "function") {
+    event.preventDefault();
+    dialog.showModal();
+  }
+});
+
+// form[data-confirm]: ask before a change that cannot be undone.
+document.addEventListener("submit", (event) => {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
+});
+
+// [data-swap-errors]: show an error page (a stale form's 400, a 403) where the answer goes,
+// rather than dropping it as htmx does with answers of 400 and more.
+document.addEventListener("htmx:beforeSwap", (event) => {
+  if (event.detail.target.closest("[data-swap-errors]") && event.detail.xhr.status >= 400) {
+    event.detail.shouldSwap = true;
+    event.detail.isError = false;
+  }
+});
+
+// [data-poll-while-visible]: a run's status polls only while someone can see it.
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.detail.elt.closest("[data-poll-while-visible]") && document.visibilityState !== "visible") {
+    event.preventDefault();
+  }
+});

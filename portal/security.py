@@ -1,0 +1,51 @@
+"""Headers every answer carries, and what changes behind an HTTPS reverse proxy.
+
+The Content-Security-Policy allows only the portal's own scripts and styles: no inline
+script, no inline style, no ``eval`` (htmx is configured to need none of them: its indicator
+styles live in layout.css, and no ``hx-on`` or trigger filters are used). ``frame-ancestors
+'none'`` keeps another site from framing the pages' buttons.
+"""
+
+from flask import Flask
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # Pico draws its checkboxes, selects and icons with data: SVGs.
+        "img-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(add_security_headers)
+    if app.config.get("BEHIND_HTTPS_PROXY"):
+        # The proxy ends TLS and says so in X-Forwarded-Proto/-For/-Host: trust one hop,
+        # so that redirects and external URLs say https, and keep cookies to HTTPS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        app.config.update(
+            SESSION_COOKIE_SECURE=True,
+            REMEMBER_COOKIE_SECURE=True,
+            PREFERRED_URL_SCHEME="https",
+        )
+
+
+def add_security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if current_user and current_user.is_authenticated:
+        # A signed-in page holds what only its user may read: no copy in any cache.
+        headers["Cache-Control"] = "no-store"
+    return response

@@ -7,11 +7,11 @@ what fails; hosts, ports and driver errors are for signed-in admins and the log.
 import logging
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 from flask_login import current_user
 from redis.exceptions import RedisError
 
-from portal import db
+from portal import db, login_manager
 from portal.models import Role
 from portal.queue import redis_connection
 
@@ -43,8 +43,11 @@ def healthz():
     for name in failing:
         log.warning("healthz: %s is failing: %s", name, checks[name])
     answer = {"status": "failing", "failing": failing} if failing else {"status": "ok"}
-    # Who asks is known only from the database: while it is down, everyone is anonymous.
-    if checks["database"] == "ok" and asked_by_an_admin():
+    if checks["database"] != "ok":
+        # Who asks is known only from the database: while it is down, everyone is anonymous
+        # (set here, so that nothing later in the request tries to load the user).
+        g._login_user = login_manager.anonymous_user()
+    elif asked_by_an_admin():
         answer.update(checks)
     return jsonify(answer), 503 if failing else 200
 

@@ -6,8 +6,7 @@ styles live in layout.css, and no ``hx-on`` or trigger filters are used). ``fram
 'none'`` keeps another site from framing the pages' buttons.
 """
 
-from flask import Flask
-from flask_login import current_user
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -45,7 +44,8 @@ def add_security_headers(response):
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
-    if current_user and current_user.is_authenticated:
-        # A signed-in page holds what only its user may read: no copy in any cache.
+    if request.endpoint != "static":
+        # A page may hold what only its signed-in user may read: no copy in any cache. (Not
+        # asked of current_user: that would read the database, which may be what is down.)
         headers["Cache-Control"] = "no-store"
     return response

@@ -280,10 +280,15 @@ def webstore(app):
 def live_server(app):
     """The portal served over real HTTP on a free loopback port, for the browser."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Keep track of the request threads, so that closing the server waits for a request
+    # still in flight (a poll, a typeahead): it would otherwise hold a database connection
+    # past the test's end, and the connection would be collected unclosed.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
     thread.join()
 
 

@@ -3,6 +3,7 @@
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import create_app
+from portal import db
 from config import TestConfig
 from portal.security import CONTENT_SECURITY_POLICY
 
@@ -24,9 +25,11 @@ def test_the_policy_allows_only_the_portals_own_scripts_and_styles():
     assert "unsafe" not in CONTENT_SECURITY_POLICY
 
 
-def test_signed_in_pages_are_never_cached(client, signed_in_viewer):
+def test_pages_are_never_cached_and_static_files_are(client, signed_in_viewer):
     assert client.get("/").headers["Cache-Control"] == "no-store"
     assert client.get("/imports/").headers["Cache-Control"] == "no-store"
+    with client.get("/static/app.css") as static:
+        assert "no-store" not in static.headers.get("Cache-Control", "")
 
 
 def test_pages_hold_no_inline_script_or_style(signed_in_admin, demo_webstore):
@@ -40,6 +43,8 @@ def test_behind_an_https_proxy_cookies_are_secure_and_one_hop_is_trusted(tmp_pat
     app = create_app(TestConfig, instance_path=str(tmp_path), BEHIND_HTTPS_PROXY=True)
 
     login = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
+    with app.app_context():
+        db.engine.dispose()  # this app's own pool: closed now, not when collected
 
     assert "; Secure" in login.headers["Set-Cookie"]
     assert isinstance(app.wsgi_app, ProxyFix)

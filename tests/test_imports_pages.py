@@ -322,7 +322,7 @@ def test_the_chart_has_a_day_axis_counts_and_a_table(signed_in_viewer, demo_webs
     assert f'text-anchor="middle">{run.imported}</text>' in chart
     assert chart.count('<rect class="bar-imported"') == 1
     assert re.findall(r'text-anchor="end">([\d,]+)</text>', chart)[0] == "0"
-    table = chart[chart.index('<table class="visually-hidden"') :]
+    table = chart[chart.index('<table id="chart-table"') :]
     assert table.count('<tr><th scope="row">') == 30
     assert f'<th scope="row">{today.isoformat()}</th><td>{run.imported}</td><td>0</td>' in table
 

@@ -3,8 +3,8 @@
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import create_app
-from portal import db
 from config import TestConfig
+from portal import db
 from portal.security import CONTENT_SECURITY_POLICY
 
 

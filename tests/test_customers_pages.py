@@ -99,7 +99,9 @@ def test_the_list_shows_number_name_email_country_origin_and_order_count(
     assert "Customers 1–2 of 2, page 1." in response.text
 
 
-def test_search_finds_by_part_of_a_name_an_email_or_a_number_in_any_case(signed_in_viewer):
+def test_search_finds_by_part_of_a_name_an_email_a_number_or_a_company_in_any_case(
+    signed_in_viewer,
+):
     make_customer("Ada Lovelace", "ada@example.com")
     make_customer("Grace Hopper", "grace@navy.mil")
     make_customer("Alan Turing", "alan@bletchley.uk")
@@ -115,6 +117,8 @@ def test_search_finds_by_part_of_a_name_an_email_or_a_number_in_any_case(signed_
     assert found("c0000") == ["C00001", "C00002", "C00003"]
     assert found("a%") == []
     assert "No customers match “nobody”." in signed_in_viewer.get("/customers?q=nobody").text
+    make_customer("Wile E. Coyote", company="Acme Corporation")
+    assert found("acme") == ["C00004"]  # and by company
 
 
 def test_pages_follow_each_other_forward_and_back_without_gaps_or_repeats(

@@ -175,6 +175,20 @@ def test_search_finds_by_the_customer_records_name_too(signed_in_viewer, webstor
     assert listed(response.text) == [wanted.number]
 
 
+def test_search_and_the_header_search_find_an_order_by_its_company(signed_in_viewer, webstore):
+    acme = Customer(number="C08001", name="Wile E. Coyote", company="Acme Corporation")
+    by_record = make_order(webstore, name="Wile E. Coyote", customer=acme)
+    on_order = make_order(webstore, name="Road Runner", sell_to_company="ACME Deliveries")
+    make_order(webstore, name="Someone Else")
+
+    listed_orders = listed(signed_in_viewer.get("/?q=acme").text)
+    header = signed_in_viewer.get("/search?q=acme").text
+
+    assert set(listed_orders) == {by_record.number, on_order.number}
+    assert len(found_links(header, "orders")) == 2
+    assert found_links(header, "customers") == ["C08001 Wile E. Coyote"]
+
+
 def test_search_takes_percent_and_underscore_literally(signed_in_viewer, webstore):
     wanted = make_order(webstore, name="100% Cotton_Shop")
     make_order(webstore, name="1000 Cottons")

@@ -20,10 +20,11 @@ ORDERS_SHOWN = 50
 
 
 def search_condition(term: str):
-    """Number, name or email, by part and in any case."""
+    """Number, name, company or email, by part and in any case."""
     return sa.or_(
         contains(Customer.number, term),
         contains(Customer.name, term),
+        contains(Customer.company, term),
         contains(Customer.email, term),
     )
 

@@ -93,7 +93,8 @@ class OrderFilters:
 
 
 def search_condition(term: str):
-    """Order no., external document no., or the customer's name or email, in any case.
+    """Order no., external document no., or the customer's name, company or email, in any
+    case.
 
     The customer's record is matched as well as the name and email on the order (a guest
     order may belong to the default guest customer). On PostgreSQL the matching customers
@@ -101,7 +102,11 @@ def search_condition(term: str):
     index beside the other terms; ``IN (SELECT ...)`` would make it test every order.
     """
     customers = sa.select(Customer.id).where(
-        sa.or_(contains(Customer.name, term), contains(Customer.email, term))
+        sa.or_(
+            contains(Customer.name, term),
+            contains(Customer.company, term),
+            contains(Customer.email, term),
+        )
     )
     if db.session.get_bind().dialect.name == "postgresql":
         by_customer = SalesOrder.customer_id == sa.any_(sa.func.array(customers.scalar_subquery()))
@@ -111,6 +116,7 @@ def search_condition(term: str):
         contains(SalesOrder.number, term),
         contains(SalesOrder.external_document_no, term),
         contains(SalesOrder.sell_to_name, term),
+        contains(SalesOrder.sell_to_company, term),
         contains(SalesOrder.sell_to_email, term),
         by_customer,
     )

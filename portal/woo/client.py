@@ -23,11 +23,13 @@ from .auth import store_auth
 from .errors import (
     OrderDataError,
     WooAuthError,
+    WooBadRequest,
     WooConnectionError,
     WooError,
     WooInvalidResponse,
     WooNotFound,
     WooRateLimited,
+    WooReadOnlyKey,
     WooServerError,
     WooTimeout,
     WooTLSError,
@@ -42,6 +44,9 @@ USER_AGENT = f"webstore-connector/0.1 python-requests/{requests.__version__}"
 REF_FIELDS = ("id", "date_modified_gmt", "status")
 MAX_PER_PAGE = 100
 _TRANSIENT = (WooRateLimited, WooServerError, WooTimeout, WooConnectionError)
+# How the store says it has no such order: PUT answers 400 with the first, the notes 404
+# with either (captures order_update_unknown_id_400, order_note*_unknown_order_404).
+_NO_ORDER_CODES = ("woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id")
 
 
 @dataclass(frozen=True)
@@ -134,6 +139,9 @@ class StoreStatus:
     tax_based_on: str | None = None
     #: Why some tax settings are None, in plain words ("not readable with this key ...").
     tax_settings_missing: str | None = None
+    #: Whether the key may change orders (write-back needs it); None where the store would
+    #: not tell (see :meth:`WooClient.can_write`).
+    can_write: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -160,10 +168,12 @@ class WooClient:
 
     Over ``https`` it authenticates with HTTP Basic (or with the keys in the query string when
     ``query_string_auth``); over ``http`` with one-legged OAuth 1.0a, as WooCommerce demands.
-    Rate limits, server errors, timeouts and dropped connections are retried up to
-    ``max_retries`` times with exponential backoff and full jitter, honouring Retry-After up to
-    ``backoff_max`` seconds; other errors are raised at once. ``verify_tls`` may be the path of
-    a CA bundle. A few threads may share one client: its pool keeps 8 connections alive.
+    Reads that meet rate limits, server errors, timeouts and dropped connections are retried
+    up to ``max_retries`` times with exponential backoff and full jitter, honouring Retry-After
+    up to ``backoff_max`` seconds; other errors are raised at once. Writes are sent once.
+    ``verify_tls`` may be the path of a CA bundle. ``webstore``, the webstore's code in the
+    portal, is named in advice. A few threads may share one client: its pool keeps 8
+    connections alive.
     """
 
     def __init__(
@@ -180,6 +190,7 @@ class WooClient:
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         user_agent: str = USER_AGENT,
+        webstore: str | None = None,
     ):
         scheme = urlsplit(base_url).scheme
         if scheme not in ("http", "https") or not urlsplit(base_url).netloc:
@@ -190,6 +201,7 @@ class WooClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.webstore = webstore
         self.session = requests.Session()
         # One store, asked by a few importer threads: keep that many connections alive.
         adapter = HTTPAdapter(pool_connections=1, pool_maxsize=8)
@@ -291,6 +303,96 @@ class WooClient:
     def get_order(self, order_id: int) -> WooOrder:
         return parse_order(self._get_object(f"orders/{int(order_id)}"))
 
+    # Writing orders back: each write is sent once, since one tried again could double
+    # (a second note); the caller keeps the record and decides to send again.
+
+    def update_order_status(self, order_id: int, status: str) -> WooOrder:
+        """Set the order's status (``PUT /orders/<id>``); the order as the store now has it,
+        with its new ``date_modified``. The store bumps ``date_modified`` even when the
+        status was already that one, and adds its own note "Order status changed from ...".
+
+        Raises :exc:`WooNotFound` for an order the store does not have, :exc:`WooBadRequest`
+        for a status it does not know, :exc:`WooReadOnlyKey` for a key that may only read.
+        """
+        order_id = int(order_id)
+        try:
+            data = self._write("PUT", f"orders/{order_id}", {"status": status})
+        except WooBadRequest as exc:
+            # An unknown order is a 400 to PUT (capture order_update_unknown_id_400).
+            if exc.code in _NO_ORDER_CODES:
+                raise self._no_order(order_id, exc) from exc
+            if "status" in exc.params:
+                raise WooBadRequest(
+                    f"The store refused the order status {status!r} for order {order_id}: "
+                    f"{exc.params['status']} Choose a status the store has in the webstore's "
+                    "setup.",
+                    code=exc.code,
+                    params=exc.params,
+                ) from exc
+            raise
+        except WooNotFound as exc:
+            raise self._no_order(order_id, exc) from exc
+        return parse_order(data)
+
+    def add_order_note(self, order_id: int, note: str, customer_note: bool) -> dict[str, Any]:
+        """Add a note to the order (``POST /orders/<id>/notes``); the note as the store made
+        it: ``id``, ``author``, ``date_created`` and ``_gmt``, ``note``, ``customer_note``.
+        A customer note is e-mailed to the customer. A note leaves the order's
+        ``date_modified`` as it was (captured).
+
+        Raises :exc:`WooNotFound` for an order the store does not have, :exc:`WooReadOnlyKey`
+        for a key that may only read.
+        """
+        order_id = int(order_id)
+        body = {"note": note, "customer_note": bool(customer_note)}
+        try:
+            return self._write("POST", f"orders/{order_id}/notes", body)
+        except WooNotFound as exc:
+            raise self._no_order(order_id, exc) from exc
+
+    def list_order_notes(self, order_id: int) -> list[dict[str, Any]]:
+        """The order's notes as the store sends them, newest first (customer and private,
+        the store's own among them)."""
+        order_id = int(order_id)
+        try:
+            data, _ = self._get(self._url(f"orders/{order_id}/notes"))
+        except WooNotFound as exc:
+            raise self._no_order(order_id, exc) from exc
+        if not isinstance(data, list) or not all(isinstance(n, dict) for n in data):
+            raise self._unexpected(f"orders/{order_id}/notes", "a list of order notes")
+        return data
+
+    def can_write(self) -> bool | None:
+        """Whether the key may change orders, found without changing anything: an empty
+        batch (``POST /orders/batch`` with ``{}``) is answered 200 and an empty list for a
+        read/write key, and refused with 401 for a read-only one (captures
+        orders_batch_empty_probe*). None where the answer says neither.
+        """
+        return self._can_write(self.max_retries)
+
+    def _can_write(self, retries: int) -> bool | None:
+        url = self._url("orders/batch")
+        try:
+            self._with_retries("POST", url, None, {}, retries)
+        except WooReadOnlyKey:
+            return False
+        except WooAuthError as exc:
+            # A user who may not edit orders: "woocommerce_rest_cannot_batch".
+            return False if exc.code == "woocommerce_rest_cannot_batch" else None
+        except WooError:
+            return None  # no batch route, a firewall refusing POST, a store down
+        return True
+
+    def _no_order(self, order_id: int, error: WooError) -> WooError:
+        """An unknown order in plain words; a missing route stays what it is."""
+        if error.code not in _NO_ORDER_CODES:
+            return error
+        return WooNotFound(
+            f"The store has no order {order_id}: it may have been deleted in the store.",
+            status=error.status,
+            code=error.code,
+        )
+
     # Other resources, as the store sends them
 
     def get_product(self, product_id: int) -> dict[str, Any]:
@@ -385,6 +487,7 @@ class WooClient:
             currency=settings.get("currency") if isinstance(settings, dict) else None,
             timezone=self._site_timezone(retries),
             **self._tax_settings(retries),
+            can_write=self._can_write(retries),
         )
 
     def _tax_settings(self, retries: int) -> dict[str, Any]:
@@ -474,10 +577,21 @@ class WooClient:
     ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
         """GET ``url`` and return its JSON and headers, retrying what may pass by itself."""
         retries = self.max_retries if retries is None else retries
+        return self._with_retries("GET", url, params, None, retries)
+
+    def _with_retries(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None,
+        body: dict[str, Any] | None,
+        retries: int,
+    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
+        """Only for requests that change nothing, which may be sent again safely."""
         attempt = 1
         while True:
             try:
-                return self._request_once("GET", url, params)
+                return self._request_once(method, url, params, body)
             except _TRANSIENT as exc:
                 if attempt > retries:
                     exc.attempts = attempt
@@ -553,6 +667,7 @@ class WooClient:
                 body,
                 url=url,
                 retry_after=_retry_after(response.headers.get("Retry-After")),
+                webstore=self.webstore,
             )
         if body is None:
             raise _not_json(response, url)

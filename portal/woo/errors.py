@@ -34,6 +34,10 @@ class WooAuthError(WooError):
         self.store_message = store_message
 
 
+class WooReadOnlyKey(WooAuthError):
+    """The store's API key may only read, and a write was asked (401)."""
+
+
 class WooNotFound(WooError):
     """No such resource, or no WooCommerce REST API at that address (404)."""
 
@@ -100,9 +104,8 @@ _AUTH_ADVICE = {
     "Invalid timestamp.": "The store refused the request's timestamp: check this server's clock.",
     "The API key provided does not have read permissions.": "The consumer key may not read: "
     "give it Read or Read/Write permission in WooCommerce > Settings > Advanced > REST API.",
-    "The API key provided does not have write permissions.": "The consumer key may only "
-    "read: give it Read/Write permission in WooCommerce > Settings > Advanced > REST API.",
 }
+_WRITE_REFUSED = "The API key provided does not have write permissions."
 _NO_CREDENTIALS = (
     "The store did not see the credentials: over HTTPS some web servers drop the "
     "Authorization header (try sending the keys in the query string); "
@@ -111,13 +114,24 @@ _NO_CREDENTIALS = (
 
 
 def error_for_answer(
-    status: int, body: object, *, url: str, retry_after: float | None = None
+    status: int,
+    body: object,
+    *,
+    url: str,
+    retry_after: float | None = None,
+    webstore: str | None = None,
 ) -> WooError:
-    """The typed error for an HTTP error answer; ``body`` is its JSON, or None if not JSON."""
+    """The typed error for an HTTP error answer; ``body`` is its JSON, or None if not JSON.
+
+    ``webstore`` is the code of the webstore in the portal's setup, where advice names it.
+    """
     error = body if isinstance(body, dict) else {}
     code = error.get("code") if isinstance(error.get("code"), str) else None
     said = _plain(error.get("message"))
     quoted = f" (The store said: {said})" if said else ""
+    if status in (401, 403) and said == _WRITE_REFUSED:
+        advice = read_only_advice(webstore)
+        return WooReadOnlyKey(advice + quoted, status=status, code=code, store_message=said)
     if status in (401, 403):
         advice = _auth_advice(status, code, said, url, json=body is not None)
         return WooAuthError(advice + quoted, status=status, code=code, store_message=said)
@@ -134,6 +148,15 @@ def error_for_answer(
         message += f"the store's error log says why.{quoted}"
         return WooServerError(message, status=status, code=code)
     return WooError(f"The store answered HTTP {status} to {url}.{quoted}", status=status, code=code)
+
+
+def read_only_advice(webstore: str | None = None) -> str:
+    """What to do about a key that may only read, where a write is wanted."""
+    where = "Setup > Webstores" + (f" > {webstore}" if webstore else "")
+    return (
+        "The store's API key can only read: create a Read/Write key in WooCommerce > "
+        f"Settings > Advanced > REST API and enter it in {where}."
+    )
 
 
 _UNAVAILABLE = {

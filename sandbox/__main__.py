@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from werkzeug.serving import make_server
 
-from . import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, create_app
+from . import (
+    DEMO_CONSUMER_KEY,
+    DEMO_CONSUMER_SECRET,
+    DEMO_READ_ONLY_KEY,
+    DEMO_READ_ONLY_SECRET,
+    create_app,
+)
 from .faults import Faults, Knobs
 from .generate import Options
 from .store import Store
@@ -67,6 +73,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--consumer-key", default=DEMO_CONSUMER_KEY)
     parser.add_argument("--consumer-secret", default=DEMO_CONSUMER_SECRET)
+    parser.add_argument(
+        "--read-only-key",
+        default=DEMO_READ_ONLY_KEY,
+        help="a second key, with Read permission only: every write is refused (401)",
+    )
+    parser.add_argument("--read-only-secret", default=DEMO_READ_ONLY_SECRET)
     parser.add_argument("--https", action="store_true", help="serve TLS, self-signed")
     parser.add_argument("--cert-file", type=Path, help="where to write the certificate (PEM)")
     parser.add_argument("--webhook-url")
@@ -86,6 +98,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     knobs.add_argument("--timeout-rate", type=float, default=0)
     knobs.add_argument("--truncate-rate", type=float, default=0)
     knobs.add_argument("--html-error-rate", type=float, default=0)
+    knobs.add_argument(
+        "--write-fail-rate", type=float, default=0, help="writes fail (500) before any change"
+    )
+    knobs.add_argument(
+        "--write-lost-rate",
+        type=float,
+        default=0,
+        help="writes are made, then answered with a 500 as if they had failed",
+    )
     knobs.add_argument("--hang-seconds", type=float, default=8)
     knobs.add_argument("--retry-after", type=int, default=1)
     return parser.parse_args(argv)
@@ -129,6 +150,8 @@ def main(argv: list[str] | None = None) -> None:
         faults,
         consumer_key=args.consumer_key,
         consumer_secret=args.consumer_secret,
+        read_only_key=args.read_only_key,
+        read_only_secret=args.read_only_secret,
         webhook_allow_loopback=args.webhook_allow_loopback,
     )
     with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
@@ -145,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
             f"({_holding(args, store)}, key {args.consumer_key})",
             flush=True,
         )
+        print(f"Read-only key {args.read_only_key}, secret {args.read_only_secret}", flush=True)
         if args.https:
             print(f"Self-signed certificate: {ssl_context[0]}", flush=True)
         signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))

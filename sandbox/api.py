@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 
 from . import render, settings
+from .auth import WRITE_METHODS
 from .catalog import Product
 from .model import STATUSES, WooError
 from .money import to_cents
@@ -122,13 +123,13 @@ def serve(route: str) -> Response:
     """Answer a REST request, with the latency and the faults the knobs ask for."""
     state = current_app.extensions["sandbox"]
     state.stats.started(_route_label(route))
-    fault = state.faults.draw()
+    fault = state.faults.draw(write=request.method in WRITE_METHODS and route.startswith("/wc/"))
     answer = Answer(None)
     response = None
     try:
         if fault == "rate_limit":
             response = _too_many_requests(state.faults.knobs.retry_after)
-        elif fault == "error":
+        elif fault in ("error", "write_error"):
             response = _critical_error()
         elif fault == "html":
             response = _firewall_page()
@@ -139,6 +140,8 @@ def serve(route: str) -> Response:
             time.sleep(state.faults.delay(answer.full_orders, answer.light_orders))
             if fault == "truncate":
                 response = _truncated(response)
+            elif fault == "write_lost":  # done, but the writer hears only of a failure
+                response = _critical_error()
         return response
     finally:
         status = response.status_code if response is not None else 500
@@ -158,7 +161,7 @@ def dispatch(route: str) -> tuple[Answer, Response]:
             _body(),
         )
         if route.startswith("/wc/"):
-            authed = state.credentials.authenticate(
+            permissions = state.credentials.authenticate(
                 method=request.method,
                 url=site + request.path,
                 query=call.query,
@@ -166,6 +169,9 @@ def dispatch(route: str) -> tuple[Answer, Response]:
                 authorization=request.headers.get("Authorization", ""),
                 secure=request.is_secure,
             )
+            authed = permissions is not None
+            if authed:  # before any route: no Allow header (capture *_read_only_401)
+                state.credentials.check_permission(permissions, request.method)
         matched, call.url_params = _match(route)
         public = all(h.denied is None for h in matched.handlers.values())
         allow = matched.methods if authed or public else ""
@@ -522,15 +528,70 @@ def _body_args(call: Call) -> dict:
 
 
 def list_notes(call: Call) -> Answer:
-    order = call.store.order(int(call.url_params["order_id"]))
-    if order is None:
+    order_id = int(call.url_params["order_id"])
+    records = call.store.notes(order_id)
+    if records is None:
         raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid order ID.", 404)
-    if isinstance(order, Replayed):
-        return Answer([])  # an export holds no notes
-    notes = render.notes(order, call.store.catalog, call.site, call.store.zone)
-    if call.params["type"] == "customer":
-        notes = [n for n in notes if n["customer_note"]]
+    notes = render.notes(order_id, records, call.site, call.store.zone)
+    if call.params["type"] != "any":
+        wanted = call.params["type"] == "customer"
+        notes = [n for n in notes if n["customer_note"] is wanted]
     return Answer(notes)
+
+
+def create_note(call: Call) -> Answer:
+    """A note leaves the order as it was: no new ``date_modified``, no webhook (captured)."""
+    order_id = int(call.url_params["order_id"])
+    note = call.store.add_note(order_id, call.params["note"], call.params["customer_note"])
+    location = [("Location", f"{call.site}/wp-json/wc/v3/orders/{order_id}/notes/{note.id}")]
+    return Answer(render.note(order_id, note, call.site, call.store.zone), 201, headers=location)
+
+
+def batch_orders(call: Call) -> Answer:
+    """``/orders/batch``: creates, updates and deletes, each answered in its place, an
+    error as ``{"id", "error"}``. Empty lists leave their key out, so ``{}`` is answered
+    ``[]`` (capture orders_batch_empty_probe): the harmless probe of a key's permission.
+    Deleting is not offered here (the sandbox has no orders to delete for good)."""
+    items = {action: call.params.get(action) or [] for action in ("create", "update", "delete")}
+    if sum(len(batch) for batch in items.values()) > BATCH_LIMIT:
+        raise WooError(
+            "woocommerce_rest_request_entity_too_large",
+            f"Unable to accept more than {BATCH_LIMIT} items for this request.",
+            413,
+        )
+    answer: dict = {}
+    for body in items["create"]:
+        answer.setdefault("create", []).append(_batch_item(call, 0, body, creating=True))
+    for body in items["update"]:
+        order_id = body.get("id", 0) if isinstance(body, dict) else 0
+        answer.setdefault("update", []).append(_batch_item(call, order_id, body, creating=False))
+    for order_id in items["delete"]:
+        error = WooError("sandbox_not_supported", "The sandbox deletes no orders.", 501)
+        answer.setdefault("delete", []).append({"id": order_id, "error": error.body()})
+    return Answer(answer or [])
+
+
+BATCH_LIMIT = 100
+
+
+def _batch_item(call: Call, order_id: object, body: object, *, creating: bool) -> dict:
+    try:
+        if not isinstance(body, dict):
+            raise WooError("rest_invalid_param", "Invalid parameter(s): body", 400)
+        args = endpoint_args("orders" if creating else "order", "POST")
+        checked = check(args, body)
+        changes = {k: v for k, v in checked.items() if k in body}
+        if creating:
+            order = call.store.create_order(changes)
+        else:
+            order = call.store.update_order(int(order_id), changes)
+    except (WooError, ValueError, TypeError) as error:
+        if not isinstance(error, WooError):
+            error = WooError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 400)
+        return {"id": order_id, "error": error.body()}
+    data = _order_json(call, order)
+    call.state.notify("order.created" if creating else "order.updated", data, call.site)
+    return data
 
 
 def list_refunds(call: Call) -> Answer:
@@ -750,6 +811,24 @@ def _handlers(**views: tuple[Callable[[Call], Answer], dict, tuple | None]) -> d
 
 
 _UPDATE = (update_order, endpoint_args("order", "POST"), _EDIT)
+_NEW_NOTE = {
+    "note": {"type": "string", "required": True},
+    "customer_note": {"type": "boolean", "default": False},
+    "added_by_user": {"type": "boolean", "default": False},
+}
+_BATCH_ITEMS = {"type": "array", "items": {"type": "object"}}
+_BATCH = (
+    batch_orders,
+    {
+        "create": _BATCH_ITEMS,
+        "update": _BATCH_ITEMS,
+        "delete": {"type": "array", "items": {"type": "integer"}},
+    },
+    (
+        "woocommerce_rest_cannot_batch",
+        "Sorry, you are not allowed to batch manipulate this resource.",
+    ),
+)
 _WEBHOOK_UPDATE = (update_webhook, {**_ITEM, **_WEBHOOK, "topic": {"type": "string"}}, _EDIT)
 ROUTES = [
     Route("/", _handlers(GET=(site_index, {}, None))),
@@ -773,8 +852,15 @@ ROUTES = [
         options="order",
     ),
     Route(
+        "/wc/v3/orders/batch",
+        _handlers(POST=_BATCH, PUT=_BATCH, PATCH=_BATCH),
+    ),
+    Route(
         r"/wc/v3/orders/(?P<order_id>\d+)/notes",
-        _handlers(GET=(list_notes, {"context": _COMMON["context"], **_NOTE_TYPE}, _LIST)),
+        _handlers(
+            GET=(list_notes, {"context": _COMMON["context"], **_NOTE_TYPE}, _LIST),
+            POST=(create_note, _NEW_NOTE, _CREATE),
+        ),
     ),
     Route(
         r"/wc/v3/orders/(?P<order_id>\d+)/refunds",

@@ -36,12 +36,22 @@ def _error(message: str, code: str = "woocommerce_rest_authentication_error") ->
     return WooError(code, message, 401)
 
 
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
 @dataclass
 class Credentials:
-    """The store's one REST API key (read/write) and the nonces it has seen."""
+    """The store's REST API keys, a read/write one and a read-only one, and the nonces seen.
+
+    As ``WC_REST_Authentication::check_permissions``: a key is first recognized, then its
+    permission is checked against the request's method, before any route is matched, so a
+    read-only key is refused every write with 401 (captures ``*_read_only_401``).
+    """
 
     consumer_key: str
     consumer_secret: str
+    read_only_key: str | None = None
+    read_only_secret: str | None = None
     clock: Callable[[], float] = time.time
     # WooCommerce keeps one nonce per timestamp: a later nonce with the same timestamp
     # replaces the earlier one, which is then accepted again. Copied, not fixed.
@@ -57,44 +67,63 @@ class Credentials:
         form: dict,
         authorization: str,
         secure: bool,
-    ) -> bool:
-        """True for the store's key, False for an anonymous request; raises a 401 WooError.
+    ) -> str | None:
+        """The key's permissions ("read_write" or "read") for one of the store's keys, None
+        for an anonymous request; raises a 401 WooError.
 
         ``url`` is the home URL plus the request path; ``query`` and ``form`` are the
         PHP-parsed ``$_GET`` and ``$_POST``.
         """
-        if secure and self._basic(query, authorization):
-            return True
-        return self._oauth(method, url, {**query, **form}, authorization)
+        if secure and (key := self._basic(query, authorization)):
+            return self._permissions(key)
+        key = self._oauth(method, url, {**query, **form}, authorization)
+        return None if key is None else self._permissions(key)
 
-    def _basic(self, query: dict, authorization: str) -> bool:
+    def check_permission(self, permissions: str, method: str) -> None:
+        """Refuse a request the key's permissions do not cover, as WooCommerce words it."""
+        if method in WRITE_METHODS and permissions not in ("write", "read_write"):
+            raise _error("The API key provided does not have write permissions.")
+        if method in ("GET", "HEAD") and permissions not in ("read", "read_write"):
+            raise _error("The API key provided does not have read permissions.")
+
+    def _keys(self) -> dict[str, str]:
+        keys = {self.consumer_key: self.consumer_secret}
+        if self.read_only_key and self.read_only_secret:
+            keys[self.read_only_key] = self.read_only_secret
+        return keys
+
+    def _permissions(self, key: str) -> str:
+        return "read_write" if key == self.consumer_key else "read"
+
+    def _basic(self, query: dict, authorization: str) -> str | None:
         key, secret = query.get("consumer_key"), query.get("consumer_secret")
         if not (isinstance(key, str) and key and isinstance(secret, str) and secret):
             key, secret = _basic_credentials(authorization)
-        if not (key and secret) or key != self.consumer_key:
-            return False  # an unknown key is not an error here: OAuth gets its turn
-        if not hmac.compare_digest(secret, self.consumer_secret):
+        if not (key and secret) or key not in self._keys():
+            return None  # an unknown key is not an error here: OAuth gets its turn
+        if not hmac.compare_digest(secret, self._keys()[key]):
             raise _error("Consumer secret is invalid.")
-        return True
+        return key
 
-    def _oauth(self, method: str, url: str, params: dict, authorization: str) -> bool:
+    def _oauth(self, method: str, url: str, params: dict, authorization: str) -> str | None:
         params = {**params, **_header_params(authorization)}
         missing = [name for name in OAUTH_PARAMS if not params.get(name)]
         if len(missing) == len(OAUTH_PARAMS):
-            return False
+            return None
         if missing:
             noun = "parameter" if len(missing) == 1 else "parameters"
             raise _error(
                 f"Missing OAuth {noun} {', '.join(missing)}",
                 "woocommerce_rest_authentication_missing_parameter",
             )
-        if params["oauth_consumer_key"] != self.consumer_key:
+        key = params["oauth_consumer_key"]
+        if key not in self._keys():
             raise _error("Consumer key is invalid.")
-        self._check_signature(method, url, params)
+        self._check_signature(method, url, params, self._keys()[key])
         self._check_timestamp_and_nonce(params["oauth_timestamp"], params["oauth_nonce"])
-        return True
+        return key
 
-    def _check_signature(self, method: str, url: str, params: dict) -> None:
+    def _check_signature(self, method: str, url: str, params: dict, secret: str) -> None:
         # PHP decoded a literal "+" in the query to a space; WooCommerce turns it back.
         given = str(params.pop("oauth_signature")).replace(" ", "+")
         algorithm = {"HMAC-SHA1": hashlib.sha1, "HMAC-SHA256": hashlib.sha256}.get(
@@ -103,7 +132,7 @@ class Credentials:
         if algorithm is None:
             raise _error("Invalid signature - signature method is invalid.")
         base = "&".join((method.upper(), rawurlencode(url), "%26".join(_normalized(params))))
-        key = f"{self.consumer_secret}&".encode()
+        key = f"{secret}&".encode()
         expected = base64.b64encode(hmac.new(key, base.encode(), algorithm).digest()).decode()
         if not hmac.compare_digest(expected, given):
             raise _error("Invalid signature - provided signature does not match.")

@@ -8,6 +8,8 @@ No authentication, but only loopback callers are served.
 ``POST /_sandbox/orders``                ``{"count": n}`` adds n orders, or one order
                                          shaped by overrides (``Store.create_custom``)
 ``POST /_sandbox/orders/<id>/modify``    change an order (``Store.modify_order``)
+``GET|POST /_sandbox/orders/<id>/notes``  the order's notes; add one (``{"note",
+                                         "customer_note"}``), as a shop manager would
 ``GET /_sandbox/stats``                  what was served
 ``POST /_sandbox/webhooks``              ``{"url", "secret"}``: where order events go
 =======================================  ==============================================
@@ -87,6 +89,18 @@ def modify_order(order_id: int):
     data = _order_json(order)
     sandbox.notify("order.updated", data, _site())
     return jsonify(data)
+
+
+@bp.route("/orders/<int:order_id>/notes", methods=["GET", "POST"])
+def order_notes(order_id: int):
+    store = _sandbox().store
+    if request.method == "POST":
+        body = request.get_json(force=True) or {}
+        store.add_note(order_id, str(body["note"]), bool(body.get("customer_note", False)))
+    records = store.notes(order_id)
+    if records is None:
+        raise WooError("woocommerce_rest_shop_order_invalid_id", "Invalid order ID.", 404)
+    return jsonify(render.notes(order_id, records, _site(), store.zone))
 
 
 @bp.post("/orders/<int:order_id>/trash")

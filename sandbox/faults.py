@@ -13,6 +13,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 FAULTS = ("error", "rate_limit", "timeout", "truncate", "html")
+# Faults of writes alone (POST, PUT, PATCH, DELETE of the REST API), drawn after the above:
+# refused before anything changes, or lost after the change was made.
+WRITE_FAULTS = ("write_error", "write_lost")
 # A page of 100 orders listed with ``_fields`` costs a real store about a fifth of the
 # full page's time: each order still loads, but is not rendered in full.
 LIGHT_ORDER_SHARE = 0.15
@@ -27,6 +30,10 @@ class Knobs:
     timeout_rate: float = 0  # the answer comes only after hang_seconds
     truncate_rate: float = 0  # the body stops short of its Content-Length
     html_error_rate: float = 0  # a firewall's HTML page instead of JSON
+    # Writes only: a 500 before anything changes (the store is down for writes) ...
+    write_fail_rate: float = 0
+    # ... or a 500 after the change was made, so the writer cannot know it arrived.
+    write_lost_rate: float = 0
     hang_seconds: float = 8
     retry_after: int = 1
 
@@ -65,8 +72,9 @@ class Faults:
             self.knobs.update(changes)
             return self.knobs
 
-    def draw(self) -> str | None:
-        """The fault this request meets, if any: one draw against the stacked rates."""
+    def draw(self, *, write: bool = False) -> str | None:
+        """The fault this request meets, if any: one draw against the stacked rates, and
+        for a write another against the write faults' rates, where they are set."""
         with self._lock:
             k = self.knobs
             roll = self._rng.random()
@@ -81,6 +89,13 @@ class Faults:
             if roll < rate:
                 return fault
             roll -= rate
+        if write and (k.write_fail_rate or k.write_lost_rate):
+            with self._lock:
+                roll = self._rng.random()
+            if roll < k.write_fail_rate:
+                return "write_error"
+            if roll < k.write_fail_rate + k.write_lost_rate:
+                return "write_lost"
         return None
 
     def delay(self, full_orders: int, light_orders: int) -> float:
@@ -135,7 +150,7 @@ class Stats:
                 "requests": self.counters["requests"],
                 "by_route": dict(self.routes),
                 "by_status": dict(self.statuses),
-                "faults": {fault: self.faults[fault] for fault in FAULTS},
+                "faults": {fault: self.faults[fault] for fault in FAULTS + WRITE_FAULTS},
                 "orders_rendered": {
                     "full": self.counters["orders_full"],
                     "light": self.counters["orders_light"],

@@ -87,6 +87,15 @@ class Fee(NamedTuple):
     amount: str  # WooCommerce's raw "amount" meta: "" for fees added through the API
 
 
+class Note(NamedTuple):
+    """An order note: WooCommerce's own (status changes, stock) or one added through the API."""
+
+    id: int
+    created: int  # a Unix time
+    text: str
+    customer_note: bool = False
+
+
 class Refund(NamedTuple):
     id: int
     amount: int

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import requests
 
-from . import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET
+from . import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, DEMO_READ_ONLY_KEY, DEMO_READ_ONLY_SECRET
 
 _READY = re.compile(r"Sandbox store on (https?://\S+?)/wp-json/wc/v3 ")
 _PROJECT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,8 @@ class SandboxProcess:
         orders: int = 60,
         consumer_key: str = DEMO_CONSUMER_KEY,
         consumer_secret: str = DEMO_CONSUMER_SECRET,
+        read_only_key: str = DEMO_READ_ONLY_KEY,
+        read_only_secret: str = DEMO_READ_ONLY_SECRET,
         https: bool = False,
         port: int | None = None,
         orders_file: str | os.PathLike | None = None,
@@ -48,6 +50,9 @@ class SandboxProcess:
         self.orders = orders
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
+        # A key of the same store with Read permission only: every write gets 401.
+        self.read_only_key = read_only_key
+        self.read_only_secret = read_only_secret
         self.https = https
         self.port = port or 0
         self.orders_file = orders_file
@@ -82,6 +87,10 @@ class SandboxProcess:
             self.consumer_key,
             "--consumer-secret",
             self.consumer_secret,
+            "--read-only-key",
+            self.read_only_key,
+            "--read-only-secret",
+            self.read_only_secret,
             *self.extra_args,
         ]
         if self.orders_file is not None:
@@ -165,6 +174,15 @@ class SandboxProcess:
     def bulk_modify(self, ids: list[int], **changes: object) -> dict:
         """The same change to these orders in one modified second (a bulk action)."""
         return self._post("/orders/bulk-modify", {"ids": list(ids), **changes})
+
+    def add_note(self, order_id: int, note: str, customer_note: bool = False) -> dict:
+        """Add a note as a shop manager would; it leaves the order unchanged."""
+        body = {"note": note, "customer_note": customer_note}
+        return self._post(f"/orders/{order_id}/notes", body)
+
+    def notes(self, order_id: int) -> list[dict]:
+        """The order's notes, newest first, as ``GET /orders/<id>/notes`` answers them."""
+        return self._call("GET", f"/orders/{order_id}/notes")
 
     def set_webhook(self, url: str | None, secret: str = "") -> list[dict]:
         return self._post("/webhooks", {"url": url, "secret": secret})

@@ -23,6 +23,7 @@ from .model import (
     STATUSES,
     TAX_ITEM,
     Customer,
+    Note,
     Order,
     Refund,
     Webhook,
@@ -386,8 +387,9 @@ def refund(order: Order, refund: Refund, site: str, dp: int = 2, zone: tzinfo = 
     }
 
 
-def notes(order: Order, catalog: Catalog, site: str, zone: tzinfo = UTC) -> list[dict]:
-    """The notes WooCommerce would have left on the order as it now stands, newest first."""
+def note_records(order: Order, catalog: Catalog) -> list[Note]:
+    """The notes WooCommerce would have left on the order as it now stands: a call noted on
+    some, stock taken, the status reached. The store keeps them once the order changes."""
     written = []
     if order.slot % 5 == 3:
         written.append((order.created + 3600, "Called the customer; confirmed address."))
@@ -400,7 +402,7 @@ def notes(order: Order, catalog: Catalog, site: str, zone: tzinfo = UTC) -> list
             stock = f"{90 + line.quantity}&rarr;90"
             changes.append(f"{catalog.line_name(sold)} ({catalog.sku(sold)}) {stock}")
         written.append((order.paid or order.created, f"Stock levels reduced: {', '.join(changes)}"))
-    if order.status != "pending":
+    if order.status in STATUSES and order.status != "pending":
         status = STATUSES[order.status]
         written.append(
             (
@@ -408,23 +410,30 @@ def notes(order: Order, catalog: Catalog, site: str, zone: tzinfo = UTC) -> list
                 f"Order status changed from Pending payment to {status}.",
             )
         )
-    base = f"{site}/wp-json/wc/v3/orders/{order.id}"
-    return [
-        {
-            "id": order.slot * 4 + i + 1,
-            "author": "WooCommerce",
-            "date_created": local_date(moment, zone),
-            "date_created_gmt": gmt_date(moment),
-            "note": text,
-            "customer_note": False,
-            "_links": {
-                "self": _self_link(f"{base}/notes/{order.slot * 4 + i + 1}", ["GET", "DELETE"]),
-                "collection": [{"href": f"{base}/notes"}],
-                "up": [{"href": base}],
-            },
-        }
-        for i, (moment, text) in sorted(enumerate(written), key=lambda n: -n[1][0])
-    ]
+    return [Note(order.slot * 4 + i + 1, moment, text) for i, (moment, text) in enumerate(written)]
+
+
+def notes(order_id: int, records: list[Note], site: str, zone: tzinfo = UTC) -> list[dict]:
+    """An order's notes, newest first; notes of one second by id, as WordPress lists them."""
+    ordered = sorted(records, key=lambda n: (-n.created, n.id))
+    return [note(order_id, record, site, zone) for record in ordered]
+
+
+def note(order_id: int, record: Note, site: str, zone: tzinfo = UTC) -> dict:
+    base = f"{site}/wp-json/wc/v3/orders/{order_id}"
+    return {
+        "id": record.id,
+        "author": "WooCommerce",
+        "date_created": local_date(record.created, zone),
+        "date_created_gmt": gmt_date(record.created),
+        "note": record.text,
+        "customer_note": record.customer_note,
+        "_links": {
+            "self": _self_link(f"{base}/notes/{record.id}", ["GET", "DELETE"]),
+            "collection": [{"href": f"{base}/notes"}],
+            "up": [{"href": base}],
+        },
+    }
 
 
 def slug(name: str) -> str:

@@ -16,7 +16,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import replay
+from . import render, replay
 from .catalog import COUPONS, Catalog, captured_products, generated_products
 from .generate import DAY, FIRST_ORDER_ID, YEAR, Options, OrderMaker, make_people, seed_orders
 from .model import (
@@ -28,6 +28,7 @@ from .model import (
     Contact,
     Fee,
     Line,
+    Note,
     Order,
     Refund,
     Webhook,
@@ -39,6 +40,9 @@ from .replay import Replayed
 ORDER_TOPICS = ("order.created", "order.updated")
 # WooCommerce disables a webhook after this many failed deliveries in a row.
 MAX_DELIVERY_FAILURES = 5
+# Notes kept by the store (added, or written when an order changed) are numbered from here;
+# those worked out from an order as it stands take ids below it (``render.note_records``).
+FIRST_KEPT_NOTE_ID = 10_000_001
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,9 @@ class Store:
             self._slots = {o.id: o.slot for o in self._orders}
             self.webhooks: dict[int, Webhook] = {}
             self._last_webhook_id = 0
+            # An order's notes, once it has notes of its own; before, they are worked out.
+            self._notes: dict[int, list[Note]] = {}
+            self._next_note_id = FIRST_KEPT_NOTE_ID
             self.set_webhook_target(*self._webhook_target)
             self._changed()
 
@@ -212,6 +219,14 @@ class Store:
             if len(self._listings) > 8:
                 self._listings.popitem(last=False)
             return found
+
+    def notes(self, order_id: int) -> list[Note] | None:
+        """The order's notes in the order they were written; None for an unknown order."""
+        with self._lock:
+            order = self.order(order_id)
+            if order is None:
+                return None
+            return list(self._kept_notes(order))
 
     def status_totals(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -294,6 +309,15 @@ class Store:
             if "status" in body and body["status"] != order.status:
                 order = _with_status(order, body["status"], now)
             return self._put(order)
+
+    def add_note(self, order_id: int, text: str, customer_note: bool = False) -> Note:
+        """``POST /orders/<id>/notes``. A note leaves the order's ``date_modified`` as it
+        was and sends no webhook (captured: order 27 of the real store)."""
+        with self._lock:
+            order = self.order(order_id)
+            if order is None:
+                raise WooError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
+            return self._write_note(order, text, int(self.clock()), customer_note)
 
     def trash_order(self, order_id: int) -> Order:
         """``DELETE /orders/<id>`` without ``force``: the order goes to the trash, out of
@@ -504,9 +528,30 @@ class Store:
             return order
 
     def _put(self, order: Order) -> Order:
+        """Keep the changed order; a new status writes WooCommerce's note of it."""
+        before = self._orders[order.slot]
+        if order.status != before.status and {order.status, before.status} <= set(STATUSES):
+            change = f"Order status changed from {STATUSES[before.status]} to "
+            self._kept_notes(before)
+            self._write_note(order, f"{change}{STATUSES[order.status]}.", order.modified)
         self._orders[order.slot] = order
         self._changed()
         return order
+
+    def _kept_notes(self, order: Order | Replayed) -> list[Note]:
+        """The notes the store keeps for the order, worked out from it the first time."""
+        if order.id not in self._notes:
+            replayed = isinstance(order, Replayed)  # an export holds no notes
+            self._notes[order.id] = [] if replayed else render.note_records(order, self.catalog)
+        return self._notes[order.id]
+
+    def _write_note(
+        self, order: Order | Replayed, text: str, moment: int, customer_note: bool = False
+    ) -> Note:
+        note = Note(self._next_note_id, moment, text, customer_note)
+        self._next_note_id += 1
+        self._kept_notes(order).append(note)
+        return note
 
     def _line(self, item: dict, first_item_id: int, position: int) -> Line:
         if item.get("sku"):

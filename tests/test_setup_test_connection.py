@@ -16,6 +16,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from portal import db
+from portal.woo import WooClient
 from sandbox.process import SandboxProcess
 
 
@@ -165,6 +166,43 @@ def test_prices_with_tax_and_rounding_at_subtotal_are_shown(
 
     assert "<dt>Prices entered</dt><dd>with tax</dd>" in page
     assert "<dt>Tax rounding</dt><dd>at subtotal</dd>" in page
+
+
+def test_a_read_write_key_is_said_to_write(signed_in_admin, demo_webstore, store):
+    page = press_test(signed_in_admin, demo_webstore).text
+
+    assert "<dt>API key</dt><dd>read/write</dd>" in page
+    assert store.stats()["by_route"]["/wc/v3/orders/batch"] == 1
+
+
+def test_a_read_only_key_is_said_to_be_no_good_for_write_back(
+    signed_in_admin, demo_webstore, store
+):
+    demo_webstore.consumer_secret = store.read_only_secret
+    page = press_test(signed_in_admin, demo_webstore, consumer_key=store.read_only_key).text
+
+    assert "<strong>Connected.</strong>" in page
+    assert "<dt>API key</dt><dd>read only (write-back needs a read/write key)</dd>" in page
+
+
+def test_the_write_probe_changes_nothing_in_the_store(signed_in_admin, demo_webstore, store):
+    woo = WooClient(store.base_url, store.consumer_key, store.consumer_secret)
+    order, notes = woo.get_order(24), store.notes(24)
+
+    press_test(signed_in_admin, demo_webstore)
+
+    assert woo.get_order(24) == order
+    assert store.notes(24) == notes
+    assert store.stats()["webhooks"] == {"delivered": 0, "failed": 0}
+
+
+def test_a_store_that_will_not_say_whether_the_key_writes(
+    signed_in_admin, demo_webstore, other_site
+):
+    page = press_test(signed_in_admin, demo_webstore, base_url=f"{other_site}/guarded").text
+
+    assert "<strong>Connected.</strong>" in page
+    assert "<dt>API key</dt><dd>not known (the store did not say whether it may write; " in page
 
 
 def test_tax_settings_the_key_may_not_read_are_said_so(signed_in_admin, demo_webstore, other_site):

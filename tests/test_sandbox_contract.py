@@ -14,7 +14,12 @@ The settings captures (``settings_*``, ``setting_*``) come from the real-woocomm
 store, set up as the sandbox is by default (taxes on, prices without tax, tax on the
 billing address, rounded per line): the sandbox must answer them word for word. Captures
 in subfolders are not replayed: ``no-manage-woocommerce/`` needs a key whose user may not
-manage WooCommerce, and the sandbox has one key, of a user who may.
+manage WooCommerce, and the sandbox's keys are of a user who may.
+
+The write-back captures (``order_update_put_completed``, ``order_note*``, ``orders_batch*``,
+``*_read_only_401``) come from the kit's store too, and keep the JSON body they sent in
+``request.body``; those whose ``auth`` says READ-ONLY are sent with the sandbox's read-only
+key.
 """
 
 from __future__ import annotations
@@ -64,6 +69,16 @@ BODIES = {
         "delivery_url": "http://127.0.0.1:8088/webhook-sink",
         "secret": "s",
     },
+}
+
+# What the captured store's order had been through before the capture, done here first.
+BEFORE = {
+    "order_update_put_same_status": [("modify", 27, {"status": "completed"})],
+    "order_notes_after_update": [
+        ("modify", 27, {"status": "completed"}),
+        ("note", 27, {"note": "Sales order SO-00042 posted.", "customer_note": True}),
+        ("note", 27, {"note": "Sales order SO-00042 posted (private note)."}),
+    ],
 }
 
 # The captured store changed orders 23, 35 and 41 just after t0 (modified_marker.json);
@@ -183,9 +198,12 @@ def send(store: SandboxProcess, capture: dict, name: str) -> requests.Response:
     query = [(k, store.consumer_secret if k == "consumer_secret" else v) for k, v in query]
     url = store.base_url + request["path"] + (f"?{urlencode(query)}" if query else "")
     headers = {}
+    read_only = "READ-ONLY" in auth
     if auth.startswith("oauth1.0a"):
-        secret = "cs_wrong" if "WRONG" in auth else store.consumer_secret
-        key = "ck_" + "0" * 40 if "unknown" in auth else store.consumer_key
+        secret = store.read_only_secret if read_only else store.consumer_secret
+        secret = "cs_wrong" if "WRONG" in auth else secret
+        key = store.read_only_key if read_only else store.consumer_key
+        key = "ck_" + "0" * 40 if "unknown" in auth else key
         client = Client(
             key,
             client_secret=secret,
@@ -197,9 +215,8 @@ def send(store: SandboxProcess, capture: dict, name: str) -> requests.Response:
         headers["Authorization"] = requests.auth._basic_auth_str(
             store.consumer_key, store.consumer_secret
         )
-    return requests.request(
-        request["method"], url, json=BODIES.get(name), headers=headers, timeout=10
-    )
+    body = request["body"] if "body" in request else BODIES.get(name)
+    return requests.request(request["method"], url, json=body, headers=headers, timeout=10)
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -209,6 +226,11 @@ def test_answers_like_the_captured_store(store: SandboxProcess, path: Path) -> N
     if "modified_after" in path.stem:
         for order_id, changes in MODIFIED_AFTER_T0.items():
             store.modify_order(order_id, **changes)
+    for step, order_id, changes in BEFORE.get(path.stem, []):
+        if step == "modify":
+            store.modify_order(order_id, **changes)
+        else:
+            store.add_note(order_id, **changes)
 
     response = send(store, capture, path.stem)
 
@@ -238,6 +260,8 @@ def test_answers_like_the_captured_store(store: SandboxProcess, path: Path) -> N
         # The same settings, values and key order, but for where the store is.
         site = json.dumps(captured).replace("http://127.0.0.1:8090", store.base_url)
         assert json.dumps(body) == site
+    elif path.stem == "orders_batch_empty_probe":
+        assert body == captured == []  # an empty batch: nothing done, nothing to say
     elif path.stem == "system_status_environment":
         assert list(body) == captured["_top_level_keys"]
         assert Shape().add(captured["environment"]).problems(body["environment"]) == []

@@ -23,7 +23,13 @@ import pytest
 import requests
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA1, SIGNATURE_HMAC_SHA256, SIGNATURE_TYPE_QUERY, Client
 
-from sandbox import DEMO_CONSUMER_KEY, DEMO_CONSUMER_SECRET, render
+from sandbox import (
+    DEMO_CONSUMER_KEY,
+    DEMO_CONSUMER_SECRET,
+    DEMO_READ_ONLY_KEY,
+    DEMO_READ_ONLY_SECRET,
+    render,
+)
 from sandbox.catalog import COUPONS, Catalog, captured_products
 from sandbox.faults import Faults, Knobs
 from sandbox.generate import Options
@@ -471,3 +477,197 @@ def test_demo_keys_look_like_real_ones() -> None:
     for key, prefix in ((DEMO_CONSUMER_KEY, "ck_"), (DEMO_CONSUMER_SECRET, "cs_")):
         assert key.startswith(prefix) and len(key) == 43
         int(key[3:], 16)
+
+
+# Writing back: order status, notes, the read-only key
+
+
+def read_only(store: SandboxProcess) -> Client:
+    return Client(
+        store.read_only_key,
+        client_secret=store.read_only_secret,
+        signature_method=SIGNATURE_HMAC_SHA256,
+        signature_type=SIGNATURE_TYPE_QUERY,
+    )
+
+
+def captured_body(name: str) -> dict:
+    return json.loads((CAPTURES / f"{name}.json").read_text())["body"]
+
+
+def an_order_modified_long_ago(store: SandboxProcess, status: str = "processing") -> dict:
+    """An order made and last changed on 2 January, its notes as old."""
+    order = store.create_order(status=status, date_created="2026-01-02T03:04:05Z")
+    return store.modify_order(order["id"], date_modified="2026-01-02T03:04:05Z")
+
+
+def test_a_status_put_bumps_date_modified_and_writes_the_stores_note(store) -> None:
+    order = an_order_modified_long_ago(store)
+    before = store.notes(order["id"])
+
+    answer = get(store, f"/orders/{order['id']}", "PUT", json={"status": "completed"}).json()
+
+    assert answer["status"] == "completed"
+    assert answer["date_modified_gmt"] > "2026-01-02T03:04:05"
+    assert answer["date_completed_gmt"] == answer["date_modified_gmt"]
+    notes = get(store, f"/orders/{order['id']}/notes").json()
+    assert notes[0]["note"] == "Order status changed from Processing to Completed."
+    assert notes[0]["date_created_gmt"] == answer["date_modified_gmt"]
+    assert notes[1:] == before  # the earlier notes are kept as they were
+
+
+def test_a_put_of_the_status_the_order_has_bumps_date_modified_without_a_note(store) -> None:
+    order = an_order_modified_long_ago(store, "completed")
+    notes = store.notes(order["id"])
+
+    answer = get(store, f"/orders/{order['id']}", "PUT", json={"status": "completed"}).json()
+
+    assert answer["date_modified_gmt"] > "2026-01-02T03:04:05"
+    assert answer["date_completed_gmt"] == order["date_completed_gmt"]
+    assert store.notes(order["id"]) == notes
+
+
+def test_a_status_woocommerce_does_not_have_is_refused_as_it_refuses_it(store) -> None:
+    order = store.create_order(status="processing")
+
+    response = get(store, f"/orders/{order['id']}", "PUT", json={"status": "shipped"})
+
+    assert response.status_code == 400
+    assert response.json() == captured_body("order_update_invalid_status_400")
+    assert get(store, f"/orders/{order['id']}").json()["status"] == "processing"
+
+
+def test_an_unknown_order_is_a_400_to_put_and_a_404_to_its_notes(store) -> None:
+    put = get(store, "/orders/999999", "PUT", json={"status": "completed"})
+    note = get(store, "/orders/999999/notes", "POST", json={"note": "x"})
+    notes = get(store, "/orders/999999/notes")
+
+    assert (put.status_code, put.json()) == (400, captured_body("order_update_unknown_id_400"))
+    assert (note.status_code, note.json()) == (
+        404,
+        captured_body("order_note_create_unknown_order_404"),
+    )
+    assert (notes.status_code, notes.json()) == (
+        404,
+        captured_body("order_notes_unknown_order_404"),
+    )
+
+
+def test_notes_are_added_and_listed_newest_first_leaving_the_order_as_it_was(store) -> None:
+    order = an_order_modified_long_ago(store)
+    path = f"/orders/{order['id']}/notes"
+
+    customer = get(store, path, "POST", json={"note": "SO-1 shipped", "customer_note": True})
+    private = get(store, path, "POST", json={"note": "SO-1 posted"})
+
+    assert customer.status_code == 201
+    assert customer.headers["Location"] == f"{store.api_url}{path}/{customer.json()['id']}"
+    assert (customer.json()["note"], customer.json()["customer_note"]) == ("SO-1 shipped", True)
+    assert (private.json()["note"], private.json()["customer_note"]) == ("SO-1 posted", False)
+    listed = get(store, path).json()
+    assert [n["id"] for n in listed[:2]] == [customer.json()["id"], private.json()["id"]]
+    assert [n["note"] for n in get(store, f"{path}?type=customer").json()] == ["SO-1 shipped"]
+    assert "SO-1 shipped" not in [n["note"] for n in get(store, f"{path}?type=internal").json()]
+    after = get(store, f"/orders/{order['id']}").json()
+    assert after["date_modified_gmt"] == "2026-01-02T03:04:05"
+
+
+def test_a_note_without_text_is_refused(store) -> None:
+    response = get(store, "/orders/30/notes", "POST", json={})
+
+    assert response.status_code == 400
+    assert response.json() == captured_body("order_note_create_empty_400")
+
+
+def test_a_status_put_sends_order_updated_and_a_note_sends_nothing(store, receiver) -> None:
+    url, received = receiver
+    order = store.create_order(status="processing")
+    store.set_webhook(url, "whsec-test")
+
+    get(store, f"/orders/{order['id']}/notes", "POST", json={"note": "quiet"})
+    get(store, f"/orders/{order['id']}", "PUT", json={"status": "completed"})
+    deadline = time.monotonic() + 5
+    while not received and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # room for a delivery that should not come
+
+    [(headers, body)] = received
+    assert headers["X-WC-Webhook-Topic"] == "order.updated"
+    assert (json.loads(body)["id"], json.loads(body)["status"]) == (order["id"], "completed")
+
+
+def test_the_read_only_key_reads_but_every_write_is_refused(store) -> None:
+    order = store.create_order(status="processing")
+    path = f"/orders/{order['id']}"
+    notes = store.notes(order["id"])
+    refused = captured_body("order_update_read_only_401")
+
+    listing = get(store, "/orders?per_page=1", signer=read_only(store))
+    writes = [
+        get(store, path, "PUT", {"status": "completed"}, signer=read_only(store)),
+        get(store, f"{path}/notes", "POST", {"note": "x"}, signer=read_only(store)),
+        get(store, "/orders/batch", "POST", {}, signer=read_only(store)),
+        get(store, "/orders", "POST", {}, signer=read_only(store)),
+    ]
+
+    assert listing.status_code == 200
+    assert [(w.status_code, w.json()) for w in writes] == [(401, refused)] * 4
+    assert all("Allow" not in w.headers for w in writes)  # refused before any route
+    assert get(store, path).json()["status"] == "processing"
+    assert store.notes(order["id"]) == notes
+
+
+def test_an_empty_batch_changes_nothing_and_says_so_with_an_empty_list(store) -> None:
+    before = store.stats()["orders_rendered"]
+
+    response = get(store, "/orders/batch", "POST", {})
+
+    assert (response.status_code, response.json()) == (200, [])
+    assert response.headers["Allow"] == "POST, PUT, PATCH"
+    assert store.stats()["orders_rendered"] == before
+
+
+def test_a_batch_updates_orders_each_answered_in_its_place(store) -> None:
+    order = store.create_order(status="processing")
+    body = {"update": [{"id": order["id"], "status": "completed"}, {"id": 999999, "status": "x"}]}
+
+    answer = get(store, "/orders/batch", "POST", body).json()
+
+    done, failed = answer["update"]
+    assert list(answer) == ["update"]
+    assert (done["id"], done["status"]) == (order["id"], "completed")
+    assert failed["id"] == 999999
+    assert failed["error"]["code"] == "rest_invalid_param"
+
+
+def test_writes_fail_on_demand_before_the_change_or_after_it(store) -> None:
+    first, second = store.create_order(status="processing"), store.create_order(status="processing")
+
+    store.set_faults(write_fail_rate=1)
+    failed = get(store, f"/orders/{first['id']}", "PUT", {"status": "completed"})
+    still_read = get(store, f"/orders/{first['id']}")
+    store.set_faults(write_fail_rate=0, write_lost_rate=1)
+    lost = get(store, f"/orders/{second['id']}", "PUT", {"status": "completed"})
+    store.set_faults(write_lost_rate=0)
+
+    assert (failed.status_code, lost.status_code) == (500, 500)
+    assert still_read.json()["status"] == "processing"
+    assert get(store, f"/orders/{second['id']}").json()["status"] == "completed"
+    assert store.stats()["faults"]["write_error"] == 1
+    assert store.stats()["faults"]["write_lost"] == 1
+
+
+def test_reset_forgets_added_notes(store) -> None:
+    notes = store.notes(30)
+    store.add_note(30, "gone after reset")
+
+    store.reset()
+
+    assert store.notes(30) == notes
+
+
+def test_the_read_only_demo_key_looks_like_a_real_one() -> None:
+    for key, prefix in ((DEMO_READ_ONLY_KEY, "ck_"), (DEMO_READ_ONLY_SECRET, "cs_")):
+        assert key.startswith(prefix) and len(key) == 43
+        int(key[3:], 16)
+    assert DEMO_READ_ONLY_KEY != DEMO_CONSUMER_KEY

@@ -25,6 +25,7 @@ from portal.woo import (
     WooInvalidResponse,
     WooNotFound,
     WooRateLimited,
+    WooReadOnlyKey,
     WooServerError,
     WooTimeout,
     WooTLSError,
@@ -805,3 +806,158 @@ def test_memory_stays_flat_while_paging(store):
     # A page's JSON, parsed, outweighs its orders: holding all fifteen would be over 4 times
     # the peak of one; holding one at a time is well under twice.
     assert fifteen_pages < 2 * one_page
+
+
+# Writing back
+
+
+@pytest.fixture
+def read_only_woo(store):
+    key, secret = store.read_only_key, store.read_only_secret
+    with WooClient(store.base_url, key, secret, **FAST, webstore="SHOP") as client:
+        yield client
+
+
+def test_update_order_status_answers_the_order_as_the_store_now_has_it(woo, store):
+    made = store.create_order(status="processing")
+    store.modify_order(made["id"], date_modified="2026-01-02T03:04:05Z")
+
+    order = woo.update_order_status(made["id"], "completed")
+
+    assert order.id == made["id"]
+    assert order.status == "completed"
+    assert order.date_modified > datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert woo.get_order(made["id"]) == order
+
+
+def test_a_status_the_store_does_not_have_is_a_bad_request_naming_it(woo, store):
+    made = store.create_order(status="processing")
+
+    with pytest.raises(WooBadRequest) as refused:
+        woo.update_order_status(made["id"], "shipped")
+
+    assert str(refused.value) == (
+        f"The store refused the order status 'shipped' for order {made['id']}: status is not "
+        "one of auto-draft, pending, processing, on-hold, completed, cancelled, refunded, "
+        "failed, and checkout-draft. Choose a status the store has in the webstore's setup."
+    )
+    assert refused.value.params == {
+        "status": "status is not one of auto-draft, pending, processing, on-hold, completed, "
+        "cancelled, refunded, failed, and checkout-draft."
+    }
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda woo: woo.update_order_status(999999, "completed"),  # a 400 from the store
+        lambda woo: woo.add_order_note(999999, "SO-1 posted", customer_note=False),  # a 404
+        lambda woo: woo.list_order_notes(999999),
+    ],
+    ids=["status", "note", "notes"],
+)
+def test_an_order_the_store_does_not_have_is_not_found(woo, write):
+    with pytest.raises(WooNotFound) as missing:
+        write(woo)
+
+    assert str(missing.value) == (
+        "The store has no order 999999: it may have been deleted in the store."
+    )
+
+
+def test_notes_are_added_customer_or_private_and_listed_newest_first(woo, store):
+    made = store.create_order(status="processing", date_created="2026-01-02T03:04:05Z")
+
+    shipped = woo.add_order_note(made["id"], "SO-1 shipped: DHL 0034", customer_note=True)
+    private = woo.add_order_note(made["id"], "SO-1 posted", customer_note=False)
+
+    assert (shipped["note"], shipped["customer_note"]) == ("SO-1 shipped: DHL 0034", True)
+    assert (private["note"], private["customer_note"]) == ("SO-1 posted", False)
+    assert set(shipped) >= {"id", "author", "date_created", "date_created_gmt"}
+    notes = woo.list_order_notes(made["id"])
+    assert [n["id"] for n in notes[:2]] == [shipped["id"], private["id"]]
+    assert notes == store.notes(made["id"])
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda woo, order_id: woo.update_order_status(order_id, "completed"),
+        lambda woo, order_id: woo.add_order_note(order_id, "SO-1 posted", customer_note=True),
+    ],
+    ids=["status", "note"],
+)
+def test_a_read_only_key_is_told_where_to_enter_a_read_write_one(read_only_woo, store, write):
+    made = store.create_order(status="processing")
+    notes = store.notes(made["id"])
+
+    with pytest.raises(WooReadOnlyKey) as refused:
+        write(read_only_woo, made["id"])
+
+    assert str(refused.value) == (
+        "The store's API key can only read: create a Read/Write key in WooCommerce > Settings > "
+        "Advanced > REST API and enter it in Setup > Webstores > SHOP. (The store said: The "
+        "API key provided does not have write permissions.)"
+    )
+    assert isinstance(refused.value, WooAuthError)
+    assert refused.value.status == 401
+    assert store.notes(made["id"]) == notes
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda woo, order_id: woo.update_order_status(order_id, "completed"),
+        lambda woo, order_id: woo.add_order_note(order_id, "SO-1 posted", customer_note=True),
+    ],
+    ids=["status", "note"],
+)
+def test_a_write_is_sent_once_when_the_store_fails(woo, store, write):
+    made = store.create_order(status="processing")
+    store.set_faults(write_fail_rate=1)
+    before = requests_made(store)
+
+    with pytest.raises(WooServerError) as failed:
+        write(woo, made["id"])
+
+    assert requests_made(store) - before == 1
+    assert failed.value.attempts == 1
+
+
+def test_a_note_whose_answer_was_lost_is_not_sent_again(woo, store):
+    made = store.create_order(status="processing")
+    store.set_faults(write_lost_rate=1)
+
+    with pytest.raises(WooServerError):
+        woo.add_order_note(made["id"], "SO-1 posted", customer_note=True)
+    store.set_faults(write_lost_rate=0)
+
+    notes = [n["note"] for n in woo.list_order_notes(made["id"])]
+    assert notes.count("SO-1 posted") == 1
+
+
+def test_reading_notes_is_retried(woo, store):
+    made = store.create_order(status="processing")
+    store.set_faults(rate_limit_rate=1, retry_after=0)
+
+    with pytest.raises(WooRateLimited) as caught:
+        woo.list_order_notes(made["id"])
+
+    assert caught.value.attempts == 3
+
+
+def test_can_write_tells_a_read_write_key_from_a_read_only_one(woo, read_only_woo, store):
+    before = store.stats()["orders_rendered"]
+
+    assert (woo.can_write(), read_only_woo.can_write()) == (True, False)
+    assert store.stats()["orders_rendered"] == before
+
+
+def test_can_write_is_unknown_where_the_store_does_not_say(site):
+    # The canned site takes no POST: a web server's own 501 page, not WooCommerce's answer.
+    assert site.client().can_write() is None
+
+
+def test_connection_tells_whether_the_key_may_write(woo, read_only_woo):
+    assert woo.test_connection().can_write is True
+    assert read_only_woo.test_connection().can_write is False

@@ -12,6 +12,7 @@ from portal.models import (
     Outcome,
     RunStatus,
     SalesOrder,
+    StoreWriteback,
     SyncLogEntry,
     SyncRun,
     Trigger,
@@ -176,6 +177,17 @@ def daily_totals(days: int = 30, today: date | None = None) -> list[dict]:
             }
         )
     return totals
+
+
+def recent_writebacks(limit: int = 20) -> list:
+    """The latest updates of store orders (newest first), with their sales order's number."""
+    return db.session.execute(
+        sa.select(StoreWriteback, SalesOrder.number, SalesOrder.external_document_no, Webstore.code)
+        .join(SalesOrder, SalesOrder.id == StoreWriteback.sales_order_id)
+        .join(Webstore, Webstore.id == StoreWriteback.webstore_id)
+        .order_by(StoreWriteback.id.desc())
+        .limit(limit)
+    ).all()
 
 
 def run_entries(

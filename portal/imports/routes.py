@@ -215,6 +215,7 @@ def results():
     if htmx() and request.headers.get("HX-Target") == "runs-table":
         return render_template("imports/_runs_table.html", **context)
     context["chart"] = bar_chart(queries.daily_totals())
+    context["writebacks"] = queries.recent_writebacks()
     return render_template("imports/results.html", **context)
 
 

@@ -20,6 +20,7 @@ from portal.models.sync import OrderLink, Outcome, RunStatus, SyncLogEntry, Sync
 from portal.models.users import LoginFailure, Role, User, UserSession
 from portal.models.webhooks import WebhookDelivery
 from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryTemplate
+from portal.models.writebacks import StoreWriteback, WritebackState
 
 __all__ = [
     "Customer",
@@ -42,6 +43,7 @@ __all__ = [
     "SalesOrderCoupon",
     "SalesOrderRefund",
     "SalesOrderStatus",
+    "StoreWriteback",
     "SyncLogEntry",
     "SyncRun",
     "Trigger",
@@ -50,4 +52,5 @@ __all__ = [
     "WebhookDelivery",
     "Webstore",
     "WebstoreCountryTemplate",
+    "WritebackState",
 ]

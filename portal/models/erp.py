@@ -214,6 +214,9 @@ class SalesOrder(Base):
     )
     # Set when the store's order changed after import; cleared when someone reviews it.
     change_warning: Mapped[str | None] = mapped_column(sa.Text)
+    # Entered by staff before posting; the store hears them with the sales order number.
+    shipping_carrier: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
+    tracking_number: Mapped[str] = mapped_column(sa.String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     customer: Mapped[Customer] = relationship()

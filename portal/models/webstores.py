@@ -59,6 +59,16 @@ class Webstore(Base):
     shipping_charge_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
     # Lines whose product was deleted, or that were added by hand, are booked on this item.
     no_product_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
+    # Update the webstore order: the store status each sales order event sets ("" sets
+    # nothing), with an order note to the customer or a private one. Off for webstores set
+    # up before there was write-back; a new webstore's form turns it on.
+    writeback_enabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    status_on_post: Mapped[str] = mapped_column(
+        sa.String(40), default="completed", server_default="completed"
+    )
+    status_on_release: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    status_on_archive: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    notes_to_customer: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import OrderLink, SalesOrder, SalesOrderStatus
+from portal.sync import writeback
 
 OPEN, RELEASED, POSTED, ARCHIVED = (
     SalesOrderStatus.OPEN,
@@ -116,10 +117,36 @@ def perform(order: SalesOrder, action: Action) -> str:
         db.session.rollback()
         status = db.session.scalar(sa.select(SalesOrder.status).where(SalesOrder.id == order_id))
         raise ActionRefused(action.refusal(number, status))
+    # The store hears of it as the webstore's setup says: planned in this transaction.
+    store_update = writeback.plan(order, action.name, action.done) if action.to else None
     db.session.commit()
     if action.to is None:
         return f"Sales order {number} deleted. Webstore order {woo_number} can be imported again."
-    return f"Sales order {number} {action.done}."
+    if store_update is None:
+        return f"Sales order {number} {action.done}."
+    writeback.enqueue(store_update.id)
+    return (
+        f"Sales order {number} {action.done}. Webstore order {woo_number} is being set to "
+        f"{store_update.status_to} in the store."
+    )
+
+
+def set_shipping(order: SalesOrder, shipping_carrier: str, tracking_number: str) -> str:
+    """Keep the carrier and tracking number of an order not posted yet."""
+    result = db.session.execute(
+        sa.update(SalesOrder)
+        .where(SalesOrder.id == order.id, SalesOrder.status.in_((OPEN, RELEASED)))
+        .values(shipping_carrier=shipping_carrier, tracking_number=tracking_number)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise ActionRefused(
+            f"{order.number} is posted or archived: its carrier and tracking number went to "
+            "the store with it and stay as they were."
+        )
+    db.session.commit()
+    return f"Carrier and tracking number of {order.number} saved."
 
 
 def mark_reviewed(order: SalesOrder) -> str:

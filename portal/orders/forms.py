@@ -1,7 +1,8 @@
 """The list's search and filters: a GET form, so no CSRF token; bad values are shown and
 ignored rather than refused."""
 
-from wtforms import DateField, Form, HiddenField, SearchField, SelectField
+from flask_wtf import FlaskForm
+from wtforms import DateField, Form, HiddenField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -59,3 +60,14 @@ class OrderFilterForm(Form):
             date_to=valid(self.date_to),
             customer_id=positive_id(customer),
         )
+
+
+class ShippingForm(FlaskForm):
+    """The carrier and tracking number staff enter before posting; the store hears them."""
+
+    shipping_carrier = StringField(
+        "Carrier", filters=[strip], validators=[Optional(), Length(max=50)]
+    )
+    tracking_number = StringField(
+        "Tracking number", filters=[strip], validators=[Optional(), Length(max=100)]
+    )

@@ -25,6 +25,7 @@ from portal.models import (
     SalesLine,
     SalesOrder,
     SalesOrderStatus,
+    StoreWriteback,
     SyncRun,
     Webstore,
 )
@@ -397,6 +398,8 @@ class OrderView:
     run: SyncRun | None
     item_lines: list[SalesLine] = field(default_factory=list)
     charge_lines: list[SalesLine] = field(default_factory=list)
+    # What was (or is to be) written back to the store for this order.
+    writebacks: list[StoreWriteback] = field(default_factory=list)
 
     @property
     def woo_order_id(self) -> int:
@@ -453,4 +456,11 @@ def get_order(order_id: int) -> OrderView | None:
         run=run,
         item_lines=[line for line in order.lines if line.line_type == LineType.ITEM],
         charge_lines=[line for line in order.lines if line.line_type != LineType.ITEM],
+        writebacks=list(
+            db.session.scalars(
+                sa.select(StoreWriteback)
+                .where(StoreWriteback.sales_order_id == order.id)
+                .order_by(StoreWriteback.id)
+            )
+        ),
     )

@@ -1,3 +1,4 @@
+import sqlalchemy as sa
 from flask import (
     abort,
     current_app,
@@ -12,9 +13,10 @@ from flask_login import current_user
 
 from portal import db
 from portal.auth.access import staff_required
-from portal.models import SalesOrder
+from portal.models import SalesOrder, StoreWriteback
 from portal.orders import actions, bp, queries
-from portal.orders.forms import OrderFilterForm
+from portal.orders.forms import OrderFilterForm, ShippingForm
+from portal.sync import writeback
 from portal.views import int_arg, list_args, page_arg, wants_fragment
 
 
@@ -105,6 +107,7 @@ def show(order_id: int):
         actions=actions.available_actions(view.order) if can_act else [],
         can_act=can_act,
         run_url=run_url(view.run.id) if view.run else None,
+        shipping_form=ShippingForm(obj=view.order) if can_act else None,
     )
 
 
@@ -129,6 +132,47 @@ def act(order_id: int, name: str):
     flash(message, "success")
     if action.to is None:
         return redirect(url_for("orders.index"), 303)
+    return redirect(url_for("orders.show", order_id=order_id), 303)
+
+
+@bp.post("/orders/<id:order_id>/shipping")
+@staff_required
+def shipping(order_id: int):
+    """Keep the carrier and tracking number, which the store hears when the order is posted."""
+    order = load_order(order_id)
+    form = ShippingForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+    else:
+        try:
+            message = actions.set_shipping(
+                order, form.shipping_carrier.data or "", form.tracking_number.data or ""
+            )
+            flash(message, "success")
+        except actions.ActionRefused as refused:
+            flash(str(refused), "error")
+    return redirect(url_for("orders.show", order_id=order_id), 303)
+
+
+@bp.post("/orders/<id:order_id>/writebacks/<id:writeback_id>/send")
+@staff_required
+def send_again(order_id: int, writeback_id: int):
+    """Send a failed or waiting update of the store order now."""
+    store_update = db.session.scalar(
+        sa.select(StoreWriteback).where(
+            StoreWriteback.id == writeback_id, StoreWriteback.sales_order_id == order_id
+        )
+    )
+    if store_update is None:
+        abort(404, "There is no such update of this order's webstore order.")
+    writeback.send_again(store_update)
+    if writeback.enqueue(store_update.id):
+        flash("The update of the webstore order is being sent again.", "success")
+    else:
+        flash(
+            "The job queue (Redis) is not answering: the update is sent once it answers.",
+            "error",
+        )
     return redirect(url_for("orders.show", order_id=order_id), 303)
 
 

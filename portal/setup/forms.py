@@ -47,6 +47,11 @@ HANDLING_CHOICES = choices(
         (CustomerHandling.DEFAULT_GUEST, "Use one default guest customer for all guest orders"),
     ]
 )
+# What a sales order event may set its store order to: nothing, or a store status.
+WRITEBACK_STATUS_CHOICES = choices(
+    [("", "Nothing")]
+    + [(s, s.replace("-", " ").capitalize()) for s in ("processing", "on-hold", "completed")]
+)
 COUNTRY_LINE = re.compile(r"^([A-Za-z]{2})\s*[=:]\s*(\S+)$")
 
 
@@ -143,6 +148,28 @@ class WebstoreForm(FlaskForm):
         description="Lines whose product was deleted, or that were added by hand in the "
         "store, are booked on this item with the store's name and prices. Leave blank for "
         f"the standard non-inventory item ({NO_PRODUCT_SKU}).",
+    )
+    writeback_enabled = BooleanField("Update the webstore order", default=True)
+    status_on_post = SelectField(
+        "When a sales order is posted, set the store order to",
+        choices=WRITEBACK_STATUS_CHOICES,
+        default="completed",
+    )
+    status_on_release = SelectField(
+        "When it is released, set it to", choices=WRITEBACK_STATUS_CHOICES, default=""
+    )
+    status_on_archive = SelectField(
+        "When it is archived, set it to", choices=WRITEBACK_STATUS_CHOICES, default=""
+    )
+    notes_to_customer = SelectField(
+        "Order note with the sales order number and tracking",
+        choices=choices(
+            [
+                ("customer", "To the customer (emailed by the store)"),
+                ("private", "Private (seen in the store's admin only)"),
+            ]
+        ),
+        default="customer",
     )
     webhook_secret = PasswordField(
         "Webhook secret",

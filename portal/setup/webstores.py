@@ -56,8 +56,13 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
         "default_item_template_id",
         "auto_create_customers",
         "auto_create_items",
+        "writeback_enabled",
+        "status_on_post",
+        "status_on_release",
+        "status_on_archive",
     ):
         setattr(webstore, name, getattr(form, name).data)
+    webstore.notes_to_customer = form.notes_to_customer.data == "customer"
     webstore.base_url = webstore.base_url.rstrip("/")
     webstore.customer_handling = CustomerHandling(form.customer_handling.data)
     webstore.default_status_filter = ",".join(form.default_status_filter.data)
@@ -147,6 +152,11 @@ def form_data(webstore: Webstore) -> dict:
         if webstore.shipping_charge_item
         else "",
         "no_product_item_no": webstore.no_product_item.number if webstore.no_product_item else "",
+        "writeback_enabled": webstore.writeback_enabled,
+        "status_on_post": webstore.status_on_post,
+        "status_on_release": webstore.status_on_release,
+        "status_on_archive": webstore.status_on_archive,
+        "notes_to_customer": "customer" if webstore.notes_to_customer else "private",
     }
 
 

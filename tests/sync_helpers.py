@@ -107,3 +107,10 @@ def logged_run(webstore, *, failed=0, skipped=0, imported=0, trigger=Trigger.MAN
         setattr(run, name, value)
     db.session.commit()
     return run
+
+
+def imported_order(webstore, store, **given) -> SalesOrder:
+    """A processing order of the store, imported."""
+    created = store.create_order(status="processing", **given)
+    run_import(webstore, order_id=created["id"])
+    return db.session.scalar(sa.select(SalesOrder).where(SalesOrder.woo_order_id == created["id"]))

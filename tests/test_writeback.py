@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from portal import db
 from portal.models import (
     Outcome,
-    SalesOrder,
     StoreWriteback,
     WritebackState,
 )
@@ -16,7 +15,7 @@ from portal.models.base import utcnow
 from portal.orders.actions import ACTIONS, perform
 from portal.sync import writeback
 from portal.sync.runs import client_for
-from tests.sync_helpers import entries, run_import, work_queued_jobs
+from tests.sync_helpers import entries, imported_order, run_import, work_queued_jobs
 
 
 @pytest.fixture
@@ -24,13 +23,6 @@ def writing_webstore(demo_webstore):
     demo_webstore.writeback_enabled = True
     db.session.commit()
     return demo_webstore
-
-
-def imported_order(webstore, store, **given) -> SalesOrder:
-    """A processing order of the store, imported."""
-    created = store.create_order(status="processing", **given)
-    run_import(webstore, order_id=created["id"])
-    return db.session.scalar(sa.select(SalesOrder).where(SalesOrder.woo_order_id == created["id"]))
 
 
 def store_order(webstore, order_id):

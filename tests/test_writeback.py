@@ -216,3 +216,26 @@ def test_the_setup_section_is_on_for_new_webstores_and_off_for_those_before(
     assert '<input checked id="writeback_enabled"' in new
     assert '<input id="writeback_enabled"' in existing
     assert '<option selected value="completed">Completed</option>' in existing
+
+
+def test_the_automatic_sync_after_our_update_raises_no_change_warning(writing_webstore, store):
+    from portal.models import Trigger
+    from portal.sync.runs import create_run, execute_run
+    from portal.sync.schedule import incremental_filters
+
+    order = imported_order(writing_webstore, store)
+    perform(order, ACTIONS["post"])
+    work_queued_jobs()
+
+    # Every change of the store since the start: our own update among them.
+    sync = execute_run(
+        create_run(writing_webstore, incremental_filters(writing_webstore), Trigger.AUTOMATIC).id
+    )
+
+    db.session.refresh(order)
+    ours = [e for e in entries(sync) if e.woo_order_id == order.woo_order_id]
+    assert [(e.outcome, e.message) for e in ours] == [
+        (Outcome.SKIPPED, f"posted: {order.number} is posted")
+    ]
+    assert not entries(sync, Outcome.CHANGED)
+    assert order.change_warning is None

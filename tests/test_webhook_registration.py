@@ -414,7 +414,7 @@ def test_a_read_only_key_is_told_to_get_write_permission_behaviour():
     error = error_for_answer(401, answer, url="https://shop.example.com/wp-json/wc/v3/webhooks")
 
     assert str(error) == (
-        "The consumer key may only read: give it Read/Write permission in WooCommerce > "
-        "Settings > Advanced > REST API. (The store said: The API key provided does not have "
-        "write permissions.)"
+        "The store's API key can only read: create a Read/Write key in WooCommerce > Settings "
+        "> Advanced > REST API and enter it in Setup > Webstores. (The store said: The API key "
+        "provided does not have write permissions.)"
     )

@@ -138,7 +138,8 @@ def test_a_read_only_key_fails_the_update_saying_which_key_it_needs(writing_webs
 
     failed = only_writeback()
     assert failed.state == WritebackState.FAILED
-    assert "Read/Write" in failed.reason
+    assert "create a Read/Write key" in failed.reason
+    assert "enter it in Setup > Webstores > DEMO" in failed.reason
     writing_webstore.consumer_key, writing_webstore.consumer_secret = (
         store.consumer_key,
         store.consumer_secret,

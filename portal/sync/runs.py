@@ -55,6 +55,8 @@ def client_for(webstore: Webstore, **options) -> WooClient:
         "timeout": webstore.timeout_seconds,
         "verify_tls": webstore.verify_tls,
         "backoff_base": current_app.config["STORE_BACKOFF_SECONDS"],
+        # Messages that say where to fix something name the webstore.
+        "webstore": webstore.code,
         **options,
     }
     return WooClient(webstore.base_url, webstore.consumer_key, webstore.consumer_secret, **settings)

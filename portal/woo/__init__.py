@@ -24,9 +24,14 @@ from .orders import (
     WooOrder,
     WooOrderRef,
     WooRefund,
+    WooRefundDetail,
+    WooRefundFeeLine,
+    WooRefundLine,
+    WooRefundShippingLine,
     WooShippingLine,
     parse_order,
     parse_order_ref,
+    parse_refund,
 )
 
 __all__ = [
@@ -53,10 +58,15 @@ __all__ = [
     "WooRateLimited",
     "WooReadOnlyKey",
     "WooRefund",
+    "WooRefundDetail",
+    "WooRefundFeeLine",
+    "WooRefundLine",
+    "WooRefundShippingLine",
     "WooServerError",
     "WooShippingLine",
     "WooTLSError",
     "WooTimeout",
     "parse_order",
     "parse_order_ref",
+    "parse_refund",
 ]

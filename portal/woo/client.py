@@ -35,7 +35,14 @@ from .errors import (
     WooTLSError,
     error_for_answer,
 )
-from .orders import WooOrder, WooOrderRef, parse_order, parse_order_ref
+from .orders import (
+    WooOrder,
+    WooOrderRef,
+    WooRefundDetail,
+    parse_order,
+    parse_order_ref,
+    parse_refund,
+)
 
 log = logging.getLogger(__name__)
 
@@ -302,6 +309,32 @@ class WooClient:
 
     def get_order(self, order_id: int) -> WooOrder:
         return parse_order(self._get_object(f"orders/{int(order_id)}"))
+
+    def list_refunds(self, order_id: int) -> list[WooRefundDetail]:
+        """The order's refunds (``GET /orders/<id>/refunds``, every page), newest first as
+        the store sends them, each with its lines; read with the usual retries.
+
+        The store answers an order it does not have with an empty list, not 404 (captured),
+        so no refunds may also mean no order. A refund that cannot be read raises
+        :exc:`OrderDataError` naming the order and the field.
+        """
+        order_id = int(order_id)
+        path = f"orders/{order_id}/refunds"
+        refunds: list[WooRefundDetail] = []
+        number = 1
+        while True:
+            params = {"per_page": MAX_PER_PAGE, "page": number}
+            try:
+                data, headers = self._get(self._url(path), params)
+            except WooNotFound as exc:
+                raise self._no_order(order_id, exc) from exc
+            if not isinstance(data, list):
+                raise self._unexpected(path, "a list of refunds")
+            refunds.extend(parse_refund(item, order_id) for item in data)
+            total_pages = _int_header(headers, "X-WP-TotalPages")
+            if not data or total_pages is None or number >= total_pages:
+                return refunds
+            number += 1
 
     # Writing orders back: each write is sent once, since one tried again could double
     # (a second note); the caller keeps the record and decides to send again.

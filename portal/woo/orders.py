@@ -309,6 +309,226 @@ def _refund(r: _Reader) -> WooRefund:
     return WooRefund(id=r.integer("id"), reason=r.text("reason"), total=r.money("total"))
 
 
+# Refunds, as ``GET /orders/<id>/refunds`` sends them. The store keeps a refund as an order of
+# its own whose lines and taxes are negative (quantity -1, total "-4.99", tax "-0.50") and
+# whose ``amount`` is positive. Here every amount and quantity is what the refund gives back:
+# the store's negative numbers turned positive (a refunded negative fee comes out negative),
+# except ``quantity``, kept as the store sends it.
+
+
+@dataclass(frozen=True)
+class WooRefundLine:
+    """A refunded order line (an entry of the refund's ``line_items``)."""
+
+    id: int
+    name: str
+    #: 0 where the product was deleted, or the line had none.
+    product_id: int
+    variation_id: int
+    #: "" where the store sends none (null for lines without a product).
+    sku: str
+    #: As the store sends it: negative (-2 for two returned), 0 for an amount-only refund.
+    quantity: Decimal
+    #: Positive: what the refund gives back, before discounts and after, without tax.
+    subtotal: Decimal
+    subtotal_tax: Decimal
+    total: Decimal
+    total_tax: Decimal
+    #: Positive: the refunded tax at each rate.
+    taxes: tuple[WooLineTax, ...]
+    #: The order line it refunds (its ``_refunded_item_id``); None where the store sends none.
+    refunded_item_id: int | None
+    #: Whether the store put the goods back in stock. The refund's answer never says
+    #: (captured on WooCommerce 10.0.2), so None: not known from the refund.
+    restocked: bool | None = None
+
+    @property
+    def quantity_refunded(self) -> Decimal:
+        """How many were refunded, positive."""
+        return -self.quantity
+
+    @property
+    def amount(self) -> Decimal:
+        """The line's refund with its tax, positive."""
+        return self.total + self.total_tax
+
+
+@dataclass(frozen=True)
+class WooRefundShippingLine:
+    id: int
+    method_id: str
+    method_title: str
+    #: Positive, as the refund's other amounts.
+    total: Decimal
+    total_tax: Decimal
+    taxes: tuple[WooLineTax, ...]
+    refunded_item_id: int | None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.total + self.total_tax
+
+
+@dataclass(frozen=True)
+class WooRefundFeeLine:
+    id: int
+    name: str
+    #: Positive, as the refund's other amounts (negative for a refunded discount fee).
+    total: Decimal
+    total_tax: Decimal
+    taxes: tuple[WooLineTax, ...]
+    refunded_item_id: int | None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.total + self.total_tax
+
+
+@dataclass(frozen=True)
+class WooRefundDetail:
+    """One refund of ``/orders/<id>/refunds``, with what a credit memo needs."""
+
+    id: int
+    #: The refunded order (not in the answer: the order asked for).
+    order_id: int
+    #: The moment, in UTC.
+    date_created_gmt: datetime
+    #: The same moment in the store's timezone, without offset: the store's calendar day.
+    date_created: datetime
+    #: What was refunded, positive, with tax: the truth about the refund's total.
+    amount: Decimal
+    #: "" where none was given.
+    reason: str
+    #: The WordPress user who refunded (0: not known, e.g. made by a plugin).
+    refunded_by: int
+    #: Whether the money went back through the payment gateway (else by hand).
+    refunded_payment: bool
+    line_items: tuple[WooRefundLine, ...]
+    shipping_lines: tuple[WooRefundShippingLine, ...]
+    fee_lines: tuple[WooRefundFeeLine, ...]
+    #: Positive: the refunded tax at each rate (items and fees, and shipping).
+    tax_lines: tuple[WooTaxLine, ...]
+
+    @property
+    def refund_date(self) -> date:
+        """The day the store shows for the refund (its own timezone)."""
+        return self.date_created.date()
+
+    @property
+    def has_lines(self) -> bool:
+        """Whether the refund names lines; a refund "by amount" names none."""
+        return bool(self.line_items or self.shipping_lines or self.fee_lines)
+
+    @property
+    def total_tax(self) -> Decimal:
+        """The refunded tax, positive: from the tax lines, else from the lines."""
+        if self.tax_lines:
+            return sum((t.tax_total + t.shipping_tax_total for t in self.tax_lines), Decimal(0))
+        lines = (*self.line_items, *self.shipping_lines, *self.fee_lines)
+        return sum((line.total_tax for line in lines), Decimal(0))
+
+    @property
+    def lines_amount(self) -> Decimal:
+        """What the lines refund, with tax, positive."""
+        lines = (*self.line_items, *self.shipping_lines, *self.fee_lines)
+        return sum((line.amount for line in lines), Decimal(0))
+
+    @property
+    def unassigned_amount(self) -> Decimal:
+        """The part of ``amount`` no line accounts for: all of it for a refund by amount."""
+        return self.amount - self.lines_amount
+
+
+def parse_refund(data: Any, order_id: int) -> WooRefundDetail:
+    """Validate one refund of ``/orders/<order_id>/refunds``; raise :exc:`OrderDataError`
+    naming the order and the bad field (``refunds[<id>].line_items[0].total``)."""
+    if not isinstance(data, dict):
+        raise OrderDataError(order_id, "refund", f"is not an object: {_show(data)}")
+    refund_id = data.get("id")
+    label = f"refunds[{refund_id}]." if isinstance(refund_id, int | str) else "refunds[?]."
+    r = _Reader(data, order_id, label)
+    created = r.utc("date_created_gmt")
+    return WooRefundDetail(
+        id=r.integer("id"),
+        order_id=order_id,
+        date_created_gmt=created,
+        date_created=r.local("date_created", default=created),
+        amount=r.money("amount"),
+        reason=r.text("reason", default=""),
+        refunded_by=r.integer_or_zero("refunded_by"),
+        refunded_payment=r.flag("refunded_payment", default=False),
+        line_items=tuple(_refund_line(x) for x in r.objects("line_items", optional=True)),
+        shipping_lines=tuple(
+            _refund_shipping_line(x) for x in r.objects("shipping_lines", optional=True)
+        ),
+        fee_lines=tuple(_refund_fee_line(x) for x in r.objects("fee_lines", optional=True)),
+        tax_lines=tuple(_negated_tax_line(x) for x in r.objects("tax_lines", optional=True)),
+    )
+
+
+def _refund_line(r: _Reader) -> WooRefundLine:
+    return WooRefundLine(
+        id=r.integer("id"),
+        name=r.text("name", default=""),
+        product_id=r.integer_or_zero("product_id"),
+        variation_id=r.integer_or_zero("variation_id"),
+        sku=r.text("sku", default=""),
+        quantity=r.money("quantity"),
+        subtotal=-r.money("subtotal"),
+        subtotal_tax=-(r.money_or_none("subtotal_tax") or Decimal(0)),
+        total=-r.money("total"),
+        total_tax=-(r.money_or_none("total_tax") or Decimal(0)),
+        taxes=_negated_taxes(r),
+        refunded_item_id=_refunded_item_id(r),
+    )
+
+
+def _refund_shipping_line(r: _Reader) -> WooRefundShippingLine:
+    return WooRefundShippingLine(
+        id=r.integer("id"),
+        method_id=r.text("method_id", default=""),
+        method_title=r.text("method_title", default=""),
+        total=-r.money("total"),
+        total_tax=-(r.money_or_none("total_tax") or Decimal(0)),
+        taxes=_negated_taxes(r),
+        refunded_item_id=_refunded_item_id(r),
+    )
+
+
+def _refund_fee_line(r: _Reader) -> WooRefundFeeLine:
+    return WooRefundFeeLine(
+        id=r.integer("id"),
+        name=r.text("name", default=""),
+        total=-r.money("total"),
+        total_tax=-(r.money_or_none("total_tax") or Decimal(0)),
+        taxes=_negated_taxes(r),
+        refunded_item_id=_refunded_item_id(r),
+    )
+
+
+def _negated_taxes(r: _Reader) -> tuple[WooLineTax, ...]:
+    return tuple(WooLineTax(rate_id=t.rate_id, total=-t.total) for t in _taxes(r))
+
+
+def _negated_tax_line(r: _Reader) -> WooTaxLine:
+    line = _tax_line(r)
+    return WooTaxLine(
+        rate_id=line.rate_id,
+        label=line.label,
+        compound=line.compound,
+        tax_total=-line.tax_total,
+        shipping_tax_total=-line.shipping_tax_total,
+    )
+
+
+def _refunded_item_id(r: _Reader) -> int | None:
+    """The ``_refunded_item_id`` of the line's ``meta_data`` (a string: "1457")."""
+    for meta in r.objects("meta_data", optional=True):
+        if meta.text("key", default="") == "_refunded_item_id":
+            return meta.integer("value")
+    return None
+
+
 def _reader(data: Any) -> _Reader:
     if not isinstance(data, dict):
         raise OrderDataError(None, "the order", f"is not an object: {_show(data)}")
@@ -356,6 +576,10 @@ class _Reader:
         if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
             return int(value)
         raise self._error(key, f"is not a whole number: {_show(value)}")
+
+    def integer_or_zero(self, key: str) -> int:
+        """A whole number where real stores may send null (or leave it out) for none."""
+        return 0 if self._data.get(key) in (None, "") else self.integer(key)
 
     def money(self, key: str) -> Decimal:
         value = self._data.get(key)

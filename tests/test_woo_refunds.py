@@ -1,0 +1,212 @@
+"""Reading a store's refunds (``GET /orders/<id>/refunds``): the real store's answers
+(captures from WooCommerce 10.0.2), a canned site for paging and errors."""
+
+import copy
+import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from portal.woo import OrderDataError, WooInvalidResponse, parse_refund
+from portal.woo.orders import WooLineTax, WooTaxLine, parse_order
+
+from .test_woo_client import FAST, canned_site, site  # noqa: F401  (fixtures)
+
+CAPTURES = Path(__file__).parent / "fixtures" / "woo-captures"
+
+
+def captured(name):
+    return json.loads((CAPTURES / name).read_text(encoding="utf-8"))
+
+
+def captured_refunds(name, order_id):
+    return [parse_refund(item, order_id) for item in captured(name)["body"]]
+
+
+# The real store's answers
+
+
+def test_a_refund_of_one_line_reads_positive_amounts_and_the_refunded_order_line():
+    (refund,) = captured_refunds("order_refunds_line_item.json", 373)
+
+    assert refund.id == 374
+    assert refund.order_id == 373
+    assert refund.amount == Decimal("5.49")
+    assert refund.reason == "One pack of filters torn"
+    assert refund.refunded_by == 1
+    assert refund.refunded_payment is False
+    (line,) = refund.line_items
+    assert (line.id, line.name, line.product_id, line.variation_id, line.sku) == (
+        1460,
+        "Paper Filters (100)",
+        14,
+        0,
+        "FLT-100",
+    )
+    assert line.quantity == Decimal(-1)
+    assert line.quantity_refunded == Decimal(1)
+    assert (line.subtotal, line.subtotal_tax) == (Decimal("4.99"), Decimal("0.50"))
+    assert (line.total, line.total_tax) == (Decimal("4.99"), Decimal("0.50"))
+    assert line.taxes == (WooLineTax(rate_id=1, total=Decimal("0.50")),)
+    assert line.refunded_item_id == 1457
+    assert line.restocked is None  # the refund's answer does not say
+    assert refund.tax_lines == (
+        WooTaxLine(
+            rate_id=1,
+            label="US Tax",
+            compound=False,
+            tax_total=Decimal("0.50"),
+            shipping_tax_total=Decimal("0"),
+        ),
+    )
+    assert refund.total_tax == Decimal("0.50")
+    assert refund.lines_amount == refund.amount
+    assert refund.unassigned_amount == Decimal("0.00")
+
+
+def test_the_refunded_line_is_a_line_of_the_order_and_its_summary_agrees():
+    order = parse_order(captured("order_373_line_item_refunded.json")["body"])
+    (refund,) = captured_refunds("order_refunds_line_item.json", 373)
+
+    assert refund.line_items[0].refunded_item_id in {line.id for line in order.line_items}
+    assert [r.id for r in order.refunds] == [refund.id]
+    assert order.refunded_total == refund.amount
+
+
+def test_the_refund_day_is_the_store_calendar_and_the_moment_is_utc():
+    (refund,) = captured_refunds("order_refunds_line_item.json", 373)
+
+    # The store runs on Europe/Berlin: 04:33 there is 03:33 UTC.
+    assert refund.date_created_gmt == datetime(2026, 12, 1, 3, 33, 27, tzinfo=UTC)
+    assert refund.date_created == datetime(2026, 12, 1, 4, 33, 27)
+    assert refund.refund_date == date(2026, 12, 1)
+
+
+@pytest.mark.parametrize(
+    ("name", "order_id", "amount", "reason"),
+    [
+        ("order_refunds_partial_amount.json", 368, "5.00", "Goodwill: late delivery"),
+        ("order_refunds_full.json", 46, "112.64", "Customer returned everything"),
+        ("order_refunds_list.json", 44, "3.00", "Damaged item (partial)"),
+    ],
+)
+def test_a_refund_by_amount_has_no_lines_and_all_its_amount_unassigned(
+    name, order_id, amount, reason
+):
+    (refund,) = captured_refunds(name, order_id)
+
+    assert refund.amount == Decimal(amount)
+    assert refund.reason == reason
+    assert not refund.has_lines
+    assert refund.total_tax == Decimal(0)
+    assert refund.unassigned_amount == Decimal(amount)
+
+
+def test_an_unknown_order_has_no_refunds_in_the_real_store():
+    capture = captured("order_refunds_unknown_order.json")
+
+    assert (capture["status"], capture["body"]) == (200, [])
+
+
+# Lenient where real stores send null, strict where a value cannot be read
+
+
+def line_refund():
+    return copy.deepcopy(captured("order_refunds_line_item.json")["body"][0])
+
+
+def test_nulls_real_stores_send_read_as_empty():
+    data = line_refund()
+    data["reason"] = None
+    data["refunded_by"] = None
+    data["line_items"][0]["sku"] = None
+    data["line_items"][0]["product_id"] = None
+    data["line_items"][0]["meta_data"] = []
+
+    refund = parse_refund(data, 373)
+
+    assert refund.reason == ""
+    assert refund.refunded_by == 0
+    line = refund.line_items[0]
+    assert (line.sku, line.product_id, line.refunded_item_id) == ("", 0, None)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d.update(amount="five"), "refunds[374].amount"),
+        (lambda d: d.pop("date_created_gmt"), "refunds[374].date_created_gmt"),
+        (lambda d: d["line_items"][0].update(total=None), "refunds[374].line_items[0].total"),
+        (
+            lambda d: d["line_items"][0].update(quantity="one"),
+            "refunds[374].line_items[0].quantity",
+        ),
+        (
+            lambda d: d["line_items"][0]["meta_data"][0].update(value="x"),
+            "refunds[374].line_items[0].meta_data[0].value",
+        ),
+    ],
+)
+def test_a_value_that_cannot_be_read_names_the_order_and_field(change, field):
+    data = line_refund()
+    change(data)
+
+    with pytest.raises(OrderDataError) as caught:
+        parse_refund(data, 373)
+
+    assert caught.value.order_id == 373
+    assert caught.value.field == field
+
+
+# Over HTTP
+
+
+def refunds_path(order_id):
+    return f"/wp-json/wc/v3/orders/{order_id}/refunds"
+
+
+def test_every_page_of_refunds_is_read(site):  # noqa: F811
+    first = line_refund()
+    second = {**line_refund(), "id": 375}
+    site.answer(200, [first], path=refunds_path(373), page="1", X_WP_TotalPages="2")
+    site.answer(200, [second], path=refunds_path(373), page="2", X_WP_TotalPages="2")
+
+    refunds = site.client().list_refunds(373)
+
+    assert [r.id for r in refunds] == [374, 375]
+    assert [dict(q)["page"] for _, q in site.requests] == ["1", "2"]
+    assert all(dict(q)["per_page"] == "100" for _, q in site.requests)
+
+
+def test_refunds_are_read_again_after_a_server_error(site):  # noqa: F811
+    site.answer(200, [line_refund()], path=refunds_path(373), X_WP_TotalPages="1")
+    site.answer(503, {"code": "busy"}, path=refunds_path(373), page="1", Retry_After="0")
+    client = site.client(max_retries=1)
+    calls = []
+
+    def recover(response, **_):
+        calls.append(response.status_code)
+        site.answers.pop((refunds_path(373), "1"), None)
+
+    client.session.hooks["response"].append(recover)
+
+    assert [r.id for r in client.list_refunds(373)] == [374]
+    assert calls == [503, 200]
+
+
+def test_an_answer_that_is_not_a_list_is_invalid(site):  # noqa: F811
+    site.answer(200, {"id": 374}, path=refunds_path(373))
+
+    with pytest.raises(WooInvalidResponse):
+        site.client().list_refunds(373)
+
+
+def test_a_refund_that_cannot_be_read_fails_the_listing(site):  # noqa: F811
+    data = line_refund()
+    data["amount"] = "5,49"
+    site.answer(200, [data], path=refunds_path(373), X_WP_TotalPages="1")
+
+    with pytest.raises(OrderDataError, match=r"order 373: refunds\[374\]\.amount"):
+        site.client().list_refunds(373)

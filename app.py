@@ -32,13 +32,25 @@ def create_app(
     app.url_map.converters["id"] = IdConverter
     app.before_request(refuse_control_characters)
 
-    from portal import auth, cli, customers, health, imports, items, orders, setup, webhooks
+    from portal import (
+        auth,
+        cli,
+        credit_memos,
+        customers,
+        health,
+        imports,
+        items,
+        orders,
+        setup,
+        webhooks,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(customers.bp)
     app.register_blueprint(items.bp)
+    app.register_blueprint(credit_memos.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(webhooks.bp)

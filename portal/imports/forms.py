@@ -36,3 +36,24 @@ class ImportForm(FlaskForm):
         if len(webstores) == 1 and not self.webstore.data:
             # The only webstore is the one to import from.
             self.webstore.data = webstores[0].code
+
+
+class RefundImportForm(FlaskForm):
+    """Import Webstore Refunds: a webstore, an order, refunds from a day."""
+
+    webstore = SelectField("Webstore Code", validators=[InputRequired("Choose a webstore.")])
+    order_id = StringField("Order ID", description="Credit the refunds of this one order only.")
+    start_date = DateField(
+        "Refunds Start Date",
+        validators=[Optional()],
+        description="Refunds made on or after this day; none given: the webstore's refunds "
+        "start date (or since the last refunds sync).",
+    )
+
+    def __init__(self, *args, webstores=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        webstores = list(webstores)
+        prompt = [] if len(webstores) == 1 else [("", "Choose a webstore…")]
+        self.webstore.choices = choices(
+            prompt + [(w.code, f"{w.code} — {w.name}") for w in webstores]
+        )

@@ -18,12 +18,18 @@ from portal import db
 from portal.auth.access import staff_required
 from portal.imports import bp, queries
 from portal.imports.chart import bar_chart
-from portal.imports.forms import ImportForm
+from portal.imports.forms import ImportForm, RefundImportForm
 from portal.imports.preview import nothing_to_import, preview, status_counts
-from portal.models import Outcome, RunStatus, SyncRun, Trigger
+from portal.models import Outcome, RunKind, RunStatus, SyncRun, Trigger
 from portal.queue import queue_available
 from portal.setup.readiness import missing_for_import
-from portal.sync.filters import FilterError, ImportFilters, find_webstore, merge_filters
+from portal.sync.filters import (
+    FilterError,
+    ImportFilters,
+    find_webstore,
+    merge_filters,
+    parse_order_id,
+)
 from portal.sync.log import skip_kind_label
 from portal.sync.runs import (
     NothingToRetry,
@@ -34,6 +40,7 @@ from portal.sync.runs import (
     skip_summary,
     start_import,
 )
+from portal.sync.schedule import refund_filters
 from portal.views import int_arg
 
 
@@ -90,6 +97,29 @@ def not_ready(webstore) -> str:
 def prefill(form: ImportForm, webstore) -> None:
     form.statuses.data = list(webstore.status_filter)
     form.start_date.data = webstore.order_start_date
+
+
+@bp.route("/refunds", methods=["GET", "POST"])
+@staff_required
+def refunds():
+    """Import Webstore Refunds: refunds of imported orders become sales credit memos."""
+    form = RefundImportForm(webstores=queries.webstores())
+    if form.validate_on_submit():
+        try:
+            webstore = find_webstore(form.webstore.data)
+            order_id = parse_order_id(form.order_id.data)
+            wanted = refund_filters(webstore, form.start_date.data, (order_id,) if order_id else ())
+            run = start_import(webstore, wanted, Trigger.MANUAL, current_user, kind=RunKind.REFUNDS)
+        except FilterError as error:
+            getattr(form, error.field if error.field in form else "webstore").errors.append(
+                str(error)
+            )
+        except QueueUnavailable as error:
+            flash(str(error), "error")
+        else:
+            return redirect(url_for("imports.run", run_id=run.id), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("imports/refunds.html", form=form), status
 
 
 @bp.get("/preview")

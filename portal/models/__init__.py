@@ -1,5 +1,11 @@
 """What the data is. Importing this package registers every table."""
 
+from portal.models.credit_memos import (
+    CreditMemoLine,
+    CreditMemoLineType,
+    CreditMemoStatus,
+    SalesCreditMemo,
+)
 from portal.models.erp import (
     Customer,
     CustomerMapping,
@@ -16,13 +22,26 @@ from portal.models.erp import (
     SalesOrderRefund,
     SalesOrderStatus,
 )
-from portal.models.sync import OrderLink, Outcome, RunStatus, SyncLogEntry, SyncRun, Trigger
+from portal.models.sync import (
+    OrderLink,
+    Outcome,
+    RunKind,
+    RunStatus,
+    SyncLogEntry,
+    SyncRun,
+    Trigger,
+)
 from portal.models.users import LoginFailure, Role, User, UserSession
 from portal.models.webhooks import WebhookDelivery
 from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryTemplate
 from portal.models.writebacks import StoreWriteback, WritebackState
 
 __all__ = [
+    "CreditMemoLine",
+    "CreditMemoLineType",
+    "CreditMemoStatus",
+    "SalesCreditMemo",
+    "RunKind",
     "Customer",
     "CustomerHandling",
     "CustomerMapping",

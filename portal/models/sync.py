@@ -46,6 +46,11 @@ class Trigger(enum.StrEnum):
     RETRY = "retry"
 
 
+class RunKind(enum.StrEnum):
+    ORDERS = "orders"  # webstore orders become sales orders
+    REFUNDS = "refunds"  # their refunds become sales credit memos
+
+
 class RunStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
@@ -85,6 +90,9 @@ class SyncRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     webstore_id: Mapped[int] = mapped_column(sa.ForeignKey("webstores.id", ondelete="CASCADE"))
     trigger: Mapped[Trigger] = mapped_column(enum_type(Trigger, 16))
+    kind: Mapped[RunKind] = mapped_column(
+        enum_type(RunKind, 16), default=RunKind.ORDERS, server_default=RunKind.ORDERS.value
+    )
     requested_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -69,6 +69,12 @@ class Webstore(Base):
     status_on_release: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     status_on_archive: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
     notes_to_customer: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Refunds become sales credit memos. Their pull start date and watermark are their own,
+    # apart from the orders': a refund is found by its order's modified time.
+    refunds_start_date: Mapped[date | None] = mapped_column(sa.Date)
+    refunds_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A refund without lines is credited as one amount on this item.
+    refund_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -77,6 +83,7 @@ class Webstore(Base):
     default_item_template: Mapped[ItemTemplate | None] = relationship()
     shipping_charge_item: Mapped[Item | None] = relationship(foreign_keys=[shipping_charge_item_id])
     no_product_item: Mapped[Item | None] = relationship(foreign_keys=[no_product_item_id])
+    refund_item: Mapped[Item | None] = relationship(foreign_keys=[refund_item_id])
     country_templates: Mapped[list["WebstoreCountryTemplate"]] = relationship(
         back_populates="webstore",
         cascade="all, delete-orphan",

@@ -22,6 +22,7 @@ from portal.models import (
     LineType,
     NumberSeries,
     OrderLink,
+    SalesCreditMemo,
     SalesLine,
     SalesOrder,
     SalesOrderStatus,
@@ -400,6 +401,7 @@ class OrderView:
     charge_lines: list[SalesLine] = field(default_factory=list)
     # What was (or is to be) written back to the store for this order.
     writebacks: list[StoreWriteback] = field(default_factory=list)
+    credit_memos: list = field(default_factory=list)
 
     @property
     def woo_order_id(self) -> int:
@@ -461,6 +463,13 @@ def get_order(order_id: int) -> OrderView | None:
                 sa.select(StoreWriteback)
                 .where(StoreWriteback.sales_order_id == order.id)
                 .order_by(StoreWriteback.id)
+            )
+        ),
+        credit_memos=list(
+            db.session.scalars(
+                sa.select(SalesCreditMemo)
+                .where(SalesCreditMemo.sales_order_id == order.id)
+                .order_by(SalesCreditMemo.number)
             )
         ),
     )

@@ -46,3 +46,11 @@ def create_standard_item(kind: str) -> Item:
         db.session.rollback()
         item = make()
     return item
+
+
+REFUND_SKU = "REFUND"
+
+
+def refund_item() -> Item:
+    """The standard item a refund without lines is credited on, made once."""
+    return standard_item(REFUND_SKU, "Webstore refund", ItemType.NON_INVENTORY)

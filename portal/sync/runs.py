@@ -19,6 +19,7 @@ from portal.crypto import SecretUnreadable
 from portal.models import (
     OrderLink,
     Outcome,
+    RunKind,
     RunStatus,
     SyncLogEntry,
     SyncRun,
@@ -31,6 +32,7 @@ from portal.queue import import_queue, redis_connection
 from portal.sync.filters import ImportFilters
 from portal.sync.importer import OrderImport
 from portal.sync.log import skip_kind
+from portal.sync.refunds import RefundImport
 from portal.woo.client import WooClient
 from portal.woo.errors import TRANSIENT_ERRORS, WooError
 
@@ -69,10 +71,12 @@ def create_run(
     user: User | None = None,
     retry_of: SyncRun | None = None,
     attempt: int = 1,
+    kind: RunKind = RunKind.ORDERS,
 ) -> SyncRun:
     run = SyncRun(
         webstore=webstore,
         trigger=trigger,
+        kind=kind,
         requested_by=user,
         retry_of_id=retry_of.id if retry_of else None,
         filters=filters.to_json(),
@@ -91,6 +95,7 @@ def start_import(
     user: User | None = None,
     retry_of: SyncRun | None = None,
     attempt: int = 1,
+    kind: RunKind = RunKind.ORDERS,
 ) -> SyncRun:
     """Record a queued run and put it on the queue; the run row exists before the job."""
     try:
@@ -100,7 +105,7 @@ def start_import(
             "Imports cannot be queued right now: the job queue (Redis) is not answering. "
             "Try again in a minute; if it lasts, tell whoever runs the connector."
         ) from error
-    run = create_run(webstore, filters, trigger, user, retry_of, attempt)
+    run = create_run(webstore, filters, trigger, user, retry_of, attempt, kind)
     try:
         job = import_queue().enqueue(
             "jobs.import_orders.run",
@@ -180,7 +185,7 @@ def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
     if not order_ids:
         raise NothingToRetry("Every order that failed in this run has been imported since.")
     filters = ImportFilters(order_ids=order_ids, sources={"order_ids": f"retry of run {run.id}"})
-    return start_import(run.webstore, filters, Trigger.RETRY, user, retry_of=run)
+    return start_import(run.webstore, filters, Trigger.RETRY, user, retry_of=run, kind=run.kind)
 
 
 def execute_run(run_id: int, progress=None) -> SyncRun | None:
@@ -195,9 +200,12 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]):
         try:
             with client_for(webstore) as client:
-                OrderImport(
-                    run, webstore, client, filters, concurrency=concurrency, progress=progress
-                ).execute()
+                if run.kind == RunKind.REFUNDS:
+                    RefundImport(run, webstore, client, filters, progress=progress).execute()
+                else:
+                    OrderImport(
+                        run, webstore, client, filters, concurrency=concurrency, progress=progress
+                    ).execute()
         except (WooError, SecretUnreadable) as error:
             db.session.rollback()
             reason = f"The store could not be read: {str(error).rstrip('.')}."

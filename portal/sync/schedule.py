@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
-from portal.models import RunStatus, SyncRun, Trigger, Webstore
+from portal.models import RunKind, RunStatus, SyncRun, Trigger, Webstore
 from portal.models.base import utcnow
 from portal.sync.filters import ImportFilters
 from portal.sync.runs import QueueUnavailable, claim_retry, reap_dead_runs, start_import
@@ -22,6 +22,41 @@ from portal.sync.runs import QueueUnavailable, claim_retry, reap_dead_runs, star
 WATERMARK_OVERLAP = timedelta(minutes=2)
 # The due time of a webstore whose automatic sync never ran: long past.
 NEVER_RUN = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def refund_filters(webstore: Webstore, start_date=None, order_ids=()) -> ImportFilters:
+    """What a refunds run reads: orders modified since the refunds watermark (a refund
+    modifies its order), else since the refunds start date, the orders' start date when
+    the webstore has none of its own; refunds before the start date are left alone."""
+    start = start_date or webstore.refunds_start_date or webstore.order_start_date
+    modified_after = None
+    if order_ids:
+        start = None
+    elif webstore.refunds_watermark and not start_date:
+        modified_after = webstore.refunds_watermark - WATERMARK_OVERLAP
+    elif start:
+        modified_after = datetime.combine(start, time(), tzinfo=UTC) - timedelta(days=1)
+    return ImportFilters(
+        start_date=start,
+        order_ids=tuple(order_ids),
+        incremental=not order_ids and not start_date,
+        modified_after=modified_after,
+        sources={"start_date": "refunds setup", "modified_after": "refunds watermark"},
+    )
+
+
+def follow_with_refunds(run: SyncRun) -> SyncRun | None:
+    """After an automatic orders run, in the same job: the refunds of what changed."""
+    from portal.sync.runs import create_run, execute_run
+
+    if run.kind != RunKind.ORDERS or run.trigger != Trigger.AUTOMATIC:
+        return None
+    if run.status == RunStatus.FAILED and not run.settled:
+        return None  # the store did not answer: its refunds wait for the next sync
+    refunds = create_run(
+        run.webstore, refund_filters(run.webstore), Trigger.AUTOMATIC, kind=RunKind.REFUNDS
+    )
+    return execute_run(refunds.id)
 
 
 def incremental_filters(webstore: Webstore) -> ImportFilters:
@@ -99,7 +134,9 @@ def retry_due(now: datetime | None = None) -> list[SyncRun]:
         if not claim_retry(failed):
             continue
         webstore = failed.webstore
-        if failed.trigger == Trigger.AUTOMATIC:
+        if failed.trigger == Trigger.AUTOMATIC and failed.kind == RunKind.REFUNDS:
+            filters = refund_filters(webstore)
+        elif failed.trigger == Trigger.AUTOMATIC:
             filters = incremental_filters(webstore)
         else:
             settled = ImportFilters.from_json(failed.filters)
@@ -113,6 +150,7 @@ def retry_due(now: datetime | None = None) -> list[SyncRun]:
                     failed.requested_by,
                     retry_of=failed,
                     attempt=failed.attempt + 1,
+                    kind=failed.kind,
                 )
             )
         except IntegrityError:

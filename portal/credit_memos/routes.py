@@ -1,0 +1,133 @@
+import csv
+import io
+
+import sqlalchemy as sa
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from portal import db
+from portal.auth.access import staff_required
+from portal.converters import clean_text
+from portal.credit_memos import bp, queries
+from portal.imports.routes import csv_safe
+from portal.models import CreditMemoStatus, SalesCreditMemo
+from portal.views import int_arg, page_arg, page_url, wants_fragment
+
+
+def filters() -> tuple[str, str]:
+    status = request.args.get("status", "")
+    return clean_text(request.args.get("q"), 100), status if status in set(CreditMemoStatus) else ""
+
+
+@bp.get("")
+def index():
+    term, status = filters()
+    page = queries.list_memos(
+        term, status, after=int_arg("after"), before=int_arg("before"), page=page_arg()
+    )
+    context = {
+        "page": page,
+        "term": term,
+        "status": status,
+        "statuses": list(CreditMemoStatus),
+        "list_url": lambda keep_page=False, **changes: page_url(
+            "credit_memos.index", keep_page, **changes
+        ),
+    }
+    if wants_fragment():
+        return render_template("credit_memos/_table.html", **context)
+    return render_template("credit_memos/index.html", **context)
+
+
+@bp.get("/<id:memo_id>")
+def show(memo_id: int):
+    memo = queries.get_memo(memo_id)
+    if memo is None:
+        abort(404, f"There is no credit memo {memo_id}.")
+    return render_template("credit_memos/show.html", memo=memo)
+
+
+@bp.post("/<id:memo_id>/post")
+@staff_required
+def post(memo_id: int):
+    """Post an open memo: one conditional UPDATE, so two people cannot both post it."""
+    memo = db.get_or_404(
+        SalesCreditMemo, memo_id, description=f"There is no credit memo {memo_id}."
+    )
+    number = memo.number
+    result = db.session.execute(
+        sa.update(SalesCreditMemo)
+        .where(SalesCreditMemo.id == memo_id, SalesCreditMemo.status == CreditMemoStatus.OPEN)
+        .values(status=CreditMemoStatus.POSTED)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount == 1:
+        flash(f"Credit memo {number} posted.", "success")
+    else:
+        flash(f"Credit memo {number} is posted already.", "info")
+    return redirect(url_for("credit_memos.show", memo_id=memo_id), 303)
+
+
+@bp.get("/export.csv")
+def export():
+    term, status = filters()
+    columns = [
+        "credit_memo",
+        "status",
+        "date",
+        "sales_order",
+        "webstore_order",
+        "refund_id",
+        "customer",
+        "reason",
+        "currency",
+        "amount",
+        "tax_amount",
+        "amount_including_tax",
+    ]
+
+    def rows():
+        buffer = io.StringIO()
+        buffer.write("\ufeff")  # Excel reads the file as UTF-8
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for memo, order_number, woo_number, customer in queries.all_memos(term, status):
+            writer.writerow(
+                map(
+                    csv_safe,
+                    [
+                        memo.number,
+                        memo.status.value,
+                        memo.memo_date.isoformat(),
+                        order_number,
+                        woo_number,
+                        memo.woo_refund_id,
+                        customer,
+                        memo.reason,
+                        memo.currency,
+                        memo.amount,
+                        memo.tax_amount,
+                        memo.amount_including_tax,
+                    ],
+                )
+            )
+            if buffer.tell() > 64_000:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+
+    return Response(
+        stream_with_context(rows()),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="credit-memos.csv"'},
+    )

@@ -1,0 +1,186 @@
+"""Refunds become sales credit memos: a run of kind ``refunds``.
+
+Which orders a run reads: the ones named (an Order ID, a retry), else the orders modified
+since the webstore's refunds watermark (or created from its refunds start date), and, on
+every run without named orders, the imported orders whose sales order knows of more
+refunded than is credited (so a refund of an order imported after its refund was met is
+still credited, whatever the watermark says). For each refund of an imported order that is
+not credited yet, a memo is written (``portal.sync.credit``), in a transaction of its own;
+the unique (webstore, refund id) settles two runs meeting one refund. A refund of an order
+never imported is skipped, saying so.
+"""
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from portal import db
+from portal.models import (
+    OrderLink,
+    Outcome,
+    SalesCreditMemo,
+    SalesOrder,
+    SyncLogEntry,
+    SyncRun,
+    Webstore,
+)
+from portal.sync.credit import CreditRefused, credit_memo_for
+from portal.sync.filters import ImportFilters
+from portal.woo.client import OrderQuery, WooClient
+
+log = logging.getLogger(__name__)
+
+
+class RefundImport:
+    def __init__(self, run: SyncRun, webstore: Webstore, client: WooClient, filters, progress=None):
+        self.run_id = run.id
+        self.webstore = webstore
+        self.client = client
+        self.filters: ImportFilters = filters
+        self.progress = progress or (lambda: None)
+        self.newest_modified: datetime | None = None
+
+    def execute(self) -> None:
+        for order in self.orders():
+            if self.newest_modified is None or order.date_modified > self.newest_modified:
+                self.newest_modified = order.date_modified
+            if order.refunds or order.id in self.filters.order_ids:
+                self.settle(order)
+            self.count(fetched=1)
+        if not self.filters.order_ids and self.newest_modified is not None:
+            db.session.execute(
+                sa.update(Webstore)
+                .where(Webstore.id == self.webstore.id)
+                .values(refunds_watermark=self.newest_modified)
+            )
+            db.session.commit()
+
+    def orders(self):
+        if self.filters.order_ids:
+            yield from self.client.get_orders(self.filters.order_ids)
+            return
+        seen = set()
+        query = OrderQuery(modified_after=self.filters.modified_after)
+        for order in self.client.iter_orders(query):
+            seen.add(order.id)
+            yield order
+        missing = [i for i in uncredited_orders(self.webstore.id) if i not in seen]
+        for start in range(0, len(missing), 100):
+            yield from self.client.get_orders(missing[start : start + 100])
+
+    def settle(self, order) -> None:
+        link = db.session.scalar(
+            sa.select(OrderLink).where(
+                OrderLink.webstore_id == self.webstore.id, OrderLink.woo_order_id == order.id
+            )
+        )
+        if link is None:
+            self.log(
+                order,
+                Outcome.SKIPPED,
+                f"Its refunds are not credited: order {order.number} was never imported. "
+                f"Import it (Import Webstore Orders, Order ID {order.id}), then import its "
+                "refunds.",
+            )
+            return
+        sales_order = db.session.get(SalesOrder, link.sales_order_id)
+        credited = dict(
+            db.session.execute(
+                sa.select(SalesCreditMemo.woo_refund_id, SalesCreditMemo.number).where(
+                    SalesCreditMemo.webstore_id == self.webstore.id,
+                    SalesCreditMemo.woo_order_id == order.id,
+                )
+            ).all()
+        )
+        for refund in self.client.list_refunds(order.id):
+            if self.filters.start_date and refund.date_created.date() < self.filters.start_date:
+                continue
+            if refund.id in credited:
+                self.log(
+                    order,
+                    Outcome.SKIPPED,
+                    f"refund {refund.id}: credited already as {credited[refund.id]}",
+                    sales_order.number,
+                )
+                continue
+            self.credit(order, sales_order, refund)
+
+    def credit(self, order, sales_order: SalesOrder, refund) -> None:
+        try:
+            memo = credit_memo_for(self.webstore, sales_order, order, refund, self.run_id)
+            db.session.add(memo)
+            db.session.flush()
+        except CreditRefused as refused:
+            db.session.rollback()
+            self.log(order, Outcome.FAILED, f"refund {refund.id}: {refused}", sales_order.number)
+            return
+        except IntegrityError:
+            db.session.rollback()
+            number = db.session.scalar(
+                sa.select(SalesCreditMemo.number).where(
+                    SalesCreditMemo.webstore_id == self.webstore.id,
+                    SalesCreditMemo.woo_refund_id == refund.id,
+                )
+            )
+            self.log(
+                order,
+                Outcome.SKIPPED,
+                f"refund {refund.id}: credited meanwhile as {number}",
+                sales_order.number,
+            )
+            return
+        self.log(
+            order,
+            Outcome.IMPORTED,
+            f"refund {refund.id} of {refund.amount} {sales_order.currency} credited as "
+            f"{memo.number}" + (f" ({refund.reason})" if refund.reason else ""),
+            sales_order.number,
+        )
+
+    def log(self, order, outcome: Outcome, message: str, sales_order_number=None) -> None:
+        """One log entry and its count on the run, committed with what it reports."""
+        db.session.add(
+            SyncLogEntry(
+                run_id=self.run_id,
+                webstore_id=self.webstore.id,
+                woo_order_id=order.id,
+                woo_order_number=str(order.number)[:40],
+                outcome=outcome,
+                message=message,
+                sales_order_number=sales_order_number,
+            )
+        )
+        self.count(**{outcome.value: 1})
+
+    def count(self, **counts: int) -> None:
+        db.session.execute(
+            sa.update(SyncRun)
+            .where(SyncRun.id == self.run_id)
+            .values(
+                {getattr(SyncRun, name): getattr(SyncRun, name) + n for name, n in counts.items()}
+            )
+        )
+        db.session.commit()
+        self.progress()
+
+
+def uncredited_orders(webstore_id: int) -> list[int]:
+    """Imported orders whose sales order knows of more refunded than its memos credit."""
+    credited = (
+        sa.select(sa.func.coalesce(sa.func.sum(SalesCreditMemo.amount_including_tax), 0))
+        .where(SalesCreditMemo.sales_order_id == SalesOrder.id)
+        .scalar_subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(SalesOrder.woo_order_id)
+            .where(
+                SalesOrder.webstore_id == webstore_id,
+                SalesOrder.refunded_amount > 0,
+                SalesOrder.refunded_amount > credited,
+            )
+            .order_by(SalesOrder.woo_order_id)
+        )
+    )

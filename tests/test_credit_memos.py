@@ -1,0 +1,196 @@
+"""Refunds become sales credit memos: once each, to the cent, with their own start date."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import (
+    CreditMemoLineType,
+    CreditMemoStatus,
+    Outcome,
+    RunKind,
+    RunStatus,
+    SalesCreditMemo,
+    Trigger,
+)
+from portal.orders.actions import ACTIONS, perform
+from portal.sync.runs import create_run, execute_run
+from portal.sync.schedule import follow_with_refunds, refund_filters
+from tests.sync_helpers import count, entries, imported_order, run_import
+
+
+def import_refunds(webstore, **given):
+    run = create_run(
+        webstore, refund_filters(webstore, **given), Trigger.MANUAL, kind=RunKind.REFUNDS
+    )
+    return execute_run(run.id)
+
+
+def memos() -> list[SalesCreditMemo]:
+    db.session.expire_all()
+    return list(db.session.scalars(sa.select(SalesCreditMemo).order_by(SalesCreditMemo.id)))
+
+
+def test_a_refund_by_amount_becomes_one_memo_to_the_cent(demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "7.35", "reason": "Scratched"})
+
+    run = import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+
+    [memo] = memos()
+    assert (run.kind, run.status, run.imported) == (RunKind.REFUNDS, RunStatus.SUCCEEDED, 1)
+    assert memo.number == "CM00001" and memo.status == CreditMemoStatus.OPEN
+    assert memo.sales_order_id == order.id and memo.reason == "Scratched"
+    assert memo.amount_including_tax == Decimal("7.35")
+    [line] = memo.lines
+    assert line.line_type == CreditMemoLineType.AMOUNT
+    assert (line.amount, line.tax_amount) == (Decimal("7.35"), Decimal("0.00"))
+    assert line.item.sku == "REFUND"
+    [entry] = entries(run)
+    assert entry.outcome == Outcome.IMPORTED
+    assert (
+        entry.message
+        == f"refund {memo.woo_refund_id} of 7.35 {order.currency} credited as CM00001 (Scratched)"
+    )
+
+
+def test_a_refund_met_twice_makes_one_memo(demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "5.00", "reason": ""})
+
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+    again = import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+
+    assert len(memos()) == 1
+    [entry] = entries(again)
+    assert (entry.outcome, entry.message) == (
+        Outcome.SKIPPED,
+        f"refund {memos()[0].woo_refund_id}: credited already as CM00001",
+    )
+
+
+def test_a_refund_of_an_order_never_imported_is_skipped_saying_why(demo_webstore, store):
+    created = store.create_order(status="processing")
+    store.modify_order(created["id"], refund={"amount": "3.00", "reason": ""})
+
+    run = import_refunds(demo_webstore, order_ids=(created["id"],))
+
+    [entry] = entries(run)
+    assert entry.outcome == Outcome.SKIPPED
+    assert f"order {created['number']} was never imported" in entry.message
+    assert f"Order ID {created['id']}" in entry.message
+    assert memos() == []
+
+
+def test_a_refund_of_a_posted_order_still_becomes_a_memo(demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    perform(order, ACTIONS["post"])
+    store.modify_order(order.woo_order_id, refund={"amount": "2.50", "reason": ""})
+
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+
+    assert [m.amount_including_tax for m in memos()] == [Decimal("2.50")]
+
+
+def test_the_refunds_start_date_is_independent_of_the_orders(demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "4.00", "reason": ""})
+    # The orders' start date says nothing of refunds: a refunds start date after today
+    # leaves today's refund alone, an earlier one credits it.
+    demo_webstore.order_start_date = date.today() + timedelta(days=30)
+    demo_webstore.refunds_start_date = date.today() + timedelta(days=2)
+    db.session.commit()
+
+    later = import_refunds(demo_webstore)
+    assert memos() == [] and later.status == RunStatus.SUCCEEDED
+
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    import_refunds(demo_webstore)
+    assert len(memos()) == 1
+    # The orders' watermark is untouched, the refunds' advanced.
+    db.session.refresh(demo_webstore)
+    assert demo_webstore.watermark is None and demo_webstore.refunds_watermark is not None
+
+
+def test_an_order_imported_after_its_refund_was_met_is_still_credited(demo_webstore, store):
+    created = store.create_order(status="processing")
+    store.modify_order(created["id"], refund={"amount": "6.00", "reason": ""})
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    first = import_refunds(demo_webstore)
+    assert memos() == [] and first.skipped >= 1
+
+    run_import(demo_webstore, order_id=created["id"])  # imported now, its refund known
+    import_refunds(demo_webstore)  # the watermark is past the refund: found by what is owed
+
+    assert [m.woo_order_id for m in memos()] == [created["id"]]
+
+
+def test_an_automatic_sync_is_followed_by_its_refunds(demo_webstore, store):
+    from portal.sync.schedule import incremental_filters
+
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "1.25", "reason": ""})
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    orders_run = execute_run(
+        create_run(demo_webstore, incremental_filters(demo_webstore), Trigger.AUTOMATIC).id
+    )
+
+    refunds_run = follow_with_refunds(orders_run)
+
+    assert refunds_run.kind == RunKind.REFUNDS and refunds_run.trigger == Trigger.AUTOMATIC
+    assert [m.amount_including_tax for m in memos()] == [Decimal("1.25")]
+
+
+def test_the_pages_list_show_post_and_export_memos(signed_in_staff, demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "7.35", "reason": "Zoë's =refund"})
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+    [memo] = memos()
+
+    listing = signed_in_staff.get(f"/credit-memos?q={order.number}").text
+    page = signed_in_staff.get(f"/credit-memos/{memo.id}").text
+    order_page = signed_in_staff.get(f"/orders/{order.id}").text
+    posted = signed_in_staff.post(f"/credit-memos/{memo.id}/post", follow_redirects=True).text
+    export = signed_in_staff.get("/credit-memos/export.csv?status=posted")
+
+    assert f'<a href="/credit-memos/{memo.id}">CM00001</a>' in listing
+    assert "Total including tax" in page and "7.35" in page
+    assert f'href="/credit-memos/{memo.id}"' in order_page
+    assert "Credit memo CM00001 posted." in posted
+    assert memos()[0].status == CreditMemoStatus.POSTED
+    body = export.data.decode("utf-8-sig")
+    assert "CM00001,posted," in body and "'=refund" not in body.split("Zoë's ")[0]
+    assert "Zoë's =refund" in body and ",7.35" in body
+    assert signed_in_staff.get("/credit-memos?status=open").text.count("CM00001") == 0
+
+
+def test_viewers_read_memos_but_cannot_post_or_import(signed_in_viewer, demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "1.00", "reason": ""})
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+    [memo] = memos()
+
+    assert signed_in_viewer.get(f"/credit-memos/{memo.id}").status_code == 200
+    assert signed_in_viewer.post(f"/credit-memos/{memo.id}/post").status_code == 403
+    assert signed_in_viewer.get("/imports/refunds").status_code == 403
+    assert count(SalesCreditMemo, SalesCreditMemo.status == CreditMemoStatus.OPEN) == 1
+
+
+def test_import_webstore_refunds_form_starts_a_refunds_run(signed_in_staff, demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+
+    response = signed_in_staff.post(
+        "/imports/refunds", {"webstore": "DEMO", "order_id": str(order.woo_order_id)}
+    )
+
+    assert response.status_code == 303
+    run_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    from portal.models import SyncRun
+
+    run = db.session.get(SyncRun, run_id)
+    assert run.kind == RunKind.REFUNDS and run.filters["order_ids"] == [order.woo_order_id]

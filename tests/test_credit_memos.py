@@ -194,3 +194,43 @@ def test_import_webstore_refunds_form_starts_a_refunds_run(signed_in_staff, demo
 
     run = db.session.get(SyncRun, run_id)
     assert run.kind == RunKind.REFUNDS and run.filters["order_ids"] == [order.woo_order_id]
+
+
+def test_a_webhook_run_is_followed_by_its_orders_refunds_and_credits_once(demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "2.00", "reason": ""})
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))  # a run met it first
+    filters = refund_filters(demo_webstore, order_ids=(order.woo_order_id,))
+    webhook = execute_run(create_run(demo_webstore, filters, Trigger.WEBHOOK).id)
+
+    refunds_run = follow_with_refunds(webhook)
+
+    assert refunds_run.kind == RunKind.REFUNDS and refunds_run.trigger == Trigger.WEBHOOK
+    assert refunds_run.filters["order_ids"] == [order.woo_order_id]
+    assert len(memos()) == 1 and refunds_run.skipped == 1
+
+
+def test_the_setup_resets_the_refunds_watermark_apart_from_the_orders(
+    signed_in_admin, demo_webstore
+):
+    from datetime import UTC, datetime
+
+    from tests.test_setup_webstores import webstore_form
+
+    moment = datetime(2026, 11, 1, tzinfo=UTC)
+    demo_webstore.watermark = demo_webstore.refunds_watermark = moment
+    demo_webstore.order_start_date = date(2026, 1, 1)
+    db.session.commit()
+    form = webstore_form(
+        code="DEMO",
+        consumer_secret="",
+        order_start_date="2026-01-01",
+        refunds_start_date="2026-10-01",
+        shipping_charge_item_no=demo_webstore.shipping_charge_item.number,
+    )
+
+    signed_in_admin.post(f"/setup/webstores/{demo_webstore.id}", form)
+
+    db.session.expire_all()
+    assert demo_webstore.refunds_start_date == date(2026, 10, 1)
+    assert demo_webstore.refunds_watermark is None and demo_webstore.watermark == moment

@@ -125,6 +125,12 @@ class WebstoreForm(FlaskForm):
         "any status (cancelled, failed and pending ones too).",
     )
     order_start_date = DateField("Order start date", validators=[Optional()])
+    refunds_start_date = DateField(
+        "Refunds start date",
+        validators=[Optional()],
+        description="Refunds made on or after this day become credit memos; apart from the "
+        "orders' start date. Blank: the orders' start date.",
+    )
     customer_handling = SelectField("Guest orders", choices=HANDLING_CHOICES)
     default_customer_template_id = SelectField("Default customer template", coerce=int)
     country_templates = TextAreaField(

@@ -41,6 +41,7 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
     if code_taken:
         raise SetupError("code", f"A webstore with code {form.code.data} exists already.")
     start_date_changed = webstore.order_start_date != form.order_start_date.data
+    refunds_start_changed = webstore.refunds_start_date != form.refunds_start_date.data
     for name in (
         "code",
         "name",
@@ -52,6 +53,7 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
         "auto_sync",
         "sync_interval_minutes",
         "order_start_date",
+        "refunds_start_date",
         "default_customer_template_id",
         "default_item_template_id",
         "auto_create_customers",
@@ -73,6 +75,9 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
     if start_date_changed:
         # A new start date means a new starting point for automatic sync.
         webstore.watermark = None
+    if refunds_start_changed:
+        # The refunds' own starting point, reset apart from the orders'.
+        webstore.refunds_watermark = None
     webstore.shipping_charge_item = find_item(
         form.shipping_charge_item_no.data, "shipping_charge_item_no"
     )
@@ -140,6 +145,7 @@ def form_data(webstore: Webstore) -> dict:
         "sync_interval_minutes": webstore.sync_interval_minutes,
         "default_status_filter": list(webstore.status_filter),
         "order_start_date": webstore.order_start_date,
+        "refunds_start_date": webstore.refunds_start_date,
         "customer_handling": webstore.customer_handling.value,
         "default_customer_template_id": webstore.default_customer_template_id,
         "country_templates": "\n".join(

@@ -46,16 +46,20 @@ def refund_filters(webstore: Webstore, start_date=None, order_ids=()) -> ImportF
 
 
 def follow_with_refunds(run: SyncRun) -> SyncRun | None:
-    """After an automatic orders run, in the same job: the refunds of what changed."""
+    """After an automatic orders run, or a webhook's, in the same job: the refunds of what
+    changed (a webhook's: of its order)."""
     from portal.sync.runs import create_run, execute_run
 
-    if run.kind != RunKind.ORDERS or run.trigger != Trigger.AUTOMATIC:
+    if run.kind != RunKind.ORDERS or run.trigger not in (Trigger.AUTOMATIC, Trigger.WEBHOOK):
         return None
     if run.status == RunStatus.FAILED and not run.settled:
         return None  # the store did not answer: its refunds wait for the next sync
-    refunds = create_run(
-        run.webstore, refund_filters(run.webstore), Trigger.AUTOMATIC, kind=RunKind.REFUNDS
-    )
+    if run.trigger == Trigger.WEBHOOK:
+        order_ids = ImportFilters.from_json(run.filters).order_ids
+        wanted = refund_filters(run.webstore, order_ids=order_ids)
+    else:
+        wanted = refund_filters(run.webstore)
+    refunds = create_run(run.webstore, wanted, run.trigger, kind=RunKind.REFUNDS)
     return execute_run(refunds.id)
 
 

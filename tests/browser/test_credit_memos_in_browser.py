@@ -1,0 +1,42 @@
+"""Credit memos in a real browser: import a refund by hand, find its memo, post it."""
+
+from playwright.sync_api import expect
+
+from tests.conftest import screenshot, sign_in_browser
+from tests.sync_helpers import imported_order
+
+
+def test_a_refund_imported_by_hand_becomes_a_memo_that_staff_post(
+    page, staff_user, demo_webstore, store, start_worker
+):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "7.35", "reason": "Scratched"})
+    start_worker(burst=False)
+    sign_in_browser(page, staff_user.username)
+
+    page.get_by_role("button", name="Sales Credit Memos").click()
+    expect(page.locator("#memos-table")).to_contain_text("No credit memos yet")
+    page.get_by_role("button", name="Import Webstore Refunds").click()
+    page.get_by_label("Order ID").fill(str(order.woo_order_id))
+    page.get_by_role("button", name="Import refunds").click()
+    expect(page.locator(".run-status")).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000
+    )
+    expect(page.locator("h1")).to_contain_text("refunds")
+
+    page.goto("/credit-memos")
+    page.wait_for_load_state("load")
+    page.get_by_label("Search", exact=True).press_sequentially(order.number)
+    row = page.locator("#memos-table tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Scratched")
+    row.get_by_role("link", name="CM00001").click()
+    expect(page.locator("#memo-lines")).to_contain_text("7.35")
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Post", exact=True).click()
+    expect(page.get_by_text("Credit memo CM00001 posted.")).to_be_visible()
+    screenshot(page, "credit-memo-posted")
+
+    page.get_by_role("link", name=order.number).click()
+    expect(page.locator("#credit-memos")).to_contain_text("CM00001")

@@ -17,6 +17,8 @@ PAGES = [
     "/customers/mappings",
     "/items",
     "/items/mappings",
+    "/credit-memos",
+    "/imports/refunds",
     "/setup/",
     "/setup/templates",
     "/setup/users",

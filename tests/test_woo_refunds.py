@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from portal.woo import OrderDataError, WooInvalidResponse, parse_refund
-from portal.woo.orders import WooLineTax, WooTaxLine, parse_order
+from portal.woo.orders import (
+    WooLineTax,
+    WooTaxLine,
+    parse_order,
+    parse_restocked,
+    with_restocked,
+)
 
 from .test_woo_client import FAST, canned_site, site  # noqa: F401  (fixtures)
 
@@ -167,21 +173,23 @@ def refunds_path(order_id):
     return f"/wp-json/wc/v3/orders/{order_id}/refunds"
 
 
+def amount_refund(refund_id):
+    return {**captured("order_refunds_partial_amount.json")["body"][0], "id": refund_id}
+
+
 def test_every_page_of_refunds_is_read(site):  # noqa: F811
-    first = line_refund()
-    second = {**line_refund(), "id": 375}
-    site.answer(200, [first], path=refunds_path(373), page="1", X_WP_TotalPages="2")
-    site.answer(200, [second], path=refunds_path(373), page="2", X_WP_TotalPages="2")
+    site.answer(200, [amount_refund(380)], path=refunds_path(373), page="1", X_WP_TotalPages="2")
+    site.answer(200, [amount_refund(375)], path=refunds_path(373), page="2", X_WP_TotalPages="2")
 
     refunds = site.client().list_refunds(373)
 
-    assert [r.id for r in refunds] == [374, 375]
+    assert [r.id for r in refunds] == [380, 375]
     assert [dict(q)["page"] for _, q in site.requests] == ["1", "2"]
     assert all(dict(q)["per_page"] == "100" for _, q in site.requests)
 
 
 def test_refunds_are_read_again_after_a_server_error(site):  # noqa: F811
-    site.answer(200, [line_refund()], path=refunds_path(373), X_WP_TotalPages="1")
+    site.answer(200, [amount_refund(374)], path=refunds_path(373), X_WP_TotalPages="1")
     site.answer(503, {"code": "busy"}, path=refunds_path(373), page="1", Retry_After="0")
     client = site.client(max_retries=1)
     calls = []
@@ -194,6 +202,26 @@ def test_refunds_are_read_again_after_a_server_error(site):  # noqa: F811
 
     assert [r.id for r in client.list_refunds(373)] == [374]
     assert calls == [503, 200]
+
+
+def test_refunds_by_amount_alone_need_no_second_request(site):  # noqa: F811
+    site.answer(200, [amount_refund(369)], path=refunds_path(368), X_WP_TotalPages="1")
+
+    site.client().list_refunds(368)
+
+    assert [path for path, _ in site.requests] == [refunds_path(368)]
+
+
+def test_a_line_not_restocked_is_told_by_the_order_lines(site):  # noqa: F811
+    site.answer(200, [line_refund()], path=refunds_path(373), X_WP_TotalPages="1")
+    order = captured("order_373_line_item_refunded.json")["body"]
+    site.answer(200, order, path="/wp-json/wc/v3/orders/373")
+
+    (refund,) = site.client().list_refunds(373)
+
+    assert refund.line_items[0].restocked is False
+    path, query = site.requests[1]
+    assert (path, dict(query)["_fields"]) == ("/wp-json/wc/v3/orders/373", "id,line_items")
 
 
 def test_an_answer_that_is_not_a_list_is_invalid(site):  # noqa: F811
@@ -210,3 +238,52 @@ def test_a_refund_that_cannot_be_read_fails_the_listing(site):  # noqa: F811
 
     with pytest.raises(OrderDataError, match=r"order 373: refunds\[374\]\.amount"):
         site.client().list_refunds(373)
+
+
+# Restocking, told by the order's lines
+
+
+def restocked_order(**restocked):
+    """Order 373 whose lines say how many were restocked (``_restock_refunded_items``)."""
+    order = copy.deepcopy(captured("order_373_line_item_refunded.json")["body"])
+    for line in order["line_items"]:
+        if str(line["id"]) in restocked:
+            value = str(restocked[str(line["id"])])
+            line["meta_data"].append({"id": 1, "key": "_restock_refunded_items", "value": value})
+    return order
+
+
+def refund_of(refund_id, quantity, item_id=1457):
+    data = line_refund()
+    data["id"] = refund_id
+    data["line_items"][0]["quantity"] = -quantity
+    data["line_items"][0]["meta_data"][0]["value"] = str(item_id)
+    return parse_refund(data, 373)
+
+
+def restocked_flags(refunds, order):
+    return [
+        line.restocked
+        for r in with_restocked(refunds, parse_restocked(order))
+        for line in r.line_items
+    ]
+
+
+def test_lines_restocked_as_often_as_refunded_are_restocked():
+    refunds = [refund_of(375, 2), refund_of(374, 1)]
+
+    assert restocked_flags(refunds, restocked_order(**{"1457": 3})) == [True, True]
+
+
+def test_lines_never_restocked_are_not():
+    refunds = [refund_of(375, 2), refund_of(374, 1)]
+
+    assert restocked_flags(refunds, restocked_order()) == [False, False]
+
+
+def test_which_refunds_of_a_line_restocked_it_in_part_is_not_known():
+    refunds = [refund_of(375, 2), refund_of(374, 1, item_id=1456)]
+
+    flags = restocked_flags(refunds, restocked_order(**{"1457": 1, "1456": 1}))
+
+    assert flags == [None, True]

@@ -42,6 +42,8 @@ from .orders import (
     parse_order,
     parse_order_ref,
     parse_refund,
+    parse_restocked,
+    with_restocked,
 )
 
 log = logging.getLogger(__name__)
@@ -314,6 +316,8 @@ class WooClient:
         """The order's refunds (``GET /orders/<id>/refunds``, every page), newest first as
         the store sends them, each with its lines; read with the usual retries.
 
+        Whether a refunded line went back into stock is told by the order's lines
+        (``_restock_refunded_items``), read with one more request where a refund has lines.
         The store answers an order it does not have with an empty list, not 404 (captured),
         so no refunds may also mean no order. A refund that cannot be read raises
         :exc:`OrderDataError` naming the order and the field.
@@ -333,8 +337,18 @@ class WooClient:
             refunds.extend(parse_refund(item, order_id) for item in data)
             total_pages = _int_header(headers, "X-WP-TotalPages")
             if not data or total_pages is None or number >= total_pages:
-                return refunds
+                break
             number += 1
+        if not any(refund.line_items for refund in refunds):
+            return refunds
+        # Whether lines were restocked is kept on the order's lines, not on the refund.
+        try:
+            order, _ = self._get(self._url(f"orders/{order_id}"), {"_fields": "id,line_items"})
+        except WooNotFound:
+            return refunds
+        if not isinstance(order, dict):
+            raise self._unexpected(f"orders/{order_id}", "an order")
+        return with_restocked(refunds, parse_restocked(order))
 
     # Writing orders back: each write is sent once, since one tried again could double
     # (a second note); the caller keeps the record and decides to send again.

@@ -10,7 +10,7 @@ the store's calendar. A line whose product was deleted, or that was added by han
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -339,7 +339,8 @@ class WooRefundLine:
     #: The order line it refunds (its ``_refunded_item_id``); None where the store sends none.
     refunded_item_id: int | None
     #: Whether the store put the goods back in stock. The refund's answer never says
-    #: (captured on WooCommerce 10.0.2), so None: not known from the refund.
+    #: (captured on WooCommerce 10.0.2); :meth:`WooClient.list_refunds` tells it from the
+    #: order's lines (:func:`with_restocked`). None: not known.
     restocked: bool | None = None
 
     @property
@@ -464,6 +465,52 @@ def parse_refund(data: Any, order_id: int) -> WooRefundDetail:
         fee_lines=tuple(_refund_fee_line(x) for x in r.objects("fee_lines", optional=True)),
         tax_lines=tuple(_negated_tax_line(x) for x in r.objects("tax_lines", optional=True)),
     )
+
+
+def parse_restocked(data: Any) -> dict[int, Decimal]:
+    """How many of each order line went back into stock over all its refunds: the
+    ``_restock_refunded_items`` WooCommerce keeps in the line's ``meta_data`` when a refund
+    restocks it (``wc_restock_refunded_items``); lines never restocked are left out."""
+    o = _reader(data)
+    restocked = {}
+    for line in o.objects("line_items"):
+        for meta in line.objects("meta_data", optional=True):
+            if meta.text("key", default="") == "_restock_refunded_items":
+                restocked[line.integer("id")] = meta.money("value")
+    return restocked
+
+
+def with_restocked(
+    refunds: list[WooRefundDetail], restocked: dict[int, Decimal]
+) -> list[WooRefundDetail]:
+    """The refunds with each line's ``restocked`` told by the order (:func:`parse_restocked`).
+
+    The store counts per order line, not per refund: a line none of whose refunds was
+    restocked is False, one restocked as often as refunded True; where only some of its
+    refunds were, which ones is not known (None). A line refunded without a quantity
+    restocks nothing (False).
+    """
+    refunded: dict[int, Decimal] = {}
+    for refund in refunds:
+        for line in refund.line_items:
+            if line.refunded_item_id is not None:
+                key = line.refunded_item_id
+                refunded[key] = refunded.get(key, Decimal(0)) + line.quantity_refunded
+
+    def told(line: WooRefundLine) -> bool | None:
+        if line.refunded_item_id is None:
+            return None
+        if not line.quantity_refunded:
+            return False
+        back = restocked.get(line.refunded_item_id, Decimal(0))
+        if not back:
+            return False
+        return True if back >= refunded[line.refunded_item_id] else None
+
+    return [
+        replace(refund, line_items=tuple(replace(x, restocked=told(x)) for x in refund.line_items))
+        for refund in refunds
+    ]
 
 
 def _refund_line(r: _Reader) -> WooRefundLine:

@@ -598,18 +598,36 @@ def list_refunds(call: Call) -> Answer:
     order = call.store.order(int(call.url_params["order_id"]))
     refunds = list(reversed(order.refunds)) if order else []
     chunk, per_page, page = _slice(refunds, call)
-    data = [render.refund(order, r, call.site, call.params["dp"], call.store.zone) for r in chunk]
+    dp, zone = call.params["dp"], call.store.zone
+    data = [render.refund(order, r, call.store.catalog, call.site, dp, zone) for r in chunk]
     return _paged(call, data, len(refunds), per_page, page, _echo(call))
 
 
 def create_refund(call: Call) -> Answer:
+    """``POST /orders/<id>/refunds``: ``amount`` (what the lines add up to where left out),
+    ``reason``, ``line_items`` ([{id, quantity, refund_total, refund_tax: [{id,
+    refund_total}]}]), ``api_restock`` and ``api_refund``, both true by default as in
+    WooCommerce's REST API. A refund beyond what is left is refused as WooCommerce refuses
+    it (500, "Invalid refund amount."). The sandbox's gateways never fail: ``api_refund``
+    pays back through Stripe and PayPal, and leaves other methods to be paid by hand."""
     order_id = int(call.url_params["order_id"])
     if call.store.order(order_id) is None:
         raise WooError("woocommerce_rest_invalid_order_id", "Invalid order ID.", 404)
-    amount = to_cents(call.params.get("amount") or 0)
-    order, refund = call.store.refund_order(order_id, amount, call.params.get("reason", ""))
+    lines = call.params.get("line_items") or None
+    amount = call.params.get("amount")
+    if amount in (None, ""):
+        amount = None if lines else 0
+    order, refund = call.store.refund_order(
+        order_id,
+        None if amount is None else to_cents(amount),
+        call.params.get("reason") or "",
+        lines,
+        restock=call.params["api_restock"],
+        refund_payment=call.params["api_refund"],
+    )
     call.state.notify("order.updated", _order_json(call, order), call.site)
-    return Answer(render.refund(order, refund, call.site, call.params["dp"], call.store.zone), 201)
+    dp, zone = call.params["dp"], call.store.zone
+    return Answer(render.refund(order, refund, call.store.catalog, call.site, dp, zone), 201)
 
 
 # Catalog, customers and the rest
@@ -868,7 +886,15 @@ ROUTES = [
             GET=(list_refunds, {**_collection(["date", "id", "include"]), **_DP}, _LIST),
             POST=(
                 create_refund,
-                {"amount": {"type": "string"}, "reason": {"type": "string"}, **_DP},
+                {
+                    "amount": {"type": "string"},
+                    "reason": {"type": "string"},
+                    # A list, or an object keyed by item id: both reach wc_create_refund.
+                    "line_items": {},
+                    "api_restock": {"type": "boolean", "default": True},
+                    "api_refund": {"type": "boolean", "default": True},
+                    **_DP,
+                },
                 _CREATE,
             ),
         ),

@@ -8,6 +8,7 @@ No authentication, but only loopback callers are served.
 ``POST /_sandbox/orders``                ``{"count": n}`` adds n orders, or one order
                                          shaped by overrides (``Store.create_custom``)
 ``POST /_sandbox/orders/<id>/modify``    change an order (``Store.modify_order``)
+``POST /_sandbox/orders/<id>/refund``    refund it by lines or amount, restocking or not
 ``GET|POST /_sandbox/orders/<id>/notes``  the order's notes; add one (``{"note",
                                          "customer_note"}``), as a shop manager would
 ``GET /_sandbox/stats``                  what was served
@@ -25,6 +26,7 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from . import render
 from .model import WooError
+from .money import to_cents
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
 
@@ -89,6 +91,28 @@ def modify_order(order_id: int):
     data = _order_json(order)
     sandbox.notify("order.updated", data, _site())
     return jsonify(data)
+
+
+@bp.post("/orders/<int:order_id>/refund")
+def refund_order(order_id: int):
+    """A refund as a shop manager makes it in the admin: ``lines`` ([{id, quantity}], with
+    ``refund_total`` and ``refund_tax`` to override what the form works out), ``amount``
+    (default: what the lines add up to), ``restock`` and ``reason``. The refund's JSON."""
+    sandbox = _sandbox()
+    body = request.get_json(force=True) or {}
+    amount = body.get("amount")
+    order, refund = sandbox.store.refund_order(
+        order_id,
+        None if amount is None else to_cents(amount),
+        str(body.get("reason") or ""),
+        body.get("lines"),
+        restock=bool(body.get("restock", False)),
+        refund_payment=bool(body.get("refund_payment", False)),
+        fill=True,
+    )
+    sandbox.notify("order.updated", _order_json(order), _site())
+    store = sandbox.store
+    return jsonify(render.refund(order, refund, store.catalog, _site(), zone=store.zone)), 201
 
 
 @bp.route("/orders/<int:order_id>/notes", methods=["GET", "POST"])

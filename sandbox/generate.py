@@ -28,11 +28,13 @@ from datetime import datetime, timedelta, tzinfo
 
 from faker import Faker
 
+from . import refunds
 from .catalog import COUPONS, Catalog
 from .model import (
     ITEM_BLOCK,
     MAX_LINES,
     PAID_STATUSES,
+    SHIPPING_ITEM,
     STATUSES,
     STOCK_REDUCED_STATUSES,
     Contact,
@@ -41,6 +43,7 @@ from .model import (
     Line,
     Order,
     Refund,
+    RefundLine,
 )
 from .money import compute
 from .taxes import CAPTURED, REAL, TaxRate
@@ -201,6 +204,8 @@ class OrderMaker:
         self, seed: int, catalog: Catalog, people: People, options: Options | None = None
     ) -> None:
         self.rng = random.Random(f"orders:{seed}")
+        self.seed = seed
+        self._refunds_made = {True: 0, False: 0}  # full, partial
         self.catalog = catalog
         self.people = people
         self.options = options or Options()
@@ -323,6 +328,12 @@ class OrderMaker:
         return None
 
     def _refunds(self, order: Order, until: int, new_id: Callable[[], int]) -> tuple:
+        """A refunded order's refund of everything, and now and then a completed order's
+        refund of a part, of every kind WooCommerce makes: by amount alone; of its lines,
+        shipping and fee, restocked or not; of one unit of a line, with its tax, restocked
+        or not, with the shipping or without. Orders 32 and 44 are refunded by amount, as
+        the captured store's were. The kind is drawn apart, so the orders stay as they were
+        drawn before refunds had kinds."""
         if order.status == "refunded":
             amount = compute(order, self.catalog).total_cents
         elif order.status == "completed" and (
@@ -333,9 +344,46 @@ class OrderMaker:
             return ()
         later = order.completed + self.rng.randrange(DAY, 10 * DAY)
         created = _not_after(later, until, order.completed)
-        return (Refund(new_id(), amount, self.rng.choice(_REFUND_REASONS), created),)
+        refund = Refund(new_id(), amount, self.rng.choice(_REFUND_REASONS), created)
+        if order.id in (_REFUNDED_IN_FULL, _REFUNDED_IN_PART):
+            return (refund,)
+        return (self._refund_kind(order, refund),)
+
+    def _refund_kind(self, order: Order, refund: Refund) -> Refund:
+        """The refund made one of the kinds: the first refunds of a store take each kind in
+        turn, so that even a small store shows them all; later ones draw theirs."""
+        rng = random.Random(f"refund:{self.seed}:{refund.id}")
+        full = order.status == "refunded"
+        turn = self._refunds_made[full]
+        self._refunds_made[full] += 1
+        kinds = _FULL_REFUNDS if full else _PARTIAL_REFUNDS
+        kind = kinds[turn] if turn < len(kinds) else rng.choice(kinds)
+        known = refunds.items(order, self.catalog)
+        if kind == "amount" or not order.lines or full and order.at_subtotal:
+            return refund  # by amount, as WooCommerce's "Refunded" status change makes it
+        if full:
+            lines = [RefundLine(i, q, total, tax) for i, (q, total, tax) in known.items()]
+        else:
+            # One unit of the dearest line, with its share of the tax.
+            line = max(order.lines, key=lambda x: known[x.item_id][1] / x.quantity)
+            quantity, total, tax = known[line.item_id]
+            lines = [
+                RefundLine(line.item_id, 1, *(refunds.share(a, 1, quantity) for a in (total, tax)))
+            ]
+            shipping_id = order.first_item_id - 1 + SHIPPING_ITEM
+            if "shipping" in kind and shipping_id in known and sum(known[shipping_id][1:]):
+                lines.append(RefundLine(shipping_id, 0, *known[shipping_id][1:]))
+        amount = refunds.lines_amount(lines)
+        if amount <= 0 or full and amount != refund.amount:
+            return refund  # the lines would not add up to the total to the cent
+        if "restock" in kind:
+            lines = refunds.with_restock(order, self.catalog, lines)
+        return refund._replace(amount=amount, lines=tuple(lines))
 
 
+# The kinds of refund drawn, in the turn the first ones take.
+_FULL_REFUNDS = ("lines, restock", "amount", "lines")
+_PARTIAL_REFUNDS = ("line, restock", "line and shipping", "amount", "line, restock, shipping")
 _KEY_CHARS = string.ascii_letters + string.digits
 
 

@@ -44,6 +44,8 @@ SHIPPING_METHODS = {
 ITEM_BLOCK = 16
 MAX_LINES = 8
 SHIPPING_ITEM, FEE_ITEM, COUPON_ITEM, TAX_ITEM = 9, 10, 11, 12
+# A refund's items take a block of ids from its own id, far past any order's items.
+REFUND_ITEMS = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +98,32 @@ class Note(NamedTuple):
     customer_note: bool = False
 
 
+class RefundLine(NamedTuple):
+    """An order item a refund gives back: a product line, the shipping or the fee.
+
+    Amounts are in cents and positive, as the refund form takes them; the refund's JSON
+    shows them negative, as WooCommerce stores them.
+    """
+
+    refunded_item_id: int  # the order's item
+    quantity: int  # 0 for shipping and fees, or an amount refunded on a line
+    total: int  # without tax
+    tax: int  # at the order's rate
+    restocked: int = 0  # how many went back into stock with this refund
+
+
 class Refund(NamedTuple):
     id: int
-    amount: int
+    amount: int  # cents, with tax: the refund's truth
     reason: str
     created: int
+    lines: tuple[RefundLine, ...] = ()  # none for a refund by amount
+    refunded_payment: bool = False  # given back through the payment gateway
+
+    def item_id(self, position: int) -> int:
+        """The refund's own item ids (its lines, then its tax line), from its id: out of the
+        range of orders' items, as WooCommerce gives a refund's items later ids."""
+        return REFUND_ITEMS + self.id * ITEM_BLOCK + position
 
 
 @dataclass(frozen=True, slots=True)

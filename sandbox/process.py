@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import requests
@@ -166,6 +167,34 @@ class SandboxProcess:
 
     def modify_order(self, order_id: int, **changes: object) -> dict:
         return self._post(f"/orders/{order_id}/modify", changes)
+
+    def refund_order(
+        self,
+        order_id: int,
+        amount: str | None = None,
+        lines: Mapping[int, int] | Sequence[Mapping[str, object]] | None = None,
+        restock: bool = False,
+        reason: str = "",
+        refund_payment: bool = False,
+    ) -> dict:
+        """Refund the order as a shop manager would in the admin; the refund's JSON.
+
+        ``lines`` maps order item ids (product lines, the shipping, the fee) to the
+        quantity refunded, or lists ``{"id", "quantity"}`` with ``refund_total`` and
+        ``refund_tax`` where the form's own share of the line will not do; shipping and a
+        fee are refunded whole. ``amount`` ("12.50") defaults to what the lines add up to;
+        without lines it is a refund by amount. ``restock`` puts the goods back in stock.
+        """
+        if isinstance(lines, Mapping):
+            lines = [{"id": int(k), "quantity": int(v)} for k, v in lines.items()]
+        body = {
+            "amount": amount,
+            "lines": list(lines) if lines is not None else None,
+            "restock": restock,
+            "reason": reason,
+            "refund_payment": refund_payment,
+        }
+        return self._post(f"/orders/{order_id}/refund", body)
 
     def trash_order(self, order_id: int) -> dict:
         """Move an order to the store's trash: it leaves every listing."""

@@ -13,11 +13,14 @@ import re
 import unicodedata
 from datetime import UTC, datetime, tzinfo
 
+from . import refunds
 from .catalog import CATEGORIES, Catalog, Product
 from .model import (
     COUPON_ITEM,
     FEE_ITEM,
+    ITEM_BLOCK,
     PAYMENT_METHODS,
+    REFUND_ITEMS,
     SHIPPING_ITEM,
     SHIPPING_METHODS,
     STATUSES,
@@ -44,6 +47,10 @@ _USER_AGENTS = (
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€"}
 MILLIONTHS = 6  # the scale of the amounts ``money`` works out
+# The ids of the meta a restock adds to an order's line, past those of its other meta.
+RESTOCK_META = REFUND_ITEMS // 2
+# The ids of the notes of restocks drawn with an order, below those the store keeps.
+RESTOCK_NOTES = 5_000_001
 
 
 def local_date(moment: int | None, zone: tzinfo) -> str | None:
@@ -235,7 +242,10 @@ def _line_meta(order: Order, line, product: Product, meta_base: int) -> list[dic
         for i, (attribute, option) in enumerate(product.attributes)
     ]
     if order.stock_reduced:
-        quantity = str(line.quantity)
+        # A restock (refunds.with_restock) gives back what the order took, and says how
+        # many over all its refunds.
+        restocked = refunds.restocked(order, line.item_id)
+        quantity = str(line.quantity - restocked)
         meta.append(
             {
                 "id": meta_base + 3 * position + 2,
@@ -245,6 +255,16 @@ def _line_meta(order: Order, line, product: Product, meta_base: int) -> list[dic
                 "display_value": quantity,
             }
         )
+        if restocked:
+            meta.append(
+                {
+                    "id": RESTOCK_META + order.slot * ITEM_BLOCK + position,
+                    "key": "_restock_refunded_items",
+                    "value": str(restocked),
+                    "display_key": "_restock_refunded_items",
+                    "display_value": str(restocked),
+                }
+            )
     return meta
 
 
@@ -364,8 +384,75 @@ def _coupon_lines(order: Order, totals: Totals, meta_base: int) -> list[dict]:
     ]
 
 
-def refund(order: Order, refund: Refund, site: str, dp: int = 2, zone: tzinfo = UTC) -> dict:
+def refund(
+    order: Order, refund: Refund, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo = UTC
+) -> dict:
+    """A refund as ``/orders/<id>/refunds`` shows it (captured): its items copy the order's
+    with negative amounts and quantity, and only ``_refunded_item_id`` as meta; its tax
+    lines add up the refunded tax per rate. A refund by amount has no items at all."""
     base = f"{site}/wp-json/wc/v3/orders/{order.id}"
+
+    def money(cents: int) -> str:
+        return format_decimal(-cents, dp)
+
+    by_item = {line.refunded_item_id: (i, line) for i, line in enumerate(refund.lines)}
+    rate = order.tax_rate if refund.lines else None
+    line_items, shipping_lines, fee_lines = [], [], []
+    for line in order.lines if refund.lines else ():
+        if line.item_id in by_item:
+            position, refunded = by_item[line.item_id]
+            item = _refund_line_item(order, line, refund, position, refunded, catalog, money)
+            line_items.append(item)
+    shipping_id = order.first_item_id - 1 + SHIPPING_ITEM
+    if order.shipping and shipping_id in by_item:
+        position, refunded = by_item[shipping_id]
+        meta = _refunded_item_meta(refund, position, shipping_id)
+        shipping_lines.append(
+            {
+                "id": refund.item_id(position),
+                "method_title": SHIPPING_METHODS[order.shipping][0],
+                "method_id": order.shipping,
+                "instance_id": "1" if order.created_via == "checkout" else "",
+                "total": money(refunded.total),
+                "total_tax": money(refunded.tax),
+                "taxes": _refund_taxes(rate, refunded.tax, money, subtotal=False),
+                "tax_status": "taxable",
+                "meta_data": meta,
+            }
+        )
+    fee_id = order.first_item_id - 1 + FEE_ITEM
+    if order.fee and fee_id in by_item:
+        position, refunded = by_item[fee_id]
+        fee_lines.append(
+            {
+                "id": refund.item_id(position),
+                "name": order.fee.name,
+                "tax_class": "",
+                "tax_status": "taxable",
+                "amount": order.fee.amount,
+                "total": money(refunded.total),
+                "total_tax": money(refunded.tax),
+                "taxes": _refund_taxes(rate, refunded.tax, money, subtotal=True),
+                "meta_data": _refunded_item_meta(refund, position, fee_id),
+            }
+        )
+    tax_lines = []
+    taxed = [line for line in refund.lines if line.tax]
+    if rate is not None and taxed:
+        shipping_tax = sum(line.tax for line in taxed if line.refunded_item_id == shipping_id)
+        tax_lines.append(
+            {
+                "id": refund.item_id(ITEM_BLOCK - 1),
+                "rate_code": rate.code,
+                "rate_id": rate.id,
+                "label": rate.label,
+                "compound": False,
+                "tax_total": money(sum(line.tax for line in taxed) - shipping_tax),
+                "shipping_tax_total": money(shipping_tax),
+                "rate_percent": rate.percent,
+                "meta_data": [],
+            }
+        )
     return {
         "id": refund.id,
         "date_created": local_date(refund.created, zone),
@@ -373,18 +460,64 @@ def refund(order: Order, refund: Refund, site: str, dp: int = 2, zone: tzinfo = 
         "amount": format_decimal(refund.amount, dp),
         "reason": refund.reason,
         "refunded_by": 1,
-        "refunded_payment": False,
+        "refunded_payment": refund.refunded_payment,
         "meta_data": [],
-        "line_items": [],
-        "shipping_lines": [],
-        "tax_lines": [],
-        "fee_lines": [],
+        "line_items": line_items,
+        "shipping_lines": shipping_lines,
+        "tax_lines": tax_lines,
+        "fee_lines": fee_lines,
         "_links": {
             "self": _self_link(f"{base}/refunds/{refund.id}", ["GET", "DELETE"]),
             "collection": [{"href": f"{base}/refunds"}],
             "up": [{"href": base}],
         },
     }
+
+
+def _refund_line_item(order, line, refund: Refund, position: int, refunded, catalog, money):
+    product = catalog.products.get(line.product_id)
+    item = _product_fields(line, product, catalog) if product else _no_product(line)
+    rate = order.tax_rate if refunded.tax else None
+    quantity = -refunded.quantity
+    return {
+        "id": refund.item_id(position),
+        "name": item["name"],
+        "product_id": item["product_id"],
+        "variation_id": item["variation_id"],
+        "quantity": quantity,
+        "tax_class": "",
+        "subtotal": money(refunded.total),
+        "subtotal_tax": money(refunded.tax),
+        "total": money(refunded.total),
+        "total_tax": money(refunded.tax),
+        "taxes": _refund_taxes(rate, refunded.tax, money, subtotal=True),
+        "meta_data": _refunded_item_meta(refund, position, line.item_id),
+        "sku": item["sku"],
+        # total / quantity, as PHP divides: both negative, so a positive number.
+        "price": _unit_price(refunded.total * 10_000, refunded.quantity) if quantity else 0,
+        "image": item["image"],
+        "parent_name": item["parent_name"],
+    }
+
+
+def _refund_taxes(rate: TaxRate | None, tax: int, money, *, subtotal: bool) -> list[dict]:
+    """A refunded item's ``taxes``: the rates given a tax (``array_filter`` drops zeros)."""
+    if rate is None or not tax:
+        return []
+    return [{"id": rate.id, "total": money(tax), "subtotal": money(tax) if subtotal else ""}]
+
+
+def _refunded_item_meta(refund: Refund, position: int, item_id: int) -> list[dict]:
+    value = str(item_id)
+    return [
+        {
+            "id": refund.item_id(position),
+            "key": "_refunded_item_id",
+            "value": value,
+            "display_key": "_refunded_item_id",
+            "display_value": value,
+        }
+    ]
 
 
 def note_records(order: Order, catalog: Catalog) -> list[Note]:
@@ -410,7 +543,12 @@ def note_records(order: Order, catalog: Catalog) -> list[Note]:
                 f"Order status changed from Pending payment to {status}.",
             )
         )
-    return [Note(order.slot * 4 + i + 1, moment, text) for i, (moment, text) in enumerate(written)]
+    records = [Note(order.slot * 4 + i + 1, when, text) for i, (when, text) in enumerate(written)]
+    # A restock's notes, one per line put back, numbered from the refund's id.
+    for refund in order.refunds:
+        for i, (moment, text) in enumerate(refunds.restock_notes(order, refund)):
+            records.append(Note(RESTOCK_NOTES + refund.id * ITEM_BLOCK + i, moment, text))
+    return records
 
 
 def notes(order_id: int, records: list[Note], site: str, zone: tzinfo = UTC) -> list[dict]:

@@ -16,7 +16,7 @@ from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from . import render, replay
+from . import refunds, render, replay
 from .catalog import COUPONS, Catalog, captured_products, generated_products
 from .generate import DAY, FIRST_ORDER_ID, YEAR, Options, OrderMaker, make_people, seed_orders
 from .model import (
@@ -38,6 +38,8 @@ from .money import compute, to_cents
 from .replay import Replayed
 
 ORDER_TOPICS = ("order.created", "order.updated")
+# The payment methods whose gateway gives money back by itself (``api_refund``).
+REFUNDING_GATEWAYS = ("stripe", "ppcp-gateway")
 # WooCommerce disables a webhook after this many failed deliveries in a row.
 MAX_DELIVERY_FAILURES = 5
 # Notes kept by the store (added, or written when an order changed) are numbered from here;
@@ -326,17 +328,45 @@ class Store:
             order = self._existing(order_id)
             return self._put(dataclasses.replace(order, status="trash", modified=int(self.clock())))
 
-    def refund_order(self, order_id: int, amount: int, reason: str) -> tuple[Order, Refund]:
+    def refund_order(
+        self,
+        order_id: int,
+        amount: int | None,
+        reason: str,
+        lines: object = None,
+        *,
+        restock: bool = False,
+        refund_payment: bool = False,
+        fill: bool = False,
+    ) -> tuple[Order, Refund]:
+        """A refund, as ``wc_create_refund`` makes it: of ``lines`` (the REST API's
+        ``line_items``, see :func:`sandbox.refunds.requested_lines`; ``fill`` works out
+        what a line given only a quantity refunds) or of ``amount`` alone (cents; None:
+        what the lines add up to). Restocking puts the lines' goods back (and notes it);
+        the order's ``date_modified`` is now, and an order refunded in full is refunded.
+        """
         with self._lock:
             order = self._existing(order_id)
+            requested = refunds.requested_lines(order, self.catalog, lines, fill=fill)
+            if amount is None:
+                amount = refunds.lines_amount(requested)
             if amount <= 0:
                 raise WooError(
                     "woocommerce_rest_invalid_order_refund",
                     "Refund amount must be greater than zero.",
                 )
+            if amount > refunds.remaining(order, self.catalog):
+                raise refunds.invalid_amount()
+            if restock:
+                requested = refunds.with_restock(order, self.catalog, requested)
             now = int(self.clock())
-            refund = Refund(self._new_id(), amount, reason, now)
+            paid_back = refund_payment and order.payment_method in REFUNDING_GATEWAYS
+            refund = Refund(self._new_id(), amount, reason, now, tuple(requested), paid_back)
+            self._kept_notes(order)
+            before = order
             order = dataclasses.replace(order, refunds=(*order.refunds, refund), modified=now)
+            for moment, text in refunds.restock_notes(order, refund):
+                self._write_note(before, text, moment)
             if sum(r.amount for r in order.refunds) >= compute(order, self.catalog).total_cents:
                 order = _with_status(order, "refunded", now)
             return self._put(order), refund
@@ -391,7 +421,8 @@ class Store:
         (a code or None), ``shipping`` (a method id or None), ``customer_note``,
         ``email``, ``address`` (billing and shipping fields), ``replace_products`` ({item
         id: product id}: the line keeps its id, as an edit in the admin), ``refund``
-        ({amount, reason}) and ``date_modified`` (a Unix time; default now).
+        ({amount, reason, lines, restock}: see :meth:`refund_order`; without ``amount``
+        what the lines add up to) and ``date_modified`` (a Unix time; default now).
         """
         unknown = set(changes) - _MODIFIABLE
         if unknown:
@@ -426,8 +457,17 @@ class Store:
                 update["lines"] = _replace_product(update["lines"], int(item_id), int(product_id))
             order = dataclasses.replace(order, **update)
             if "refund" in changes:
+                self._put(order)  # the refund is of the order as now changed
                 refund = changes["refund"]
-                order, _ = self.refund_order(order_id, to_cents(refund["amount"]), refund["reason"])
+                amount = refund.get("amount")
+                order, _ = self.refund_order(
+                    order_id,
+                    None if amount is None else to_cents(amount),
+                    refund.get("reason", ""),
+                    refund.get("lines"),
+                    restock=bool(refund.get("restock", False)),
+                    fill=True,
+                )
             if changes.get("status", order.status) != order.status:
                 order = _with_status(order, changes["status"], modified)
             return self._put(order)
@@ -517,11 +557,21 @@ class Store:
         with self._lock:
             slot = len(self._orders)
             order_id = order.id or self._new_id()
-            lines = tuple(
-                line._replace(item_id=slot * ITEM_BLOCK + 1 + (line.item_id - order.first_item_id))
-                for line in order.lines
+            shift = slot * ITEM_BLOCK + 1 - order.first_item_id
+            lines = tuple(line._replace(item_id=line.item_id + shift) for line in order.lines)
+            # A refund drawn with the order names its items by their ids in the new slot.
+            refunds_made = tuple(
+                refund._replace(
+                    lines=tuple(
+                        x._replace(refunded_item_id=x.refunded_item_id + shift)
+                        for x in refund.lines
+                    )
+                )
+                for refund in order.refunds
             )
-            order = dataclasses.replace(order, id=order_id, slot=slot, lines=lines)
+            order = dataclasses.replace(
+                order, id=order_id, slot=slot, lines=lines, refunds=refunds_made
+            )
             self._orders.append(order)
             self._slots[order.id] = slot
             self._changed()

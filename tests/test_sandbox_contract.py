@@ -16,6 +16,9 @@ billing address, rounded per line): the sandbox must answer them word for word. 
 in subfolders are not replayed: ``no-manage-woocommerce/`` needs a key whose user may not
 manage WooCommerce, and the sandbox's keys are of a user who may.
 
+The refund captures (``order_refunds_*``, ``order_373_line_item_refunded``) come from the
+kit's store too; each is replayed against an order of the sandbox refunded the same way.
+
 The write-back captures (``order_update_put_completed``, ``order_note*``, ``orders_batch*``,
 ``*_read_only_401``) come from the kit's store too, and keep the JSON body they sent in
 ``request.body``; those whose ``auth`` says READ-ONLY are sent with the sandbox's read-only
@@ -72,6 +75,7 @@ BODIES = {
 }
 
 # What the captured store's order had been through before the capture, done here first.
+ONE_UNIT_OF_A_TAXED_LINE = ("refund", 50, {"lines": {437: 1}, "reason": "One torn"})
 BEFORE = {
     "order_update_put_same_status": [("modify", 27, {"status": "completed"})],
     "order_notes_after_update": [
@@ -79,15 +83,19 @@ BEFORE = {
         ("note", 27, {"note": "Sales order SO-00042 posted.", "customer_note": True}),
         ("note", 27, {"note": "Sales order SO-00042 posted (private note)."}),
     ],
+    "order_refunds_line_item": [ONE_UNIT_OF_A_TAXED_LINE],
+    "order_373_line_item_refunded": [ONE_UNIT_OF_A_TAXED_LINE],
 }
 
 # The refund captures come from the kit's store, whose orders are not these: each is replayed
 # against an order of the sandbox refunded alike.
+# Orders 32 and 44 are refunded by amount, in full and in part; order 50 is refunded here as
+# the kit's order 373 was: one of three units of a taxed line (item 437), not restocked.
 ORDER_OF = {
     "order_refunds_full": 32,
     "order_refunds_partial_amount": 44,
-    "order_refunds_line_item": 44,
-    "order_373_line_item_refunded": 44,
+    "order_refunds_line_item": 50,
+    "order_373_line_item_refunded": 50,
 }
 
 # The captured store changed orders 23, 35 and 41 just after t0 (modified_marker.json);
@@ -241,6 +249,8 @@ def test_answers_like_the_captured_store(store: SandboxProcess, path: Path) -> N
     for step, order_id, changes in BEFORE.get(path.stem, []):
         if step == "modify":
             store.modify_order(order_id, **changes)
+        elif step == "refund":
+            store.refund_order(order_id, **changes)
         else:
             store.add_note(order_id, **changes)
 

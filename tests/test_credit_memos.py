@@ -234,3 +234,62 @@ def test_the_setup_resets_the_refunds_watermark_apart_from_the_orders(
     db.session.expire_all()
     assert demo_webstore.refunds_start_date == date(2026, 10, 1)
     assert demo_webstore.refunds_watermark is None and demo_webstore.watermark == moment
+
+
+# Each kind of refund, to the cent
+
+
+def lines_of(memo) -> list[tuple]:
+    return [
+        (line.line_type, line.quantity.normalize(), line.amount, line.tax_amount, line.restocked)
+        for line in memo.lines
+    ]
+
+
+def test_a_refund_by_lines_with_restock_credits_each_line_on_its_item(demo_webstore, store):
+    created = store.create_order(status="processing", lines=[{"product_id": 11, "quantity": 3}])
+    run_import(demo_webstore, order_id=created["id"])
+    line = created["line_items"][0]
+    refund = store.refund_order(created["id"], lines={line["id"]: 2}, restock=True, reason="Broken")
+
+    import_refunds(demo_webstore, order_ids=(created["id"],))
+
+    [memo] = memos()
+    [credited] = memo.lines
+    sales_line = next(ln for ln in memo.sales_order.lines if ln.woo_line_id == line["id"])
+    assert credited.line_type == CreditMemoLineType.ITEM and credited.item_id == sales_line.item_id
+    assert credited.quantity == 2 and credited.restocked is True
+    assert memo.amount_including_tax == Decimal(refund["amount"])
+    assert credited.amount + credited.tax_amount == memo.amount_including_tax
+    assert memo.reason == "Broken"
+
+
+def test_a_refund_by_lines_without_restock_says_not_restocked(demo_webstore, store):
+    created = store.create_order(status="processing", lines=[{"product_id": 11, "quantity": 2}])
+    run_import(demo_webstore, order_id=created["id"])
+    line = created["line_items"][0]
+    store.refund_order(created["id"], lines={line["id"]: 1}, restock=False)
+
+    import_refunds(demo_webstore, order_ids=(created["id"],))
+
+    [memo] = memos()
+    assert [ln.restocked for ln in memo.lines] == [False]
+
+
+def test_a_full_refund_with_shipping_and_tax_adds_up_to_the_refund(demo_webstore, store):
+    created = store.create_order(status="processing", lines=[{"product_id": 11, "quantity": 1}])
+    run_import(demo_webstore, order_id=created["id"])
+    refunded = {line["id"]: line["quantity"] for line in created["line_items"]}
+    refunded.update({line["id"]: 1 for line in created["shipping_lines"]})
+    refund = store.refund_order(created["id"], lines=refunded)
+
+    import_refunds(demo_webstore, order_ids=(created["id"],))
+
+    [memo] = memos()
+    kinds = [ln.line_type for ln in memo.lines]
+    assert CreditMemoLineType.ITEM in kinds
+    if created["shipping_lines"]:
+        assert CreditMemoLineType.SHIPPING in kinds
+    assert memo.amount_including_tax == Decimal(refund["amount"]) == Decimal(created["total"])
+    assert memo.amount + memo.tax_amount == memo.amount_including_tax
+    assert memo.tax_amount == sum((ln.tax_amount for ln in memo.lines), Decimal("0"))

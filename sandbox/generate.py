@@ -374,8 +374,9 @@ class OrderMaker:
             if "shipping" in kind and shipping_id in known and sum(known[shipping_id][1:]):
                 lines.append(RefundLine(shipping_id, 0, *known[shipping_id][1:]))
         amount = refunds.lines_amount(lines)
-        if amount <= 0 or full and amount != refund.amount:
-            return refund  # the lines would not add up to the total to the cent
+        whole = compute(order, self.catalog).total_cents
+        if amount <= 0 or (amount != refund.amount if full else amount >= whole):
+            return refund  # the lines would not add up to the total, or would refund it all
         if "restock" in kind:
             lines = refunds.with_restock(order, self.catalog, lines)
         return refund._replace(amount=amount, lines=tuple(lines))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.woo import OrderDataError, WooInvalidResponse, parse_refund
+from portal.woo import OrderDataError, WooClient, WooInvalidResponse, parse_refund
 from portal.woo.orders import (
     WooLineTax,
     WooTaxLine,
@@ -17,6 +17,7 @@ from portal.woo.orders import (
     parse_restocked,
     with_restocked,
 )
+from sandbox.process import SandboxProcess
 
 from .test_woo_client import FAST, canned_site, site  # noqa: F401  (fixtures)
 
@@ -287,3 +288,83 @@ def test_which_refunds_of_a_line_restocked_it_in_part_is_not_known():
     flags = restocked_flags(refunds, restocked_order(**{"1457": 1, "1456": 1}))
 
     assert flags == [None, True]
+
+
+# Over HTTP, from the sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    until = ("--until", "2026-11-26T19:05:24Z")
+    with SandboxProcess(orders=60, timezone="America/New_York", extra_args=until) as store:
+        yield store
+
+
+@pytest.fixture
+def store(sandbox):
+    sandbox.reset()
+    return sandbox
+
+
+@pytest.fixture
+def woo(store):
+    with WooClient(store.base_url, store.consumer_key, store.consumer_secret, **FAST) as client:
+        yield client
+
+
+# Order 31 of that store: on hold, taxed at 8.5 %; item 129 is 3 units (32.28 and 2.74 tax
+# each), 130 four, 137 its shipping (5.00 and 0.43), 138 its fee (3.95 and 0.34).
+
+
+def test_a_restocked_refund_of_lines_shipping_and_fee_reads_positive(store, woo):
+    store.refund_order(31, lines={129: 2, 137: 0, 138: 0}, restock=True, reason="Returned")
+
+    (refund,) = woo.list_refunds(31)
+
+    assert (refund.order_id, refund.reason, refund.amount) == (31, "Returned", Decimal("79.77"))
+    (line,) = refund.line_items
+    assert (line.refunded_item_id, line.quantity, line.quantity_refunded) == (129, -2, 2)
+    assert (line.total, line.total_tax, line.restocked) == (Decimal("64.56"), Decimal("5.49"), True)
+    (shipping,) = refund.shipping_lines
+    assert (shipping.refunded_item_id, shipping.total, shipping.total_tax) == (
+        137,
+        Decimal("5.00"),
+        Decimal("0.43"),
+    )
+    (fee,) = refund.fee_lines
+    assert (fee.refunded_item_id, fee.name, fee.amount) == (
+        138,
+        "Express handling",
+        Decimal("4.29"),
+    )
+    assert refund.tax_lines[0].tax_total == Decimal("5.83")  # the line's and the fee's
+    assert refund.tax_lines[0].shipping_tax_total == Decimal("0.43")
+    assert refund.total_tax == Decimal("6.26")
+    assert refund.unassigned_amount == Decimal("0.00")
+
+
+def test_a_line_refunded_twice_and_restocked_once_is_not_known(store, woo):
+    store.refund_order(31, lines={129: 1}, restock=True)
+    store.refund_order(31, lines={129: 1}, restock=False)
+    store.refund_order(31, lines={130: 1}, restock=False)
+
+    refunds = woo.list_refunds(31)
+
+    assert [(r.line_items[0].refunded_item_id, r.line_items[0].restocked) for r in refunds] == [
+        (130, False),
+        (129, None),
+        (129, None),
+    ]
+
+
+def test_the_sandboxs_generated_refunds_agree_with_their_orders(woo):
+    refunded = [order for order in woo.iter_orders() if order.refunds]
+
+    assert [order.id for order in refunded] == [32, 44, 58]
+    for order in refunded:
+        refunds = woo.list_refunds(order.id)
+        assert [r.id for r in refunds] == [r.id for r in order.refunds]
+        assert sum(r.amount for r in refunds) == order.refunded_total
+    (full_by_lines,) = woo.list_refunds(58)
+    assert full_by_lines.lines_amount == full_by_lines.amount
+    assert [line.restocked for line in full_by_lines.line_items] == [True]

@@ -6,6 +6,15 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.setup.forms import STATUS_CHOICES, choices
 
 
+def offer_webstores(field: SelectField, webstores) -> None:
+    """The webstores to choose from; the only one chosen already, where there is one."""
+    webstores = list(webstores)
+    prompt = [] if len(webstores) == 1 else [("", "Choose a webstore…")]
+    field.choices = choices(prompt + [(w.code, f"{w.code} — {w.name}") for w in webstores])
+    if len(webstores) == 1 and not field.data:
+        field.data = webstores[0].code
+
+
 class ImportForm(FlaskForm):
     """Import Webstore Orders: the four filters of the connector's documentation."""
 
@@ -28,14 +37,7 @@ class ImportForm(FlaskForm):
 
     def __init__(self, *args, webstores=(), **kwargs):
         super().__init__(*args, **kwargs)
-        webstores = list(webstores)
-        prompt = [] if len(webstores) == 1 else [("", "Choose a webstore…")]
-        self.webstore.choices = choices(
-            prompt + [(w.code, f"{w.code} — {w.name}") for w in webstores]
-        )
-        if len(webstores) == 1 and not self.webstore.data:
-            # The only webstore is the one to import from.
-            self.webstore.data = webstores[0].code
+        offer_webstores(self.webstore, webstores)
 
 
 class RefundImportForm(FlaskForm):
@@ -52,8 +54,4 @@ class RefundImportForm(FlaskForm):
 
     def __init__(self, *args, webstores=(), **kwargs):
         super().__init__(*args, **kwargs)
-        webstores = list(webstores)
-        prompt = [] if len(webstores) == 1 else [("", "Choose a webstore…")]
-        self.webstore.choices = choices(
-            prompt + [(w.code, f"{w.code} — {w.name}") for w in webstores]
-        )
+        offer_webstores(self.webstore, webstores)

@@ -15,6 +15,7 @@ from portal import db
 from portal.auth.access import staff_required
 from portal.models import SalesOrder, StoreWriteback
 from portal.orders import actions, bp, queries
+from portal.orders import trace as order_trace
 from portal.orders.forms import OrderFilterForm, ShippingForm
 from portal.sync import writeback
 from portal.views import int_arg, list_args, page_arg, wants_fragment
@@ -80,6 +81,36 @@ def search():
     if exact is not None and not results.pages:
         return redirect(url_for("orders.show", order_id=exact.id))
     return render_template("orders/search.html", results=results, term=term)
+
+
+def trace_url(webstore_code: str, woo_order_id: int, **args) -> str:
+    return url_for("orders.trace", code=webstore_code, woo_order_id=woo_order_id, **args)
+
+
+@bp.get("/orders/trace/<code>/<id:woo_order_id>")
+def trace(code: str, woo_order_id: int):
+    """Everything the connector did with one webstore order, oldest first (as it happened,
+    read down like a story); ``?order=newest`` turns it round for a long history."""
+    webstore = order_trace.find_webstore(code)
+    if webstore is None:
+        abort(404, "There is no webstore with this code.")
+    found = order_trace.load_trace(webstore, woo_order_id)
+    newest_first = request.args.get("order") == "newest"
+    return render_template(
+        "orders/trace.html",
+        trace=found,
+        events=list(reversed(found.events)) if newest_first else found.events,
+        newest_first=newest_first,
+        trace_url=trace_url,
+        credit_memo_url=credit_memo_url,
+    )
+
+
+def credit_memo_url(memo_id: int) -> str | None:
+    # The credit memo pages are their own blueprint: linked where the portal has them.
+    if "credit_memos.show" in current_app.view_functions:
+        return url_for("credit_memos.show", memo_id=memo_id)
+    return None
 
 
 def load_order(order_id: int) -> SalesOrder:

@@ -22,7 +22,7 @@ from portal.models import (
     Trigger,
     WritebackState,
 )
-from portal.orders import trace
+from portal.orders import queries, trace
 from portal.orders.actions import ACTIONS, perform
 from portal.sync.filters import merge_filters
 from portal.sync.runs import create_run, execute_run, retry_failed
@@ -537,4 +537,114 @@ def test_the_log_is_read_by_its_webstore_and_order_index(app, webstore):
     [plan] = log_plans(lambda: trace.load_trace(webstore, 5000))
 
     assert "Index Scan using ix_sync_log_entries_webstore_order" in plan, plan
+    assert "Seq Scan on sync_log_entries" not in plan, plan
+
+
+# The way to it from the header's search
+
+
+def test_the_header_search_offers_the_trace_of_an_order_found_by_its_store_number(
+    signed_in_viewer, webstore
+):
+    order = make_sales_order(webstore, 1042, external_document_no="1042")
+
+    typeahead = signed_in_viewer.get("/search?q=1042", headers={"HX-Request": "true"}).text
+    by_name = signed_in_viewer.get("/search?q=ada", headers={"HX-Request": "true"}).text
+
+    assert f'href="/orders/{order.id}"' in typeahead
+    assert f'<a class="search-trace" href="{trace_url(webstore, 1042)}"' in typeahead
+    assert ">Trace</a>" in typeahead
+    assert f'href="/orders/{order.id}"' in by_name and "search-trace" not in by_name
+
+
+def test_a_store_number_met_without_a_sales_order_is_offered_as_a_trace(signed_in_viewer, webstore):
+    run = logged_run(webstore, failed=1)
+
+    typeahead = signed_in_viewer.get("/search?q=5000", headers={"HX-Request": "true"}).text
+    plain = signed_in_viewer.get("/search?q=5000")
+
+    assert 'id="suggest-traces"' in typeahead
+    assert f'<a href="{trace_url(webstore, 5000)}">Trace of' in typeahead
+    text = as_read(typeahead)
+    assert "Trace of MAIN 5000 no sales order · latest failed" in text
+    assert "Order 5000 failed: fix the item, retry." in text
+    assert "1 webstore order in the import log" in text
+    # Asked plainly (Enter in the box), the one store order's trace opens.
+    assert plain.status_code == 302 and plain.headers["Location"] == trace_url(webstore, 5000)
+    assert run.id
+
+
+def test_store_orders_of_one_id_in_two_webstores_are_both_offered(
+    signed_in_viewer, webstore, demo_webstore
+):
+    logged_run(webstore, failed=1)
+    logged_run(demo_webstore, failed=1)
+
+    page = signed_in_viewer.get("/search?q=5000")
+
+    assert page.status_code == 200
+    assert f'href="{trace_url(demo_webstore, 5000)}"' in page.text
+    assert f'href="{trace_url(webstore, 5000)}"' in page.text
+    assert 'id="found-traces"' in page.text
+
+
+def test_a_number_no_run_met_is_said_so_in_the_search(signed_in_viewer, webstore):
+    logged_run(webstore, failed=1)
+
+    for term in ("987654", "98"):
+        html = signed_in_viewer.get(f"/search?q={term}", headers={"HX-Request": "true"}).text
+        assert f"No import run has met a webstore order with the ID {term}." in html
+    assert "No import run" not in signed_in_viewer.get("/search?q=zebra").text
+
+
+def test_an_order_found_as_a_sales_order_is_not_offered_twice(signed_in_viewer, webstore):
+    run = logged_run(webstore)
+    log_entry(webstore, run, 1042, Outcome.IMPORTED, "Imported as SO00042")
+    make_sales_order(webstore, 1042)
+
+    typeahead = signed_in_viewer.get("/search?q=1042", headers={"HX-Request": "true"}).text
+
+    assert "suggest-traces" not in typeahead
+    assert typeahead.count(f'href="{trace_url(webstore, 1042)}"') == 1
+
+
+def test_a_renumbered_store_order_is_offered_by_its_id_with_its_sales_order(
+    signed_in_viewer, webstore
+):
+    run = logged_run(webstore)
+    log_entry(
+        webstore,
+        run,
+        1042,
+        Outcome.IMPORTED,
+        "Imported as SO00042",
+        woo_order_number="WC-77",
+    )
+    make_sales_order(webstore, 1042, external_document_no="WC-77")
+
+    typeahead = signed_in_viewer.get("/search?q=1042", headers={"HX-Request": "true"}).text
+
+    text = as_read(typeahead)
+    assert "Trace of MAIN WC-77 sales order SO00042" in text
+
+
+def test_the_trace_search_costs_one_query_and_none_for_words(app, webstore):
+    logged_run(webstore, failed=1)
+
+    found, statements = statements_of(lambda: queries.find_traces("5000"))
+    words, none = statements_of(lambda: queries.find_traces("holger"))
+
+    assert [hit.entry.woo_order_id for hit in found] == [5000] and len(statements) == 1
+    assert words == [] and none == []
+
+
+def test_the_trace_search_reads_the_log_by_its_webstore_and_order_index(app, webstore):
+    logged_run(webstore, failed=1)
+
+    [plan] = log_plans(lambda: queries.find_traces("5000"))
+
+    # One probe of the index for each webstore.
+    assert "Index Scan using ix_sync_log_entries_webstore_order" in plan, plan
+    condition = re.search(r"Index Cond: \(\(webstore_id = ANY .*\) AND \(woo_order_id = ", plan)
+    assert condition, plan
     assert "Seq Scan on sync_log_entries" not in plan, plan

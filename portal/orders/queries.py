@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
-from portal.converters import whole_number
+from portal.converters import MAX_ID, whole_number
 from portal.customers import queries as customer_queries
 from portal.items import queries as item_queries
 from portal.models import (
@@ -27,6 +27,7 @@ from portal.models import (
     SalesOrder,
     SalesOrderStatus,
     StoreWriteback,
+    SyncLogEntry,
     SyncRun,
     Webstore,
 )
@@ -269,6 +270,16 @@ class FoundOrders(Found):
     exact: SalesOrder | None = None
 
 
+@dataclass(frozen=True)
+class TraceHit:
+    """A store order that runs met, offered as its trace: its webstore, the latest log entry
+    about it, and its sales order's number if it has one now."""
+
+    webstore_code: str
+    entry: SyncLogEntry
+    sales_order_number: str | None = None
+
+
 @dataclass
 class SearchResults:
     term: str
@@ -276,10 +287,23 @@ class SearchResults:
     orders: FoundOrders = field(default_factory=FoundOrders)
     customers: Found = field(default_factory=Found)
     items: Found = field(default_factory=Found)
+    traces: list[TraceHit] = field(default_factory=list)
 
     @property
     def no_records(self) -> bool:
-        return not (self.orders.rows or self.customers.rows or self.items.rows)
+        return not (self.orders.rows or self.customers.rows or self.items.rows or self.traces)
+
+    @property
+    def only_traces(self) -> bool:
+        """Webstore orders found in the log, and no sales order, customer or item."""
+        return bool(self.traces) and not (
+            self.orders.rows or self.customers.rows or self.items.rows
+        )
+
+    @property
+    def store_order_id(self) -> int | None:
+        """The term as a store order id, if it can be one."""
+        return whole_number(self.term, 1, MAX_ID)
 
     @property
     def too_short(self) -> bool:
@@ -376,16 +400,66 @@ def find_items(term: str, limit: int = SEARCH_LIMIT) -> Found:
     return find_first(query, Item, conditions, limit)
 
 
+def find_traces(term: str, limit: int = SEARCH_LIMIT) -> list[TraceHit]:
+    """Store orders with the id ``term`` that runs met, in any webstore, each with its
+    latest log entry and its sales order's number (if it has one): to be offered as traces,
+    above all those of orders that failed or were skipped and so have no sales order.
+
+    A store order's number is its id unless a plugin renumbers the store's orders; the log
+    is indexed by (webstore_id, woo_order_id) only, so it is looked up by id: for each
+    webstore, one probe of that index (``webstore_id = ANY(ARRAY(...))`` on PostgreSQL,
+    which has no skip scan to find the second column of an index alone). A term that is no
+    whole number costs no query."""
+    order_id = whole_number(term, 1, MAX_ID)
+    if order_id is None:
+        return []
+    stores = sa.select(Webstore.id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        in_a_webstore = SyncLogEntry.webstore_id == sa.any_(sa.func.array(stores.scalar_subquery()))
+    else:
+        in_a_webstore = SyncLogEntry.webstore_id.in_(stores)
+    latest = (
+        sa.select(sa.func.max(SyncLogEntry.id))
+        .where(in_a_webstore, SyncLogEntry.woo_order_id == order_id)
+        .group_by(SyncLogEntry.webstore_id)
+    )
+    rows = db.session.execute(
+        sa.select(Webstore.code, SyncLogEntry, SalesOrder.number)
+        .join(Webstore, Webstore.id == SyncLogEntry.webstore_id)
+        .outerjoin(
+            OrderLink,
+            sa.and_(
+                OrderLink.webstore_id == SyncLogEntry.webstore_id,
+                OrderLink.woo_order_id == SyncLogEntry.woo_order_id,
+            ),
+        )
+        .outerjoin(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
+        .where(SyncLogEntry.id.in_(latest))
+        .order_by(Webstore.code)
+        .limit(limit)
+    )
+    return [TraceHit(code, entry, number) for code, entry, number in rows]
+
+
 def find_everything(term: str, user, limit: int = SEARCH_LIMIT) -> SearchResults:
-    """The header's search: the pages ``user`` may open by name, and the first few sales
-    orders, customers and items that their lists would show for ``term``."""
+    """The header's search: the pages ``user`` may open by name, the first few sales
+    orders, customers and items that their lists would show for ``term``, and the store
+    orders of that id that runs met (those not found as sales orders already)."""
     term = term.strip()
+    orders = find_orders(term, limit)
+    # An order found as a sales order is offered its trace there.
+    shown = {(o.webstore_id, o.woo_order_id) for o in orders.rows}
     return SearchResults(
         term=term,
         pages=find_pages(term, user),
-        orders=find_orders(term, limit),
+        orders=orders,
         customers=find_customers(term, limit),
         items=find_items(term, limit),
+        traces=[
+            hit
+            for hit in find_traces(term, limit)
+            if (hit.entry.webstore_id, hit.entry.woo_order_id) not in shown
+        ],
     )
 
 

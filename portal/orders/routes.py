@@ -80,6 +80,10 @@ def search():
     exact = results.orders.exact
     if exact is not None and not results.pages:
         return redirect(url_for("orders.show", order_id=exact.id))
+    if len(results.traces) == 1 and results.only_traces and not results.pages:
+        # A store order number that only the log knows (it failed, or was skipped): its trace.
+        hit = results.traces[0]
+        return redirect(trace_url(hit.webstore_code, hit.entry.woo_order_id))
     return render_template("orders/search.html", results=results, term=term)
 
 

@@ -540,7 +540,7 @@ def test_the_log_is_read_by_its_webstore_and_order_index(app, webstore):
     assert "Seq Scan on sync_log_entries" not in plan, plan
 
 
-# The way to it from the header's search
+# The ways to it: the header's search, the orders list, the order page, a run's log
 
 
 def test_the_header_search_offers_the_trace_of_an_order_found_by_its_store_number(
@@ -648,3 +648,31 @@ def test_the_trace_search_reads_the_log_by_its_webstore_and_order_index(app, web
     condition = re.search(r"Index Cond: \(\(webstore_id = ANY .*\) AND \(woo_order_id = ", plan)
     assert condition, plan
     assert "Seq Scan on sync_log_entries" not in plan, plan
+
+
+def test_the_orders_list_links_each_store_number_to_its_trace(signed_in_viewer, webstore):
+    make_sales_order(webstore, 1042)
+
+    html = signed_in_viewer.get("/").text
+    empty = signed_in_viewer.get("/?q=5000").text
+
+    assert f'<a href="{trace_url(webstore, 1042)}" title="Trace' in html
+    assert '<a href="/search?q=5000">Look for webstore order 5000 in the import log</a>' in empty
+
+
+def test_the_order_page_links_its_trace(signed_in_viewer, webstore):
+    order = make_sales_order(webstore, 1042)
+
+    html = signed_in_viewer.get(f"/orders/{order.id}").text
+
+    assert f'<a href="{trace_url(webstore, 1042)}">Trace</a>' in html
+
+
+def test_a_runs_log_links_each_store_order_to_its_trace(signed_in_viewer, webstore):
+    run = logged_run(webstore, failed=2)
+
+    html = signed_in_viewer.get(f"/imports/runs/{run.id}").text
+
+    for woo_id in (5000, 5001):
+        link = f'<a href="{trace_url(webstore, woo_id)}" title="Trace of this webstore order">'
+        assert f"{link}{woo_id}</a>" in html

@@ -197,9 +197,14 @@ def test_import_webstore_refunds_form_starts_a_refunds_run(signed_in_staff, demo
 
 
 def test_a_webhook_run_is_followed_by_its_orders_refunds_and_credits_once(demo_webstore, store):
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
     order = imported_order(demo_webstore, store)
     store.modify_order(order.woo_order_id, refund={"amount": "2.00", "reason": ""})
+    store.modify_order(order.woo_order_id, refund={"amount": "1.00", "reason": ""})
     import_refunds(demo_webstore, order_ids=(order.woo_order_id,))  # a run met it first
+    # A third refund, then its webhook: the order owes a credit again.
+    store.modify_order(order.woo_order_id, refund={"amount": "0.50", "reason": ""})
     filters = refund_filters(demo_webstore, order_ids=(order.woo_order_id,))
     webhook = execute_run(create_run(demo_webstore, filters, Trigger.WEBHOOK).id)
 
@@ -207,7 +212,29 @@ def test_a_webhook_run_is_followed_by_its_orders_refunds_and_credits_once(demo_w
 
     assert refunds_run.kind == RunKind.REFUNDS and refunds_run.trigger == Trigger.WEBHOOK
     assert refunds_run.filters["order_ids"] == [order.woo_order_id]
-    assert len(memos()) == 1 and refunds_run.skipped == 1
+    # The two credited before are skipped, the new one credited: one memo a refund.
+    assert len(memos()) == 3 and (refunds_run.skipped, refunds_run.imported) == (2, 1)
+
+
+def test_a_webhook_of_an_order_never_imported_is_followed_by_no_refunds_run(demo_webstore, store):
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    demo_webstore.auto_create_items = False  # the order fails to import
+    db.session.commit()
+    created = store.create_order(status="processing")
+    filters = refund_filters(demo_webstore, order_ids=(created["id"],))
+    webhook = execute_run(create_run(demo_webstore, filters, Trigger.WEBHOOK).id)
+
+    assert follow_with_refunds(webhook) is None
+
+
+def test_without_a_refunds_start_date_no_refunds_run_follows(demo_webstore, store):
+    from portal.sync.schedule import incremental_filters
+
+    orders_run = execute_run(
+        create_run(demo_webstore, incremental_filters(demo_webstore), Trigger.AUTOMATIC).id
+    )
+
+    assert follow_with_refunds(orders_run) is None
 
 
 def test_the_setup_resets_the_refunds_watermark_apart_from_the_orders(

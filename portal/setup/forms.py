@@ -128,8 +128,9 @@ class WebstoreForm(FlaskForm):
     refunds_start_date = DateField(
         "Refunds start date",
         validators=[Optional()],
-        description="Refunds made on or after this day become credit memos; apart from the "
-        "orders' start date. Blank: the orders' start date.",
+        description="Refunds made on or after this day become credit memos, after every "
+        "automatic sync; apart from the orders' start date. Blank: refunds are imported by "
+        "hand only (Import Webstore Refunds).",
     )
     customer_handling = SelectField("Guest orders", choices=HANDLING_CHOICES)
     default_customer_template_id = SelectField("Default customer template", coerce=int)

@@ -32,6 +32,21 @@ def page_arg() -> int:
     return page_number(request.args.get("page"))
 
 
+def page_position() -> dict:
+    """Where the request places a keyset-paged list: ``after``, ``before`` and ``page``."""
+    return {"after": int_arg("after"), "before": int_arg("before"), "page": page_arg()}
+
+
+def list_response(page_template: str, table_template: str, push_url: str, **context):
+    """A list's whole page; to HTMX its table alone, with the tidy URL for the address bar
+    (rather than every empty field of the form). ``fragment`` tells the templates which."""
+    if not wants_fragment():
+        return render_template(page_template, fragment=False, **context)
+    response = make_response(render_template(table_template, fragment=True, **context))
+    response.headers["HX-Push-Url"] = push_url
+    return response
+
+
 def list_args(keep_page: bool = False, **changes) -> dict:
     """The request's arguments, changed as given, without those placing the page unless
     ``keep_page``."""
@@ -96,12 +111,7 @@ def mapping_page(kind: MappingPages):
         status = 422
     page = None
     if webstore is not None:
-        page = kind.list_page(
-            webstore,
-            after=int_arg("after"),
-            before=int_arg("before"),
-            page=page_arg(),
-        )
+        page = kind.list_page(webstore, **page_position())
     context = {
         "webstores": stores,
         "webstore": webstore,
@@ -111,10 +121,9 @@ def mapping_page(kind: MappingPages):
             kind.endpoint, keep_page, **changes
         ),
     }
-    if request.method == "GET" and wants_fragment() and webstore is not None:
-        response = make_response(render_template(kind.table_template(), **context))
-        response.headers["HX-Push-Url"] = context["mappings_url"](keep_page=True)
-        return response
+    if request.method == "GET" and webstore is not None:
+        push_url = context["mappings_url"](keep_page=True)
+        return list_response(kind.template, kind.table_template(), push_url, **context)
     return render_template(kind.template, **context), status
 
 

@@ -19,7 +19,7 @@ from portal.converters import clean_text
 from portal.credit_memos import bp, queries
 from portal.imports.routes import csv_safe
 from portal.models import CreditMemoStatus, SalesCreditMemo
-from portal.views import int_arg, page_arg, page_url, wants_fragment
+from portal.views import list_response, page_position, page_url
 
 
 def filters() -> tuple[str, str]:
@@ -30,21 +30,21 @@ def filters() -> tuple[str, str]:
 @bp.get("")
 def index():
     term, status = filters()
-    page = queries.list_memos(
-        term, status, after=int_arg("after"), before=int_arg("before"), page=page_arg()
+    page = queries.list_memos(term, status, **page_position())
+    return list_response(
+        "credit_memos/index.html",
+        "credit_memos/_table.html",
+        list_url(keep_page=True),
+        page=page,
+        term=term,
+        status=status,
+        statuses=list(CreditMemoStatus),
+        list_url=list_url,
     )
-    context = {
-        "page": page,
-        "term": term,
-        "status": status,
-        "statuses": list(CreditMemoStatus),
-        "list_url": lambda keep_page=False, **changes: page_url(
-            "credit_memos.index", keep_page, **changes
-        ),
-    }
-    if wants_fragment():
-        return render_template("credit_memos/_table.html", **context)
-    return render_template("credit_memos/index.html", **context)
+
+
+def list_url(keep_page: bool = False, **changes) -> str:
+    return page_url("credit_memos.index", keep_page, **changes)
 
 
 @bp.get("/<id:memo_id>")

@@ -1,4 +1,4 @@
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import db, views
@@ -6,7 +6,7 @@ from portal.auth.access import admin_required, staff_required
 from portal.customers import actions, bp, queries
 from portal.customers.forms import CustomerForm, CustomerSearchForm, MappingForm, MergeForm
 from portal.models import Customer
-from portal.views import MappingPages, int_arg, mapping_page, page_arg, page_url, wants_fragment
+from portal.views import MappingPages, list_response, mapping_page, page_position, page_url
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -18,19 +18,16 @@ def list_url(keep_page: bool = False, **changes) -> str:
 def index():
     form = CustomerSearchForm(request.args)
     search = form.search()
-    page = queries.list_customers(
-        search,
-        after=int_arg("after"),
-        before=int_arg("before"),
-        page=page_arg(),
-        per_page=queries.PER_PAGE,
+    page = queries.list_customers(search, **page_position(), per_page=queries.PER_PAGE)
+    return list_response(
+        "customers/index.html",
+        "customers/_table.html",
+        list_url(keep_page=True),
+        form=form,
+        search=search,
+        page=page,
+        list_url=list_url,
     )
-    context = {"form": form, "search": search, "page": page, "list_url": list_url}
-    if not wants_fragment():
-        return render_template("customers/index.html", **context)
-    response = make_response(render_template("customers/_table.html", **context))
-    response.headers["HX-Push-Url"] = list_url(keep_page=True)
-    return response
 
 
 @bp.get("/<id:customer_id>")

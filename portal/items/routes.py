@@ -1,11 +1,11 @@
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal import db, views
 from portal.auth.access import staff_required
 from portal.items import actions, bp, queries
 from portal.items.forms import ItemForm, ItemSearchForm, MappingForm
 from portal.models import Item
-from portal.views import MappingPages, int_arg, mapping_page, page_arg, page_url, wants_fragment
+from portal.views import MappingPages, list_response, mapping_page, page_position, page_url
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -16,19 +16,16 @@ def list_url(keep_page: bool = False, **changes) -> str:
 def index():
     form = ItemSearchForm(request.args)
     term = form.search()
-    page = queries.list_items(
-        term,
-        after=int_arg("after"),
-        before=int_arg("before"),
-        page=page_arg(),
-        per_page=queries.PER_PAGE,
+    page = queries.list_items(term, **page_position(), per_page=queries.PER_PAGE)
+    return list_response(
+        "items/index.html",
+        "items/_table.html",
+        list_url(keep_page=True),
+        form=form,
+        term=term,
+        page=page,
+        list_url=list_url,
     )
-    context = {"form": form, "term": term, "page": page, "list_url": list_url}
-    if not wants_fragment():
-        return render_template("items/index.html", **context)
-    response = make_response(render_template("items/_table.html", **context))
-    response.headers["HX-Push-Url"] = list_url(keep_page=True)
-    return response
 
 
 @bp.get("/<id:item_id>")

@@ -3,7 +3,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -18,7 +17,7 @@ from portal.orders import actions, bp, queries
 from portal.orders import trace as order_trace
 from portal.orders.forms import OrderFilterForm, ShippingForm
 from portal.sync import writeback
-from portal.views import int_arg, list_args, page_arg, wants_fragment
+from portal.views import list_args, list_response, page_position, wants_fragment
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -40,14 +39,7 @@ def index():
     filters = form.filters()
     sort = queries.Sort.parse(request.args.get("sort"))
     form.sort.data = str(sort)
-    page = queries.list_orders(
-        filters,
-        sort,
-        after=int_arg("after"),
-        before=int_arg("before"),
-        page=page_arg(),
-        per_page=queries.PER_PAGE,
-    )
+    page = queries.list_orders(filters, sort, **page_position(), per_page=queries.PER_PAGE)
     context = {
         "form": form,
         "filters": filters,
@@ -60,12 +52,9 @@ def index():
         "many_webstores": len(webstores) > 1,
         "no_webstores": not webstores,
     }
-    if not wants_fragment():
-        return render_template("orders/index.html", fragment=False, **context)
-    response = make_response(render_template("orders/_table.html", fragment=True, **context))
-    # The address bar gets the tidy URL rather than every empty field of the form.
-    response.headers["HX-Push-Url"] = list_url(keep_page=True)
-    return response
+    return list_response(
+        "orders/index.html", "orders/_table.html", list_url(keep_page=True), **context
+    )
 
 
 @bp.get("/search")

@@ -30,7 +30,6 @@ def create_app(
     from portal.converters import IdConverter
 
     app.url_map.converters["id"] = IdConverter
-    app.before_request(refuse_control_characters)
 
     from portal import (
         auth,
@@ -59,25 +58,6 @@ def create_app(
     app.after_request(vary_on_htmx)
     security.init_app(app)
     return app
-
-
-def refuse_control_characters():
-    """No value of a query or a form holds a NUL or another control character a person
-    cannot type: PostgreSQL cannot store or search them. Refused here, once, for all."""
-    from flask import abort
-
-    from portal.converters import has_control_characters
-
-    if request.endpoint == "webhooks.receive":
-        return  # it reads its body raw, to check the signature: parsing a form would eat it
-    for source in (request.args, request.form):
-        for key, value in source.items(multi=True):
-            if has_control_characters(key) or has_control_characters(value):
-                abort(
-                    400,
-                    "The request holds a control character (such as NUL) that no one "
-                    "types: check the address or the form, and try again.",
-                )
 
 
 def vary_on_htmx(response):

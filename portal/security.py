@@ -1,4 +1,5 @@
-"""Headers every answer carries, and what changes behind an HTTPS reverse proxy.
+"""What every request and answer passes: control characters refused, the headers every
+answer carries, and what changes behind an HTTPS reverse proxy.
 
 The Content-Security-Policy allows only the portal's own scripts and styles: no inline
 script, no inline style, no ``eval`` (htmx is configured to need none of them: its indicator
@@ -6,8 +7,10 @@ styles live in layout.css, and no ``hx-on`` or trigger filters are used). ``fram
 'none'`` keeps another site from framing the pages' buttons.
 """
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.converters import has_control_characters
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -26,6 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)
     if app.config.get("BEHIND_HTTPS_PROXY"):
         # The proxy ends TLS and says so in X-Forwarded-Proto/-For/-Host: trust one hop,
@@ -36,6 +40,21 @@ def init_app(app: Flask) -> None:
             REMEMBER_COOKIE_SECURE=True,
             PREFERRED_URL_SCHEME="https",
         )
+
+
+def refuse_control_characters():
+    """No value of a query or a form holds a NUL or another control character a person
+    cannot type: PostgreSQL cannot store or search them. Refused here, once, for all."""
+    if request.endpoint == "webhooks.receive":
+        return  # it reads its body raw, to check the signature: parsing a form would eat it
+    for source in (request.args, request.form):
+        for key, value in source.items(multi=True):
+            if has_control_characters(key) or has_control_characters(value):
+                abort(
+                    400,
+                    "The request holds a control character (such as NUL) that no one "
+                    "types: check the address or the form, and try again.",
+                )
 
 
 def add_security_headers(response):

@@ -1,15 +1,10 @@
-import csv
-import io
-
 import sqlalchemy as sa
 from flask import (
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 
@@ -17,7 +12,7 @@ from portal import db
 from portal.auth.access import staff_required
 from portal.converters import clean_text
 from portal.credit_memos import bp, queries
-from portal.imports.routes import csv_safe
+from portal.csv_export import csv_download
 from portal.models import CreditMemoStatus, SalesCreditMemo
 from portal.views import list_response, page_position, page_url
 
@@ -95,39 +90,21 @@ def export():
         "amount_including_tax",
     ]
 
-    def rows():
-        buffer = io.StringIO()
-        buffer.write("\ufeff")  # Excel reads the file as UTF-8
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        for memo, order_number, woo_number, customer in queries.all_memos(term, status):
-            writer.writerow(
-                map(
-                    csv_safe,
-                    [
-                        memo.number,
-                        memo.status.value,
-                        memo.memo_date.isoformat(),
-                        order_number,
-                        woo_number,
-                        memo.woo_refund_id,
-                        customer,
-                        memo.reason,
-                        memo.currency,
-                        memo.amount,
-                        memo.tax_amount,
-                        memo.amount_including_tax,
-                    ],
-                )
-            )
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    return Response(
-        stream_with_context(rows()),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="credit-memos.csv"'},
+    rows = (
+        [
+            memo.number,
+            memo.status.value,
+            memo.memo_date.isoformat(),
+            order_number,
+            woo_number,
+            memo.woo_refund_id,
+            customer,
+            memo.reason,
+            memo.currency,
+            memo.amount,
+            memo.tax_amount,
+            memo.amount_including_tax,
+        ]
+        for memo, order_number, woo_number, customer in queries.all_memos(term, status)
     )
+    return csv_download("credit-memos.csv", columns, rows)

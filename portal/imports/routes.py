@@ -1,14 +1,10 @@
-import csv
-import io
 from dataclasses import dataclass
 
 from flask import (
-    Response,
     flash,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -16,6 +12,7 @@ from markupsafe import Markup, escape
 
 from portal import db
 from portal.auth.access import staff_required
+from portal.csv_export import csv_download
 from portal.imports import bp, queries
 from portal.imports.chart import bar_chart
 from portal.imports.forms import ImportForm, RefundImportForm
@@ -337,54 +334,21 @@ def export(run_id: int):
         "logged_at",
     ]
 
-    def rows():
-        buffer = io.StringIO()
-        # A byte-order mark first: Excel then reads the file as UTF-8, accents intact.
-        buffer.write("\ufeff")
-        writer = csv.writer(buffer)
-        writer.writerow(columns)
-        for entry in queries.all_entries(run.id):
-            writer.writerow(
-                map(
-                    csv_safe,
-                    [
-                        entry.id,
-                        entry.woo_order_id,
-                        entry.woo_order_number,
-                        entry.outcome.value,
-                        entry.message,
-                        entry.sales_order_number or "",
-                        entry.customers_created,
-                        entry.items_created,
-                        entry.created_at.isoformat(),
-                    ],
-                )
-            )
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
-        yield buffer.getvalue()
-
-    filename = f"import-run-{run.id}-{run.webstore.code}.csv"
-    return Response(
-        stream_with_context(rows()),
-        content_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    rows = (
+        [
+            entry.id,
+            entry.woo_order_id,
+            entry.woo_order_number,
+            entry.outcome.value,
+            entry.message,
+            entry.sales_order_number or "",
+            entry.customers_created,
+            entry.items_created,
+            entry.created_at.isoformat(),
+        ]
+        for entry in queries.all_entries(run.id)
     )
-
-
-# How a cell that a spreadsheet would run as a formula starts (OWASP's list).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value):
-    """A CSV cell a spreadsheet shows as written: text that would start a formula gets a
-    leading apostrophe, whatever its column (the store sends order numbers and names too);
-    numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return csv_download(f"import-run-{run.id}-{run.webstore.code}.csv", columns, rows)
 
 
 @bp.app_template_filter("duration")

@@ -377,6 +377,28 @@ def test_new_items_take_the_default_template_and_the_line_description_and_price(
     assert entries(run)[0].items_created == item.number
 
 
+def test_a_customer_and_item_a_batch_shares_are_named_only_on_the_order_that_created_them(
+    demo_webstore, store
+):
+    notebook = [{"product_id": 12, "quantity": 1}]
+    first = store.create_order(
+        customer_id=0, status="on-hold", email="shared@example.com", lines=notebook
+    )
+    second = store.create_order(
+        customer_id=0, status="on-hold", email="shared@example.com", lines=notebook
+    )
+
+    run = run_import(demo_webstore, statuses="on-hold", start_date=store_day(second))
+
+    customer = sales_order_for(demo_webstore, first["id"]).customer
+    item = db.session.scalar(sa.select(Item).where(Item.sku == first["line_items"][0]["sku"]))
+    assert sales_order_for(demo_webstore, second["id"]).customer_id == customer.id
+    assert [(e.woo_order_id, e.customers_created, e.items_created) for e in entries(run)] == [
+        (first["id"], customer.number, item.number),
+        (second["id"], "", ""),
+    ]
+
+
 def test_a_missing_item_with_auto_create_off_fails_naming_the_sku(demo_webstore, store):
     demo_webstore.auto_create_items = False
     db.session.commit()

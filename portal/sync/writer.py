@@ -321,6 +321,7 @@ class BatchWriter:
         # their lines, links and log entries are made ready here.
         rows.send_ahead()
         sales_lines, coupons, refunds, links, log_lines = [], [], [], [], []
+        named: set[int] = set()
         now = utcnow()
         for plan, (number, order_id) in zip(plans, made, strict=True):
             order = plan.order
@@ -357,12 +358,8 @@ class BatchWriter:
                     outcome=Outcome.IMPORTED,
                     message="; ".join([f"Imported as {number}", *plan.notes]),
                     sales_order_number=number,
-                    customers_created=plan.customer.new.number
-                    if plan.customer.new and plan.customer.new.number
-                    else "",
-                    items_created=", ".join(
-                        dict.fromkeys(c.new.number for c in plan.items if c.new)
-                    ),
+                    customers_created=", ".join(first_named([plan.customer.new], named)),
+                    items_created=", ".join(first_named([c.new for c in plan.items], named)),
                 )
             )
         rows.add(SalesLine, sales_lines)
@@ -694,6 +691,15 @@ def json_value(value):
     if isinstance(value, date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} {value!r} cannot be written as JSON")
+
+
+def first_named(records: list, named: set[int]) -> list[str]:
+    """The numbers of these new records that no earlier order of the batch was credited
+    with, and credit them: later orders of a batch share the customer or item an order
+    planned, and only the order whose import created it names it in the log."""
+    fresh = [r for r in records if r is not None and id(r) not in named]
+    named.update(id(r) for r in fresh)
+    return list(dict.fromkeys(r.number for r in fresh))
 
 
 def take_import_lock() -> None:

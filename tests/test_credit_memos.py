@@ -13,9 +13,11 @@ from portal.models import (
     RunKind,
     RunStatus,
     SalesCreditMemo,
+    SyncRun,
     Trigger,
 )
 from portal.orders.actions import ACTIONS, perform
+from portal.sync.filters import ImportFilters
 from portal.sync.runs import create_run, execute_run
 from portal.sync.schedule import follow_with_refunds, refund_filters
 from tests.sync_helpers import count, entries, imported_order, run_import
@@ -196,35 +198,90 @@ def test_import_webstore_refunds_form_starts_a_refunds_run(signed_in_staff, demo
     assert run.kind == RunKind.REFUNDS and run.filters["order_ids"] == [order.woo_order_id]
 
 
-def test_a_webhook_run_is_followed_by_its_orders_refunds_and_credits_once(demo_webstore, store):
+def webhook_run(webstore, order_id):
+    """The run a webhook delivery of ``order_id`` queues, executed as its job executes it."""
+    filters = ImportFilters(order_ids=(order_id,), sources={"order_ids": "webhook"})
+    return execute_run(create_run(webstore, filters, Trigger.WEBHOOK).id)
+
+
+def test_a_webhook_run_credits_its_orders_new_refunds_in_the_same_run_once(demo_webstore, store):
     demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
     db.session.commit()
     order = imported_order(demo_webstore, store)
     store.modify_order(order.woo_order_id, refund={"amount": "2.00", "reason": ""})
     store.modify_order(order.woo_order_id, refund={"amount": "1.00", "reason": ""})
-    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))  # a run met it first
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))  # a run met them first
     # A third refund, then its webhook: the order owes a credit again.
     store.modify_order(order.woo_order_id, refund={"amount": "0.50", "reason": ""})
-    filters = refund_filters(demo_webstore, order_ids=(order.woo_order_id,))
-    webhook = execute_run(create_run(demo_webstore, filters, Trigger.WEBHOOK).id)
 
-    refunds_run = follow_with_refunds(webhook)
+    run = webhook_run(demo_webstore, order.woo_order_id)
 
-    assert refunds_run.kind == RunKind.REFUNDS and refunds_run.trigger == Trigger.WEBHOOK
-    assert refunds_run.filters["order_ids"] == [order.woo_order_id]
-    # The two credited before are skipped, the new one credited: one memo a refund.
-    assert len(memos()) == 3 and (refunds_run.skipped, refunds_run.imported) == (2, 1)
+    refund = {m.number: m.woo_refund_id for m in memos()}
+    assert (run.kind, run.trigger) == (RunKind.ORDERS, Trigger.WEBHOOK)
+    assert follow_with_refunds(run) is None and count(SyncRun) == 3  # no run of its own
+    # The order's outcome, then each refund's, newest first as the store lists them: the
+    # new one credited, the two credited before skipped; one memo a refund.
+    assert [(e.outcome, e.message) for e in entries(run)][1:] == [
+        (
+            Outcome.IMPORTED,
+            f"refund {refund['CM00003']} of 0.50 {order.currency} credited as CM00003",
+        ),
+        (Outcome.SKIPPED, f"refund {refund['CM00001']}: credited already as CM00001"),
+        (Outcome.SKIPPED, f"refund {refund['CM00002']}: credited already as CM00002"),
+    ]
+    assert len(memos()) == 3 and memos()[-1].sync_run_id == run.id
+    assert (run.fetched, run.settled) == (1, len(entries(run)))
 
 
-def test_a_webhook_of_an_order_never_imported_is_followed_by_no_refunds_run(demo_webstore, store):
+def test_a_webhook_run_of_a_new_order_imports_it_then_credits_its_refund(demo_webstore, store):
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    created = store.create_order(status="processing")
+    store.modify_order(created["id"], refund={"amount": "3.00", "reason": "Late"})
+
+    run = webhook_run(demo_webstore, created["id"])
+
+    [memo] = memos()
+    sales_order = memo.sales_order
+    assert [(e.outcome, e.message, e.sales_order_number) for e in entries(run)] == [
+        (Outcome.IMPORTED, f"Imported as {sales_order.number}", sales_order.number),
+        (
+            Outcome.IMPORTED,
+            f"refund {memo.woo_refund_id} of 3.00 {sales_order.currency} credited as "
+            "CM00001 (Late)",
+            sales_order.number,
+        ),
+    ]
+    assert (run.status, run.fetched, run.imported, run.skipped, run.failed) == (
+        RunStatus.SUCCEEDED,
+        1,
+        2,
+        0,
+        0,
+    )
+
+
+def test_a_webhook_run_of_an_order_that_fails_credits_nothing(demo_webstore, store):
     demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
     demo_webstore.auto_create_items = False  # the order fails to import
     db.session.commit()
     created = store.create_order(status="processing")
-    filters = refund_filters(demo_webstore, order_ids=(created["id"],))
-    webhook = execute_run(create_run(demo_webstore, filters, Trigger.WEBHOOK).id)
+    store.modify_order(created["id"], refund={"amount": "3.00", "reason": ""})
 
-    assert follow_with_refunds(webhook) is None
+    run = webhook_run(demo_webstore, created["id"])
+
+    assert [e.outcome for e in entries(run)] == [Outcome.FAILED]
+    assert memos() == [] and count(SyncRun) == 1
+
+
+def test_without_a_refunds_start_date_a_webhook_run_reads_no_refunds(demo_webstore, store):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "3.00", "reason": ""})
+
+    run = webhook_run(demo_webstore, order.woo_order_id)
+
+    assert [e.woo_order_id for e in entries(run)] == [order.woo_order_id]
+    assert memos() == []
 
 
 def test_without_a_refunds_start_date_no_refunds_run_follows(demo_webstore, store):

@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -18,13 +18,28 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from portal import csrf, db
-from portal.models import Outcome, RunStatus, SalesOrder, SyncRun, Trigger, WebhookDelivery
+from portal.models import (
+    Outcome,
+    RunStatus,
+    SalesCreditMemo,
+    SalesOrder,
+    SyncRun,
+    Trigger,
+    WebhookDelivery,
+)
 from portal.models.base import utcnow
 from portal.queue import import_queue
 from portal.sync import runs
 from portal.webhooks import deliveries
 from tests.conftest import FIXTURES
-from tests.sync_helpers import count, duplicates, entries, sales_order_for, work_queued_jobs
+from tests.sync_helpers import (
+    count,
+    duplicates,
+    entries,
+    imported_order,
+    sales_order_for,
+    work_queued_jobs,
+)
 from tests.test_setup_users import wait_until_a_statement_waits_for_a_lock
 
 CAPTURES = FIXTURES / "woo-captures" / "webhook_deliveries"
@@ -407,6 +422,28 @@ def test_orders_the_setup_filters_out_are_ignored_unless_imported_already(client
     assert pending.status_code == 200 and "status filter" in pending.json["message"]
     assert processing.status_code == 202
     assert len(webhook_runs()) == 1
+
+
+def test_an_order_updated_by_a_refund_makes_one_run_with_the_order_and_its_credit_memo(
+    client, demo_hooked, store
+):
+    demo_hooked.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    order = imported_order(demo_hooked, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "2.00", "reason": "Chipped"})
+
+    answer = deliver(client, *order_event(order.woo_order_id), code="DEMO")
+    work_queued_jobs()
+
+    [run] = webhook_runs()
+    [memo] = db.session.scalars(sa.select(SalesCreditMemo)).all()
+    assert answer.json["run_id"] == run.id and count(SyncRun) == 2  # the import, the webhook
+    assert [e.woo_order_id for e in entries(run)] == [order.woo_order_id] * 2
+    assert (entries(run)[-1].outcome, entries(run)[-1].message) == (
+        Outcome.IMPORTED,
+        f"refund {memo.woo_refund_id} of 2.00 {order.currency} credited as CM00001 (Chipped)",
+    )
+    assert memo.sync_run_id == run.id and run.settled == 2
 
 
 # Sign-in, CSRF, secrets

@@ -8,6 +8,10 @@ still credited, whatever the watermark says). For each refund of an imported ord
 not credited yet, a memo is written (``portal.sync.credit``), in a transaction of its own;
 the unique (webstore, refund id) settles two runs meeting one refund. A refund of an order
 never imported is skipped, saying so.
+
+A webhook's orders run credits its order's refunds itself, in the same run
+(``credit_webhook_refunds``): one delivery, one run, whose log shows the order's outcome
+and then its refunds'.
 """
 
 import logging
@@ -24,6 +28,7 @@ from portal.models import (
     SalesOrder,
     SyncLogEntry,
     SyncRun,
+    Trigger,
     Webstore,
 )
 from portal.sync.credit import CreditRefused, credit_memo_for
@@ -56,6 +61,12 @@ class RefundImport:
                 .values(refunds_watermark=self.newest_modified)
             )
             db.session.commit()
+
+    def credit_orders(self, order_ids) -> None:
+        """Credit the refunds of orders this run has read already: they are not counted as
+        fetched again, and the refunds watermark stays where it is."""
+        for order in self.client.get_orders(order_ids):
+            self.settle(order)
 
     def orders(self):
         if self.filters.order_ids:
@@ -164,6 +175,29 @@ class RefundImport:
         )
         db.session.commit()
         self.progress()
+
+
+def credit_webhook_refunds(run: SyncRun, webstore: Webstore, client: WooClient, progress=None):
+    """After a webhook's orders run has settled its order: that order's refunds, in the same
+    run. Only once the webstore synchronizes refunds (it has a refunds start date), and
+    only for an imported order (one that failed has nothing to credit)."""
+    if run.trigger != Trigger.WEBHOOK or webstore.refunds_start_date is None:
+        return
+    order_ids = imported(webstore.id, ImportFilters.from_json(run.filters).order_ids)
+    if order_ids:
+        filters = ImportFilters(order_ids=tuple(order_ids))
+        RefundImport(run, webstore, client, filters, progress).credit_orders(order_ids)
+
+
+def imported(webstore_id: int, order_ids) -> list[int]:
+    """Those of the orders that are imported."""
+    return list(
+        db.session.scalars(
+            sa.select(OrderLink.woo_order_id).where(
+                OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids)
+            )
+        )
+    )
 
 
 def uncredited_orders(webstore_id: int) -> list[int]:

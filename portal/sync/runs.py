@@ -32,7 +32,7 @@ from portal.queue import import_queue, redis_connection
 from portal.sync.filters import ImportFilters
 from portal.sync.importer import OrderImport
 from portal.sync.log import skip_kind
-from portal.sync.refunds import RefundImport
+from portal.sync.refunds import RefundImport, credit_webhook_refunds
 from portal.woo.client import WooClient
 from portal.woo.errors import TRANSIENT_ERRORS, WooError
 
@@ -206,6 +206,7 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
                     OrderImport(
                         run, webstore, client, filters, concurrency=concurrency, progress=progress
                     ).execute()
+                    credit_webhook_refunds(run, webstore, client, progress)
         except (WooError, SecretUnreadable) as error:
             db.session.rollback()
             reason = f"The store could not be read: {str(error).rstrip('.')}."

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from portal import db
-from portal.models import OrderLink, RunKind, RunStatus, SyncRun, Trigger, Webstore
+from portal.models import RunKind, RunStatus, SyncRun, Trigger, Webstore
 from portal.models.base import utcnow
 from portal.sync.filters import ImportFilters
 from portal.sync.runs import QueueUnavailable, claim_retry, reap_dead_runs, start_import
@@ -46,35 +46,20 @@ def refund_filters(webstore: Webstore, start_date=None, order_ids=()) -> ImportF
 
 
 def follow_with_refunds(run: SyncRun) -> SyncRun | None:
-    """After an automatic orders run, or a webhook's, in the same job: the refunds of what
-    changed (a webhook's: of its order)."""
+    """After an automatic orders run, in the same job: a refunds run for what changed since
+    the refunds watermark. (A webhook's run credits its order's refunds itself.)"""
     from portal.sync.runs import create_run, execute_run
 
-    if run.kind != RunKind.ORDERS or run.trigger not in (Trigger.AUTOMATIC, Trigger.WEBHOOK):
+    if run.kind != RunKind.ORDERS or run.trigger != Trigger.AUTOMATIC:
         return None
     if run.webstore.refunds_start_date is None:
         return None  # refunds are synchronized once the setup gives them a start date
     if run.status == RunStatus.FAILED and not run.settled:
         return None  # the store did not answer: its refunds wait for the next sync
-    if run.trigger == Trigger.WEBHOOK:
-        order_ids = imported(run.webstore_id, ImportFilters.from_json(run.filters).order_ids)
-        if not order_ids:
-            return None  # the delivery's order is not imported: nothing to credit
-        wanted = refund_filters(run.webstore, order_ids=order_ids)
-    else:
-        wanted = refund_filters(run.webstore)
-    refunds = create_run(run.webstore, wanted, run.trigger, kind=RunKind.REFUNDS)
-    return execute_run(refunds.id)
-
-
-def imported(webstore_id: int, order_ids) -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(OrderLink.woo_order_id).where(
-                OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids)
-            )
-        )
+    refunds = create_run(
+        run.webstore, refund_filters(run.webstore), run.trigger, kind=RunKind.REFUNDS
     )
+    return execute_run(refunds.id)
 
 
 def incremental_filters(webstore: Webstore) -> ImportFilters:

@@ -1,4 +1,5 @@
-"""WooCommerce webhooks: signed order events that queue a single-order import.
+"""WooCommerce webhooks: signed order events that queue a single-order import (with the
+order's refunds, once the webstore synchronizes them: ``portal.sync.refunds``).
 
 The only view without sign-in and without a CSRF token: the signature is its authentication.
 """

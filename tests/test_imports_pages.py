@@ -3,19 +3,34 @@
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import Outcome, RunStatus, SalesOrder, SyncLogEntry, SyncRun, Trigger
+from portal.models import (
+    Outcome,
+    RunKind,
+    RunStatus,
+    SalesOrder,
+    SyncLogEntry,
+    SyncRun,
+    Trigger,
+)
 from portal.models.base import utcnow
 from portal.queue import import_queue
-from portal.sync.filters import merge_filters
+from portal.sync.filters import ImportFilters, merge_filters
 from portal.sync.runs import client_for, create_run, execute_run, retry_failed
+from portal.sync.schedule import refund_filters
 from portal.woo.client import OrderQuery
-from tests.sync_helpers import entries, logged_run, run_import, work_queued_jobs
+from tests.sync_helpers import (
+    entries,
+    imported_order,
+    logged_run,
+    run_import,
+    work_queued_jobs,
+)
 
 
 def newest_run() -> SyncRun:
@@ -275,7 +290,8 @@ def test_results_list_every_run_newest_first_with_filters(signed_in_viewer, demo
 
     page = signed_in_viewer.get("/imports/").text
     assert page.index(f">{second.id}</a>") < page.index(f">{first.id}</a>")
-    assert "<svg" in page and "last 30 days" in page
+    assert "<svg" in page and "Sales orders per day, last 30 days" in page
+    assert "credit memos (refunds) are not counted" in page
 
     only_retries = signed_in_viewer.get(
         "/imports/?trigger=retry", headers={"HX-Request": "true", "HX-Target": "runs-table"}
@@ -305,6 +321,51 @@ def test_the_chart_counts_each_order_once_a_day(app, demo_webstore):
     assert today["imported"] == imported.imported
     assert "skipped" not in today
     assert all(day["imported"] == day["failed"] == 0 for day in days[:-1])
+
+
+def test_the_chart_counts_sales_orders_and_leaves_credit_memos_out(app, demo_webstore, store):
+    from portal.imports.queries import daily_totals
+
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "2.00", "reason": ""})
+    refunds_run = execute_run(
+        create_run(
+            demo_webstore,
+            refund_filters(demo_webstore, order_ids=(order.woo_order_id,)),
+            Trigger.MANUAL,
+            kind=RunKind.REFUNDS,
+        ).id
+    )
+    store.modify_order(order.woo_order_id, refund={"amount": "1.00", "reason": ""})
+    webhook = ImportFilters(order_ids=(order.woo_order_id,), sources={"order_ids": "webhook"})
+    webhook_run = execute_run(create_run(demo_webstore, webhook, Trigger.WEBHOOK).id)
+    refused = refund_failure(demo_webstore, order.woo_order_id)
+
+    today = daily_totals()[-1]
+
+    # A memo each, and a refund that failed: none of them is a sales order.
+    assert (refunds_run.imported, webhook_run.imported, refused.failed) == (1, 1, 1)
+    assert (today["imported"], today["failed"]) == (1, 0)
+
+
+def refund_failure(webstore, order_id) -> SyncRun:
+    """A refunds run whose one refund could not be credited, logged as such runs log it."""
+    run = create_run(webstore, merge_filters(webstore), Trigger.MANUAL, kind=RunKind.REFUNDS)
+    db.session.add(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=webstore.id,
+            woo_order_id=order_id,
+            outcome=Outcome.FAILED,
+            message="refund 9001: its lines come to 9.00 USD, more than the refund's 5.00: "
+            "check the refund in the store.",
+        )
+    )
+    run.status, run.failed = RunStatus.FAILED, 1
+    db.session.commit()
+    return run
 
 
 def test_the_chart_has_a_day_axis_counts_and_a_table(signed_in_viewer, demo_webstore):

@@ -10,7 +10,9 @@ from portal.converters import day, page_number
 from portal.models import (
     OrderLink,
     Outcome,
+    RunKind,
     RunStatus,
+    SalesCreditMemo,
     SalesOrder,
     StoreWriteback,
     SyncLogEntry,
@@ -20,6 +22,7 @@ from portal.models import (
     Webstore,
 )
 from portal.sync.filters import ImportFilters
+from portal.sync.refunds import is_refund_entry
 
 ENTRIES_PER_POLL = 200
 RUNS_PER_PAGE = 25
@@ -135,36 +138,35 @@ def day_start(day: date) -> datetime:
 
 
 def daily_totals(days: int = 30, today: date | None = None) -> list[dict]:
-    """Orders imported and failed per UTC day for the last ``days`` days, each order counted
-    once a day: an order is imported once ever, so the runs' counts are its imports; an order
-    that fails in every run of a day is one failed order that day."""
+    """Sales orders imported and failed per UTC day for the last ``days`` days, each order
+    counted once a day: an order is imported once ever, so the orders runs' counts are its
+    imports; an order that fails in every run of a day is one failed order that day. Credit
+    memos are not orders: refunds runs are left out, and so are the memos and refund
+    failures a webhook's run logs beside its order."""
     today = today or datetime.now(UTC).date()
     first = today - timedelta(days=days - 1)
     run_day = sa.func.date(SyncRun.created_at)
-    imported = dict(
-        db.session.execute(
-            sa.select(run_day, sa.func.sum(SyncRun.imported))
-            .where(SyncRun.created_at >= day_start(first))
-            .group_by(run_day)
-        )
-        .tuples()
-        .all()
+    orders_runs = (SyncRun.created_at >= day_start(first), SyncRun.kind == RunKind.ORDERS)
+    imported = by_day(
+        sa.select(run_day, sa.func.sum(SyncRun.imported)).where(*orders_runs).group_by(run_day)
+    )
+    memos = by_day(
+        sa.select(run_day, sa.func.count())
+        .select_from(SalesCreditMemo)
+        .join(SyncRun, SyncRun.id == SalesCreditMemo.sync_run_id)
+        .where(*orders_runs)
+        .group_by(run_day)
     )
     entry_day = sa.func.date(SyncLogEntry.created_at)
     failed_orders = (
         sa.select(entry_day.label("day"), SyncLogEntry.webstore_id, SyncLogEntry.woo_order_id)
         .where(SyncLogEntry.outcome == Outcome.FAILED)
         .where(SyncLogEntry.created_at >= day_start(first))
+        .where(~is_refund_entry(SyncLogEntry.message))
         .distinct()
         .subquery()
     )
-    failed = dict(
-        db.session.execute(
-            sa.select(failed_orders.c.day, sa.func.count()).group_by(failed_orders.c.day)
-        )
-        .tuples()
-        .all()
-    )
+    failed = by_day(sa.select(failed_orders.c.day, sa.func.count()).group_by(failed_orders.c.day))
     totals = []
     for offset in range(days):
         current = first + timedelta(days=offset)
@@ -172,11 +174,20 @@ def daily_totals(days: int = 30, today: date | None = None) -> list[dict]:
         totals.append(
             {
                 "day": current,
-                "imported": int(imported.get(key) or imported.get(current) or 0),
-                "failed": int(failed.get(key) or failed.get(current) or 0),
+                "imported": imported.get(key, 0) - memos.get(key, 0),
+                "failed": failed.get(key, 0),
             }
         )
     return totals
+
+
+def by_day(query: sa.Select) -> dict[str, int]:
+    """(day, count) rows as {ISO day: count}: SQLite answers a day as text, PostgreSQL as
+    a date."""
+    return {
+        day if isinstance(day, str) else day.isoformat(): int(value or 0)
+        for day, value in db.session.execute(query).tuples()
+    }
 
 
 def recent_writebacks(limit: int = 20) -> list:

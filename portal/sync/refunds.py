@@ -37,6 +37,18 @@ from portal.woo.client import OrderQuery, WooClient
 
 log = logging.getLogger(__name__)
 
+# How every log entry about a refund starts: it tells them from the entries of orders.
+REFUND_ENTRY = "refund "
+
+
+def named(refund) -> str:
+    return f"{REFUND_ENTRY}{refund.id}"
+
+
+def is_refund_entry(message_column):
+    """SQL: whether a log entry's message is about a refund (a credit memo), not an order."""
+    return message_column.startswith(REFUND_ENTRY, autoescape=True)
+
 
 class RefundImport:
     def __init__(self, run: SyncRun, webstore: Webstore, client: WooClient, filters, progress=None):
@@ -112,7 +124,7 @@ class RefundImport:
                 self.log(
                     order,
                     Outcome.SKIPPED,
-                    f"refund {refund.id}: credited already as {credited[refund.id]}",
+                    f"{named(refund)}: credited already as {credited[refund.id]}",
                     sales_order.number,
                 )
                 continue
@@ -125,7 +137,7 @@ class RefundImport:
             db.session.flush()
         except CreditRefused as refused:
             db.session.rollback()
-            self.log(order, Outcome.FAILED, f"refund {refund.id}: {refused}", sales_order.number)
+            self.log(order, Outcome.FAILED, f"{named(refund)}: {refused}", sales_order.number)
             return
         except IntegrityError:
             db.session.rollback()
@@ -138,14 +150,14 @@ class RefundImport:
             self.log(
                 order,
                 Outcome.SKIPPED,
-                f"refund {refund.id}: credited meanwhile as {number}",
+                f"{named(refund)}: credited meanwhile as {number}",
                 sales_order.number,
             )
             return
         self.log(
             order,
             Outcome.IMPORTED,
-            f"refund {refund.id} of {refund.amount} {sales_order.currency} credited as "
+            f"{named(refund)} of {refund.amount} {sales_order.currency} credited as "
             f"{memo.number}" + (f" ({refund.reason})" if refund.reason else ""),
             sales_order.number,
         )

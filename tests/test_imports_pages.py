@@ -300,6 +300,52 @@ def test_results_list_every_run_newest_first_with_filters(signed_in_viewer, demo
     assert f">{second.id}</a>" in only_retries and f">{first.id}</a>" not in only_retries
 
 
+def changed_run(webstore) -> SyncRun:
+    """A finished run that found one imported order changed in the store, and nothing else."""
+    run = logged_run(webstore, changed=1, store_total=1)
+    db.session.add(
+        SyncLogEntry(
+            run_id=run.id,
+            webstore_id=webstore.id,
+            woo_order_id=44,
+            woo_order_number="44",
+            outcome=Outcome.CHANGED,
+            message="Changed since imported as SO00001: status processing → cancelled",
+            sales_order_number="SO00001",
+        )
+    )
+    db.session.commit()
+    return run
+
+
+def test_the_runs_list_counts_what_each_run_found_changed(signed_in_viewer, demo_webstore):
+    run = changed_run(demo_webstore)
+
+    table = signed_in_viewer.get(
+        "/imports/", headers={"HX-Request": "true", "HX-Target": "runs-table"}
+    ).text
+
+    assert (
+        '<th class="num">Imported</th><th class="num">Changed</th><th class="num">Skipped' in table
+    )
+    counts = re.findall(r'<td class="num">(\d+)</td>', table)
+    assert (run.imported, run.changed, run.skipped, run.failed) == (0, 1, 0, 0)
+    assert counts == ["0", "1", "0", "0"]
+
+
+def test_the_run_page_and_its_csv_show_the_changed_orders(signed_in_viewer, demo_webstore):
+    run = changed_run(demo_webstore)
+
+    page = signed_in_viewer.get(f"/imports/runs/{run.id}").text
+    csv_file = signed_in_viewer.get(f"/imports/runs/{run.id}/entries.csv").data.decode("utf-8-sig")
+
+    assert '<span class="count-changed">Changed <strong>1</strong></span>' in page
+    assert '<h2 id="section-changed">Changed in the store (1)</h2>' in page
+    assert "status processing → cancelled" in page
+    [row] = csv.DictReader(io.StringIO(csv_file))
+    assert (row["outcome"], row["sales_order"]) == ("changed", "SO00001")
+
+
 def test_the_chart_counts_each_order_once_a_day(app, demo_webstore):
     from portal.imports.queries import daily_totals
 

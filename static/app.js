@@ -75,6 +75,11 @@ document.addEventListener("submit", (event) => {
   const dialog = form && document.getElementById(form.dataset.dialog);
   if (dialog && typeof dialog.showModal === "function") {
     event.preventDefault();
+    // What was typed on the page but not saved (a tracking number) goes with the action.
+    for (const input of dialog.querySelectorAll("input[data-copy-from]")) {
+      const typed = document.getElementById(input.dataset.copyFrom);
+      if (typed && typed.value.trim()) input.value = typed.value;
+    }
     dialog.showModal();
   }
 });

@@ -231,7 +231,10 @@ def test_a_failed_write_back_shows_its_reason(writing_webstore, store, signed_in
     html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
 
     [(_, text)] = [e for e in events(html) if e[0] == "writeback"]
-    assert " failed " in f" {text} " and "is on-hold now" in text
+    assert (
+        " failed " in f" {text} "
+        and "differs from what was imported: status processing → on-hold" in text
+    )
     assert update.reason in html_module.unescape(html)
 
 

@@ -122,7 +122,10 @@ def test_an_order_cancelled_in_the_store_meanwhile_is_not_overwritten(writing_we
     failed = only_writeback()
     woo, notes = store_order(writing_webstore, order.woo_order_id)
     assert failed.state == WritebackState.FAILED
-    assert "is cancelled now (it was processing when imported)" in failed.reason
+    assert failed.reason == (
+        f"The store's order {order.external_document_no} is cancelled: it is never set to "
+        "completed. Nothing was written to the store."
+    )
     assert woo.status == "cancelled"
     assert not [n for n in notes if order.number in n["note"]]
 
@@ -193,7 +196,8 @@ def test_the_order_page_and_import_results_show_the_update_and_send_again(
     page = signed_in_staff.get(f"/orders/{order.id}").text
     results = signed_in_staff.get("/imports/").text
 
-    assert 'class="writeback writeback-failed"' in page and "is on-hold now" in page
+    assert 'class="writeback writeback-failed"' in page
+    assert "differs from what was imported: status processing → on-hold" in page
     assert "Send again" in page
     assert 'id="writebacks-table"' in results and "writeback-failed" in results
 

@@ -22,6 +22,7 @@ from portal.models.erp import (
     SalesOrderRefund,
     SalesOrderStatus,
 )
+from portal.models.events import EventKind, OrderEvent
 from portal.models.sync import (
     OrderLink,
     Outcome,
@@ -46,6 +47,7 @@ __all__ = [
     "CustomerHandling",
     "CustomerMapping",
     "CustomerTemplate",
+    "EventKind",
     "Item",
     "ItemMapping",
     "ItemTemplate",
@@ -53,6 +55,7 @@ __all__ = [
     "LineType",
     "LoginFailure",
     "NumberSeries",
+    "OrderEvent",
     "OrderLink",
     "Outcome",
     "Role",

@@ -155,6 +155,8 @@ class SalesOrderStatus(enum.StrEnum):
     RELEASED = "released"
     POSTED = "posted"
     ARCHIVED = "archived"
+    # Its store order was cancelled (or deleted): kept for reference, never posted.
+    CANCELLED = "cancelled"
 
 
 class SalesOrder(Base):
@@ -212,7 +214,17 @@ class SalesOrder(Base):
     sync_run_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sync_runs.id", ondelete="SET NULL"), index=True
     )
-    # Set when the store's order changed after import; cleared when someone reviews it.
+    # The store's order in three states (portal.sync.changes.OrderState, as JSON): what
+    # this sales order was built from, the store's latest as read, and the last one a
+    # person reviewed (None: none yet). A change warning is the difference between the
+    # latest and the reviewed (or imported) state; it is kept here as text for the lists.
+    imported_state: Mapped[dict | None] = mapped_column(sa.JSON)
+    store_state: Mapped[dict | None] = mapped_column(sa.JSON)
+    reviewed_state: Mapped[dict | None] = mapped_column(sa.JSON)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
     change_warning: Mapped[str | None] = mapped_column(sa.Text)
     # Entered by staff before posting; the store hears them with the sales order number.
     shipping_carrier: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")

@@ -75,6 +75,13 @@ class Webstore(Base):
     refunds_watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A refund without lines is credited as one amount on this item.
     refund_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
+    # Changes the store makes to an imported order are applied to its sales order at once,
+    # while that is open (not released): rebuilt, or cancelled with a cancelled store order.
+    apply_store_changes: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How the store keeps its orders, as its system status last said: "hpos" (custom order
+    # tables) or "posts" (legacy WordPress posts, which sort by local modified time).
+    order_storage: Mapped[str | None] = mapped_column(sa.String(10))
+    order_storage_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

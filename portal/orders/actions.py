@@ -1,4 +1,5 @@
-"""What staff do to a sales order: release, post, archive, delete, mark a change reviewed.
+"""What staff do to a sales order: release, post, archive, delete, mark a change reviewed,
+update it from the store.
 
 Each change is one conditional UPDATE or DELETE (``WHERE status IN (...)``), so that two
 people acting on one order at once cannot both succeed against a state that is gone.
@@ -9,8 +10,12 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import OrderLink, SalesOrder, SalesOrderStatus
-from portal.sync import writeback
+from portal.models import EventKind, OrderLink, SalesOrder, SalesOrderStatus
+from portal.sync import changes, rebuild, writeback
+from portal.sync.failures import OrderFailure
+from portal.sync.history import record
+from portal.sync.states import CANCELLED_IN_STORE
+from portal.woo.errors import WooError
 
 OPEN, RELEASED, POSTED, ARCHIVED = (
     SalesOrderStatus.OPEN,
@@ -100,29 +105,74 @@ def available_actions(order: SalesOrder) -> list[Action]:
     return [action for action in ACTIONS.values() if action.allows(order.status)]
 
 
-def perform(order: SalesOrder, action: Action) -> str:
-    """Apply ``action`` to ``order`` and commit; return what to tell the person."""
+def store_status(order: SalesOrder) -> str:
+    """The store order's status as last read."""
+    state = order.store_state or order.imported_state
+    return state["status"] if state else order.woo_status
+
+
+def must_wait(order: SalesOrder, action: Action) -> str | None:
+    """Why the order may not be posted as it stands: its store order changed and nobody
+    reviewed it, or the store cancelled it. None where nothing stands in the way."""
+    if action.name != "post":
+        return None
+    if order.change_warning:
+        return (
+            f"{order.number} changed in the store and nobody has reviewed the change: review "
+            "it first (Mark reviewed, or Update from the store), then post."
+        )
+    status = store_status(order)
+    if status in CANCELLED_IN_STORE:
+        return (
+            f"Webstore order {order.external_document_no} is {status} in the store: do not "
+            f"post {order.number}; cancel it with Update from the store."
+        )
+    return None
+
+
+def perform(order: SalesOrder, action: Action, shipping: tuple[str, str] | None = None) -> str:
+    """Apply ``action`` to ``order`` and commit; return what to tell the person. A post
+    takes the carrier and tracking number typed into its dialog (``shipping``) with it."""
     order_id, number, woo_number = order.id, order.number, order.external_document_no
     if not action.allows(order.status):
         raise ActionRefused(action.refusal(number, order.status))
+    if waiting := must_wait(order, action):
+        raise ActionRefused(waiting)
     still_allowed = (SalesOrder.id == order_id, SalesOrder.status.in_(action.allowed_from))
     if action.to is None:
         db.session.execute(sa.delete(OrderLink).where(OrderLink.sales_order_id == order_id))
         statement = sa.delete(SalesOrder).where(*still_allowed)
     else:
-        statement = sa.update(SalesOrder).where(*still_allowed).values(status=action.to)
+        values = {"status": action.to}
+        if shipping is not None:
+            values["shipping_carrier"], values["tracking_number"] = shipping
+        # Nobody reviewed a change that came in since the page was read: it waits too.
+        still_allowed += (SalesOrder.change_warning.is_(None),) if action.name == "post" else ()
+        statement = sa.update(SalesOrder).where(*still_allowed).values(values)
     result = db.session.execute(statement.execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        # Someone else changed (or deleted) the order between our read and our write.
+        # Someone else changed (or deleted) the order between our read and our write, or
+        # a sync found a store change meanwhile.
         db.session.rollback()
-        status = db.session.scalar(sa.select(SalesOrder.status).where(SalesOrder.id == order_id))
-        raise ActionRefused(action.refusal(number, status))
+        db.session.expire(order)
+        current = db.session.get(SalesOrder, order_id)
+        if current is not None and (waiting := must_wait(current, action)):
+            raise ActionRefused(waiting)
+        raise ActionRefused(action.refusal(number, current.status if current else None))
+    if action.to is not None:
+        db.session.refresh(order)  # the note carries the carrier and tracking just set
     # The store hears of it as the webstore's setup says: planned in this transaction.
     store_update = writeback.plan(order, action.name, action.done) if action.to else None
     db.session.commit()
     if action.to is None:
         return f"Sales order {number} deleted. Webstore order {woo_number} can be imported again."
     if store_update is None:
+        closed = writeback.closed_in_store(order) if action.to else None
+        if closed:
+            return (
+                f"Sales order {number} {action.done}. Webstore order {woo_number} is {closed} "
+                "in the store: no store update is made."
+            )
         return f"Sales order {number} {action.done}."
     writeback.enqueue(store_update.id)
     return (
@@ -149,13 +199,28 @@ def set_shipping(order: SalesOrder, shipping_carrier: str, tracking_number: str)
     return f"Carrier and tracking number of {order.number} saved."
 
 
-def mark_reviewed(order: SalesOrder) -> str:
-    """Clear the order's change warning once someone has looked at the store's change."""
-    db.session.execute(
-        sa.update(SalesOrder)
-        .where(SalesOrder.id == order.id, SalesOrder.change_warning.is_not(None))
-        .values(change_warning=None)
-        .execution_options(synchronize_session=False)
-    )
+def mark_reviewed(order: SalesOrder, user_id: int | None) -> str:
+    """The store's change is seen: its state is the reviewed one, and the same state never
+    warns again (a new change does)."""
+    warning = order.change_warning
+    if not changes.mark_reviewed(order, user_id):
+        db.session.rollback()
+        return f"{order.number} has no change left to review."
+    record(order.id, EventKind.REVIEWED, warning, user_id=user_id)
     db.session.commit()
     return f"The change to {order.number} is marked as reviewed."
+
+
+def update_from_store(order: SalesOrder, user_id: int | None) -> str:
+    """Rebuild the sales order from the store's order now, or cancel it with a cancelled one."""
+    try:
+        return rebuild.update_from_store(order, user_id)
+    except (rebuild.NotUpdated, OrderFailure) as refused:
+        db.session.rollback()
+        raise ActionRefused(f"{order.number} was not updated: {refused}") from refused
+    except WooError as error:
+        db.session.rollback()
+        raise ActionRefused(
+            f"{order.number} was not updated: the store could not be read ({error}). "
+            "Try again once it answers."
+        ) from error

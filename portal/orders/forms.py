@@ -1,6 +1,8 @@
 """The list's search and filters: a GET form, so no CSRF token; bad values are shown and
 ignored rather than refused."""
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, Form, HiddenField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -62,12 +64,35 @@ class OrderFilterForm(Form):
         )
 
 
+class PlainText:
+    """Text that goes into a note the customer reads: printable characters, no markup.
+
+    Letters, digits, spaces and the punctuation carriers' names and tracking numbers use;
+    ``<``, ``>``, ``&``, quotes and control characters are refused, not escaped, so the
+    store shows exactly what was typed.
+    """
+
+    allowed = re.compile(r"[\w .,:;/#()+\-]*")
+
+    def __call__(self, form, field) -> None:
+        if field.data and not self.allowed.fullmatch(field.data):
+            raise ValidationError(
+                f"{field.label.text} may hold letters, digits, spaces and . , : ; / # ( ) + - "
+                "only: it goes into a note the customer reads."
+            )
+
+
 class ShippingForm(FlaskForm):
     """The carrier and tracking number staff enter before posting; the store hears them."""
 
     shipping_carrier = StringField(
-        "Carrier", filters=[strip], validators=[Optional(), Length(max=50)]
+        "Carrier", filters=[strip], validators=[Optional(), Length(max=50), PlainText()]
     )
     tracking_number = StringField(
-        "Tracking number", filters=[strip], validators=[Optional(), Length(max=100)]
+        "Tracking number",
+        filters=[strip],
+        validators=[Optional(), Length(max=100), PlainText()],
     )
+
+    def values(self) -> tuple[str, str]:
+        return self.shipping_carrier.data or "", self.tracking_number.data or ""

@@ -29,9 +29,11 @@ from portal.models import (
     StoreWriteback,
     SyncLogEntry,
     SyncRun,
+    User,
     Webstore,
 )
 from portal.paging import COUNT_CAP, Page, capped_count, contains, keyset_page
+from portal.sync.states import CANCELLED_IN_STORE, CLOSED_IN_STORE
 
 PER_PAGE = 50
 
@@ -476,6 +478,7 @@ class OrderView:
     # What was (or is to be) written back to the store for this order.
     writebacks: list[StoreWriteback] = field(default_factory=list)
     credit_memos: list = field(default_factory=list)
+    reviewed_by: User | None = None
 
     @property
     def woo_order_id(self) -> int:
@@ -506,8 +509,36 @@ class OrderView:
         return sum((line.amount for line in self.charge_lines), Decimal(0))
 
     @property
+    def refunded_amount(self) -> Decimal:
+        """Refunded in the store as last read, or credited here, whichever says more."""
+        return max(self.order.refunded_amount, self.credited_amount)
+
+    @property
+    def credited_amount(self) -> Decimal:
+        return sum((memo.amount_including_tax for memo in self.credit_memos), Decimal(0))
+
+    @property
     def net_amount(self) -> Decimal:
-        return self.order.amount_including_tax - self.order.refunded_amount
+        return self.order.amount_including_tax - self.refunded_amount
+
+    @property
+    def store_status(self) -> str:
+        """The store order's status as last read ("deleted" once the store has none)."""
+        state = self.order.store_state or self.order.imported_state
+        return state["status"] if state else self.order.woo_status
+
+    @property
+    def no_store_update(self) -> str | None:
+        """The store status that keeps any write-back from being made (refunded...)."""
+        return self.store_status if self.store_status in CLOSED_IN_STORE else None
+
+    @property
+    def cancelled_in_store(self) -> bool:
+        return self.store_status in CANCELLED_IN_STORE
+
+    @property
+    def can_follow_store(self) -> bool:
+        return self.order.status in (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
 
 
 def get_order(order_id: int) -> OrderView | None:
@@ -528,6 +559,7 @@ def get_order(order_id: int) -> OrderView | None:
     run = db.session.get(SyncRun, order.sync_run_id) if order.sync_run_id else None
     return OrderView(
         order=order,
+        reviewed_by=db.session.get(User, order.reviewed_by_id) if order.reviewed_by_id else None,
         link=link,
         run=run,
         item_lines=[line for line in order.lines if line.line_type == LineType.ITEM],

@@ -132,6 +132,7 @@ def show(order_id: int):
         can_act=can_act,
         run_url=run_url(view.run.id) if view.run else None,
         shipping_form=ShippingForm(obj=view.order) if can_act else None,
+        waiting={a.name: actions.must_wait(view.order, a) for a in actions.ACTIONS.values()},
     )
 
 
@@ -147,9 +148,22 @@ def act(order_id: int, name: str):
         if not action.allows(order.status):
             flash(action.refusal(order.number, order.status), "error")
             return redirect(url_for("orders.show", order_id=order.id), 303)
-        return render_template("orders/confirm.html", order=order, action=action)
+        return render_template(
+            "orders/confirm.html",
+            order=order,
+            action=action,
+            waiting=actions.must_wait(order, action),
+            shipping_form=ShippingForm(obj=order),
+        )
+    shipping = None
+    if action.name == "post" and "tracking_number" in request.form:
+        form = ShippingForm()
+        if not form.validate():
+            flash(f"{order.number} was not posted: {form_errors(form)}", "error")
+            return redirect(url_for("orders.show", order_id=order_id), 303)
+        shipping = form.values()
     try:
-        message = actions.perform(order, action)
+        message = actions.perform(order, action, shipping)
     except actions.ActionRefused as refused:
         flash(str(refused), "error")
         return redirect(url_for("orders.show", order_id=order_id), 303)
@@ -166,12 +180,10 @@ def shipping(order_id: int):
     order = load_order(order_id)
     form = ShippingForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(f"Not saved: {form_errors(form)}", "error")
     else:
         try:
-            message = actions.set_shipping(
-                order, form.shipping_carrier.data or "", form.tracking_number.data or ""
-            )
+            message = actions.set_shipping(order, *form.values())
             flash(message, "success")
         except actions.ActionRefused as refused:
             flash(str(refused), "error")
@@ -204,5 +216,21 @@ def send_again(order_id: int, writeback_id: int):
 @staff_required
 def review(order_id: int):
     order = load_order(order_id)
-    flash(actions.mark_reviewed(order), "success")
+    flash(actions.mark_reviewed(order, current_user.id), "success")
     return redirect(url_for("orders.show", order_id=order_id), 303)
+
+
+@bp.post("/orders/<id:order_id>/update-from-store")
+@staff_required
+def update_from_store(order_id: int):
+    """Rebuild the sales order from the store's order now, or cancel it with a cancelled one."""
+    order = load_order(order_id)
+    try:
+        flash(actions.update_from_store(order, current_user.id), "success")
+    except actions.ActionRefused as refused:
+        flash(str(refused), "error")
+    return redirect(url_for("orders.show", order_id=order_id), 303)
+
+
+def form_errors(form) -> str:
+    return " ".join(error for errors in form.errors.values() for error in errors)

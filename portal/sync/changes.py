@@ -1,14 +1,21 @@
 """Orders that changed in the store after import: noticed and logged, never imported again.
 
 The one place that decides what an imported order's new state means, whichever path met
-it (automatic sync, a manual import, an ``order.updated`` webhook): unchanged, it is
-skipped with the reason every path gives (``log.skip_reason``); changed, the run logs it
-as ``changed`` with what changed (status, total, refunds, quantities, a product replaced
-on a line, lines added or removed, the shipping address, the customer note), and the sales
-order carries a warning until someone marks it reviewed.
+it (automatic sync, a manual import, an Order ID import, a webhook, ``flask
+sync-webstore``). Each sales order keeps three states of its store order
+(``portal.sync.states``): what it was built from, the store's latest, and the last one a
+person reviewed. The change warning lists every difference between the store's latest
+state and the reviewed (else the imported) one; it stays until someone reviews it, and
+the same store state never raises it again. A refund the connector has credited (a credit
+memo) is known, not a change. Our own write-back moves the reviewed state with it, so its
+echo raises nothing.
+
+A run logs an order as ``changed`` only when the store's state differs from the one last
+read and from the reviewed one; otherwise it is skipped with the reason every path gives
+(``log.skip_reason``).
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,49 +26,312 @@ from portal.models import (
     LineType,
     OrderLink,
     Outcome,
+    SalesCreditMemo,
     SalesLine,
     SalesOrder,
     SalesOrderStatus,
+    Webstore,
 )
 from portal.models.base import utcnow
 from portal.sync.log import LogLine, skip_reason, skipped
+from portal.sync.states import DELETED, SHIP_TO, LineState, OrderState, describe_address
 from portal.sync.writer import existing_links
-from portal.woo.orders import WooAddress, WooOrder
+from portal.woo.orders import WooOrder
 
-SHIP_TO = (
-    "ship_to_name",
-    "ship_to_company",
-    "ship_to_address",
-    "ship_to_address_2",
-    "ship_to_city",
-    "ship_to_county",
-    "ship_to_post_code",
-    "ship_to_country",
-)
-
-
-@dataclass(frozen=True)
-class LineState:
-    quantity: Decimal
-    sku: str
-    description: str
+# Sales orders that can still follow their store order.
+UNPOSTED = (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
 
 
 @dataclass
-class Imported:
+class Known:
     """What the connector knows of an imported order."""
 
     sales_order_id: int
     number: str
     status: SalesOrderStatus
-    woo_status: str
-    total: Decimal
-    refunded: Decimal
-    modified_at: datetime | None
-    ship_to: tuple[str, ...]
-    customer_note: str
-    lines: dict[int, LineState] = field(default_factory=dict)
+    # What the store's order is measured against: the reviewed state, else the imported.
+    baseline: OrderState
+    reviewed: bool
+    # The store's state as last read; None before states were kept.
+    latest: OrderState | None
+    # What its credit memos have given back.
+    credited: Decimal = Decimal(0)
 
+
+@dataclass(frozen=True)
+class Met:
+    """A store order as a run met it: its state now, and the order itself where the store
+    still has it (None for one deleted for good)."""
+
+    id: int
+    number: str
+    state: OrderState
+    order: WooOrder | None = None
+
+
+# The rules
+
+
+def differences(before: OrderState, now: OrderState, credited: Decimal = Decimal(0)) -> list[str]:
+    """What differs in the store's order ``now`` from ``before``, in words. A refund the
+    connector credited is known: only refunds beyond ``credited`` count."""
+    if now.status == DELETED:
+        return [] if before.status == DELETED else ["deleted in the store"]
+    changes = []
+    if now.status != before.status:
+        changes.append(
+            "moved to the trash in the store"
+            if now.status == "trash"
+            else f"status {before.status} → {now.status}"
+        )
+    changes += line_changes(before.lines, now.lines)
+    if now.ship_to != before.ship_to:
+        changes.append(f"shipping address → {describe_address(now.ship_to) or 'none'}")
+    if now.customer_note != before.customer_note:
+        changes.append(
+            f"customer note → {now.customer_note!r}"
+            if now.customer_note
+            else "customer note removed"
+        )
+    known_refunded = max(before.refunded, credited)
+    if now.refunded != known_refunded:
+        changes.append(f"refunded {known_refunded} → {now.refunded}")
+    if now.total != before.total:
+        changes.append(f"total {before.total} → {now.total}")
+    return changes
+
+
+def line_changes(before: tuple[LineState, ...], now: tuple[LineState, ...]) -> list[str]:
+    changes = []
+    was_lines, now_lines = {line.id: line for line in before}, {line.id: line for line in now}
+    for line_id in sorted(was_lines.keys() | now_lines.keys()):
+        was, line = was_lines.get(line_id), now_lines.get(line_id)
+        if line is None:
+            changes.append(f"line '{was.name}' removed")
+        elif was is None:
+            changes.append(f"line '{line.name}' added (quantity {line.quantity.normalize()})")
+        else:
+            if other_product(was, line):
+                changes.append(f"line '{was.name}' now holds '{line.name}'")
+            if line.quantity != was.quantity:
+                changes.append(
+                    f"quantity of '{line.name}' {was.quantity.normalize()} → "
+                    f"{line.quantity.normalize()}"
+                )
+            if None not in (was.price, line.price) and was.price != line.price:
+                changes.append(f"price of '{line.name}' {was.price} → {line.price}")
+    return changes
+
+
+def other_product(was: LineState, line: LineState) -> bool:
+    """Whether a line now holds another product (or, without one, another name)."""
+    if was.product is not None and line.product is not None:
+        return was.product != line.product or (
+            line.product == (0, 0) and (was.sku, was.name) != (line.sku, line.name)
+        )
+    # Known only by the sales line: SKU and description (a line without a product keeps
+    # the store's name, which a product-less line may show differently).
+    return (was.sku, was.name) != (line.sku, line.name) and (
+        was.sku != line.sku or line.product not in (None, (0, 0))
+    )
+
+
+def warning_text(known: Known, now: OrderState, changes: list[str]) -> str:
+    """The sales order's change warning: what differs, and what to do about it."""
+    since = "review" if known.reviewed else "import"
+    when = f" ({now.modified_at:%Y-%m-%d %H:%M} UTC)" if now.modified_at else ""
+    return f"Changed in the store after {since}{when}: {'; '.join(changes)}. {advice(known, now)}"
+
+
+def advice(known: Known, now: OrderState) -> str:
+    if known.status not in UNPOSTED:
+        return (
+            f"{known.number} is {known.status} and is not changed: put the order right in "
+            "the store (a refund, a note to the customer), then mark the change reviewed."
+        )
+    if now.cancelled:
+        return (
+            f"Do not ship it: cancel {known.number} with Update from the store, or reopen "
+            "the order in the store."
+        )
+    return (
+        f"Check it before shipping: update {known.number} from the store, or mark the change "
+        "reviewed to keep the sales order as it is."
+    )
+
+
+# What the connector knows
+
+
+def known_orders(webstore_id: int, order_ids) -> dict[int, Known]:
+    """The states of these webstore orders' sales orders, in a few queries."""
+    if not order_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            OrderLink.woo_order_id,
+            SalesOrder.id,
+            SalesOrder.number,
+            SalesOrder.status,
+            SalesOrder.imported_state,
+            SalesOrder.reviewed_state,
+            SalesOrder.store_state,
+        )
+        .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
+        .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
+    ).all()
+    legacy = states_from_sales_orders([row[1] for row in rows if row.imported_state is None])
+    credited = credited_amounts([row[1] for row in rows])
+    known = {}
+    for order_id, so_id, number, status, imported, reviewed, latest in rows:
+        baseline = reviewed or imported
+        known[order_id] = Known(
+            sales_order_id=so_id,
+            number=number,
+            status=status,
+            baseline=OrderState.from_json(baseline) if baseline else legacy[so_id],
+            reviewed=reviewed is not None,
+            latest=OrderState.from_json(latest) if latest else None,
+            credited=credited.get(so_id, Decimal(0)),
+        )
+    return known
+
+
+def credited_amounts(sales_order_ids) -> dict[int, Decimal]:
+    if not sales_order_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            sa.select(
+                SalesCreditMemo.sales_order_id, sa.func.sum(SalesCreditMemo.amount_including_tax)
+            )
+            .where(SalesCreditMemo.sales_order_id.in_(sales_order_ids))
+            .group_by(SalesCreditMemo.sales_order_id)
+        ).all()
+    )
+
+
+def states_from_sales_orders(sales_order_ids) -> dict[int, OrderState]:
+    """The imported state of sales orders made before states were kept, from what they say."""
+    if not sales_order_ids:
+        return {}
+    orders = db.session.execute(
+        sa.select(
+            SalesOrder.id,
+            SalesOrder.woo_status,
+            SalesOrder.amount_including_tax,
+            SalesOrder.refunded_amount,
+            SalesOrder.customer_note,
+            *(getattr(SalesOrder, name) for name in SHIP_TO),
+        ).where(SalesOrder.id.in_(sales_order_ids))
+    ).all()
+    lines: dict[int, list[LineState]] = {so_id: [] for so_id in sales_order_ids}
+    for so_id, line_id, quantity, sku, description in db.session.execute(
+        sa.select(
+            SalesLine.sales_order_id,
+            SalesLine.woo_line_id,
+            SalesLine.quantity,
+            SalesLine.sku,
+            SalesLine.description,
+        )
+        .where(SalesLine.sales_order_id.in_(sales_order_ids), SalesLine.line_type == LineType.ITEM)
+        .order_by(SalesLine.line_no)
+    ):
+        lines[so_id].append(LineState(line_id, description, sku, quantity))
+    return {
+        so_id: OrderState(status, total, refunded, tuple(ship), note, tuple(lines[so_id]))
+        for so_id, status, total, refunded, note, *ship in orders
+    }
+
+
+# Settling what a run met
+
+
+def settle_changed(webstore_id: int, met: list[Met], known: dict[int, Known]) -> list[LogLine]:
+    """Log each imported order as changed or skipped; keep the store's latest state, the
+    warning, and, where the webstore says so, apply the change to an open sales order.
+
+    The caller commits, together with the log lines.
+    """
+    from portal.sync import rebuild  # it builds on the writer, which this module's callers use
+
+    apply = db.session.scalar(
+        sa.select(Webstore.apply_store_changes).where(Webstore.id == webstore_id)
+    )
+    lines = []
+    for store_order in met:
+        was = known[store_order.id]
+        now = store_order.state
+        changes = differences(was.baseline, now, was.credited)
+        new = now != (was.latest or was.baseline)
+        if changes and apply and was.status == SalesOrderStatus.OPEN:
+            lines.append(rebuild.apply_store_change(was, store_order, changes))
+            continue
+        record_latest(was.sales_order_id, now, warning_text(was, now, changes) if changes else None)
+        if changes and new:
+            lines.append(changed_line(store_order, was, changes))
+        else:
+            lines.append(skipped(store_order, skip_reason(was.number, was.status)))
+        db.session.execute(
+            sa.update(OrderLink)
+            .where(
+                OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id == store_order.id
+            )
+            .values(woo_modified_at=now.modified_at, read_at=utcnow())
+        )
+    return lines
+
+
+def changed_line(store_order: Met, known: Known, changes: list[str]) -> LogLine:
+    return LogLine(
+        store_order.id,
+        store_order.number,
+        Outcome.CHANGED,
+        f"Changed since imported as {known.number}: {'; '.join(changes)}",
+        sales_order_number=known.number,
+    )
+
+
+def record_latest(sales_order_id: int, now: OrderState, warning: str | None) -> None:
+    values = {"store_state": now.as_json(), "change_warning": warning}
+    if now.status != DELETED:
+        values["woo_status"] = now.status
+        values["woo_modified_at"] = now.modified_at
+    db.session.execute(sa.update(SalesOrder).where(SalesOrder.id == sales_order_id).values(values))
+
+
+def refresh_warning(sales_order_id: int) -> None:
+    """Work the warning out again from the states kept (a refund was credited meanwhile)."""
+    order = db.session.get(SalesOrder, sales_order_id)
+    if order.store_state is None:
+        return
+    (was,) = known_orders(order.webstore_id, [order.woo_order_id]).values()
+    now = OrderState.from_json(order.store_state)
+    changes = differences(was.baseline, now, was.credited)
+    order.change_warning = warning_text(was, now, changes) if changes else None
+
+
+def mark_reviewed(order: SalesOrder, user_id: int | None) -> bool:
+    """The store's latest state becomes the reviewed one: the same state never warns again.
+    False where there was nothing to review."""
+    if order.change_warning is None:
+        return False
+    latest = order.store_state or order.imported_state
+    result = db.session.execute(
+        sa.update(SalesOrder)
+        .where(SalesOrder.id == order.id, SalesOrder.change_warning == order.change_warning)
+        .values(
+            reviewed_state=latest,
+            reviewed_at=utcnow(),
+            reviewed_by_id=user_id,
+            change_warning=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+# Settling what a run read, on every path
 
 # A read this close after the second a modified time names may have missed a change
 # later in that second (stores stamp whole seconds; their clock and ours may differ a little).
@@ -104,158 +374,16 @@ def last_reads(webstore_id: int, order_ids) -> dict[int, LastRead]:
     return {order_id: LastRead(*times) for order_id, *times in rows}
 
 
-def imported_orders(webstore_id: int, order_ids) -> dict[int, Imported]:
-    """The imported state of these webstore orders, in two queries."""
-    if not order_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(
-            OrderLink.woo_order_id,
-            SalesOrder.id,
-            SalesOrder.number,
-            SalesOrder.status,
-            SalesOrder.woo_status,
-            SalesOrder.amount_including_tax,
-            SalesOrder.refunded_amount,
-            OrderLink.woo_modified_at,
-            SalesOrder.customer_note,
-            *(getattr(SalesOrder, name) for name in SHIP_TO),
-        )
-        .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
-        .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
-    ).all()
-    known = {
-        row[0]: Imported(*row[1:8], ship_to=tuple(row[9:]), customer_note=row[8]) for row in rows
-    }
-    by_sales_order = {imported.sales_order_id: imported for imported in known.values()}
-    if by_sales_order:
-        lines = db.session.execute(
-            sa.select(
-                SalesLine.sales_order_id,
-                SalesLine.woo_line_id,
-                SalesLine.quantity,
-                SalesLine.sku,
-                SalesLine.description,
-            ).where(
-                SalesLine.sales_order_id.in_(by_sales_order),
-                SalesLine.line_type == LineType.ITEM,
-            )
-        )
-        for sales_order_id, line_id, quantity, sku, description in lines:
-            by_sales_order[sales_order_id].lines[line_id] = LineState(quantity, sku, description)
-    return known
-
-
-def differences(order: WooOrder, imported: Imported) -> list[str]:
-    """What changed in the store since the import, in words."""
-    changes = []
-    if order.status != imported.woo_status:
-        changes.append(f"status {imported.woo_status} → {order.status}")
-    changes += line_changes(order, imported.lines)
-    if ship_to(order.shipping) != imported.ship_to:
-        changes.append(f"shipping address → {describe_address(order.shipping)}")
-    if order.customer_note != imported.customer_note:
-        changes.append(
-            f"customer note → {order.customer_note!r}"
-            if order.customer_note
-            else "customer note removed"
-        )
-    if order.refunded_total != imported.refunded:
-        changes.append(f"refunded {imported.refunded} → {order.refunded_total}")
-    if order.total != imported.total:
-        changes.append(f"total {imported.total} → {order.total}")
-    return changes
-
-
-def line_changes(order: WooOrder, before: dict[int, LineState]) -> list[str]:
-    changes = []
-    now = {line.id: line for line in order.line_items}
-    for line_id in sorted(now.keys() | before.keys()):
-        was, line = before.get(line_id), now.get(line_id)
-        if line is None:
-            changes.append(f"line '{was.description}' removed")
-        elif was is None:
-            changes.append(f"line '{line.name}' added (quantity {line.quantity})")
-        else:
-            if (line.sku[:100], line.name[:200]) != (was.sku, was.description) and (
-                line.sku[:100] != was.sku or line.has_product
-            ):
-                changes.append(f"line '{was.description}' now holds '{line.name}'")
-            if Decimal(line.quantity) != was.quantity:
-                changes.append(
-                    f"quantity of '{line.name}' {was.quantity.normalize()} → {line.quantity}"
-                )
-    return changes
-
-
-def ship_to(address: WooAddress) -> tuple[str, ...]:
-    """An address as the sales order keeps it (writer: ship_to_* columns)."""
-    return (
-        (address.full_name or address.company)[:200],
-        address.company[:200],
-        address.address_1[:200],
-        address.address_2[:200],
-        address.city[:100],
-        address.state[:100],
-        address.postcode[:20],
-        address.country[:2],
-    )
-
-
-def describe_address(address: WooAddress) -> str:
-    parts = (address.full_name, address.address_1, address.postcode, address.city, address.country)
-    return ", ".join(part for part in parts if part)
-
-
-def settle_changed(
-    webstore_id: int, orders: list[WooOrder], known: dict[int, Imported]
-) -> list[LogLine]:
-    """Log each imported order as changed or skipped, and record what the store now says.
-
-    The caller commits, together with the log lines.
-    """
-    lines = []
-    for order in orders:
-        imported = known[order.id]
-        changes = differences(order, imported)
-        values = {"woo_status": order.status[:20], "woo_modified_at": order.date_modified}
-        if changes:
-            text = "; ".join(changes)
-            values["change_warning"] = (
-                f"Changed in the store after import ({order.date_modified:%Y-%m-%d %H:%M} UTC): "
-                f"{text}. Check the sales order, then mark it reviewed."
-            )
-            lines.append(
-                LogLine(
-                    order.id,
-                    order.number,
-                    Outcome.CHANGED,
-                    f"Changed since imported as {imported.number}: {text}",
-                    sales_order_number=imported.number,
-                )
-            )
-        else:
-            reason = skip_reason(imported.number, imported.status)
-            lines.append(LogLine(order.id, order.number, Outcome.SKIPPED, reason))
-        db.session.execute(
-            sa.update(SalesOrder).where(SalesOrder.id == imported.sales_order_id).values(values)
-        )
-        db.session.execute(
-            sa.update(OrderLink)
-            .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id == order.id)
-            .values(woo_modified_at=order.date_modified, read_at=utcnow())
-        )
-    return lines
-
-
-# Settling what a run read, on every path
-
-
-def split_listed(webstore_id: int, refs, since) -> tuple[list[LogLine], list[int]]:
+def split_listed(
+    webstore_id: int, refs, since, statuses: tuple[str, ...] = ()
+) -> tuple[list[LogLine], list[int]]:
     """Of listed orders (id, status, modified time): skip lines for the imported ones that
     did not change since, with the reason every path gives, and the ids to read in full,
-    new or changed."""
+    new or changed. With ``statuses``, a listing of every status: an order not imported is
+    wanted only in one of them (imported ones are read whatever their status now)."""
     read = last_reads(webstore_id, [r.id for r in refs])
+    if statuses:
+        refs = [r for r in refs if r.id in read or r.status in statuses]
     unchanged = [
         r.id
         for r in refs
@@ -274,8 +402,34 @@ def write_or_settle(writer, webstore_id: int, orders: list[WooOrder], fetched: i
         o for o in orders if o.id in read and read[o.id].may_have_changed(o.date_modified, since)
     ]
     if changed:
-        known = imported_orders(webstore_id, [o.id for o in changed])
-        counted = min(fetched, len(changed))
-        writer.log(settle_changed(webstore_id, changed, known), fetched=counted)  # commits
-        fetched -= counted
+        settle_met(
+            writer,
+            webstore_id,
+            [Met(o.id, o.number, OrderState.of(o), o) for o in changed],
+            fetched,
+        )
+        fetched -= min(fetched, len(changed))
     writer.write([o for o in orders if o not in changed], fetched=fetched)
+
+
+def settle_met(writer, webstore_id: int, met: list[Met], fetched: int) -> None:
+    """Settle imported orders met again, as one transaction with their log lines."""
+    known = known_orders(webstore_id, [m.id for m in met])
+    met = [m for m in met if m.id in known]
+    if met:
+        writer.log(settle_changed(webstore_id, met, known), fetched=min(fetched, len(met)))
+
+
+def writeback_differences(before: OrderState, now: OrderState) -> list[str]:
+    """What keeps a write-back from overwriting the store's order: its status, lines,
+    quantities, prices or total differ from ``before`` (the address, the customer note and
+    refunds are the store's to change and do not)."""
+    return differences(
+        before,
+        replace(
+            now,
+            ship_to=before.ship_to,
+            customer_note=before.customer_note,
+            refunded=before.refunded,
+        ),
+    )

@@ -27,6 +27,7 @@ SKIP_KINDS = {
     "already imported": ("already imported as ", "Imported before, not changed since"),
     "posted": ("posted: ", "Sales order posted"),
     "archived": ("archived: ", "Sales order archived"),
+    "cancelled": ("cancelled: ", "Sales order cancelled with the store order"),
     "imported meanwhile": ("imported meanwhile as ", "Imported meanwhile by another run"),
     "deleted": ("no longer in the store", "Deleted in the store while listed"),
 }
@@ -39,6 +40,8 @@ def skip_reason(number: str, status: SalesOrderStatus) -> str:
         return f"{SKIP_KINDS['posted'][0]}{number} is posted"
     if status == SalesOrderStatus.ARCHIVED:
         return f"{SKIP_KINDS['archived'][0]}{number} is archived"
+    if status == SalesOrderStatus.CANCELLED:
+        return f"{SKIP_KINDS['cancelled'][0]}{number} is cancelled"
     return f"{SKIP_KINDS['already imported'][0]}{number}"
 
 

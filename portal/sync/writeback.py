@@ -9,11 +9,13 @@ at once (``status_set``, ``woo_note_id``), and a try after one that died half-wa
 lease ran out) sets the status only where the store's order lacks it and adds the note
 only where the store has no note of the same text: nothing is added twice.
 
-Before writing, the store's order is read: one that was cancelled, refunded or otherwise
-changed in the store since its import is not overwritten; the write-back fails, saying why.
-What was written becomes the connector's own copy of the order (its status and modified
-time), so the ``order.updated`` webhook and the sync that follow our update find nothing
-changed: no change warning for our own echo.
+Before writing, the store's order is read and compared with what a person reviewed (else
+what was imported): one whose status, lines, quantities or total differ is not
+overwritten, the write-back is refused saying what differs, and the sales order gets the
+change warning. No write-back is planned for a store order already closed (refunded,
+cancelled, failed). What was written moves the reviewed state with it (its status), so
+the ``order.updated`` webhook and the sync that follow our update find nothing changed: no
+change warning for our own echo. Every attempt is an order event, for the trace.
 """
 
 import html
@@ -26,6 +28,7 @@ import sqlalchemy as sa
 from portal import db
 from portal.crypto import SecretUnreadable
 from portal.models import (
+    EventKind,
     OrderLink,
     SalesOrder,
     StoreWriteback,
@@ -33,6 +36,9 @@ from portal.models import (
     WritebackState,
 )
 from portal.models.base import utcnow
+from portal.sync import changes
+from portal.sync.history import record
+from portal.sync.states import CLOSED_IN_STORE, OrderState
 from portal.woo.errors import TRANSIENT_ERRORS, WooError, WooNotFound
 
 log = logging.getLogger(__name__)
@@ -46,8 +52,6 @@ RETRY_DELAYS = (
     timedelta(hours=2),
     timedelta(hours=8),
 )
-# Store statuses that mean the order went another way in the store: never overwritten.
-CLOSED_IN_STORE = frozenset({"cancelled", "refunded", "failed", "trash"})
 # How long a worker holds a write-back it sends; one that died gives it back after this.
 LEASE = timedelta(minutes=10)
 EVENT_STATUS = {
@@ -63,7 +67,7 @@ def plan(order: SalesOrder, event: str, done: str) -> StoreWriteback | None:
     caller commits it with the event."""
     webstore: Webstore = order.webstore
     status_to = getattr(webstore, EVENT_STATUS[event], "") if event in EVENT_STATUS else ""
-    if not webstore.writeback_enabled or not status_to:
+    if not webstore.writeback_enabled or not status_to or closed_in_store(order):
         return None
     exists = db.session.scalar(
         sa.select(StoreWriteback.id).where(
@@ -87,6 +91,14 @@ def plan(order: SalesOrder, event: str, done: str) -> StoreWriteback | None:
     return writeback
 
 
+def closed_in_store(order: SalesOrder) -> str | None:
+    """The store status of an order the store closed (refunded, cancelled...): never
+    updated by a write-back, so none is planned."""
+    state = order.store_state or order.imported_state
+    status = state["status"] if state else order.woo_status
+    return status if status in CLOSED_IN_STORE else None
+
+
 def note_for(order: SalesOrder, done: str) -> str:
     """The order note: what the ERP knows that the customer and the shop want to read."""
     parts = [f"Sales order {order.number} is {done}."]
@@ -99,6 +111,11 @@ def note_for(order: SalesOrder, done: str) -> str:
 
 class Refused(Exception):
     """The write-back cannot be made as it stands; the message says why and what to do."""
+
+    def __init__(self, message: str, state: OrderState | None = None):
+        super().__init__(message)
+        # The store's order as read, where it differs from the reviewed one.
+        self.state = state
 
 
 def send(writeback_id: int) -> StoreWriteback | None:
@@ -113,7 +130,11 @@ def send(writeback_id: int) -> StoreWriteback | None:
         with client_for(writeback.webstore) as client:
             write(client, writeback)
     except Refused as refused:
-        return settle(writeback, WritebackState.FAILED, str(refused))
+        writeback = settle(
+            writeback, WritebackState.FAILED, str(refused), EventKind.WRITEBACK_REFUSED
+        )
+        warn_of(writeback, refused.state)
+        return writeback
     except TRANSIENT_ERRORS as error:
         return put_off(writeback, f"The store did not answer: {str(error).rstrip('.')}.")
     except (WooError, SecretUnreadable) as error:
@@ -160,11 +181,12 @@ def write(client, writeback: StoreWriteback) -> None:
     """Set the status, then add the note, each once, each kept as soon as it is done."""
     if not writeback.status_set:
         store_order = read_store_order(client, writeback)
+        known = known_state(writeback)
         if store_order.status != writeback.status_to:
-            refuse_if_changed(writeback, store_order)
+            refuse_if_changed(writeback, known, OrderState.of(store_order))
             store_order = client.update_order_status(writeback.woo_order_id, writeback.status_to)
         writeback.status_set = True
-        remember_as_ours(writeback, store_order)
+        remember_as_ours(writeback, known, store_order)
         db.session.commit()
     if writeback.woo_note_id is None:
         writeback.woo_note_id = existing_note(client, writeback) or int(
@@ -185,30 +207,67 @@ def read_store_order(client, writeback: StoreWriteback):
         ) from error
 
 
-def refuse_if_changed(writeback: StoreWriteback, store_order) -> None:
-    """The store's order must still be as imported: what the store decided since wins."""
-    imported = writeback.sales_order.woo_status
-    if store_order.status in CLOSED_IN_STORE or store_order.status != imported:
+def known_state(writeback: StoreWriteback) -> changes.Known:
+    sales_order = writeback.sales_order
+    (known,) = changes.known_orders(sales_order.webstore_id, [writeback.woo_order_id]).values()
+    return known
+
+
+def refuse_if_changed(writeback: StoreWriteback, known: changes.Known, now: OrderState) -> None:
+    """The store's order must still be as reviewed (else as imported): what the store
+    decided since wins, and a person looks at it first."""
+    if now.status in CLOSED_IN_STORE:
         raise Refused(
-            f"The store's order {store_order.number} is {store_order.status} now (it was "
-            f"{imported} when imported): it changed in the store, so it is not set to "
-            f"{writeback.status_to}. Check the order in the store, and send again once it "
-            f"is {imported} there."
+            f"The store's order {writeback.sales_order.external_document_no} is {now.status}: "
+            f"it is never set to {writeback.status_to}. Nothing was written to the store.",
+            now,
+        )
+    differs = changes.writeback_differences(known.baseline, now)
+    if differs:
+        raise Refused(
+            f"The store's order {writeback.sales_order.external_document_no} differs from "
+            f"what was {'reviewed' if known.reviewed else 'imported'}: {'; '.join(differs)}. "
+            f"Nothing was written to the store. Review the change on sales order "
+            f"{known.number}, then send again.",
+            now,
         )
 
 
-def remember_as_ours(writeback: StoreWriteback, store_order) -> None:
-    """Our update is the connector's copy of the order now: no change warning for it."""
+def remember_as_ours(writeback: StoreWriteback, known: changes.Known, store_order) -> None:
+    """Our update is the connector's copy of the order now: the reviewed state takes the
+    status we set, so its echo raises no change warning."""
+    now = OrderState.of(store_order)
+    reviewed = known.baseline.with_status(store_order.status, store_order.date_modified)
     db.session.execute(
         sa.update(SalesOrder)
         .where(SalesOrder.id == writeback.sales_order_id)
-        .values(woo_status=store_order.status)
+        .values(
+            woo_status=store_order.status,
+            woo_modified_at=store_order.date_modified,
+            store_state=now.as_json(),
+            reviewed_state=reviewed.as_json(),
+        )
     )
     db.session.execute(
         sa.update(OrderLink)
         .where(OrderLink.sales_order_id == writeback.sales_order_id)
         .values(woo_modified_at=store_order.date_modified, read_at=utcnow())
     )
+
+
+def warn_of(writeback: StoreWriteback, state: OrderState | None) -> None:
+    """A refused write-back's store order, kept as the store's latest: its sales order
+    shows the warning."""
+    if state is None:
+        return
+    known = known_state(writeback)
+    found = changes.differences(known.baseline, state, known.credited)
+    changes.record_latest(
+        writeback.sales_order_id,
+        state,
+        changes.warning_text(known, state, found) if found else None,
+    )
+    db.session.commit()
 
 
 def existing_note(client, writeback: StoreWriteback) -> int | None:
@@ -224,7 +283,12 @@ def plain(text) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html.unescape(str(text or ""))).split())
 
 
-def settle(writeback: StoreWriteback, state: WritebackState, reason: str | None):
+def settle(
+    writeback: StoreWriteback,
+    state: WritebackState,
+    reason: str | None,
+    kind: EventKind = EventKind.WRITEBACK_FAILED,
+):
     if state == WritebackState.FAILED:
         db.session.rollback()
         writeback = db.session.get(StoreWriteback, writeback.id)
@@ -234,8 +298,15 @@ def settle(writeback: StoreWriteback, state: WritebackState, reason: str | None)
     writeback.next_attempt_at = None
     if state == WritebackState.SENT:
         writeback.sent_at = utcnow()
+        event(writeback, EventKind.WRITEBACK_SENT, f"Store order set to {writeback.status_to}")
+    else:
+        event(writeback, kind, reason or "")
     db.session.commit()
     return writeback
+
+
+def event(writeback: StoreWriteback, kind: EventKind, message: str) -> None:
+    record(writeback.sales_order_id, kind, message, writeback_id=writeback.id)
 
 
 def put_off(writeback: StoreWriteback, reason: str) -> StoreWriteback:
@@ -253,6 +324,7 @@ def put_off(writeback: StoreWriteback, reason: str) -> StoreWriteback:
     writeback.state = WritebackState.PENDING
     writeback.next_attempt_at = utcnow() + delay
     writeback.reason = f"{reason} Tried again at {writeback.next_attempt_at:%H:%M} UTC."
+    event(writeback, EventKind.WRITEBACK_STORE_DOWN, writeback.reason)
     db.session.commit()
     return writeback
 

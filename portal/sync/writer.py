@@ -46,6 +46,7 @@ from portal.sync.items import ItemBook
 from portal.sync.log import LogLine, failed, link_reasons, skipped
 from portal.sync.numbers import next_numbers
 from portal.sync.plan import Plan, coupon_values, plan_order
+from portal.sync.states import OrderState
 from portal.woo.orders import WooOrder
 
 log = logging.getLogger(__name__)
@@ -325,21 +326,9 @@ class BatchWriter:
         now = utcnow()
         for plan, (number, order_id) in zip(plans, made, strict=True):
             order = plan.order
-            for line_no, line in enumerate(plan.lines, start=1):
-                row = {**line.values, "sales_order_id": order_id, "line_no": line_no * 10000}
-                if line.item is not None:
-                    row["item_id"] = line.item.resolved_id()
-                sales_lines.append(row)
+            sales_lines += line_rows(plan, order_id)
             coupons += [{**c, "sales_order_id": order_id} for c in coupon_values(order)]
-            refunds += [
-                {
-                    "sales_order_id": order_id,
-                    "woo_refund_id": r.id,
-                    "reason": r.reason or "",
-                    "amount": -r.total,
-                }
-                for r in order.refunds
-            ]
+            refunds += refund_rows(order, order_id)
             links.append(
                 {
                     "webstore_id": self.webstore.id,
@@ -369,50 +358,13 @@ class BatchWriter:
         return log_lines
 
     def _order_values(self, plan: Plan) -> dict:
-        order = plan.order
-        billing, shipping = order.billing, order.shipping
-        amounts = [line.values for line in plan.lines]
-        amount = sum((v["amount"] for v in amounts), Decimal(0))
-        tax = sum((v["tax_amount"] for v in amounts), Decimal(0))
         return {
             "webstore_id": self.webstore.id,
             "customer_id": plan.customer.resolved_id(),
             "status": SalesOrderStatus.OPEN,
-            "order_date": order.order_date,
-            "ordered_at": order.date_created,
-            "currency": order.currency[:3],
-            "external_document_no": order.number[:35],
-            "woo_order_id": order.id,
-            "woo_status": order.status[:20],
-            "woo_modified_at": order.date_modified,
-            "sell_to_name": (billing.full_name or billing.company)[:200],
-            "sell_to_email": billing.email.strip()[:254],
-            "sell_to_phone": billing.phone[:50],
-            "sell_to_company": billing.company[:200],
-            "sell_to_address": billing.address_1[:200],
-            "sell_to_address_2": billing.address_2[:200],
-            "sell_to_city": billing.city[:100],
-            "sell_to_county": billing.state[:100],
-            "sell_to_post_code": billing.postcode[:20],
-            "sell_to_country": billing.country[:2],
-            "ship_to_name": (shipping.full_name or shipping.company)[:200],
-            "ship_to_company": shipping.company[:200],
-            "ship_to_address": shipping.address_1[:200],
-            "ship_to_address_2": shipping.address_2[:200],
-            "ship_to_city": shipping.city[:100],
-            "ship_to_county": shipping.state[:100],
-            "ship_to_post_code": shipping.postcode[:20],
-            "ship_to_country": shipping.country[:2],
-            "ship_to_phone": shipping.phone[:50],
-            "payment_method": order.payment_method[:100],
-            "payment_method_title": order.payment_method_title[:200],
-            "customer_note": order.customer_note,
-            "prices_include_tax": order.prices_include_tax,
-            "amount": amount,
-            "tax_amount": tax,
-            "amount_including_tax": order.total,
-            "discount_amount": order.discount_total,
-            "refunded_amount": order.refunded_total,
+            "ordered_at": plan.order.date_created,
+            "woo_order_id": plan.order.id,
+            **order_values(plan),
             "sync_run_id": self.run_id,
         }
 
@@ -441,6 +393,77 @@ class BatchWriter:
         for line in lines:
             counts[line.outcome] += 1
         rows.send(self.run_id, {"fetched": fetched, **counts}, now)
+
+
+def order_values(plan: Plan) -> dict:
+    """The sales order's columns that its store order decides: an import writes them, and
+    an update from the store writes them again."""
+    order = plan.order
+    billing, shipping = order.billing, order.shipping
+    amounts = [line.values for line in plan.lines]
+    amount = sum((v["amount"] for v in amounts), Decimal(0))
+    tax = sum((v["tax_amount"] for v in amounts), Decimal(0))
+    state = OrderState.of(order).as_json()
+    return {
+        "order_date": order.order_date,
+        "currency": order.currency[:3],
+        "external_document_no": order.number[:35],
+        "woo_status": order.status[:20],
+        "woo_modified_at": order.date_modified,
+        "sell_to_name": (billing.full_name or billing.company)[:200],
+        "sell_to_email": billing.email.strip()[:254],
+        "sell_to_phone": billing.phone[:50],
+        "sell_to_company": billing.company[:200],
+        "sell_to_address": billing.address_1[:200],
+        "sell_to_address_2": billing.address_2[:200],
+        "sell_to_city": billing.city[:100],
+        "sell_to_county": billing.state[:100],
+        "sell_to_post_code": billing.postcode[:20],
+        "sell_to_country": billing.country[:2],
+        "ship_to_name": (shipping.full_name or shipping.company)[:200],
+        "ship_to_company": shipping.company[:200],
+        "ship_to_address": shipping.address_1[:200],
+        "ship_to_address_2": shipping.address_2[:200],
+        "ship_to_city": shipping.city[:100],
+        "ship_to_county": shipping.state[:100],
+        "ship_to_post_code": shipping.postcode[:20],
+        "ship_to_country": shipping.country[:2],
+        "ship_to_phone": shipping.phone[:50],
+        "payment_method": order.payment_method[:100],
+        "payment_method_title": order.payment_method_title[:200],
+        "customer_note": order.customer_note,
+        "prices_include_tax": order.prices_include_tax,
+        "amount": amount,
+        "tax_amount": tax,
+        "amount_including_tax": order.total,
+        "discount_amount": order.discount_total,
+        "refunded_amount": order.refunded_total,
+        # Built from this state; it is the store's latest too until it changes.
+        "imported_state": state,
+        "store_state": state,
+    }
+
+
+def line_rows(plan: Plan, sales_order_id: int) -> list[dict]:
+    rows = []
+    for line_no, line in enumerate(plan.lines, start=1):
+        row = {**line.values, "sales_order_id": sales_order_id, "line_no": line_no * 10000}
+        if line.item is not None:
+            row["item_id"] = line.item.resolved_id()
+        rows.append(row)
+    return rows
+
+
+def refund_rows(order: WooOrder, sales_order_id: int) -> list[dict]:
+    return [
+        {
+            "sales_order_id": sales_order_id,
+            "woo_refund_id": r.id,
+            "reason": r.reason or "",
+            "amount": -r.total,
+        }
+        for r in order.refunds
+    ]
 
 
 class Inserts:

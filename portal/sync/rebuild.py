@@ -1,0 +1,233 @@
+"""A sales order follows its store order: updated from the store, or cancelled with it.
+
+Only an open or released sales order is changed; a posted one never is. An update rebuilds
+the lines, quantities, prices, addresses and totals from the store's current order by the
+import's own rules (``portal.sync.plan``: to the cent), keeping the number, the customer
+and the status; a store order cancelled, in the trash or deleted cancels the sales order
+instead (a status of its own: kept for reference, never posted). Either way the store's
+state becomes the one the sales order stands on, its warning goes, and an order event says
+what was done and by whom.
+"""
+
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import (
+    EventKind,
+    Item,
+    ItemMapping,
+    SalesLine,
+    SalesOrder,
+    SalesOrderCoupon,
+    SalesOrderRefund,
+    SalesOrderStatus,
+)
+from portal.models.base import utcnow
+from portal.sync.customers import CustomerChoice
+from portal.sync.failures import OrderFailure
+from portal.sync.history import record
+from portal.sync.items import ItemBook
+from portal.sync.log import LogLine
+from portal.sync.numbers import next_numbers
+from portal.sync.plan import Plan, coupon_values, plan_order
+from portal.sync.states import DELETED, OrderState
+from portal.sync.writer import WebstoreSetup, line_rows, order_values, refund_rows
+from portal.woo.errors import WooNotFound
+from portal.woo.orders import WooOrder
+
+UNPOSTED = (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
+
+
+class NotUpdated(Exception):
+    """The sales order cannot follow its store order; the message says why and what to do."""
+
+
+def update_from_store(order: SalesOrder, user_id: int | None) -> str:
+    """Read the store's order now and make the sales order follow it (a person's action);
+    commits, and returns what to tell them."""
+    from portal.sync.runs import client_for  # runs builds on this package's modules
+
+    refuse_unless_unposted(order)
+    with client_for(order.webstore) as client:
+        try:
+            store_order = client.get_order(order.woo_order_id)
+        except WooNotFound:
+            store_order = None
+        product_sku = product_sku_of(client)
+        state = (
+            OrderState.of(store_order)
+            if store_order
+            else latest_state(order).gone(noticed_at=utcnow())
+        )
+        message = follow(order, store_order, state, user_id, product_sku=product_sku)
+    db.session.commit()
+    return message
+
+
+def follow(
+    order: SalesOrder,
+    store_order: WooOrder | None,
+    state: OrderState,
+    user_id: int | None,
+    product_sku=None,
+) -> str:
+    """Rebuild the sales order from ``store_order``, or cancel it with a cancelled one.
+    Raises NotUpdated (or OrderFailure, saying what to fix) and changes nothing then."""
+    refuse_unless_unposted(order)
+    if state.cancelled:
+        return cancel(order, state, user_id)
+    return rebuild(order, store_order, state, user_id, product_sku=product_sku)
+
+
+def apply_store_change(known, met, changes: list[str]) -> LogLine:
+    """The webstore applies store changes to open orders at once (a run met one)."""
+    from portal.sync.changes import changed_line, record_latest, warning_text
+
+    order = db.session.get(SalesOrder, known.sales_order_id)
+    line = changed_line(met, known, changes)
+    try:
+        with db.session.begin_nested():
+            line.message += f"; {follow(order, met.order, met.state, None)}"
+    except (OrderFailure, NotUpdated) as failure:
+        record_latest(order.id, met.state, warning_text(known, met.state, changes))
+        line.message += f"; not applied to {known.number}: {failure}"
+    return line
+
+
+def refuse_unless_unposted(order: SalesOrder) -> None:
+    if order.status not in UNPOSTED:
+        raise NotUpdated(
+            f"{order.number} is {order.status}: a sales order that is not open or released "
+            "is never changed. Put the order right in the store instead."
+        )
+
+
+def cancel(order: SalesOrder, state: OrderState, user_id: int | None) -> str:
+    why = {"trash": "is in the store's trash", DELETED: "was deleted in the store"}.get(
+        state.status, "was cancelled in the store"
+    )
+    result = db.session.execute(
+        sa.update(SalesOrder)
+        .where(SalesOrder.id == order.id, SalesOrder.status.in_(UNPOSTED))
+        .values(
+            status=SalesOrderStatus.CANCELLED,
+            store_state=state.as_json(),
+            reviewed_state=state.as_json(),
+            reviewed_at=utcnow(),
+            reviewed_by_id=user_id,
+            change_warning=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise NotUpdated(f"{order.number} was posted or changed meanwhile: it stays as it is.")
+    message = f"{order.number} cancelled: webstore order {order.external_document_no} {why}"
+    record(order.id, EventKind.CANCELLED, message, user_id=user_id)
+    db.session.expire(order)
+    return message
+
+
+def rebuild(
+    order: SalesOrder, store_order: WooOrder, state: OrderState, user_id: int | None, product_sku
+) -> str:
+    setup = WebstoreSetup.of(order.webstore)
+    plan = plan_for(order, store_order, setup, product_sku)
+    create_items(plan, setup.id)
+    db.session.execute(sa.delete(SalesLine).where(SalesLine.sales_order_id == order.id))
+    db.session.execute(
+        sa.delete(SalesOrderCoupon).where(SalesOrderCoupon.sales_order_id == order.id)
+    )
+    db.session.execute(
+        sa.delete(SalesOrderRefund).where(SalesOrderRefund.sales_order_id == order.id)
+    )
+    db.session.execute(sa.insert(SalesLine), line_rows(plan, order.id))
+    coupons = [{**c, "sales_order_id": order.id} for c in coupon_values(store_order)]
+    if coupons:
+        db.session.execute(sa.insert(SalesOrderCoupon), coupons)
+    refunds = refund_rows(store_order, order.id)
+    if refunds:
+        db.session.execute(sa.insert(SalesOrderRefund), refunds)
+    db.session.execute(
+        sa.update(SalesOrder)
+        .where(SalesOrder.id == order.id)
+        .values(
+            **order_values(plan),
+            reviewed_state=None,
+            reviewed_at=None,
+            reviewed_by_id=None,
+            change_warning=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    message = "; ".join(
+        [
+            f"{order.number} updated from the store: total {store_order.total} "
+            f"{store_order.currency}, {len(store_order.line_items)} item line(s)",
+            *plan.notes,
+        ]
+    )
+    record(order.id, EventKind.UPDATED, message, user_id=user_id)
+    db.session.expire(order)
+    return message
+
+
+class KeepCustomer:
+    """An update keeps the sales order's customer, whatever the store's order now says."""
+
+    def __init__(self, customer_id: int):
+        self.customer_id = customer_id
+
+    def choose(self, order, planned) -> CustomerChoice:
+        return CustomerChoice(customer_id=self.customer_id)
+
+
+def plan_for(order: SalesOrder, store_order: WooOrder, setup, product_sku) -> Plan:
+    items = ItemBook(setup, product_sku=product_sku)
+    items.load(list(store_order.line_items))
+    return plan_order(store_order, setup, KeepCustomer(order.customer_id), items, {}, {})
+
+
+def create_items(plan: Plan, webstore_id: int) -> None:
+    """The items the update needs that do not exist yet, numbered, and their mappings."""
+    new = list({id(c.new): c.new for c in plan.items if c.new}.values())
+    if new:
+        numbers = next_numbers("ITEM", len(new))
+        ids = db.session.scalars(
+            sa.insert(Item).returning(Item.id, sort_by_parameter_order=True),
+            [{**item.values, "number": n} for item, n in zip(new, numbers, strict=True)],
+        ).all()
+        for item, number, item_id in zip(new, numbers, ids, strict=True):
+            item.number, item.id = number, item_id
+    mappings = {c.map_product: c.resolved_id() for c in plan.items if c.map_product}
+    if mappings:
+        db.session.execute(
+            sa.insert(ItemMapping),
+            [
+                {
+                    "webstore_id": webstore_id,
+                    "woo_product_id": product_id,
+                    "woo_variation_id": variation_id,
+                    "item_id": item_id,
+                }
+                for (product_id, variation_id), item_id in mappings.items()
+            ],
+        )
+
+
+def latest_state(order: SalesOrder) -> OrderState:
+    from portal.sync.changes import known_orders
+
+    (known,) = known_orders(order.webstore_id, [order.woo_order_id]).values()
+    return known.latest or known.baseline
+
+
+def product_sku_of(client):
+    """A product's own SKU, asked of the store (a variation inheriting its product's)."""
+
+    def product_sku(product_id: int) -> str | None:
+        try:
+            return client.get_product(product_id).get("sku")
+        except WooNotFound:
+            return None
+
+    return product_sku

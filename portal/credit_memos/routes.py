@@ -12,8 +12,8 @@ from portal import db
 from portal.auth.access import staff_required
 from portal.converters import clean_text
 from portal.credit_memos import bp, queries
-from portal.csv_export import csv_download
-from portal.models import CreditMemoStatus, SalesCreditMemo
+from portal.csv_export import csv_download, keyset_rows
+from portal.models import CreditMemoStatus, Customer, SalesCreditMemo, SalesOrder
 from portal.views import list_response, page_position, page_url
 
 
@@ -89,22 +89,34 @@ def export():
         "tax_amount",
         "amount_including_tax",
     ]
-
+    memos = keyset_rows(
+        sa.select(
+            SalesCreditMemo.__table__,
+            SalesOrder.number.label("order_number"),
+            SalesOrder.external_document_no,
+            Customer.name.label("customer"),
+        )
+        .join(SalesOrder, SalesOrder.id == SalesCreditMemo.sales_order_id)
+        .join(Customer, Customer.id == SalesOrder.customer_id)
+        .where(*queries.conditions(term, status)),
+        SalesCreditMemo.number,
+        descending=True,
+    )
     rows = (
         [
             memo.number,
             memo.status.value,
             memo.memo_date.isoformat(),
-            order_number,
-            woo_number,
+            memo.order_number,
+            memo.external_document_no,
             memo.woo_refund_id,
-            customer,
+            memo.customer,
             memo.reason,
             memo.currency,
             memo.amount,
             memo.tax_amount,
             memo.amount_including_tax,
         ]
-        for memo, order_number, woo_number, customer in queries.all_memos(term, status)
+        for memo in memos
     )
     return csv_download("credit-memos.csv", columns, rows)

@@ -1,5 +1,6 @@
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from flask import (
     flash,
     redirect,
@@ -12,12 +13,12 @@ from markupsafe import Markup, escape
 
 from portal import db
 from portal.auth.access import staff_required
-from portal.csv_export import csv_download
+from portal.csv_export import csv_download, keyset_rows
 from portal.imports import bp, queries
 from portal.imports.chart import bar_chart
 from portal.imports.forms import ImportForm, RefundImportForm
 from portal.imports.preview import nothing_to_import, preview, status_counts
-from portal.models import Outcome, RunKind, RunStatus, SyncRun, Trigger
+from portal.models import Outcome, RunKind, RunStatus, SyncLogEntry, SyncRun, Trigger
 from portal.queue import queue_available
 from portal.setup.readiness import missing_for_import
 from portal.sync.filters import (
@@ -236,7 +237,7 @@ def results():
         "has_next": has_next,
         "wanted": wanted,
         "webstores": queries.webstores(),
-        "triggers": list(Trigger),
+        "triggers": TRIGGER_FILTER,
         "statuses": list(RunStatus),
     }
     if htmx() and request.headers.get("HX-Target") == "runs-table":
@@ -333,7 +334,9 @@ def export(run_id: int):
         "items_created",
         "logged_at",
     ]
-
+    entries = keyset_rows(
+        sa.select(SyncLogEntry.__table__).where(SyncLogEntry.run_id == run.id), SyncLogEntry.id
+    )
     rows = (
         [
             entry.id,
@@ -346,7 +349,7 @@ def export(run_id: int):
             entry.items_created,
             entry.created_at.isoformat(),
         ]
-        for entry in queries.all_entries(run.id)
+        for entry in entries
     )
     return csv_download(f"import-run-{run.id}-{run.webstore.code}.csv", columns, rows)
 
@@ -364,16 +367,34 @@ def skip_kind_filter(kind: str) -> str:
     return skip_kind_label(kind)
 
 
+# Import Results' filter of runs by what started them.
+TRIGGER_FILTER = [
+    (Trigger.MANUAL, "Manual import"),
+    (Trigger.AUTOMATIC, "Automatic sync"),
+    (Trigger.WEBHOOK, "Webhook"),
+    (Trigger.COMMAND, "Command line"),
+    (Trigger.RETRY, "Retry of failed orders"),
+]
+
+
 @bp.app_template_filter("trigger")
 def describe_trigger(run: SyncRun) -> Markup:
-    """What started a run, in words: who, or which run it follows."""
+    """What started a run, in words: who, which command, or which run it follows."""
     by = f" by {run.requested_by.username}" if run.requested_by else ""
     if run.trigger == Trigger.RETRY:
-        text = f"Retry of the failed orders of {{run}}{by}"
+        # The run retried may have been deleted since.
+        text = (
+            f"Retry of the failed orders of {{run}}{by}"
+            if run.retry_of_id
+            else f"Retry of failed orders{by}"
+        )
     elif run.trigger == Trigger.MANUAL:
         text = f"Manual import{by}"
     elif run.trigger == Trigger.WEBHOOK:
         text = "Webhook from the store"
+    elif run.trigger == Trigger.COMMAND:
+        synced = ImportFilters.from_json(run.filters).incremental
+        text = f"Command line: flask {'sync-webstore' if synced else 'import-orders'}"
     elif run.requested_by:
         text = f"Automatic sync, started with Sync now{by}"
     else:

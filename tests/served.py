@@ -1,0 +1,106 @@
+"""The portal over real HTTP, as a browser meets it: helpers for tests of the live server."""
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from werkzeug.serving import make_server
+
+from app import create_app
+from config import TestConfig
+from portal import db
+from tests.conftest import PASSWORD, csrf_token_from, empty_database
+
+# The PostgreSQL database of these tests, apart from the shared one of TEST_DATABASE_URL.
+POSTGRES_URL = os.environ.get("SERVED_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/helper4")
+
+
+class Visitor:
+    """One browser: its own cookies, signing in through the form with the page's token."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+        self.token = None
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> requests.Response:
+        token = csrf_token_from(self.get("/login").text)
+        response = self.http.post(
+            self.base_url + "/login",
+            data={"username": username, "password": password, "csrf_token": token},
+            allow_redirects=False,
+        )
+        page = self.get("/", allow_redirects=False)
+        self.token = csrf_token_from(page.text) if page.status_code == 200 else None
+        return response
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self.http.get(self.base_url + path, timeout=30, **kw)
+
+    def post(self, path: str, data=None, **kw) -> requests.Response:
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.token)
+        kw.setdefault("allow_redirects", False)
+        return self.http.post(self.base_url + path, data=data, timeout=30, **kw)
+
+
+def database_of_kind(kind: str, folder: Path) -> str:
+    """A database built for a test module: SQLite in ``folder``, or the PostgreSQL one."""
+    if kind == "postgresql":
+        return build_database(POSTGRES_URL)
+    return build_database(f"sqlite:///{folder / 'portal.db'}")
+
+
+def build_database(url: str) -> str:
+    """The schema built afresh in ``url`` by the migrations, as the tests' own database is."""
+    if url.startswith("postgresql"):
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade(directory=str(Path(app.root_path) / "migrations"))
+        db.engine.dispose()
+    return url
+
+
+class Served:
+    """``app`` served over HTTP on a free loopback port, in a thread, until ``close``."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        # Closing waits for requests in flight, which hold database connections.
+        self.server.daemon_threads = False
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+@contextmanager
+def serving(database_url: str, **config) -> Iterator[tuple]:
+    """The portal on an emptied ``database_url``, served over HTTP: (app, its URL). Errors
+    are handled as in production, not raised to the test. Routes may still be added until
+    its first request."""
+    config.setdefault("PROPAGATE_EXCEPTIONS", False)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, **config)
+    with app.app_context():
+        empty_database()
+        server = Served(app)
+        try:
+            yield app, server.url
+        finally:
+            server.close()
+            db.session.remove()
+            db.engine.dispose()

@@ -7,6 +7,8 @@ styles live in layout.css, and no ``hx-on`` or trigger filters are used). ``fram
 'none'`` keeps another site from framing the pages' buttons.
 """
 
+import sys
+
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -26,11 +28,18 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "object-src 'none'",
     ]
 )
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 def init_app(app: Flask) -> None:
     app.before_request(refuse_control_characters)
     app.after_request(add_security_headers)
+    app.wsgi_app = ErrorPageOfLastResort(app)
     if app.config.get("BEHIND_HTTPS_PROXY"):
         # The proxy ends TLS and says so in X-Forwarded-Proto/-For/-Host: trust one hop,
         # so that redirects and external URLs say https, and keep cookies to HTTPS.
@@ -59,12 +68,48 @@ def refuse_control_characters():
 
 def add_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
     if request.endpoint != "static":
         # A page may hold what only its signed-in user may read: no copy in any cache. (Not
         # asked of current_user: that would read the database, which may be what is down.)
         headers["Cache-Control"] = "no-store"
     return response
+
+
+LAST_RESORT_PAGE = (
+    b"<!doctype html><html lang=en><meta charset=utf-8><title>Internal Server Error</title>"
+    b"<h1>Internal Server Error</h1><p>Something went wrong in the portal. Try again in a "
+    b"moment; if it keeps happening, tell whoever runs the connector.</p></html>"
+)
+
+
+class ErrorPageOfLastResort:
+    """The answer to an exception the portal's error pages could not answer, because making
+    the page failed too (its layout reads the signed-in user from the database, which may be
+    what failed). The server's own page would carry none of the security headers."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+
+    def __call__(self, environ, start_response):
+        try:
+            return self.wsgi_app(environ, start_response)
+        except Exception:
+            if self.propagates():
+                raise  # to the debugger, or to the test that caused it
+            self.app.logger.exception("The error page failed: %s", environ.get("PATH_INFO"))
+            headers = {
+                **SECURITY_HEADERS,
+                "Content-Type": "text/html; charset=utf-8",
+                "Content-Length": str(len(LAST_RESORT_PAGE)),
+                "Cache-Control": "no-store",
+            }
+            start_response("500 INTERNAL SERVER ERROR", list(headers.items()), sys.exc_info())
+            return [LAST_RESORT_PAGE]
+
+    def propagates(self) -> bool:
+        """As Flask decides: exceptions reach the server when debugging or testing."""
+        propagate = self.app.config["PROPAGATE_EXCEPTIONS"]
+        return self.app.testing or self.app.debug if propagate is None else propagate

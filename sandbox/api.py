@@ -495,10 +495,14 @@ def _moment(value: str | None, gmt: bool, zone) -> float | None:
     nothing). A time the clocks skip or repeat is read as PHP's ``DateTime`` reads it."""
     if value is None:
         return None
-    moment = datetime.fromisoformat(value[:10] + "T" + value[11:].replace("z", "Z"))
+    moment = _parsed_date(value)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC if gmt else zone)
     return moment.timestamp()
+
+
+def _parsed_date(value: str) -> datetime:
+    return datetime.fromisoformat(value[:10] + "T" + value[11:].replace("z", "Z"))
 
 
 def get_order(call: Call) -> Answer:
@@ -521,6 +525,19 @@ def update_order(call: Call) -> Answer:
     data = _order_json(call, order)
     call.state.notify("order.updated", data, call.site)
     return Answer(data, full_orders=1)
+
+
+def delete_order(call: Call) -> Answer:
+    """``DELETE /orders/<id>``: answered with the order as it was before. Without ``force``
+    it goes to the trash (410 if it is there already); with ``force`` it is gone for good.
+    """
+    order_id = int(call.url_params["id"])
+    if call.params["force"]:
+        order = call.store.delete_order(order_id)
+    else:
+        order = call.store.trash_order(order_id)
+    call.state.notify("order.deleted", {"id": order_id}, call.site)
+    return Answer(_order_json(call, order), full_orders=1)
 
 
 def _body_args(call: Call) -> dict:
@@ -548,10 +565,10 @@ def create_note(call: Call) -> Answer:
 
 
 def batch_orders(call: Call) -> Answer:
-    """``/orders/batch``: creates, updates and deletes, each answered in its place, an
-    error as ``{"id", "error"}``. Empty lists leave their key out, so ``{}`` is answered
-    ``[]`` (capture orders_batch_empty_probe): the harmless probe of a key's permission.
-    Deleting is not offered here (the sandbox has no orders to delete for good)."""
+    """``/orders/batch``: creates, updates and deletes (for good, as WooCommerce's batch
+    deletes), each answered in its place, an error as ``{"id", "error"}``. Empty lists leave
+    their key out, so ``{}`` is answered ``[]`` (capture orders_batch_empty_probe): the
+    harmless probe of a key's permission."""
     items = {action: call.params.get(action) or [] for action in ("create", "update", "delete")}
     if sum(len(batch) for batch in items.values()) > BATCH_LIMIT:
         raise WooError(
@@ -566,8 +583,7 @@ def batch_orders(call: Call) -> Answer:
         order_id = body.get("id", 0) if isinstance(body, dict) else 0
         answer.setdefault("update", []).append(_batch_item(call, order_id, body, creating=False))
     for order_id in items["delete"]:
-        error = WooError("sandbox_not_supported", "The sandbox deletes no orders.", 501)
-        answer.setdefault("delete", []).append({"id": order_id, "error": error.body()})
+        answer.setdefault("delete", []).append(_batch_delete(call, order_id))
     return Answer(answer or [])
 
 
@@ -592,6 +608,15 @@ def _batch_item(call: Call, order_id: object, body: object, *, creating: bool) -
     data = _order_json(call, order)
     call.state.notify("order.created" if creating else "order.updated", data, call.site)
     return data
+
+
+def _batch_delete(call: Call, order_id: int) -> dict:
+    try:
+        order = call.store.delete_order(order_id)
+    except WooError as error:
+        return {"id": order_id, "error": error.body()}
+    call.state.notify("order.deleted", {"id": order_id}, call.site)
+    return _order_json(call, order)
 
 
 def list_refunds(call: Call) -> Answer:
@@ -866,6 +891,7 @@ ROUTES = [
             POST=_UPDATE,
             PUT=_UPDATE,
             PATCH=_UPDATE,
+            DELETE=(delete_order, endpoint_args("order", "DELETE"), _DELETE),
         ),
         options="order",
     ),

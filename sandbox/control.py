@@ -9,6 +9,8 @@ No authentication, but only loopback callers are served.
                                          shaped by overrides (``Store.create_custom``)
 ``POST /_sandbox/orders/<id>/modify``    change an order (``Store.modify_order``)
 ``POST /_sandbox/orders/<id>/refund``    refund it by lines or amount, restocking or not
+``POST /_sandbox/orders/<id>/trash``     to the trash (``{"date_modified"}`` optional)
+``POST /_sandbox/orders/<id>/delete``    deleted for good
 ``GET|POST /_sandbox/orders/<id>/notes``  the order's notes; add one (``{"note",
                                          "customer_note"}``), as a shop manager would
 ``GET /_sandbox/stats``                  what was served
@@ -97,9 +99,10 @@ def modify_order(order_id: int):
 def refund_order(order_id: int):
     """A refund as a shop manager makes it in the admin: ``lines`` ([{id, quantity}], with
     ``refund_total`` and ``refund_tax`` to override what the form works out), ``amount``
-    (default: what the lines add up to), ``restock`` and ``reason``. The refund's JSON."""
+    (default: what the lines add up to), ``restock``, ``reason`` and ``date_modified``
+    (when it was made; default now). The refund's JSON."""
     sandbox = _sandbox()
-    body = request.get_json(force=True) or {}
+    body = _parsed(request.get_json(force=True) or {})
     amount = body.get("amount")
     order, refund = sandbox.store.refund_order(
         order_id,
@@ -109,6 +112,7 @@ def refund_order(order_id: int):
         restock=bool(body.get("restock", False)),
         refund_payment=bool(body.get("refund_payment", False)),
         fill=True,
+        moment=body.get("date_modified"),
     )
     sandbox.notify("order.updated", _order_json(order), _site())
     store = sandbox.store
@@ -129,10 +133,22 @@ def order_notes(order_id: int):
 
 @bp.post("/orders/<int:order_id>/trash")
 def trash_order(order_id: int):
+    """As ``DELETE /orders/<id>``: to the trash, modified ``date_modified`` (default now).
+    The order's JSON as it is now, in the trash."""
     sandbox = _sandbox()
-    order = sandbox.store.trash_order(order_id)
-    sandbox.notify("order.deleted", {"id": order.id}, _site())
-    return jsonify(id=order.id, status=order.status)
+    moment = _parsed(request.get_json(force=True, silent=True) or {}).get("date_modified")
+    sandbox.store.trash_order(order_id, moment)
+    sandbox.notify("order.deleted", {"id": order_id}, _site())
+    return jsonify(_order_json(sandbox.store.order(order_id)))
+
+
+@bp.post("/orders/<int:order_id>/delete")
+def delete_order(order_id: int):
+    """As ``DELETE /orders/<id>?force=true``: gone for good. The order's JSON as it was."""
+    sandbox = _sandbox()
+    order = sandbox.store.delete_order(order_id)
+    sandbox.notify("order.deleted", {"id": order_id}, _site())
+    return jsonify(_order_json(order))
 
 
 @bp.post("/orders/bulk-modify")

@@ -81,6 +81,15 @@ class Line(NamedTuple):
     # unit price in cents, as WooCommerce keeps them on the item.
     name: str = ""
     price: int = 0
+    # The quantity the line's amounts were worked out for, when the REST API changed the
+    # quantity alone: WooCommerce then keeps the line's subtotal and total (0: ``quantity``).
+    billed: int = 0
+    # The line's subtotal and total without tax, in millionths, where the REST API set them.
+    amounts: tuple[int, int] | None = None
+
+    @property
+    def billed_quantity(self) -> int:
+        return self.billed or self.quantity
 
 
 class Fee(NamedTuple):
@@ -154,6 +163,9 @@ class Order:
     currency: str = "USD"
     tax_rate: TaxRate | None = None  # the rate of the billing country when it was made
     at_subtotal: bool = False  # made while the store rounded tax at subtotal level
+    # Set when the order went to the trash: the status it had and when (WooCommerce's
+    # ``_wp_trash_meta_status`` and ``_wp_trash_meta_time``).
+    trashed: tuple[str, int] | None = None
 
     @property
     def first_item_id(self) -> int:

@@ -77,8 +77,17 @@ class Totals:
 
 def to_cents(amount: object) -> int:
     """An amount as the REST API takes it ("12.50", 12.5, "") in cents; junk is 0, as in PHP."""
+    return _scaled(amount, 100)
+
+
+def to_millionths(amount: object) -> int:
+    """An amount as the REST API takes it, to the six decimals order items keep."""
+    return _scaled(amount, 1_000_000)
+
+
+def _scaled(amount: object, scale: int) -> int:
     try:
-        return int((Decimal(str(amount or 0)) * 100).to_integral_value())
+        return int((Decimal(str(amount or 0)) * scale).to_integral_value())
     except InvalidOperation:
         return 0
 
@@ -124,12 +133,16 @@ def compute(order: Order, catalog: Catalog) -> Totals:
     def item_total(amount: int) -> int:  # WC_Item_Totals::round_item_subtotal
         return amount if order.at_subtotal else round_to(amount, CENT)
 
-    gross = [unit_price(line, catalog) * line.quantity for line in order.lines]
+    # A line's amounts are those of the quantity they were worked out for, and its coupon
+    # share too: the REST API changes a quantity without working them out again.
+    gross = [unit_price(line, catalog) * line.billed_quantity for line in order.lines]
     rates = [rate if rate and taxable(line, catalog) else None for line in order.lines]
-    discounts = discount(order.coupon, gross, [line.quantity for line in order.lines])
+    discounts = discount(order.coupon, gross, [line.billed_quantity for line in order.lines])
     lines = tuple(
         _line(g * CENT, d * CENT, r, inclusive, stored)
-        for g, d, r in zip(gross, discounts, rates, strict=True)
+        if line.amounts is None
+        else _set_line(*line.amounts, r, stored)
+        for line, g, d, r in zip(order.lines, gross, discounts, rates, strict=True)
     )
     shipping = _extra(SHIPPING_METHODS[order.shipping][1] if order.shipping else 0, rate, stored)
     fee = _extra(order.fee.total if order.fee else 0, rate, stored)
@@ -163,6 +176,19 @@ def _line(gross: int, discount: int, rate: TaxRate | None, inclusive: bool, stor
         total = max(0, subtotal - (discount - tax_included(discount, rate)))
     else:
         subtotal, total = gross, gross - discount
+    subtotal_tax, total_tax = tax_added(subtotal, rate), tax_added(total, rate)
+    return LineTotals(
+        Taxed(subtotal, subtotal_tax, stored(subtotal_tax)),
+        Taxed(total, total_tax, stored(total_tax)),
+        True,
+    )
+
+
+def _set_line(subtotal: int, total: int, rate: TaxRate | None, stored) -> LineTotals:
+    """A line whose amounts without tax were set through the REST API: its tax is worked out
+    on them (``WC_Order_Item_Product::calculate_taxes``)."""
+    if rate is None:
+        return LineTotals(Taxed(subtotal, 0, 0), Taxed(total, 0, 0), False)
     subtotal_tax, total_tax = tax_added(subtotal, rate), tax_added(total, rate)
     return LineTotals(
         Taxed(subtotal, subtotal_tax, stored(subtotal_tax)),

@@ -176,6 +176,7 @@ class SandboxProcess:
         restock: bool = False,
         reason: str = "",
         refund_payment: bool = False,
+        date_modified: str | None = None,
     ) -> dict:
         """Refund the order as a shop manager would in the admin; the refund's JSON.
 
@@ -184,6 +185,7 @@ class SandboxProcess:
         ``refund_tax`` where the form's own share of the line will not do; shipping and a
         fee are refunded whole. ``amount`` ("12.50") defaults to what the lines add up to;
         without lines it is a refund by amount. ``restock`` puts the goods back in stock.
+        ``date_modified`` (ISO 8601, UTC unless it says otherwise) is when it is made.
         """
         if isinstance(lines, Mapping):
             lines = [{"id": int(k), "quantity": int(v)} for k, v in lines.items()]
@@ -193,12 +195,21 @@ class SandboxProcess:
             "restock": restock,
             "reason": reason,
             "refund_payment": refund_payment,
+            "date_modified": date_modified,
         }
         return self._post(f"/orders/{order_id}/refund", body)
 
-    def trash_order(self, order_id: int) -> dict:
-        """Move an order to the store's trash: it leaves every listing."""
-        return self._post(f"/orders/{order_id}/trash", {})
+    def trash_order(self, order_id: int, date_modified: str | None = None) -> dict:
+        """Move an order to the store's trash, as ``DELETE /orders/<id>`` does: it leaves
+        every listing but ``status=trash``. ``date_modified`` (ISO 8601, UTC unless it
+        says otherwise) is when; default now. The trashed order's JSON."""
+        body = {} if date_modified is None else {"date_modified": date_modified}
+        return self._post(f"/orders/{order_id}/trash", body)
+
+    def delete_order(self, order_id: int) -> dict:
+        """Delete an order for good, as ``DELETE /orders/<id>?force=true`` does: its id is
+        then unknown to the store. The order's JSON as it was."""
+        return self._post(f"/orders/{order_id}/delete", {})
 
     def bulk_modify(self, ids: list[int], **changes: object) -> dict:
         """The same change to these orders in one modified second (a bulk action)."""

@@ -140,11 +140,7 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo =
         "date_paid": local_date(order.paid, zone),
         "cart_hash": f"{fingerprint:032x}" if checkout else "",
         "number": str(order.id),
-        "meta_data": (
-            [{"id": meta_base + 24, "key": "gift_message", "value": order.gift_message}]
-            if order.gift_message
-            else []
-        ),
+        "meta_data": _order_meta(order, meta_base),
         "line_items": _line_items(order, totals, catalog, meta_base, money),
         "tax_lines": _tax_lines(order, totals, money),
         "shipping_lines": _shipping_lines(order, totals, catalog, meta_base, money),
@@ -167,6 +163,19 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo =
         "currency_symbol": CURRENCY_SYMBOLS[order.currency],
         "_links": links,
     }
+
+
+def _order_meta(order: Order, meta_base: int) -> list[dict]:
+    meta = []
+    if order.gift_message:
+        meta.append({"id": meta_base + 24, "key": "gift_message", "value": order.gift_message})
+    if order.trashed:  # what the trash keeps to restore the order, as strings from the table
+        status, moment = order.trashed
+        meta += [
+            {"id": meta_base + 25, "key": "_wp_trash_meta_status", "value": f"wc-{status}"},
+            {"id": meta_base + 26, "key": "_wp_trash_meta_time", "value": str(moment)},
+        ]
+    return meta
 
 
 def _taxes(rate: TaxRate | None, total: str, subtotal: str = "") -> list[dict]:

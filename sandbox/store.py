@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
@@ -34,10 +34,10 @@ from .model import (
     Webhook,
     WooError,
 )
-from .money import compute, to_cents
+from .money import compute, to_cents, to_millionths
 from .replay import Replayed
 
-ORDER_TOPICS = ("order.created", "order.updated")
+ORDER_TOPICS = ("order.created", "order.updated", "order.deleted")
 # The payment methods whose gateway gives money back by itself (``api_refund``).
 REFUNDING_GATEWAYS = ("stripe", "ppcp-gateway")
 # WooCommerce disables a webhook after this many failed deliveries in a row.
@@ -45,6 +45,12 @@ MAX_DELIVERY_FAILURES = 5
 # Notes kept by the store (added, or written when an order changed) are numbered from here;
 # those worked out from an order as it stands take ids below it (``render.note_records``).
 FIRST_KEPT_NOTE_ID = 10_000_001
+# What ``wc_order_fully_refunded`` says when an order is set to refunded by hand.
+FULLY_REFUNDED = "Order fully refunded."
+REFUNDED_BY_HAND = (
+    "Order status set to refunded. To return funds to the customer you will need to issue a "
+    "refund through your payment gateway."
+)
 
 
 @dataclass(frozen=True)
@@ -215,7 +221,7 @@ class Store:
                 self._listings.move_to_end(key)
                 return self._listings[key]
             checks = query.predicates(self.catalog)
-            found = [o for o in self._orders if all(check(o) for check in checks)]
+            found = [o for o in self._live() if all(check(o) for check in checks)]
             found.sort(key=query.sort_key(), reverse=query.descending)
             self._listings[key] = found
             if len(self._listings) > 8:
@@ -232,12 +238,16 @@ class Store:
 
     def status_totals(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
-        for order in self._orders:
+        for order in self._live():
             counts[order.status] = counts.get(order.status, 0) + 1
         return counts
 
     def is_paying_customer(self, customer_id: int) -> bool:
-        return any(o.customer_id == customer_id and o.paid for o in self._orders)
+        return any(o.customer_id == customer_id and o.paid for o in self._live())
+
+    def _live(self) -> Iterator[Order | Replayed]:
+        """The orders the store holds: those deleted for good leave a gap in their slot."""
+        return (o for o in self._orders if o is not None)
 
     # Changing
 
@@ -280,7 +290,11 @@ class Store:
             order = _paid(order, now)
         elif body.get("status", "pending") != "pending":
             order = _with_status(order, body["status"], now)
-        return self._add(order)
+        with self._lock:
+            order = self._add(order)
+            if order.status == "refunded":
+                order = self._put(self._refund_the_rest(order))
+            return order
 
     def update_order(self, order_id: int, body: dict) -> Order:
         """``PUT /orders/<id>``: the fields a connector or a shop manager changes."""
@@ -321,12 +335,37 @@ class Store:
                 raise WooError("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404)
             return self._write_note(order, text, int(self.clock()), customer_note)
 
-    def trash_order(self, order_id: int) -> Order:
+    def trash_order(self, order_id: int, moment: int | None = None) -> Order:
         """``DELETE /orders/<id>`` without ``force``: the order goes to the trash, out of
-        every listing (``status=any`` leaves the trash out), still readable by id."""
+        every listing but ``status=trash`` and still read by id, modified ``moment`` (a Unix
+        time, default now). Returns the order as it was, which is what the REST API answers.
+        """
         with self._lock:
             order = self._existing(order_id)
-            return self._put(dataclasses.replace(order, status="trash", modified=int(self.clock())))
+            if order.status == "trash":
+                raise WooError(
+                    "woocommerce_rest_already_trashed",
+                    "The shop_order has already been deleted.",
+                    410,
+                )
+            moment = int(self.clock()) if moment is None else moment
+            self._put(
+                dataclasses.replace(
+                    order, status="trash", modified=moment, trashed=(order.status, moment)
+                )
+            )
+            return order
+
+    def delete_order(self, order_id: int) -> Order:
+        """``DELETE /orders/<id>?force=true``: the order, its refunds and notes are gone for
+        good, from the trash or not. Returns the order as it was."""
+        with self._lock:
+            order = self._existing(order_id)
+            del self._slots[order_id]
+            self._orders[order.slot] = None
+            self._notes.pop(order_id, None)
+            self._changed()
+            return order
 
     def refund_order(
         self,
@@ -338,12 +377,14 @@ class Store:
         restock: bool = False,
         refund_payment: bool = False,
         fill: bool = False,
+        moment: int | None = None,
     ) -> tuple[Order, Refund]:
         """A refund, as ``wc_create_refund`` makes it: of ``lines`` (the REST API's
         ``line_items``, see :func:`sandbox.refunds.requested_lines`; ``fill`` works out
         what a line given only a quantity refunds) or of ``amount`` alone (cents; None:
         what the lines add up to). Restocking puts the lines' goods back (and notes it);
-        the order's ``date_modified`` is now, and an order refunded in full is refunded.
+        the order's ``date_modified`` is ``moment`` (default now), and an order refunded
+        in full is refunded.
         """
         with self._lock:
             order = self._existing(order_id)
@@ -359,7 +400,7 @@ class Store:
                 raise refunds.invalid_amount()
             if restock:
                 requested = refunds.with_restock(order, self.catalog, requested)
-            now = int(self.clock())
+            now = int(self.clock()) if moment is None else moment
             paid_back = refund_payment and order.payment_method in REFUNDING_GATEWAYS
             refund = Refund(self._new_id(), amount, reason, now, tuple(requested), paid_back)
             self._kept_notes(order)
@@ -427,6 +468,8 @@ class Store:
         unknown = set(changes) - _MODIFIABLE
         if unknown:
             raise WooError("sandbox_invalid_change", f"Cannot change {', '.join(sorted(unknown))}.")
+        if changes.get("status", "pending") not in STATUSES:
+            raise WooError("sandbox_invalid_status", f"Unknown status {changes['status']!r}.")
         with self._lock:
             order = self._existing(order_id)
             modified = int(changes.get("date_modified", self.clock()))
@@ -467,6 +510,7 @@ class Store:
                     refund.get("lines"),
                     restock=bool(refund.get("restock", False)),
                     fill=True,
+                    moment=modified,
                 )
             if changes.get("status", order.status) != order.status:
                 order = _with_status(order, changes["status"], modified)
@@ -578,15 +622,27 @@ class Store:
             return order
 
     def _put(self, order: Order) -> Order:
-        """Keep the changed order; a new status writes WooCommerce's note of it."""
+        """Keep the changed order. A new status writes WooCommerce's note of it (going to the
+        trash writes none), and one set to refunded by hand is refunded what is left."""
         before = self._orders[order.slot]
-        if order.status != before.status and {order.status, before.status} <= set(STATUSES):
-            change = f"Order status changed from {STATUSES[before.status]} to "
+        if order.status != before.status and order.status != "trash":
             self._kept_notes(before)
-            self._write_note(order, f"{change}{STATUSES[order.status]}.", order.modified)
+            if order.status == "refunded":
+                order = self._refund_the_rest(order)
+            change = f"from {_status_name(before.status)} to {_status_name(order.status)}"
+            self._write_note(order, f"Order status changed {change}.", order.modified)
         self._orders[order.slot] = order
         self._changed()
         return order
+
+    def _refund_the_rest(self, order: Order) -> Order:
+        """``wc_order_fully_refunded``: what is left to refund is refunded, by amount."""
+        left = refunds.remaining(order, self.catalog)
+        if left <= 0:
+            return order
+        refund = Refund(self._new_id(), left, FULLY_REFUNDED, order.modified)
+        self._write_note(order, REFUNDED_BY_HAND, order.modified)
+        return dataclasses.replace(order, refunds=(*order.refunds, refund))
 
     def _kept_notes(self, order: Order | Replayed) -> list[Note]:
         """The notes the store keeps for the order, worked out from it the first time."""
@@ -621,13 +677,36 @@ class Store:
         return Line(first_item_id + position, product.id, max(1, int(item.get("quantity", 1))))
 
     def _updated_lines(self, order: Order, items: list[dict]) -> tuple[Line, ...]:
+        """The REST API's ``line_items``: new lines, lines removed (``quantity`` 0), and
+        lines changed as WooCommerce changes them: a new ``quantity`` keeps the line's
+        ``subtotal`` and ``total`` unless they are sent too."""
         lines = list(order.lines)
         for item in items:
-            if item.get("id"):
-                lines = _set_quantity(lines, item["id"], int(item.get("quantity", 1)))
-            else:
+            if not item.get("id"):
                 lines.append(self._line(item, order.first_item_id, _free_position(order, lines)))
+            elif item.get("quantity") == 0:
+                lines = _set_quantity(lines, int(item["id"]), 0)
+            else:
+                lines = self._edited_line(order, lines, int(item["id"]), item)
         return tuple(lines)
+
+    def _edited_line(self, order: Order, lines: list[Line], item_id: int, item: dict):
+        position = _position(lines, item_id)
+        line = lines[position]
+        quantity = int(item.get("quantity", line.quantity))
+        billed = line.billed_quantity
+        amounts = line.amounts
+        if "subtotal" in item or "total" in item:
+            now = compute(dataclasses.replace(order, lines=tuple(lines)), self.catalog)
+            subtotal, total = now.lines[position].subtotal.amount, now.lines[position].total.amount
+            amounts = (
+                to_millionths(item["subtotal"]) if "subtotal" in item else subtotal,
+                to_millionths(item["total"]) if "total" in item else total,
+            )
+        edited = line._replace(
+            quantity=quantity, billed=0 if billed == quantity else billed, amounts=amounts
+        )
+        return [edited if i == position else other for i, other in enumerate(lines)]
 
     def _contact(self, billing: dict, customer_id: int) -> Contact:
         base = self.customers[customer_id].contact if customer_id else _EMPTY_CONTACT
@@ -669,31 +748,39 @@ def _known(values: dict, record: type) -> dict:
     return {k: str(v) for k, v in values.items() if k in record.__slots__}
 
 
+def _position(lines: list[Line], item_id: int) -> int:
+    for position, line in enumerate(lines):
+        if line.item_id == item_id:
+            return position
+    raise WooError(
+        "woocommerce_rest_invalid_item_id",
+        "Order item ID provided is not associated with order.",
+    )
+
+
 def _set_quantity(lines: list[Line], item_id: int, quantity: int) -> list[Line]:
-    if not any(line.item_id == item_id for line in lines):
-        raise WooError(
-            "woocommerce_rest_invalid_item_id",
-            "Order item ID provided is not associated with order.",
-        )
+    """A line's quantity as the admin's order screen sets it: its amounts follow."""
+    position = _position(lines, item_id)
     if quantity <= 0:
-        return [line for line in lines if line.item_id != item_id]
-    return [line._replace(quantity=quantity) if line.item_id == item_id else line for line in lines]
+        return lines[:position] + lines[position + 1 :]
+    edited = lines[position]._replace(quantity=quantity, billed=0, amounts=None)
+    return [*lines[:position], edited, *lines[position + 1 :]]
 
 
 def _replace_product(lines, item_id: int, product_id: int) -> tuple[Line, ...]:
-    if not any(line.item_id == item_id for line in lines):
-        raise WooError(
-            "woocommerce_rest_invalid_item_id",
-            "Order item ID provided is not associated with order.",
-        )
-    return tuple(
-        line._replace(product_id=product_id) if line.item_id == item_id else line for line in lines
-    )
+    position = _position(list(lines), item_id)
+    edited = lines[position]._replace(product_id=product_id, billed=0, amounts=None)
+    return (*lines[:position], edited, *lines[position + 1 :])
 
 
 def _free_position(order: Order, lines: list[Line]) -> int:
     taken = {line.item_id - order.first_item_id for line in lines}
     return next((p for p in range(MAX_LINES) if p not in taken), MAX_LINES)
+
+
+def _status_name(status: str) -> str:
+    """``wc_get_order_status_name``: the trash has no name but its slug."""
+    return STATUSES.get(status, status)
 
 
 def _with_status(order: Order, status: str, now: int) -> Order:

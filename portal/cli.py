@@ -173,7 +173,7 @@ def import_orders(code, order_id, status, start_date) -> None:
         filters = merge_filters(webstore, order_id=order_id, statuses=status, start_date=start_date)
     except FilterError as error:
         fail(str(error), error)
-    run_in_foreground(create_run(webstore, filters, Trigger.MANUAL))
+    run_in_foreground(create_run(webstore, filters, Trigger.COMMAND))
 
 
 @click.command("sync-webstore")
@@ -181,15 +181,14 @@ def import_orders(code, order_id, status, start_date) -> None:
 def sync_webstore(code) -> None:
     """Synchronize a webstore now, in the foreground, as its automatic sync does.
 
-    Reads the orders modified since the webstore's watermark and advances it. Exits as
-    import-orders does; 2 also when an automatic run of the webstore is queued or running.
+    Reads the orders modified since the webstore's watermark and advances it; the run says
+    it was started from the command line. Exits as import-orders does; 2 also when an
+    automatic run or another command-line sync of the webstore is queued or running.
     """
-    from sqlalchemy.exc import IntegrityError
-
     from portal.models import Trigger
     from portal.sync.filters import FilterError, find_webstore
     from portal.sync.runs import create_run, reap_dead_runs
-    from portal.sync.schedule import active_automatic_run, incremental_filters
+    from portal.sync.schedule import active_sync_run, incremental_filters
 
     try:
         webstore = find_webstore(code)
@@ -197,18 +196,13 @@ def sync_webstore(code) -> None:
         fail(str(error), error)
     # A run whose worker died would hold the webstore until the scheduler reaps it.
     reap_dead_runs()
-    if active := active_automatic_run(webstore):
-        fail(already_syncing(webstore, active))
-    try:
-        run = create_run(webstore, incremental_filters(webstore), Trigger.AUTOMATIC)
-    except IntegrityError as error:  # one started between the check and here
-        db.session.rollback()
-        fail(already_syncing(webstore, active_automatic_run(webstore)), error)
-    run_in_foreground(run)
+    if going := active_sync_run(webstore):
+        fail(already_syncing(webstore, going))
+    run_in_foreground(create_run(webstore, incremental_filters(webstore), Trigger.COMMAND))
 
 
 def already_syncing(webstore, run) -> str:
-    which = f"run {run.id} is {run.status}" if run else "a run started just now"
+    which = f"run {run.id} is {run.status}"
     return (
         f"Webstore {webstore.code} is being synchronized already ({which}); "
         "it imports what is new. Try again when it has finished."

@@ -1,7 +1,7 @@
 """`flask import-orders`: the same import in the foreground, with an exit status for scripts."""
 
 from portal import db
-from portal.models import RunStatus, SyncRun
+from portal.models import RunStatus, SyncRun, Trigger
 from tests.sync_helpers import count
 
 
@@ -15,6 +15,19 @@ def test_an_import_where_nothing_failed_exits_0(runner, demo_webstore):
         "Orders to read: 1",
         f"Run {run.id} succeeded: 1 imported, 0 skipped, 0 changed, 0 failed of 1 fetched.",
     ]
+
+
+def test_an_import_is_a_command_line_run_that_keeps_the_watermark(runner, demo_webstore):
+    runner.invoke(args=["import-orders", "--webstore", "DEMO", "--order-id", "44"])
+
+    run = db.session.scalar(db.select(SyncRun))
+    db.session.refresh(demo_webstore)
+    assert (run.trigger, run.requested_by_id, run.filters["incremental"]) == (
+        Trigger.COMMAND,
+        None,
+        False,
+    )
+    assert demo_webstore.watermark is None
 
 
 def test_an_import_where_some_orders_failed_exits_1(runner, demo_webstore):

@@ -1,4 +1,5 @@
-"""`flask sync-webstore`: the scheduler's automatic run of one webstore, in the foreground."""
+"""`flask sync-webstore`: the scheduler's automatic sync of one webstore, in the foreground,
+as a run that says it came from the command line."""
 
 from datetime import timedelta
 
@@ -8,6 +9,8 @@ import sqlalchemy as sa
 from portal import db
 from portal.models import OrderLink, RunStatus, SyncRun, Trigger
 from portal.models.base import utcnow
+from portal.sync.filters import merge_filters
+from portal.sync.schedule import enqueue_due, incremental_filters
 from tests.sync_helpers import count
 
 
@@ -16,24 +19,27 @@ def runs() -> list[SyncRun]:
     return list(db.session.scalars(sa.select(SyncRun).order_by(SyncRun.id)))
 
 
-def going_run(webstore, status=RunStatus.RUNNING, heartbeat_at=None) -> SyncRun:
+def going_run(
+    webstore, status=RunStatus.RUNNING, heartbeat_at=None, trigger=Trigger.AUTOMATIC, filters=None
+) -> SyncRun:
     run = SyncRun(
         webstore=webstore,
-        trigger=Trigger.AUTOMATIC,
+        trigger=trigger,
         status=status,
         heartbeat_at=heartbeat_at or utcnow(),
+        filters=(filters or incremental_filters(webstore)).to_json(),
     )
     db.session.add(run)
     db.session.commit()
     return run
 
 
-def test_a_sync_imports_every_order_as_an_automatic_run_and_exits_0(runner, demo_webstore):
+def test_a_sync_imports_every_order_as_a_command_line_run_and_exits_0(runner, demo_webstore):
     result = runner.invoke(args=["sync-webstore", "demo"])
 
     assert result.exit_code == 0, result.output
     [run] = runs()
-    assert run.trigger == Trigger.AUTOMATIC
+    assert run.trigger == Trigger.COMMAND and run.filters["incremental"] is True
     assert (run.status, run.imported, run.failed) == (RunStatus.SUCCEEDED, 60, 0)
     assert result.output.splitlines()[1:] == [
         "Orders to read: 60",
@@ -123,4 +129,43 @@ def test_a_run_whose_worker_died_does_not_hold_the_sync_back(runner, demo_websto
     assert result.exit_code == 0, result.output
     reaped, run = runs()
     assert (reaped.id, reaped.status) == (dead.id, RunStatus.FAILED)
-    assert (run.trigger, run.imported) == (Trigger.AUTOMATIC, 60)
+    assert (run.trigger, run.imported) == (Trigger.COMMAND, 60)
+
+
+def test_another_command_line_sync_going_exits_2_and_starts_none(runner, demo_webstore):
+    going = going_run(demo_webstore, trigger=Trigger.COMMAND)
+
+    result = runner.invoke(args=["sync-webstore", "DEMO"])
+
+    assert result.exit_code == 2
+    assert f"being synchronized already (run {going.id} is running)" in result.output
+    assert [run.id for run in runs()] == [going.id]
+
+
+def test_an_import_orders_going_does_not_hold_the_sync_back(runner, demo_webstore):
+    importing = going_run(
+        demo_webstore, trigger=Trigger.COMMAND, filters=merge_filters(demo_webstore)
+    )
+
+    result = runner.invoke(args=["sync-webstore", "DEMO"])
+
+    assert result.exit_code == 0, result.output
+    still_importing, sync = runs()
+    assert (still_importing.id, still_importing.status) == (importing.id, RunStatus.RUNNING)
+    assert (sync.trigger, sync.status, sync.imported) == (Trigger.COMMAND, RunStatus.SUCCEEDED, 60)
+
+
+def test_the_scheduler_starts_no_automatic_run_while_a_command_line_sync_goes(demo_webstore):
+    demo_webstore.auto_sync = True
+    db.session.commit()
+    syncing = going_run(demo_webstore, trigger=Trigger.COMMAND)
+
+    held = enqueue_due()
+    syncing.status = RunStatus.SUCCEEDED
+    db.session.commit()
+    after = enqueue_due()
+
+    assert held == []
+    assert [(run.trigger, run.webstore_id) for run in after] == [
+        (Trigger.AUTOMATIC, demo_webstore.id)
+    ]

@@ -22,7 +22,7 @@ from portal.models.base import utcnow
 from portal.queue import import_queue
 from portal.sync.filters import ImportFilters, merge_filters
 from portal.sync.runs import client_for, create_run, execute_run, retry_failed
-from portal.sync.schedule import refund_filters
+from portal.sync.schedule import incremental_filters, refund_filters
 from portal.woo.client import OrderQuery
 from tests.sync_helpers import (
     entries,
@@ -646,19 +646,34 @@ def test_a_failure_imported_by_a_later_retry_says_so_and_retry_is_gone(
 
 
 @pytest.mark.parametrize(
-    ("trigger", "by_user", "retry_of", "expected"),
+    ("trigger", "by_user", "retry_of", "synced", "expected"),
     [
-        (Trigger.MANUAL, True, False, "Manual import by staff-user"),
-        (Trigger.AUTOMATIC, False, False, "Automatic sync, by the scheduler"),
-        (Trigger.AUTOMATIC, True, False, "Automatic sync, started with Sync now by staff-user"),
-        (Trigger.WEBHOOK, False, False, "Webhook from the store"),
-        (Trigger.AUTOMATIC, False, True, "Automatic sync, by the scheduler; attempt 2, going on"),
+        (Trigger.MANUAL, True, False, False, "Manual import by staff-user"),
+        (Trigger.AUTOMATIC, False, False, True, "Automatic sync, by the scheduler"),
+        (
+            Trigger.AUTOMATIC,
+            True,
+            False,
+            True,
+            "Automatic sync, started with Sync now by staff-user",
+        ),
+        (Trigger.WEBHOOK, False, False, False, "Webhook from the store"),
+        (
+            Trigger.AUTOMATIC,
+            False,
+            True,
+            True,
+            "Automatic sync, by the scheduler; attempt 2, going on",
+        ),
+        (Trigger.COMMAND, False, False, True, "Command line: flask sync-webstore"),
+        (Trigger.COMMAND, False, False, False, "Command line: flask import-orders"),
     ],
 )
 def test_the_run_page_says_what_started_the_run(
-    signed_in_staff, staff_user, demo_webstore, trigger, by_user, retry_of, expected
+    signed_in_staff, staff_user, demo_webstore, trigger, by_user, retry_of, synced, expected
 ):
     earlier = logged_run(demo_webstore, imported=1) if retry_of else None
+    filters = incremental_filters(demo_webstore) if synced else merge_filters(demo_webstore)
     run = logged_run(
         demo_webstore,
         imported=1,
@@ -666,12 +681,46 @@ def test_the_run_page_says_what_started_the_run(
         requested_by=staff_user if by_user else None,
         retry_of_id=earlier.id if earlier else None,
         attempt=2 if earlier else 1,
+        filters=filters.to_json(),
     )
 
     page = signed_in_staff.get(f"/imports/runs/{run.id}").text
 
     assert f"<dt>Started by</dt><dd>{expected}" in page
     assert "not yet" not in page
+
+
+def test_the_runs_list_says_what_started_each_run_and_filters_by_it(
+    signed_in_viewer, staff_user, demo_webstore
+):
+    synced = incremental_filters(demo_webstore).to_json()
+    logged_run(demo_webstore, trigger=Trigger.AUTOMATIC, filters=synced)
+    logged_run(demo_webstore, trigger=Trigger.COMMAND, filters=synced)
+    logged_run(demo_webstore, trigger=Trigger.COMMAND)
+    logged_run(demo_webstore, trigger=Trigger.WEBHOOK)
+    logged_run(demo_webstore, trigger=Trigger.MANUAL, requested_by=staff_user)
+    refunds = logged_run(demo_webstore, trigger=Trigger.AUTOMATIC, kind=RunKind.REFUNDS)
+    runs_table = {"HX-Request": "true", "HX-Target": "runs-table"}
+
+    table = signed_in_viewer.get("/imports/", headers=runs_table).text
+    commands = signed_in_viewer.get("/imports/?trigger=command", headers=runs_table).text
+    page = signed_in_viewer.get("/imports/").text
+
+    started_by = re.compile(r"<td>DEMO</td>\s*<td>([^<]*)</td>")
+    assert started_by.findall(table) == [
+        "Automatic sync, by the scheduler (refunds)",
+        "Manual import by staff-user",
+        "Webhook from the store",
+        "Command line: flask import-orders",
+        "Command line: flask sync-webstore",
+        "Automatic sync, by the scheduler",
+    ]
+    assert refunds.kind == RunKind.REFUNDS and "<th>Started by</th>" in table
+    assert started_by.findall(commands) == [
+        "Command line: flask import-orders",
+        "Command line: flask sync-webstore",
+    ]
+    assert '<option value="command" >Command line</option>' in page
 
 
 def test_a_queued_run_says_it_waits_and_a_running_one_since_when(signed_in_viewer, demo_webstore):

@@ -6,6 +6,7 @@ import pytest
 
 from portal import db
 from portal.models import Outcome, RunStatus, SyncRun, Trigger
+from portal.models.base import utcnow
 from portal.sync.filters import merge_filters
 from portal.sync.runs import create_run, execute_run
 from portal.sync.schedule import incremental_filters, retry_due
@@ -122,3 +123,21 @@ def test_an_automatic_run_is_tried_again_from_its_watermark(demo_webstore, store
     imported = {e.woo_order_id for r in (failed, resumed) for e in entries(r, Outcome.IMPORTED)}
     assert len(imported) == 60
     assert count(SyncRun) == 2
+
+
+def test_a_command_line_sync_the_store_stopped_is_taken_over_by_the_scheduler(demo_webstore):
+    from datetime import UTC, datetime
+
+    demo_webstore.watermark = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    db.session.commit()
+    stopped = create_run(demo_webstore, incremental_filters(demo_webstore), Trigger.COMMAND)
+    demo_webstore.watermark = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)  # it went as far
+    stopped.status, stopped.retry_at = RunStatus.FAILED, utcnow()
+    db.session.commit()
+
+    (retry,) = retry_due()
+
+    # The command has ended: the scheduler goes on, as an automatic run from the watermark.
+    assert (retry.trigger, retry.retry_of_id, retry.attempt) == (Trigger.AUTOMATIC, stopped.id, 2)
+    assert retry.filters == incremental_filters(demo_webstore).to_json()
+    assert retry.filters["modified_after"] == "2026-03-02T09:28:00+00:00"

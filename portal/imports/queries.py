@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy import orm
 
 from portal import db
 from portal.converters import day, page_number
@@ -18,7 +19,6 @@ from portal.models import (
     SyncLogEntry,
     SyncRun,
     Trigger,
-    User,
     Webstore,
 )
 from portal.sync.filters import ImportFilters
@@ -109,11 +109,13 @@ class RunFilter:
 
 
 def list_runs(wanted: RunFilter) -> tuple[list, bool]:
-    """One page of runs, newest first, and whether there is a next page."""
+    """One page of runs, newest first, each with its webstore's code and the person who
+    started it (loaded with it: the list says who), and whether there is a next page."""
     query = (
-        sa.select(SyncRun, Webstore.code, User.username)
+        sa.select(SyncRun, Webstore.code)
         .join(Webstore, Webstore.id == SyncRun.webstore_id)
-        .outerjoin(User, User.id == SyncRun.requested_by_id)
+        .outerjoin(SyncRun.requested_by)
+        .options(orm.contains_eager(SyncRun.requested_by))
     )
     if wanted.webstore:
         query = query.where(Webstore.code == wanted.webstore)

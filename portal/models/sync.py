@@ -40,10 +40,16 @@ class OrderLink(Base):
 
 
 class Trigger(enum.StrEnum):
-    MANUAL = "manual"
-    AUTOMATIC = "automatic"
+    """What started a run. Stored as a plain string (no CHECK): a new value needs no migration."""
+
+    MANUAL = "manual"  # a person, on Import Webstore Orders or Refunds
+    AUTOMATIC = "automatic"  # the scheduler, or a person's Sync now
     WEBHOOK = "webhook"
-    RETRY = "retry"
+    RETRY = "retry"  # a person retrying a run's failed orders
+    # ``flask import-orders``, or ``flask sync-webstore`` (its filters are incremental): a
+    # sync from the command line advances the watermark as an automatic run does, and holds
+    # the webstore as one does (portal.sync.schedule.active_sync_run).
+    COMMAND = "command"
 
 
 class RunKind(enum.StrEnum):
@@ -77,7 +83,8 @@ class SyncRun(Base):
             sqlite_where=sa.text("retry_at IS NOT NULL"),
         ),
         # At most one automatic run per webstore is queued or running: two schedulers (or
-        # a slow minute) racing to start one get a unique-key error, not a second run.
+        # a slow minute) racing to start one get a unique-key error, not a second run. A
+        # command-line sync is checked for in code instead (schedule.active_sync_run).
         sa.Index(
             "uq_sync_runs_one_active_automatic",
             "webstore_id",

@@ -5,6 +5,15 @@ modified after the webstore's watermark (less a small overlap, since stores stam
 to the second and a clock may lag); without a watermark, from the order start date; with
 neither, all orders. The unique index on active automatic runs makes "no automatic run
 queued or running" a database fact, so two schedulers never start two.
+
+``flask sync-webstore`` runs the same sync in the foreground, as a run of its own trigger
+(``command``). It reads from the same watermark, so it holds the webstore as an automatic
+run does: the command refuses to start beside one, and the scheduler starts none beside
+it (``active_sync_run``, ``command_line_syncs``). That is checked in code, not by the
+index (which stays on automatic runs, so ``flask import-orders``, also a ``command`` run,
+goes beside them as a manual import does): a command and the scheduler starting in the
+same instant read the same orders twice, never import one twice, and the watermark only
+moves forward.
 """
 
 import dataclasses
@@ -99,10 +108,12 @@ def next_due(webstore: Webstore, last_run_at: datetime | None) -> datetime | Non
 
 
 def due_webstores(now: datetime | None = None) -> list[Webstore]:
+    """The webstores whose automatic sync is due, but not one a command-line sync holds."""
     now = now or utcnow()
     last = last_automatic_runs()
+    busy = command_line_syncs()
     webstores = db.session.scalars(sa.select(Webstore).where(Webstore.auto_sync.is_(True)))
-    return [w for w in webstores if next_due(w, last.get(w.id)) <= now]
+    return [w for w in webstores if next_due(w, last.get(w.id)) <= now and w.id not in busy]
 
 
 def enqueue_due(now: datetime | None = None) -> list[SyncRun]:
@@ -126,20 +137,26 @@ def retry_due(now: datetime | None = None) -> list[SyncRun]:
     """Start again the runs that stopped because the store stopped answering, once due.
 
     An automatic run goes on from the watermark it left; any other from the listing page
-    it reached. Each is tried as the run it follows: same trigger, the next attempt.
+    it reached. Each is tried as the run it follows: same trigger, the next attempt; but a
+    command-line sync, whose command has ended, is taken over by the scheduler as an
+    automatic run. A sync waits while a command-line sync holds its webstore.
     """
     now = now or utcnow()
     due = db.session.scalars(
         sa.select(SyncRun).where(SyncRun.retry_at.is_not(None), SyncRun.retry_at <= now)
     ).all()
+    busy = command_line_syncs()
     started = []
     for failed in due:
+        if is_sync(failed) and failed.webstore_id in busy:
+            continue
         if not claim_retry(failed):
             continue
         webstore = failed.webstore
+        trigger = Trigger.AUTOMATIC if is_sync(failed) else failed.trigger
         if failed.trigger == Trigger.AUTOMATIC and failed.kind == RunKind.REFUNDS:
             filters = refund_filters(webstore)
-        elif failed.trigger == Trigger.AUTOMATIC:
+        elif is_sync(failed):
             filters = incremental_filters(webstore)
         else:
             settled = ImportFilters.from_json(failed.filters)
@@ -149,7 +166,7 @@ def retry_due(now: datetime | None = None) -> list[SyncRun]:
                 start_import(
                     webstore,
                     filters,
-                    failed.trigger,
+                    trigger,
                     failed.requested_by,
                     retry_of=failed,
                     attempt=failed.attempt + 1,
@@ -176,14 +193,36 @@ def sync_now(webstore: Webstore, user=None) -> SyncRun:
     return start_import(webstore, incremental_filters(webstore), Trigger.AUTOMATIC, user)
 
 
-def active_automatic_run(webstore: Webstore) -> SyncRun | None:
-    return db.session.scalar(
-        sa.select(SyncRun).where(
-            SyncRun.webstore_id == webstore.id,
-            SyncRun.trigger == Trigger.AUTOMATIC,
-            SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING]),
-        )
+def is_sync(run: SyncRun) -> bool:
+    """Whether a run synchronizes orders from the watermark: an automatic orders run, or
+    ``flask sync-webstore``'s (a command whose filters are incremental)."""
+    if run.kind != RunKind.ORDERS:
+        return False
+    if run.trigger == Trigger.COMMAND:
+        return ImportFilters.from_json(run.filters).incremental
+    return run.trigger == Trigger.AUTOMATIC
+
+
+def going_runs(*triggers: Trigger, webstore: Webstore | None = None) -> list[SyncRun]:
+    """The queued and running runs of these triggers (of one webstore), oldest first."""
+    query = sa.select(SyncRun).where(
+        SyncRun.trigger.in_(triggers), SyncRun.status.in_([RunStatus.QUEUED, RunStatus.RUNNING])
     )
+    if webstore is not None:
+        query = query.where(SyncRun.webstore_id == webstore.id)
+    return list(db.session.scalars(query.order_by(SyncRun.id)))
+
+
+def active_sync_run(webstore: Webstore) -> SyncRun | None:
+    """The webstore's automatic run (of orders or refunds) or command-line sync that is
+    queued or running, if any: one at a time reads from its watermarks."""
+    going = going_runs(Trigger.AUTOMATIC, Trigger.COMMAND, webstore=webstore)
+    return next((r for r in going if r.trigger == Trigger.AUTOMATIC or is_sync(r)), None)
+
+
+def command_line_syncs() -> set[int]:
+    """The webstores a ``flask sync-webstore`` is synchronizing now."""
+    return {run.webstore_id for run in going_runs(Trigger.COMMAND) if is_sync(run)}
 
 
 def sync_states(webstores: list[Webstore]) -> dict[int, dict]:

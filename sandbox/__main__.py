@@ -22,7 +22,7 @@ from . import (
 )
 from .faults import Faults, Knobs
 from .generate import Options
-from .store import Store
+from .store import STORAGES, Store
 from .taxes import TABLES
 from .tls import make_certificate
 
@@ -46,6 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--timezone",
         type=_zone,
         help="IANA name, e.g. Europe/Berlin (default: UTC; with --orders-file, the orders' own)",
+    )
+    shop.add_argument(
+        "--storage",
+        choices=STORAGES,
+        default="hpos",
+        help="where orders are kept: hpos (WooCommerce's order tables, the default) or posts "
+        "(legacy: listings sort and filter by the posts table's local times)",
     )
     shop.add_argument(
         "--round-tax-at-subtotal",
@@ -143,6 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         ),
         zone=args.timezone,
         orders_file=args.orders_file,
+        storage=args.storage,
     )
     faults = Faults(knobs, seed=args.seed)
     app = create_app(
@@ -185,7 +193,8 @@ def _holding(args: argparse.Namespace, store: Store) -> str:
     zone = getattr(store.zone, "key", None) or str(store.zone)
     if args.orders_file:
         return f"{store.order_count} orders from {args.orders_file}, timezone {zone}"
-    return f"seed {args.seed}, {args.orders} orders, timezone {zone}"
+    legacy = ", orders in the posts table" if store.storage == "posts" else ""
+    return f"seed {args.seed}, {args.orders} orders, timezone {zone}{legacy}"
 
 
 if __name__ == "__main__":

@@ -406,12 +406,15 @@ def _start(call: Call) -> int:
 def list_orders(call: Call) -> Answer:
     p = call.params
     gmt = p["dates_are_gmt"]
+    posts = call.store.storage == "posts"
+    zone = call.store.zone
+    bound = _local_bound if posts else _moment
     query = OrderQuery(
         statuses=frozenset(STATUSES) if "any" in p["status"] else frozenset(p["status"]),
-        after=_moment(p.get("after"), gmt, call.store.zone),
-        before=_moment(p.get("before"), gmt, call.store.zone),
-        modified_after=_moment(p.get("modified_after"), gmt, call.store.zone),
-        modified_before=_moment(p.get("modified_before"), gmt, call.store.zone),
+        after=bound(p.get("after"), gmt, zone),
+        before=bound(p.get("before"), gmt, zone),
+        modified_after=bound(p.get("modified_after"), gmt, zone),
+        modified_before=bound(p.get("modified_before"), gmt, zone),
         include=tuple(p["include"]),
         exclude=frozenset(p["exclude"]),
         customer=p.get("customer"),
@@ -422,15 +425,18 @@ def list_orders(call: Call) -> Answer:
         search=p.get("search", ""),
         orderby=p["orderby"],
         descending=p["order"] == "desc",
+        local_zone=zone if posts else None,
+        local_filters=posts and not gmt,
     )
     found = call.store.orders(query)
     chunk, per_page, page = _slice(found, call)
-    if query.orderby in TIME_ORDERS:
-        chunk = _unstable_ties(found, chunk, call, TIME_ORDERS[query.orderby])
+    if query.tie_key():
+        chunk = _unstable_ties(found, chunk, call, query.tie_key())
     data = [_order_json(call, order) for order in chunk]
     # HPOS counts matches only when the page holds some: past the last page a real store
-    # answers X-WP-Total 0, X-WP-TotalPages 0 and a "prev" link to page 0.
-    total = len(found) if data else 0
+    # answers X-WP-Total 0, X-WP-TotalPages 0 and a "prev" link to page 0. WP_Query counts
+    # again without the page when a numbered page past the first is empty.
+    total = len(found) if data or (posts and page > 1) else 0
     echo = _echo(call)
     # WooCommerce takes the statuses out of the request and puts them back at the end, and
     # its per-order rendering writes dp and context into it: the links show both.
@@ -447,16 +453,10 @@ def list_orders(call: Call) -> Answer:
     return answer
 
 
-# MySQL sorts by the one column WooCommerce asks for: orders sharing a second come back in
-# an order that changes from one request to the next, and pages overlap.
-TIME_ORDERS = {
-    "modified": lambda o: o.modified,
-    "date": lambda o: o.created,
-}
-
-
 def _unstable_ties(found: list, chunk: list, call: Call, key) -> list:
-    """The page as a real store may cut it: the ties around it shuffled, per request."""
+    """The page as a real store may cut it: MySQL sorts by the one column WooCommerce asks
+    for, so orders sharing its second come back in an order that changes from one request
+    to the next, and pages overlap. The ties around the page are shuffled, per request."""
     if not chunk:
         return chunk
     start = _start(call)
@@ -499,6 +499,19 @@ def _moment(value: str | None, gmt: bool, zone) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC if gmt else zone)
     return moment.timestamp()
+
+
+def _local_bound(value: str | None, gmt: bool, zone) -> int | None:
+    """A date argument as WordPress's date query puts it to the posts table: a time without
+    an offset as written, one with an offset as the store's local time, to the second; then
+    compared with the local column, or with the GMT one when ``dates_are_gmt`` says so (a
+    time with an offset is then off by the store's offset, as on a real store)."""
+    if value is None:
+        return None
+    moment = _parsed_date(value)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(zone)
+    return int(moment.replace(tzinfo=UTC).timestamp())
 
 
 def _parsed_date(value: str) -> datetime:
@@ -711,7 +724,7 @@ def get_customer(call: Call) -> Answer:
 
 
 def system_status(call: Call) -> Answer:
-    return Answer(render.system_status(call.site))
+    return Answer(render.system_status(call.site, call.store.storage))
 
 
 def list_settings(call: Call) -> Answer:

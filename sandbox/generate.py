@@ -459,6 +459,66 @@ def seed_orders(
     return orders
 
 
+# Orders a shop manager edits in the hour the clocks repeat: more than a page of 100.
+REPEATED_HOUR_EDITS = 150
+# Of those, pairs edited at the same local second of both passes of the hour.
+SAME_WALL_CLOCK_PAIRS = 5
+
+
+def edited_in_repeated_hour(
+    orders: list[Order], seed: int, until: int, zone: tzinfo
+) -> list[Order]:
+    """The orders, some of them last modified in the hour the store's clocks last went back
+    before ``until``: in both passes of it, a few at the same local second of each. A store
+    on the posts table sorts and filters them by that local time, which the hour repeats.
+    """
+    span = repeated_hour(zone, until - YEAR, until)
+    if span is None:
+        return orders
+    first, end = span
+    second = (first + end) // 2  # where the second pass of the hour starts
+    rng = random.Random(f"repeated-hour:{seed}")
+    # Captured orders keep their dates; the others must have been made before the hour.
+    candidates = [o for o in orders if o.slot >= 30 and o.modified < first]
+    edited = rng.sample(candidates, min(REPEATED_HOUR_EDITS, len(candidates) // 2))
+    moments = []
+    for _ in range(min(SAME_WALL_CLOCK_PAIRS, len(edited) // 2)):
+        offset = rng.randrange(second - first)
+        moments += [first + offset, second + offset]
+    moments += [rng.randrange(first, end) for _ in range(len(edited) - len(moments))]
+    modified = dict(zip((o.id for o in edited), moments, strict=True))
+    return [
+        dataclasses.replace(o, modified=modified[o.id]) if o.id in modified else o for o in orders
+    ]
+
+
+def repeated_hour(zone: tzinfo, start: int, until: int) -> tuple[int, int] | None:
+    """The last stretch of local time the clocks showed twice in [start, until), as UTC
+    Unix times from its first pass to the end of its second; None if they never went back.
+    """
+    moment = until - HOUR
+    while moment > start:
+        before, after = _offset(moment, zone), _offset(moment + HOUR, zone)
+        if before > after:
+            change = _offset_change(moment, moment + HOUR, zone)
+            repeated = int((before - after).total_seconds())
+            if change + repeated <= until:
+                return change - repeated, change + repeated
+        moment -= HOUR
+    return None
+
+
+def _offset_change(low: int, high: int, zone: tzinfo) -> int:
+    """The first second of the new offset, in (low, high]."""
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _offset(middle, zone) == _offset(low, zone):
+            low = middle
+        else:
+            high = middle
+    return high
+
+
 class _Midnights:
     """The store's midnights over a stretch of time, and whether the clocks change that day."""
 

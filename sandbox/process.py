@@ -45,6 +45,7 @@ class SandboxProcess:
         port: int | None = None,
         orders_file: str | os.PathLike | None = None,
         timezone: str | None = None,
+        storage: str = "hpos",
         extra_args: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.seed = seed
@@ -60,6 +61,8 @@ class SandboxProcess:
         # The captured store's, which the connector's tests were written against; an
         # export's own unless given. (``python -m sandbox`` alone defaults to UTC.)
         self.timezone = timezone or (None if orders_file else "America/New_York")
+        # Where the store keeps its orders: "hpos" (its own tables) or "posts" (legacy).
+        self.storage = storage
         self.extra_args = tuple(extra_args)
         self.base_url = ""
         self.cert_path: str | None = None
@@ -92,6 +95,8 @@ class SandboxProcess:
             self.read_only_key,
             "--read-only-secret",
             self.read_only_secret,
+            "--storage",
+            self.storage,
             *self.extra_args,
         ]
         if self.orders_file is not None:

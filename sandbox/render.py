@@ -830,7 +830,15 @@ def webhook(hook: Webhook, site: str, zone: tzinfo = UTC) -> dict:
     }
 
 
-def system_status(site: str) -> dict:
+# Where a store keeps its orders: custom order tables (HPOS, the default since WooCommerce 8.2)
+# or the posts table ("legacy" storage), as /system_status names the data store.
+ORDER_DATASTORES = {
+    "hpos": "Automattic\\WooCommerce\\Internal\\DataStores\\Orders\\OrdersTableDataStore",
+    "posts": "WC_Order_Data_Store_CPT",
+}
+
+
+def system_status(site: str, storage: str = "hpos") -> dict:
     """The parts of ``/system_status`` a connector reads, shaped like a WooCommerce 10 store."""
     return {
         "environment": {
@@ -931,9 +939,8 @@ def system_status(site: str) -> dict:
             "product_visibility_terms": {"exclude-from-catalog": "exclude-from-catalog"},
             "woocommerce_com_connected": "no",
             "enforce_approved_download_dirs": True,
-            "order_datastore": "Automattic\\WooCommerce\\Internal\\DataStores\\Orders\\"
-            "OrdersTableDataStore",
-            "HPOS_enabled": True,
+            "order_datastore": ORDER_DATASTORES[storage],
+            "HPOS_enabled": storage == "hpos",
             "HPOS_sync_enabled": False,
         },
         "security": {"secure_connection": site.startswith("https:"), "hide_errors": True},

@@ -12,13 +12,23 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import refunds, render, replay
 from .catalog import COUPONS, Catalog, captured_products, generated_products
-from .generate import DAY, FIRST_ORDER_ID, YEAR, Options, OrderMaker, make_people, seed_orders
+from .generate import (
+    DAY,
+    FIRST_ORDER_ID,
+    YEAR,
+    Options,
+    OrderMaker,
+    edited_in_repeated_hour,
+    make_people,
+    seed_orders,
+)
 from .model import (
     ITEM_BLOCK,
     MAX_LINES,
@@ -37,6 +47,8 @@ from .model import (
 from .money import compute, to_cents, to_millionths
 from .replay import Replayed
 
+# Where WooCommerce keeps orders: its own tables (HPOS, the default) or the posts table.
+STORAGES = ("hpos", "posts")
 ORDER_TOPICS = ("order.created", "order.updated", "order.deleted")
 # The payment methods whose gateway gives money back by itself (``api_refund``).
 REFUNDING_GATEWAYS = ("stripe", "ppcp-gateway")
@@ -72,19 +84,26 @@ class OrderQuery:
     search: str = ""
     orderby: str = "date"
     descending: bool = True
+    # On posts storage WordPress reads the posts table, whose post_date and post_modified
+    # are the store's local times: listings sort by them, and date filters compare them
+    # unless dates_are_gmt asks for the GMT columns (the bounds are then local times too).
+    # None: HPOS, where every time is UTC.
+    local_zone: tzinfo | None = None
+    local_filters: bool = False
 
     def predicates(self, catalog: Catalog) -> list[Callable[[Order], bool]]:
         checks: list[Callable[[Order], bool]] = []
+        created, modified = _times(self.local_zone if self.local_filters else None)
         if self.statuses is not None:
             checks.append(lambda o: o.status in self.statuses)
         if self.after is not None:
-            checks.append(lambda o: o.created > self.after)
+            checks.append(lambda o: created(o) > self.after)
         if self.before is not None:
-            checks.append(lambda o: o.created < self.before)
+            checks.append(lambda o: created(o) < self.before)
         if self.modified_after is not None:
-            checks.append(lambda o: o.modified > self.modified_after)
+            checks.append(lambda o: modified(o) > self.modified_after)
         if self.modified_before is not None:
-            checks.append(lambda o: o.modified < self.modified_before)
+            checks.append(lambda o: modified(o) < self.modified_before)
         if self.include:
             included = frozenset(self.include)
             checks.append(lambda o: o.id in included)
@@ -106,14 +125,43 @@ class OrderQuery:
         return checks
 
     def sort_key(self) -> Callable[[Order], object]:
+        created, modified = _times(self.local_zone)
         if self.orderby == "modified":
-            return lambda o: (o.modified, o.id)
+            return lambda o: (modified(o), o.id)
         if self.orderby == "include" and self.include:
             position = {order_id: i for i, order_id in enumerate(self.include)}
             return lambda o: position[o.id]
         if self.orderby in ("date", "title"):  # an order's title is its creation date
-            return lambda o: (o.created, o.id)
+            return lambda o: (created(o), o.id)
         return lambda o: o.id
+
+    def tie_key(self) -> Callable[[Order], int] | None:
+        """The one column MySQL sorts by, where orders sharing its value come back in any
+        order; None where the order is complete (the posts table sorts post_date, then ID).
+        """
+        created, modified = _times(self.local_zone)
+        if self.orderby == "modified":
+            return modified
+        if self.orderby == "date" and self.local_zone is None:
+            return created
+        return None
+
+
+def _times(zone: tzinfo | None) -> tuple[Callable[[Order], int], Callable[[Order], int]]:
+    """How an order's creation and modification times read: UTC, or the wall clock of
+    ``zone``."""
+    if zone is None:
+        return (lambda o: o.created), (lambda o: o.modified)
+    return (lambda o: wall_clock(o.created, zone)), (lambda o: wall_clock(o.modified, zone))
+
+
+@lru_cache(maxsize=1 << 18)
+def wall_clock(moment: int, zone: tzinfo) -> int:
+    """The local time of ``moment`` in ``zone``, as seconds since the epoch would give it in
+    UTC: what a DATETIME column of local times holds. In the hour repeated when the clocks
+    go back, a moment of its first pass may read later than one of its second."""
+    offset = datetime.fromtimestamp(moment, zone).utcoffset()
+    return moment + int(offset.total_seconds()) if offset else moment
 
 
 def _product_ids(order: Order | Replayed, catalog: Catalog) -> set[int]:
@@ -135,6 +183,8 @@ class Store:
 
     Orders are immutable records; a change swaps in a new one under the lock, so readers
     never see half an update. ``version`` counts changes and keys the listing cache.
+    ``storage`` is where the store keeps its orders (``STORAGES``), which decides how
+    listings read their times.
     With ``orders_file`` the orders are those of the file, which cannot be changed, and
     ``zone`` defaults to the one their dates show.
     """
@@ -151,8 +201,12 @@ class Store:
         options: Options | None = None,
         zone: tzinfo | None = None,
         orders_file: Path | None = None,
+        storage: str = "hpos",
     ) -> None:
+        if storage not in STORAGES:
+            raise ValueError(f"unknown order storage {storage!r}")
         self.seed = seed
+        self.storage = storage
         self.options = options or Options()
         self._replayed = replay.load(orders_file) if orders_file else None
         if zone is None:
@@ -185,6 +239,10 @@ class Store:
                 self._orders = seed_orders(
                     self._maker, self.order_count, self.until, self._new_id, self.zone
                 )
+                if self.storage == "posts":  # where local times tell orders apart, or not
+                    self._orders = edited_in_repeated_hour(
+                        self._orders, self.seed, self.until, self.zone
+                    )
             else:
                 self._orders = list(self._replayed)
                 self._next_id = max([self._next_id, *(o.id + 1 for o in self._orders)])

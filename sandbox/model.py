@@ -166,6 +166,9 @@ class Order:
     # Set when the order went to the trash: the status it had and when (WooCommerce's
     # ``_wp_trash_meta_status`` and ``_wp_trash_meta_time``).
     trashed: tuple[str, int] | None = None
+    # Where the order goes, once a shipping address of its own was set through the REST
+    # API; until then the billing address, without its phone.
+    ship_to: Contact | None = None
 
     @property
     def first_item_id(self) -> int:

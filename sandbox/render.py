@@ -8,6 +8,7 @@ function that writes dates takes the store's ``zone``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import unicodedata
@@ -92,8 +93,7 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo =
         "email": contact.email,
         "phone": contact.phone,
     }
-    shipping = {**billing, "phone": ""}
-    del shipping["email"]
+    shipping = _shipping_address(order)
     checkout = order.created_via == "checkout"
     fingerprint = int(hashlib.md5(order.order_key.encode()).hexdigest(), 16)
     links = {
@@ -162,6 +162,22 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo =
         "date_paid_gmt": gmt_date(order.paid),
         "currency_symbol": CURRENCY_SYMBOLS[order.currency],
         "_links": links,
+    }
+
+
+def _shipping_address(order: Order) -> dict:
+    to = order.ship_to or dataclasses.replace(order.contact, phone="")
+    return {
+        "first_name": to.first_name,
+        "last_name": to.last_name,
+        "company": to.company,
+        "address_1": to.address_1,
+        "address_2": to.address_2,
+        "city": to.city,
+        "state": to.state,
+        "postcode": to.postcode,
+        "country": to.country,
+        "phone": to.phone,
     }
 
 

@@ -367,6 +367,11 @@ class Store:
                 changes["contact"] = dataclasses.replace(
                     order.contact, **_known(body["billing"], Contact)
                 )
+            if "shipping" in body:
+                ship_to = order.ship_to or dataclasses.replace(order.contact, phone="")
+                changes["ship_to"] = dataclasses.replace(
+                    ship_to, **_known(body["shipping"], Contact)
+                )
             if "customer_id" in body:
                 if body["customer_id"] and body["customer_id"] not in self.customers:
                     raise WooError(
@@ -554,6 +559,8 @@ class Store:
             if "address" in changes:
                 contact = update.get("contact", order.contact)
                 update["contact"] = dataclasses.replace(contact, **changes["address"])
+                if order.ship_to:
+                    update["ship_to"] = dataclasses.replace(order.ship_to, **changes["address"])
             for item_id, product_id in changes.get("replace_products", {}).items():
                 update["lines"] = _replace_product(update["lines"], int(item_id), int(product_id))
             order = dataclasses.replace(order, **update)

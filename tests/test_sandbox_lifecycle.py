@@ -288,6 +288,16 @@ def test_a_quantity_put_with_amounts_takes_them_and_works_out_the_tax(store) -> 
     )
 
 
+def test_a_shipping_address_put_leaves_the_billing_address_as_it_was(store) -> None:
+    order = an_order_modified_long_ago(store)
+    body = {"shipping": {"address_1": "3 Depot Lane", "city": "Hull", "phone": "555-0100"}}
+
+    answer = get(store, f"/orders/{order['id']}", "PUT", body).json()
+
+    assert answer["shipping"] == order["shipping"] | body["shipping"]
+    assert answer["billing"] == order["billing"]
+
+
 CONTROL_CHANGES = {
     "status": lambda order: {"status": "cancelled"},
     "quantities": lambda order: {"quantities": {order["line_items"][0]["id"]: 4}},
@@ -317,6 +327,7 @@ REST_CHANGES = {
     "quantity": ("PUT", "", {"line_items": [{"id": "line", "quantity": 5}]}),
     "added line": ("PUT", "", {"line_items": [{"product_id": 12, "quantity": 1}]}),
     "billing": ("PUT", "", {"billing": {"address_1": "2 Other Road"}}),
+    "shipping": ("PUT", "", {"shipping": {"address_1": "3 Depot Lane", "city": "Hull"}}),
     "customer_note": ("PUT", "", {"customer_note": "Ring twice"}),
     "refund": ("POST", "/refunds", {"amount": "3.00", "api_refund": False}),
 }

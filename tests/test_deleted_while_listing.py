@@ -39,7 +39,9 @@ def test_every_order_is_read_once_though_orders_were_trashed_meanwhile(
     assert not any(duplicates().values())
 
 
-def test_a_trashed_order_leaves_the_listing_and_is_not_imported(demo_webstore, store):
+def test_a_trashed_order_leaves_the_listing_and_its_order_id_import_says_it_is_in_the_trash(
+    demo_webstore, store
+):
     from portal.sync.runs import client_for
 
     store.trash_order(23)
@@ -48,6 +50,6 @@ def test_a_trashed_order_leaves_the_listing_and_is_not_imported(demo_webstore, s
         listed = [o.id for o in client.iter_orders()]
     assert 23 not in listed and len(listed) == 59
     (entry,) = entries(run_import(demo_webstore, order_id=23))
-    assert entry.outcome == Outcome.FAILED
-    assert entry.message.startswith("Order 23 is not in the store")
+    assert entry.outcome == Outcome.SKIPPED
+    assert entry.message.startswith("in the store's trash: order 23 is not imported unless")
     assert sales_order_for(demo_webstore, 23) is None

@@ -274,9 +274,7 @@ def settle_changed(webstore_id: int, met: list[Met], known: dict[int, Known]) ->
             lines.append(skipped(store_order, skip_reason(was.number, was.status)))
         db.session.execute(
             sa.update(OrderLink)
-            .where(
-                OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id == store_order.id
-            )
+            .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id == store_order.id)
             .values(woo_modified_at=now.modified_at, read_at=utcnow())
         )
     return lines
@@ -293,10 +291,10 @@ def changed_line(store_order: Met, known: Known, changes: list[str]) -> LogLine:
 
 
 def record_latest(sales_order_id: int, now: OrderState, warning: str | None) -> None:
-    values = {"store_state": now.as_json(), "change_warning": warning}
+    values = {"store_state": now.as_json(), "change_warning": warning, "woo_status": now.status}
     if now.status != DELETED:
-        values["woo_status"] = now.status
         values["woo_modified_at"] = now.modified_at
+        values["refunded_amount"] = now.refunded
     db.session.execute(sa.update(SalesOrder).where(SalesOrder.id == sales_order_id).values(values))
 
 
@@ -374,16 +372,15 @@ def last_reads(webstore_id: int, order_ids) -> dict[int, LastRead]:
     return {order_id: LastRead(*times) for order_id, *times in rows}
 
 
-def split_listed(
-    webstore_id: int, refs, since, statuses: tuple[str, ...] = ()
-) -> tuple[list[LogLine], list[int]]:
+def split_listed(webstore_id: int, refs, since, importable=None) -> tuple[list[LogLine], list[int]]:
     """Of listed orders (id, status, modified time): skip lines for the imported ones that
     did not change since, with the reason every path gives, and the ids to read in full,
-    new or changed. With ``statuses``, a listing of every status: an order not imported is
-    wanted only in one of them (imported ones are read whatever their status now)."""
+    new or changed. With ``importable``, a listing wider than the filters (every status):
+    an order not imported yet is wanted only where it says so; one imported already is
+    read whatever its status now."""
     read = last_reads(webstore_id, [r.id for r in refs])
-    if statuses:
-        refs = [r for r in refs if r.id in read or r.status in statuses]
+    if importable is not None:
+        refs = [r for r in refs if r.id in read or importable(r)]
     unchanged = [
         r.id
         for r in refs

@@ -12,20 +12,22 @@ links first, and only the new orders are fetched in full, up to 100 per request.
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from functools import partial
 
 import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
+from portal.models.base import utcnow
 from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
-from portal.sync.log import failed, invalid_line
+from portal.sync.log import invalid_line
+from portal.sync.open_orders import follow_open_orders, settle_missing
 from portal.sync.writer import BatchWriter, existing_links
 from portal.woo.client import REF_FIELDS, OrderPage, WooClient
-from portal.woo.errors import WooNotFound
-from portal.woo.orders import WooOrderRef
+from portal.woo.errors import WooError, WooNotFound
 
 # Above this share of new orders on the first listing page, full pages are fetched directly.
 MOSTLY_NEW = 0.8
@@ -79,6 +81,7 @@ class OrderImport:
         self.ahead = 2 * self.concurrency
         self.progress = progress or (lambda: None)
         self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
+        self.legacy_storage = filters.incremental and keeps_orders_as_posts(webstore, client)
         self._product_skus: dict[int, str | None] = {}
         # What the listing said and showed: orders deleted while it is read shift later
         # pages forward, so that an order may be on no page (see _sweep).
@@ -88,15 +91,24 @@ class OrderImport:
     def execute(self) -> None:
         if self.filters.incremental:
             incremental = IncrementalImport(
-                self.run_id, self.webstore_id, self.client, self.filters, self.writer
+                self.run_id,
+                self.webstore_id,
+                self.client,
+                self.filters,
+                self.writer,
+                legacy_storage=self.legacy_storage,
             )
             incremental.execute(self.progress)
+            follow_open_orders(
+                self.client, self.writer, self.webstore_id, incremental.settled_ids()
+            )
             return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="woo") as pool:
             if self.filters.order_ids:
                 self._import_ids(pool, self.filters.order_ids)
-            else:
-                self._import_listing(pool)
+                return
+            self._import_listing(pool)
+        follow_open_orders(self.client, self.writer, self.webstore_id, self.seen)
 
     # The three ways through the store
 
@@ -228,17 +240,12 @@ class OrderImport:
         fetched = 0 if counted else len(page.orders) + len(page.invalid)
         received = {o.id for o in page.orders} | {e.order_id for e in page.invalid}
         gone = [i for i in expected if i not in received]
-        lines = [invalid_line(error) for error in page.invalid]
-        lines += [
-            failed(
-                WooOrderRef(id=i, status="", date_modified=None),
-                f"Order {i} is not in the store (deleted, or never there): nothing to import.",
-            )
-            for i in gone
-        ]
-        if lines:
-            self.writer.log(lines, fetched=fetched + (len(gone) if not counted else 0))
+        if page.invalid:
+            self.writer.log([invalid_line(error) for error in page.invalid], fetched=fetched)
             fetched = 0
+        if gone:
+            # Not listed: in the store's trash (listings leave it out), or deleted.
+            settle_missing(self.client, self.writer, self.webstore_id, gone, counted)
         write_or_settle(self.writer, self.webstore_id, list(page.orders), fetched)
         self.progress()
 
@@ -274,3 +281,26 @@ class OrderImport:
             except WooNotFound:
                 self._product_skus[product_id] = None
         return self._product_skus[product_id]
+
+
+# How often the store's order storage (HPOS or legacy posts) is asked again.
+STORAGE_CHECK_EVERY = timedelta(days=1)
+
+
+def keeps_orders_as_posts(webstore: Webstore, client: WooClient) -> bool:
+    """Whether the store keeps its orders as WordPress posts (HPOS off), as its system
+    status says; asked once a day, kept on the webstore."""
+    checked = webstore.order_storage_checked_at
+    if checked is None or utcnow() - checked > STORAGE_CHECK_EVERY:
+        try:
+            storage = client.order_storage()
+        except WooError:
+            storage = webstore.order_storage  # the listing itself will say what is wrong
+        db.session.execute(
+            sa.update(Webstore)
+            .where(Webstore.id == webstore.id)
+            .values(order_storage=storage, order_storage_checked_at=utcnow())
+        )
+        db.session.commit()
+        return storage == "posts"
+    return webstore.order_storage == "posts"

@@ -1,5 +1,10 @@
 """Incremental import (automatic sync): orders modified after a moment, oldest change first.
 
+Every status is listed, whatever the webstore's status filter: the filter (and the order
+start date) decides which new orders are imported, while an order imported already is read
+whatever its status now, so a cancellation, a hold or a refund outside the filter is seen
+(``changes.split_listed``).
+
 The store is read by keyset over modified time, never by page number: each listing asks
 for orders modified after the last second settled, so an order modified meanwhile (which
 moves to the end of the listing) cannot push another one out of sight. WooCommerce sorts
@@ -8,6 +13,12 @@ stamps hundreds) come in an order that changes between requests. Where a full pa
 inside a second, that second is read on its own, by id (a stable order), between
 ``modified_after`` and ``modified_before``, until a pass reads it whole. The webstore's
 watermark advances only over seconds read completely.
+
+A store that keeps its orders the legacy way (WordPress posts, HPOS off) sorts
+``orderby=modified`` by its local time, which repeats an hour when daylight saving ends:
+there the keyset is not sound, so the run reads one window of modified time up to a
+moment just past (``LEGACY_SETTLE``) by id, in passes until one is whole, and only then
+moves the watermark to the window's end. Dates always go as UTC with ``dates_are_gmt``.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -16,6 +27,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
+from portal.models.base import utcnow
 from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.log import deleted_while_listing, invalid_line, skipped
 from portal.sync.writer import BatchWriter
@@ -28,29 +40,49 @@ SECOND = timedelta(seconds=1)
 # Passes over one second before giving up: each pass after the first means orders left
 # the second while it was read (modified again), which a store under a bulk change does.
 MAX_PASSES = 5
+# On legacy storage, changes younger than this wait for the next run: the window read by
+# id must not grow while it is read (nor miss a change stamped by a store clock behind ours).
+LEGACY_SETTLE = timedelta(minutes=2)
 
 
 class IncrementalImport:
     def __init__(
-        self, run_id: int, webstore_id: int, client: WooClient, filters, writer: BatchWriter
+        self,
+        run_id: int,
+        webstore_id: int,
+        client: WooClient,
+        filters,
+        writer: BatchWriter,
+        legacy_storage: bool = False,
     ):
         self.run_id = run_id
         self.webstore_id = webstore_id
         self.client = client
         self.filters = filters
         self.writer = writer
+        self.legacy_storage = legacy_storage
         # (id, modified time) of what this run has settled: a listing that overlaps a
         # second already read settles nothing twice, yet an order changed again is seen.
         self.settled: set[tuple[int, datetime]] = set()
 
+    def importable(self, ref) -> bool:
+        """Whether a listed order that is not imported yet is one to import."""
+        if self.filters.statuses and ref.status not in self.filters.statuses:
+            return False
+        start = self.filters.start_date
+        return not (start and ref.order_date and ref.order_date < start)
+
+    def settled_ids(self) -> set[int]:
+        return {order_id for order_id, _ in self.settled}
+
     def execute(self, progress) -> None:
         cursor = self.filters.modified_after or EPOCH
-        base = self.filters.order_query()
+        if self.legacy_storage:
+            self._execute_window(cursor, progress)
+            return
         first = True
         while True:
-            query = OrderQuery(
-                status=base.status, created_from=base.created_from, modified_after=cursor
-            )
+            query = OrderQuery(modified_after=cursor)
             refs = self.client.order_page(query, 1, per_page=PAGE_SIZE, fields=REF_FIELDS)
             if first:
                 self._set_total(refs.total)
@@ -64,26 +96,37 @@ class IncrementalImport:
             # modified time. The page's last second may go on beyond it.
             last = max(r.date_modified for r in refs.orders)
             self._settle([r for r in refs.orders if r.date_modified < last], refs.invalid)
-            self._settle_second(base, last)
+            self._settle_second(last)
             advance_watermark(self.webstore_id, last)
             progress()
             cursor = last
 
-    def _settle_second(self, base: OrderQuery, second: datetime) -> None:
-        """Settle every order modified within ``second``, read by id until a pass is whole:
-        its pages agree on the count, and it read that many orders."""
-        query = OrderQuery(
-            status=base.status,
-            created_from=base.created_from,
-            modified_after=second - SECOND,
-            modified_before=second + SECOND,
-            orderby="id",
-        )
+    def _execute_window(self, cursor: datetime, progress) -> None:
+        """Legacy storage: every order modified after ``cursor`` up to a moment just past,
+        read by id, then the watermark to that moment."""
+        end = (utcnow() - LEGACY_SETTLE).replace(microsecond=0)
+        if end <= cursor:
+            return
+        self._settle_window(cursor, end + SECOND, first=True)
+        advance_watermark(self.webstore_id, end)
+        progress()
+
+    def _settle_second(self, second: datetime) -> None:
+        """Settle every order modified within ``second``."""
+        self._settle_window(second - SECOND, second + SECOND)
+
+    def _settle_window(self, after: datetime, before: datetime, first: bool = False) -> None:
+        """Settle every order modified strictly between ``after`` and ``before``, read by id
+        until a pass is whole: its pages agree on the count, and it read that many orders."""
+        query = OrderQuery(modified_after=after, modified_before=before, orderby="id")
         before: set[int] = set()
         for _ in range(MAX_PASSES):
             seen, totals, page = set(), set(), 1
             while True:
                 refs = self.client.order_page(query, page, per_page=PAGE_SIZE, fields=REF_FIELDS)
+                if first:
+                    self._set_total(refs.total)
+                    first = False
                 totals.add(refs.total)
                 seen.update(r.id for r in refs.orders)
                 self._settle(refs.orders, refs.invalid)
@@ -95,9 +138,10 @@ class IncrementalImport:
                 return
             before = seen
         raise WooInvalidResponse(
-            f"The orders modified at {second:%Y-%m-%d %H:%M:%S} UTC kept changing while they "
-            f"were read ({MAX_PASSES} passes): the run stops here and the next one goes on "
-            "from this moment."
+            f"The orders modified between {after:%Y-%m-%d %H:%M:%S} and "
+            f"{before:%Y-%m-%d %H:%M:%S} UTC kept changing while they were read "
+            f"({MAX_PASSES} passes): the run stops here and the next one goes on from "
+            f"{after:%Y-%m-%d %H:%M:%S} UTC."
         )
 
     def _advance(self, refs) -> None:
@@ -108,7 +152,9 @@ class IncrementalImport:
         refs = [r for r in refs if (r.id, r.date_modified) not in self.settled]
         if not refs and not invalid:
             return
-        lines, wanted = split_listed(self.webstore_id, refs, self.writer.started_at)
+        lines, wanted = split_listed(
+            self.webstore_id, refs, self.writer.started_at, importable=self.importable
+        )
         lines += [invalid_line(error) for error in invalid]
         self.writer.log(lines, fetched=len(lines))
         if wanted:

@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 
 # A large real order is some 50 KB of JSON; WEBHOOK_MAX_BYTES in the config overrides this.
 MAX_BODY_BYTES = 1024 * 1024
-ORDER_TOPICS = frozenset({"order.created", "order.updated"})
+ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.deleted"})
+# A deletion's body is the order's id alone, both for the trash and for good.
+DELETED_TOPIC = "order.deleted"
 # How long a queued webhook run counts as waiting for its order.
 DUPLICATE_SECONDS = 600
 # Order ids are BIGINT in WooCommerce's tables and in ours.
@@ -127,7 +129,7 @@ def receive(code: str, request) -> Answer:
     if not delivery.topic:
         return refuse(400, "The delivery has no X-WC-Webhook-Topic header.", delivery)
     if delivery.topic not in ORDER_TOPICS:
-        log.info("%s: ignored, only order.created and order.updated queue imports", delivery)
+        log.info("%s: ignored, only order topics queue imports", delivery)
         return Answer(200, {"status": "ignored", "message": f"Topic {delivery.topic} ignored."})
     try:
         order = parse_order(body)
@@ -136,7 +138,9 @@ def receive(code: str, request) -> Answer:
     receipt = record(webstore, body, order["id"], delivery)
     if receipt is None:
         return replayed(webstore, body, order["id"], delivery)
-    if (reason := outside_setup(webstore, order)) and not is_linked(webstore, order["id"]):
+    if (reason := ignored_because(webstore, order, delivery)) and not is_linked(
+        webstore, order["id"]
+    ):
         log.info("%s: order %s ignored: %s", delivery, order["id"], reason)
         db.session.commit()
         return Answer(200, {"status": "ignored", "order_id": order["id"], "message": reason})
@@ -221,6 +225,13 @@ def parse_order(body: bytes) -> dict:
     if type(order_id) is not int or not 0 < order_id <= MAX_ORDER_ID:
         raise BadPayload("The delivery's body has no order id (a positive whole number 'id').")
     return data
+
+
+def ignored_because(webstore: Webstore, order: dict, delivery: Delivery) -> str | None:
+    """Why a delivery's order is not imported (where it is not imported already)."""
+    if delivery.topic == DELETED_TOPIC:
+        return f"order {order['id']} was deleted in the store and was never imported here."
+    return outside_setup(webstore, order)
 
 
 def outside_setup(webstore: Webstore, order: dict) -> str | None:

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = f"webstore-connector/0.1 python-requests/{requests.__version__}"
 #: What a light listing always asks for: enough to tell new and changed orders apart.
-REF_FIELDS = ("id", "date_modified_gmt", "status")
+REF_FIELDS = ("id", "date_modified_gmt", "status", "date_created")
 MAX_PER_PAGE = 100
 _TRANSIENT = (WooRateLimited, WooServerError, WooTimeout, WooConnectionError)
 # How the store says it has no such order: PUT answers 400 with the first, the notes 404
@@ -151,6 +151,8 @@ class StoreStatus:
     #: Whether the key may change orders (write-back needs it); None where the store would
     #: not tell (see :meth:`WooClient.can_write`).
     can_write: bool | None = None
+    #: How the store keeps orders: "hpos" or "posts" (see :func:`order_storage_of`).
+    order_storage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -535,7 +537,15 @@ class WooClient:
             timezone=self._site_timezone(retries),
             **self._tax_settings(retries),
             can_write=self._can_write(retries),
+            order_storage=order_storage_of(settings),
         )
+
+    def order_storage(self) -> str | None:
+        """How the store keeps its orders, from its system status: "hpos" or "posts"."""
+        data, _ = self._get(
+            self._url("system_status"), {"_fields": "settings"}, retries=self.max_retries
+        )
+        return order_storage_of(data.get("settings") if isinstance(data, dict) else None)
 
     def _tax_settings(self, retries: int) -> dict[str, Any]:
         """The tax settings a person setting up an import needs to see, in two requests.
@@ -771,6 +781,16 @@ def _date_params(query: OrderQuery) -> dict[str, str]:
         params.update({name: _utc(moment) for name, moment in moments.items()})
         params["dates_are_gmt"] = "true"
     return params
+
+
+def order_storage_of(settings: object) -> str | None:
+    """How the store keeps its orders: "hpos" in its own tables (HPOS), "posts" where it keeps
+    them as WordPress posts (the legacy way: listings sorted by modified time sort by the
+    site's local time there, so a keyset over that time breaks across daylight saving);
+    None where the system status does not say."""
+    if not isinstance(settings, dict) or "HPOS_enabled" not in settings:
+        return None
+    return "hpos" if settings["HPOS_enabled"] in (True, "yes", 1, "1") else "posts"
 
 
 def _yes_no(value: object) -> bool | None:

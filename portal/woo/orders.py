@@ -182,11 +182,18 @@ class WooOrder:
 
 @dataclass(frozen=True)
 class WooOrderRef:
-    """The light reference a ``_fields=id,date_modified_gmt,status`` listing gives."""
+    """The light reference a ``_fields=id,date_modified_gmt,status,date_created`` listing
+    gives."""
 
     id: int
     status: str
     date_modified: datetime
+    #: The store's own time of creation (its calendar), where the listing gave it.
+    date_created_local: datetime | None = None
+
+    @property
+    def order_date(self) -> date | None:
+        return self.date_created_local.date() if self.date_created_local else None
 
 
 def parse_order(data: Any) -> WooOrder:
@@ -226,8 +233,13 @@ def parse_order(data: Any) -> WooOrder:
 
 def parse_order_ref(data: Any) -> WooOrderRef:
     o = _reader(data)
+    modified = o.utc("date_modified_gmt")
+    created = o.local("date_created", default=modified) if "date_created" in data else None
     return WooOrderRef(
-        id=o.integer("id"), status=o.text("status"), date_modified=o.utc("date_modified_gmt")
+        id=o.integer("id"),
+        status=o.text("status"),
+        date_modified=modified,
+        date_created_local=created,
     )
 
 

@@ -1,9 +1,12 @@
 """The portal over real HTTP, as a browser meets it: helpers for tests of the live server."""
 
 import os
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from html.parser import HTMLParser
 from pathlib import Path
 
 import requests
@@ -104,3 +107,124 @@ def serving(database_url: str, **config) -> Iterator[tuple]:
             server.close()
             db.session.remove()
             db.engine.dispose()
+
+
+class Listener:
+    """A loopback port that keeps what arrives at it. It answers each connection with a
+    404, or, with ``reset``, drops it with a TCP reset."""
+
+    def __init__(self, reset: bool = False):
+        self.reset = reset
+        self.received: list[bytes] = []
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return  # closed
+            with connection:
+                connection.settimeout(5)
+                self.received.append(self.read_request(connection))
+                if self.reset:
+                    # Linger 0: close sends RST, as a firewall or a crashed service does.
+                    connection.setsockopt(
+                        socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                    )
+                else:
+                    connection.sendall(NOT_FOUND)
+
+    @staticmethod
+    def read_request(connection) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            try:
+                chunk = connection.recv(65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def close(self) -> None:
+        self.socket.shutdown(socket.SHUT_RDWR)  # wakes the accept() under way
+        self.socket.close()
+        self.thread.join()
+
+
+NOT_FOUND = (
+    b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+    b"Connection: close\r\n\r\n{}"
+)
+
+
+class FormFields(HTMLParser):
+    """The fields a browser submits from one form of a page, as the page shows them."""
+
+    def __init__(self, form_id: str):
+        super().__init__()
+        self.form_id = form_id
+        self.inside = False
+        self.select = self.first_option = None
+        self.chosen = False
+        self.textarea = None
+        self.fields: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or "disabled" in attrs:
+            return
+        if tag == "input" and attrs.get("name"):
+            kind = attrs.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in attrs:
+                return
+            if kind not in ("submit", "button", "file"):
+                self.fields.append(
+                    (attrs["name"], attrs.get("value", "on" if kind == "checkbox" else ""))
+                )
+        elif tag == "select":
+            self.select = attrs.get("name")
+            self.first_option = None if "multiple" not in attrs else False
+            self.chosen = False
+        elif tag == "option" and self.select:
+            if self.first_option is None:
+                self.first_option = attrs.get("value", "")
+            if "selected" in attrs:
+                self.fields.append((self.select, attrs.get("value", "")))
+                self.chosen = True
+        elif tag == "textarea":
+            self.textarea = attrs.get("name")
+            self.fields.append((self.textarea, ""))
+
+    def handle_data(self, data):
+        if self.textarea:
+            name, text = self.fields.pop()
+            self.fields.append((name, text + data))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select:
+            # A single choice with none selected sends its first option.
+            if not self.chosen and self.first_option not in (None, False):
+                self.fields.append((self.select, self.first_option))
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def form_fields(html: str, form_id: str) -> dict[str, list[str]]:
+    """What submitting the form ``form_id`` of ``html`` sends, unchanged: name → values."""
+    parser = FormFields(form_id)
+    parser.feed(html)
+    fields: dict[str, list[str]] = {}
+    for name, value in parser.fields:
+        fields.setdefault(name, []).append(value)
+    return fields

@@ -1,4 +1,5 @@
 import re
+from urllib.parse import urlsplit
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -69,6 +70,20 @@ def parse_country_templates(text: str) -> dict[str, str]:
     return result
 
 
+def site(url: str | None) -> str:
+    """Where a URL's requests go: its scheme, host and port (the default port if none)."""
+    parts = urlsplit(url or "")
+    try:
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    except ValueError:  # a port that is not a number: the URL validator says so
+        port = None
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
+def same_site(url: str | None, other: str | None) -> bool:
+    return site(url) == site(other)
+
+
 # The webstore form's field for each standard item the setup page creates in place.
 CHARGE_ITEM_FIELDS = {"shipping": "shipping_charge_item_no", "no-product": "no_product_item_no"}
 
@@ -105,7 +120,8 @@ class WebstoreForm(FlaskForm):
     consumer_secret = PasswordField(
         "Consumer secret",
         filters=[strip],
-        description="Stored encrypted and never shown again. Leave blank to keep the current one.",
+        description="Stored encrypted and never shown again. Leave blank to keep the current "
+        "one; a store URL on another host, port or scheme needs it entered again.",
     )
     api_version = SelectField("API version", choices=choices([("wc/v3", "wc/v3")]))
     timeout_seconds = IntegerField(
@@ -184,9 +200,19 @@ class WebstoreForm(FlaskForm):
         description="Stored encrypted and never shown again. Leave blank to keep the current one.",
     )
 
-    def __init__(self, *args, customer_templates=(), item_templates=(), creating=True, **kw):
+    def __init__(
+        self,
+        *args,
+        customer_templates=(),
+        item_templates=(),
+        creating=True,
+        secret_url: str | None = None,
+        **kw,
+    ):
         super().__init__(*args, **kw)
         self.creating = creating
+        # The store URL the stored consumer secret was entered for: the only place it goes.
+        self.secret_url = secret_url
         if creating:
             self.consumer_secret.description = "Stored encrypted and never shown again."
         self.default_customer_template_id.choices = choices(
@@ -197,6 +223,15 @@ class WebstoreForm(FlaskForm):
     def validate_consumer_secret(self, field):
         if self.creating and not field.data:
             raise ValidationError("Enter the consumer secret the store gave you.")
+        if (
+            self.secret_url
+            and not field.data
+            and not same_site(self.base_url.data, self.secret_url)
+        ):
+            raise ValidationError(
+                "The store URL has changed host, port or scheme: enter the consumer secret "
+                f"again. The stored one is only sent to {site(self.secret_url)}."
+            )
 
     def validate_country_templates(self, field):
         try:

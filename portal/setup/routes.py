@@ -71,7 +71,10 @@ def create_webstore():
 def edit_webstore(webstore_id: int):
     webstore = db.get_or_404(Webstore, webstore_id)
     form = WebstoreForm(
-        data=webstores.form_data(webstore), **webstores.template_choices(), creating=False
+        data=webstores.form_data(webstore),
+        **webstores.template_choices(),
+        creating=False,
+        secret_url=webstore.base_url,
     )
     return save_webstore(webstore, form)
 
@@ -127,6 +130,7 @@ def test_connection(webstore_id: int):
         data=webstores.form_data(webstore),
         **webstores.template_choices(),
         creating=False,
+        secret_url=webstore.base_url,
     )
     status = error = None
     if typed and (errors := webstores.connection_errors(form)):

@@ -224,7 +224,8 @@ def check_connection(webstore: Webstore, typed: WebstoreForm | None = None) -> S
     """Ask the store who it is, once: a person waits for the answer, so there are no retries.
 
     With ``typed``, the connection settings typed in the form are tried before they are saved
-    (a blank secret there means the stored one); the webstore itself is left untouched.
+    (a blank secret there means the stored one, which the form allows only for the store URL
+    it was entered for); the webstore itself is left untouched.
     Raises the client's :class:`~portal.woo.errors.WooError`, whose message names the reason,
     or :class:`~portal.crypto.SecretUnreadable`.
     """

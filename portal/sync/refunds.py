@@ -31,6 +31,7 @@ from portal.models import (
     Trigger,
     Webstore,
 )
+from portal.sync.changes import refresh_warning
 from portal.sync.credit import CreditRefused, credit_memo_for
 from portal.sync.filters import ImportFilters
 from portal.woo.client import OrderQuery, WooClient
@@ -135,6 +136,8 @@ class RefundImport:
             memo = credit_memo_for(self.webstore, sales_order, order, refund, self.run_id)
             db.session.add(memo)
             db.session.flush()
+            # A credited refund is known: it is no change of the order any more.
+            refresh_warning(sales_order.id)
         except CreditRefused as refused:
             db.session.rollback()
             self.log(order, Outcome.FAILED, f"{named(refund)}: {refused}", sales_order.number)

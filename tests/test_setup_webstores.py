@@ -318,3 +318,18 @@ def test_the_setup_page_says_what_is_missing_before_an_import_can_run(signed_in_
     assert 'class="setup-missing"' not in ready
     assert "Everything an import needs is set up." in ready
     assert "setup incomplete" not in signed_in_admin.get("/setup/").text
+
+
+def test_store_changes_apply_to_open_orders_only_where_the_setup_says_so(signed_in_admin):
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+    store = stored_webstore()
+    page = signed_in_admin.get(f"/setup/webstores/{store.id}").text
+    assert store.apply_store_changes is False
+    assert 'name="apply_store_changes"' in page and "Apply store changes to open orders" in page
+
+    signed_in_admin.post(
+        f"/setup/webstores/{store.id}",
+        webstore_form(consumer_secret="", apply_store_changes="y"),
+    )
+
+    assert stored_webstore().apply_store_changes is True

@@ -172,6 +172,12 @@ class WebstoreForm(FlaskForm):
         "store, are booked on this item with the store's name and prices. Leave blank for "
         f"the standard non-inventory item ({NO_PRODUCT_SKU}).",
     )
+    apply_store_changes = BooleanField(
+        "Apply store changes to open orders",
+        description="A change the store makes to an imported order (a quantity, an "
+        "address, a cancellation) updates its sales order at once while that is open, not "
+        "released; otherwise the sales order shows a warning until someone reviews it.",
+    )
     writeback_enabled = BooleanField("Update the webstore order", default=True)
     status_on_post = SelectField(
         "When a sales order is posted, set the store order to",

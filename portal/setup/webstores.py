@@ -58,6 +58,7 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
         "default_item_template_id",
         "auto_create_customers",
         "auto_create_items",
+        "apply_store_changes",
         "writeback_enabled",
         "status_on_post",
         "status_on_release",
@@ -158,6 +159,7 @@ def form_data(webstore: Webstore) -> dict:
         if webstore.shipping_charge_item
         else "",
         "no_product_item_no": webstore.no_product_item.number if webstore.no_product_item else "",
+        "apply_store_changes": webstore.apply_store_changes,
         "writeback_enabled": webstore.writeback_enabled,
         "status_on_post": webstore.status_on_post,
         "status_on_release": webstore.status_on_release,

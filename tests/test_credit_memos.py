@@ -307,6 +307,7 @@ def test_the_setup_resets_the_refunds_watermark_apart_from_the_orders(
     db.session.commit()
     form = webstore_form(
         code="DEMO",
+        base_url=demo_webstore.base_url,  # the stored secret goes to its own store only
         consumer_secret="",
         order_start_date="2026-01-01",
         refunds_start_date="2026-10-01",

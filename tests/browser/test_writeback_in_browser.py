@@ -22,9 +22,10 @@ def test_post_with_tracking_completes_the_store_order(
     page.goto(f"/orders/{order.id}")
     section = page.locator("#store-update")
     expect(section).to_contain_text("is set to completed in the store")
-    page.get_by_label("Carrier").fill("DHL")
-    page.get_by_label("Tracking number").fill("JD014600003")
-    page.get_by_role("button", name="Save tracking").click()
+    shipping = page.locator(".shipping-form")
+    shipping.get_by_label("Carrier").fill("DHL")
+    shipping.get_by_label("Tracking number").fill("JD014600003")
+    shipping.get_by_role("button", name="Save tracking").click()
     expect(
         page.get_by_text(f"Carrier and tracking number of {order.number} saved.")
     ).to_be_visible()

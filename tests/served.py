@@ -52,11 +52,35 @@ class Visitor:
         return self.http.post(self.base_url + path, data=data, timeout=30, **kw)
 
 
+def signed_in(base_url: str, username: str) -> Visitor:
+    visitor = Visitor(base_url)
+    visitor.sign_in(username)
+    return visitor
+
+
 def database_of_kind(kind: str, folder: Path) -> str:
     """A database built for a test module: SQLite in ``folder``, or the PostgreSQL one."""
     if kind == "postgresql":
         return build_database(POSTGRES_URL)
     return build_database(f"sqlite:///{folder / 'portal.db'}")
+
+
+def edit_form(admin: Visitor, webstore, **changes) -> dict:
+    """The webstore's edit form as the page shows it, with ``changes`` typed in."""
+    fields = form_fields(admin.get(f"/setup/webstores/{webstore.id}").text, "webstore-form")
+    return {**fields, **changes}
+
+
+def press_test_connection(admin: Visitor, webstore, **changes) -> requests.Response:
+    """Test connection as its HTMX button sends it: the Connection fieldset, as typed."""
+    form = edit_form(admin, webstore, **changes)
+    connection = ("base_url", "consumer_key", "consumer_secret", "api_version", "timeout_seconds")
+    typed = {name: form[name] for name in ("code", "name", *connection, "verify_tls")}
+    return admin.post(
+        f"/setup/webstores/{webstore.id}/test-connection",
+        typed,
+        headers={"HX-Request": "true", "X-CSRFToken": admin.token},
+    )
 
 
 def build_database(url: str) -> str:
@@ -110,11 +134,12 @@ def serving(database_url: str, **config) -> Iterator[tuple]:
 
 
 class Listener:
-    """A loopback port that keeps what arrives at it. It answers each connection with a
-    404, or, with ``reset``, drops it with a TCP reset."""
+    """A loopback port that keeps what arrives at it. It answers each connection with a 404;
+    or ``reset`` drops it with a TCP reset, and ``silent`` never answers."""
 
-    def __init__(self, reset: bool = False):
+    def __init__(self, reset: bool = False, silent: bool = False):
         self.reset = reset
+        self.silent = silent
         self.received: list[bytes] = []
         self.socket = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
@@ -135,6 +160,8 @@ class Listener:
                     connection.setsockopt(
                         socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
                     )
+                elif self.silent:
+                    self.read_request(connection)  # until the client gives up and closes
                 else:
                     connection.sendall(NOT_FOUND)
 

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 import pytest
 
 from portal import db
-from tests.served import Listener, Visitor, form_fields
+from tests.served import Listener, edit_form, press_test_connection, signed_in
 
 STORED_SECRET = "cs_secret_main_store"  # the conftest webstore's
 ENTER_AGAIN = (
@@ -21,9 +21,7 @@ ENTER_AGAIN = (
 
 @pytest.fixture
 def admin(live_server, admin_user, webstore):
-    visitor = Visitor(live_server)
-    visitor.sign_in(admin_user.username)
-    return visitor
+    return signed_in(live_server, admin_user.username)
 
 
 @pytest.fixture
@@ -31,24 +29,6 @@ def new_host():
     listener = Listener()
     yield listener
     listener.close()
-
-
-def edit_form(admin, webstore, **changes) -> dict:
-    """The webstore's edit form as the page shows it, with ``changes`` typed in."""
-    fields = form_fields(admin.get(f"/setup/webstores/{webstore.id}").text, "webstore-form")
-    return {**fields, **changes}
-
-
-def press_test_connection(admin, webstore, **changes):
-    """Test connection as its HTMX button sends it: the Connection fieldset, as typed."""
-    form = edit_form(admin, webstore, **changes)
-    connection = ("base_url", "consumer_key", "consumer_secret", "api_version", "timeout_seconds")
-    typed = {name: form[name] for name in ("code", "name", *connection, "verify_tls")}
-    return admin.post(
-        f"/setup/webstores/{webstore.id}/test-connection",
-        typed,
-        headers={"HX-Request": "true", "X-CSRFToken": admin.token},
-    )
 
 
 def signed_with(request: bytes, secret: str) -> bool:

@@ -358,10 +358,19 @@ def test_a_key_whose_user_may_not_manage_woocommerce_fails_at_the_system_status(
     assert len(site.requests) == 1
 
 
-def test_a_refused_connection(unused_port):
+def test_a_refused_connection_is_named(unused_port):
     client = WooClient(f"http://127.0.0.1:{unused_port}", "ck", "cs", **FAST)
 
-    with pytest.raises(WooConnectionError, match="refused") as caught:
+    with pytest.raises(WooConnectionError, match="it was refused") as caught:
+        client.system_status()
+    assert caught.value.attempts == 3
+
+
+def test_test_connection_gives_no_reason_after_one_attempt(unused_port):
+    client = WooClient(f"http://127.0.0.1:{unused_port}", "ck", "cs", **FAST)
+
+    # Refused, reset or timed out read alike: the test tells no closed port from an open one.
+    with pytest.raises(WooConnectionError, match="^No answer from 127.0.0.1:") as caught:
         client.test_connection()
     assert caught.value.attempts == 1  # a person is waiting: no retries
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import ipaddress
 import logging
 import random
+import socket
 import time
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +24,7 @@ from urllib3.exceptions import InsecureRequestWarning, NameResolutionError
 from .auth import store_auth
 from .errors import (
     OrderDataError,
+    WooAddressRefused,
     WooAuthError,
     WooBadRequest,
     WooConnectionError,
@@ -516,9 +519,24 @@ class WooClient:
 
         Raises the typed error whose message names the reason: a bad key or secret
         (:exc:`WooAuthError`), a wrong URL or no WooCommerce there (:exc:`WooNotFound`,
-        :exc:`WooInvalidResponse`), TLS, timeout or connection failures.
+        :exc:`WooInvalidResponse`), TLS, an unknown host.
+
+        An admin may type any address here, and the portal asks from inside its network: so
+        link-local and cloud metadata addresses are refused before any connection
+        (:exc:`WooAddressRefused`), and a connection refused, reset or timed out is one
+        message (:exc:`WooConnectionError`), which tells no open port from a closed one.
         """
-        return self._store_status(0)
+        refuse_never_connected(self.base_url)
+        try:
+            return self._store_status(0)
+        except (WooConnectionError, WooTimeout) as exc:
+            if _unknown_host(exc):
+                raise
+            raise WooConnectionError(
+                f"No answer from {_host(self.base_url)}: the connection failed, broke off or "
+                "timed out. Check the store URL, that the site is up and reachable from this "
+                "server, and the request timeout in the webstore setup."
+            ) from exc
 
     def _store_status(self, retries: int) -> StoreStatus:
         # _fields spares a real store computing the report's slow sections (plugins, pages).
@@ -879,6 +897,43 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         reason = getattr(seen, "reason", None)
         wrapped = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
         seen = reason if isinstance(reason, BaseException) else seen.__cause__ or wrapped
+
+
+def _unknown_host(exc: BaseException) -> bool:
+    return any(isinstance(cause, NameResolutionError) for cause in _causes(exc))
+
+
+# Cloud metadata services outside the link-local ranges: Alibaba Cloud, AWS over IPv6,
+# Azure's wire server, Oracle Cloud's older address.
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in ("100.100.100.200", "fd00:ec2::254", "168.63.129.16", "192.0.0.192")
+)
+
+
+def never_connected(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Link-local (169.254.0.0/16, fe80::/10, where clouds answer with their machines'
+    credentials) or a metadata service, also written as IPv6."""
+    if address.version == 6:
+        address = address.ipv4_mapped or address.sixtofour or address
+    return address.is_link_local or address in METADATA_ADDRESSES
+
+
+def refuse_never_connected(base_url: str) -> None:
+    """Raise :exc:`WooAddressRefused` if the store's host is, or resolves to, an address the
+    portal never connects to. An unknown host is left for the connection to say."""
+    parts = urlsplit(base_url)
+    try:
+        found = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return
+    for *_, sockaddr in found:
+        address = ipaddress.ip_address(sockaddr[0].split("%")[0])  # without an IPv6 zone
+        if never_connected(address):
+            raise WooAddressRefused(
+                f"{parts.hostname} is a link-local or cloud metadata address ({address}), "
+                "which the portal never connects to: enter the store's own address."
+            )
 
 
 def _connection_reason(exc: BaseException) -> str:

@@ -70,6 +70,11 @@ class WooConnectionError(WooError):
     """The store could not be reached: refused, unknown host, dropped connection."""
 
 
+class WooAddressRefused(WooError):
+    """The store's host is an address the portal never connects to (link-local, a cloud's
+    metadata service): refused before any connection."""
+
+
 # Failures that may pass by themselves: the store is busy, down or out of reach.
 TRANSIENT_ERRORS = (WooRateLimited, WooServerError, WooTimeout, WooConnectionError)
 

@@ -81,7 +81,7 @@ class OrderImport:
         self.ahead = 2 * self.concurrency
         self.progress = progress or (lambda: None)
         self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
-        self.legacy_storage = filters.incremental and keeps_orders_as_posts(webstore, client)
+        self.legacy_storage = not filters.order_ids and keeps_orders_as_posts(webstore, client)
         self._product_skus: dict[int, str | None] = {}
         # What the listing said and showed: orders deleted while it is read shift later
         # pages forward, so that an order may be on no page (see _sweep).
@@ -99,16 +99,19 @@ class OrderImport:
                 legacy_storage=self.legacy_storage,
             )
             incremental.execute(self.progress)
-            follow_open_orders(
-                self.client, self.writer, self.webstore_id, incremental.settled_ids()
-            )
+            self._follow_open_orders(incremental.settled_ids())
             return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="woo") as pool:
             if self.filters.order_ids:
                 self._import_ids(pool, self.filters.order_ids)
                 return
             self._import_listing(pool)
-        follow_open_orders(self.client, self.writer, self.webstore_id, self.seen)
+        self._follow_open_orders(self.seen)
+
+    def _follow_open_orders(self, met: set[int]) -> None:
+        follow_open_orders(
+            self.client, self.writer, self.webstore_id, met, read_in_full=self.legacy_storage
+        )
 
     # The three ways through the store
 

@@ -24,13 +24,20 @@ from portal.woo.orders import WooOrder, WooOrderRef
 TRASH = "trash"
 
 
-def follow_open_orders(client: WooClient, writer, webstore_id: int, met: set[int]) -> None:
+def follow_open_orders(
+    client: WooClient, writer, webstore_id: int, met: set[int], read_in_full: bool = False
+) -> None:
     """Settle what changed in the store orders of the webstore's unposted sales orders
-    that this run did not meet (``met``)."""
+    that this run did not meet (``met``). ``read_in_full`` where the store's modified time
+    cannot be trusted: a store on legacy posts storage leaves it as it was when the REST
+    API edits a quantity or an address (measured on WooCommerce 10.0.2)."""
     numbers = open_orders(webstore_id)
     ids = sorted(set(numbers) - met)
     for start in range(0, len(ids), MAX_PER_PAGE):
         chunk = ids[start : start + MAX_PER_PAGE]
+        if read_in_full:
+            follow_in_full(client, writer, webstore_id, chunk, numbers)
+            continue
         listed = list_by_id(client, chunk)
         read = last_reads(webstore_id, list(listed))
         changed = [
@@ -44,6 +51,31 @@ def follow_open_orders(client: WooClient, writer, webstore_id: int, met: set[int
             orders, deleted = read_missing(client, gone)
             settle_orders(writer, webstore_id, orders)
             settle_deleted(writer, webstore_id, {i: numbers[i] for i in deleted})
+
+
+def follow_in_full(client: WooClient, writer, webstore_id: int, ids, numbers) -> None:
+    """Read these orders in full, and settle those whose state is not the one last read."""
+    orders = {}
+    for status in ((), (TRASH,)):
+        wanted = tuple(i for i in ids if i not in orders)
+        if wanted:
+            page = client.order_page(
+                OrderQuery(include=wanted, status=status, orderby="id"), 1, per_page=len(wanted)
+            )
+            orders.update({order.id: order for order in page.orders})
+    known = known_orders(webstore_id, list(orders))
+    changed = [
+        order
+        for order in orders.values()
+        if order.id in known
+        and OrderState.of(order) != (known[order.id].latest or known[order.id].baseline)
+    ]
+    settle_orders(writer, webstore_id, changed)
+    gone = [i for i in ids if i not in orders]
+    if gone:
+        found, deleted = read_missing(client, gone)
+        settle_orders(writer, webstore_id, found)
+        settle_deleted(writer, webstore_id, {i: numbers[i] for i in deleted})
 
 
 def open_orders(webstore_id: int) -> dict[int, str]:

@@ -59,7 +59,8 @@ class OrderState:
         return cls(
             status=order.status[:20],
             total=order.total,
-            refunded=order.refunded_total,
+            # In the store's cents, as its total: "refunded 0.00 → 2.00", never "0 → 2.00".
+            refunded=order.refunded_total.quantize(order.total),
             ship_to=ship_to(order.shipping),
             customer_note=order.customer_note,
             lines=tuple(
@@ -69,7 +70,9 @@ class OrderState:
                     sku=line.sku[:100],
                     quantity=Decimal(line.quantity),
                     product=(line.product_id, line.variation_id) if line.has_product else (0, 0),
-                    price=line.price,
+                    # In the store's cents: a REST edit of a quantity leaves an unrounded
+                    # unit price (its total over the new quantity).
+                    price=line.price.quantize(order.total),
                 )
                 for line in order.line_items
             ),

@@ -1,5 +1,6 @@
 """An order's trace: every run that met a webstore order, its sales order, change warnings,
-write-backs and credit memos, in time order, on one page; and the ways to it."""
+write-backs and each of their tries, reviews, updates from the store, the cancellation and
+credit memos, in time order, on one page; and the ways to it."""
 
 import html as html_module
 import re
@@ -12,6 +13,8 @@ import sqlalchemy as sa
 from portal import db
 from portal.models import (
     Customer,
+    EventKind,
+    OrderEvent,
     OrderLink,
     Outcome,
     RunKind,
@@ -22,9 +25,12 @@ from portal.models import (
     Trigger,
     WritebackState,
 )
+from portal.models.base import utcnow
 from portal.orders import queries, trace
-from portal.orders.actions import ACTIONS, perform
+from portal.orders.actions import ACTIONS, mark_reviewed, perform, update_from_store
+from portal.sync import writeback
 from portal.sync.filters import merge_filters
+from portal.sync.history import record
 from portal.sync.runs import create_run, execute_run, retry_failed
 from portal.sync.schedule import refund_filters
 from tests.sync_helpers import (
@@ -54,6 +60,14 @@ def as_read(html: str) -> str:
     """Text as a browser shows it: cells and lines apart, inline markup run together."""
     text = re.sub(r"<[^>]+>", "", re.sub(r"<(?:br|td|/td|li|/li)\b[^>]*>", " ", html))
     return " ".join(html_module.unescape(text).split())
+
+
+def in_time_order(html: str) -> list[tuple[str, str]]:
+    """The trace's events, as ``events``, once their times read in order down the page."""
+    found = events(html)
+    times = [text[:19] for _, text in found]
+    assert times == sorted(times)
+    return found
 
 
 def without_time(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -104,6 +118,22 @@ def make_sales_order(webstore, woo_order_id, number="SO00042", **values) -> Sale
     )
     db.session.commit()
     return order
+
+
+def queued_writeback(order, **values) -> StoreWriteback:
+    """The store update that posting the order queued, as the setup makes it by default."""
+    update = StoreWriteback(
+        sales_order_id=order.id,
+        webstore_id=order.webstore_id,
+        woo_order_id=order.woo_order_id,
+        event="post",
+        status_to="completed",
+        note=f"Sales order {order.number} is posted.",
+        **values,
+    )
+    db.session.add(update)
+    db.session.commit()
+    return update
 
 
 @pytest.fixture
@@ -173,6 +203,7 @@ def test_the_trace_of_an_order_failed_retried_imported_skipped_posted_changed_an
         "sales_order",
         "run",
         "writeback",
+        "writeback_sent",
         "run",
         "run",
         "run",
@@ -192,26 +223,28 @@ def test_the_trace_of_an_order_failed_retried_imported_skipped_posted_changed_an
     assert found[3][1].startswith(
         f"Run {again.id} skipped Manual import already imported as {number}"
     )
-    assert found[4][1].startswith(
-        f"Store update on posting Sets the store order to completed; note “Sales order {number} "
-        "is posted.” (to the customer) sent"
+    # What the store update sets; its one try says how it went.
+    assert found[4][1] == (
+        f"Store update on posting queued Sets the store order to completed; note “Sales order "
+        f"{number} is posted.” (to the customer)"
     )
-    assert found[5][1].startswith(
+    assert found[5][1] == "Store update on posting sent try 1 Store order set to completed"
+    assert found[6][1].startswith(
         f"Run {posted.id} skipped Manual import posted: {number} is posted"
     )
-    assert found[6][1].startswith(
+    assert found[7][1].startswith(
         f"Run {changed.id} changed Manual import Changed since imported as {number}: "
         "customer note → 'Leave at the door'"
     )
-    assert found[7][1] == (
+    assert found[8][1] == (
         f"Run {refunds.id} imported Manual import (refunds) refund {memo.woo_refund_id} of 2.00 "
         f"{order.currency} credited as {memo.number} (Chipped) Sales order {number}"
     )
-    assert found[8][1].startswith(
+    assert found[9][1].startswith(
         f"Credit memo {memo.number} created For store refund {memo.woo_refund_id} of 2.00 "
         f"{order.currency}, refunded "
     )
-    assert found[8][1].endswith("now open Reason: Chipped")
+    assert found[9][1].endswith("now open Reason: Chipped")
     assert f'<a href="/credit-memos/{memo.id}">{memo.number}</a>' in response.text
     # The change warning is not reviewed yet: it is shown as the order's page shows it.
     assert "Changed in the store since import" in response.text
@@ -220,22 +253,270 @@ def test_the_trace_of_an_order_failed_retried_imported_skipped_posted_changed_an
     assert f'href="/imports/runs/{failed.id}"' in response.text
 
 
-def test_a_failed_write_back_shows_its_reason(writing_webstore, store, signed_in_viewer):
-    order = imported_order(writing_webstore, store)
-    store.modify_order(order.woo_order_id, status="on-hold")
+# What was done with the order since: write-back tries, reviews, updates, the cancellation
+
+
+def posted_after_a_store_change(webstore, store, **change) -> SalesOrder:
+    """An imported order changed in the store, unseen by any run, then posted: its store
+    update has been tried once."""
+    order = imported_order(webstore, store)
+    store.modify_order(order.woo_order_id, **change)
     perform(order, ACTIONS["post"])
     work_queued_jobs()
+    db.session.refresh(order)
+    return order
+
+
+def order_events_of(order) -> list[OrderEvent]:
+    db.session.expire_all()
+    return list(
+        db.session.scalars(
+            sa.select(OrderEvent)
+            .where(OrderEvent.sales_order_id == order.id)
+            .order_by(OrderEvent.id)
+        )
+    )
+
+
+def shown_at(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def send_when_due(update: StoreWriteback) -> None:
+    """The write-back is due now: the scheduler's minute job queues it, a worker sends it."""
+    update.next_attempt_at = utcnow()
+    db.session.commit()
+    writeback.enqueue_due()
+    work_queued_jobs()
+
+
+def test_a_refused_write_back_is_a_try_of_its_own_and_its_reason_is_said_once(
+    writing_webstore, store, signed_in_viewer
+):
+    order = posted_after_a_store_change(writing_webstore, store, status="on-hold")
     [update] = db.session.scalars(sa.select(StoreWriteback))
     assert update.state == WritebackState.FAILED
 
     html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
 
-    [(_, text)] = [e for e in events(html) if e[0] == "writeback"]
-    assert (
-        " failed " in f" {text} "
-        and "differs from what was imported: status processing → on-hold" in text
+    found = without_time(events(html))
+    assert [kind for kind, _ in found] == ["run", "sales_order", "writeback", "writeback_refused"]
+    assert found[2][1] == (
+        f"Store update on posting queued Sets the store order to completed; note “Sales order "
+        f"{order.number} is posted.” (to the customer)"
     )
-    assert update.reason in html_module.unescape(html)
+    assert found[3][1] == (
+        f"Store update on posting refused try 1 The store's order {order.external_document_no} "
+        "differs from what was imported: status processing → on-hold. Nothing was written to "
+        f"the store. Review the change on sales order {order.number}, then send again."
+    )
+    assert html_module.unescape(html).count(update.reason) == 1
+
+
+def test_a_store_order_cancelled_before_posting_never_reads_as_completed(
+    writing_webstore, store, signed_in_viewer
+):
+    order = posted_after_a_store_change(writing_webstore, store, status="cancelled")
+
+    html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
+
+    found = without_time(events(html))
+    assert [kind for kind, _ in found] == ["run", "sales_order", "writeback", "writeback_refused"]
+    assert found[3][1] == (
+        f"Store update on posting refused try 1 The store's order {order.external_document_no} "
+        "is cancelled: it is never set to completed. Nothing was written to the store."
+    )
+    assert " sent " not in f" {as_read(html)} "
+
+
+def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_time_order(
+    writing_webstore, store, staff_user, signed_in_viewer
+):
+    # Put on hold in the store after import: posting's store update is refused, and warns.
+    order = posted_after_a_store_change(writing_webstore, store, status="on-hold")
+    number, woo_id = order.number, order.woo_order_id
+    warning = order.change_warning
+    # A person reviews the change and sends the update again: the store is down for
+    # writes, so it is put off twice; then the store answers and it is sent.
+    mark_reviewed(order, staff_user.id)
+    [update] = db.session.scalars(sa.select(StoreWriteback))
+    store.set_faults(write_fail_rate=1)
+    writeback.send_again(update)
+    send_when_due(update)
+    send_when_due(update)
+    store.set_faults(write_fail_rate=0)
+    send_when_due(update)
+    refused, reviewed, down, down_again, sent = order_events_of(order)
+    assert [e.kind for e in (refused, reviewed, down, down_again, sent)] == [
+        EventKind.WRITEBACK_REFUSED,
+        EventKind.REVIEWED,
+        EventKind.WRITEBACK_STORE_DOWN,
+        EventKind.WRITEBACK_STORE_DOWN,
+        EventKind.WRITEBACK_SENT,
+    ]
+
+    html = signed_in_viewer.get(trace_url(writing_webstore, woo_id)).text
+
+    shown = in_time_order(html)
+    found = without_time(shown)
+    assert [kind for kind, _ in found] == [
+        "run",
+        "sales_order",
+        "writeback",
+        "writeback_refused",
+        "reviewed",
+        "writeback_store_down",
+        "writeback_store_down",
+        "writeback_sent",
+    ]
+    assert found[1][1] == (
+        f"Sales order {number} created Now posted, "
+        f"{order.amount_including_tax:,.2f} {order.currency}"
+    )
+    # The write-back's row says what it sets; how it went is its tries' to tell.
+    assert found[2][1] == (
+        f"Store update on posting queued Sets the store order to completed; note “Sales order "
+        f"{number} is posted.” (to the customer)"
+    )
+    assert found[3][1] == (
+        f"Store update on posting refused try 1 The store's order {order.external_document_no} "
+        "differs from what was imported: status processing → on-hold. Nothing was written to "
+        f"the store. Review the change on sales order {number}, then send again."
+    )
+    # Who reviewed it and when, and the warning they reviewed.
+    assert warning.startswith("Changed in the store after import (")
+    assert "status processing → on-hold." in warning
+    assert (reviewed.message, reviewed.user_id) == (warning, staff_user.id)
+    assert shown[4][1] == f"{shown_at(reviewed.created_at)} Change reviewed by staff-user {warning}"
+    for try_number, put_off, (_, text) in ((2, down, found[5]), (3, down_again, found[6])):
+        assert re.fullmatch(
+            r"The store did not answer: .+\. Tried again at \d\d:\d\d UTC\.", put_off.message
+        )
+        assert text == f"Store update on posting put off try {try_number} {put_off.message}"
+    assert found[7][1] == "Store update on posting sent try 4 Store order set to completed"
+    assert "Changed in the store since import" not in html  # the warning was reviewed
+
+
+def test_an_update_from_the_store_and_the_cancellation_say_who_made_them(
+    demo_webstore, store, staff_user, signed_in_viewer
+):
+    created = store.create_order(status="processing", lines=[{"product_id": 11, "quantity": 1}])
+    woo_id = created["id"]
+    imported = run_import(demo_webstore, order_id=woo_id)
+    order = sales_order_for(demo_webstore, woo_id)
+    number = order.number
+    # The quantity changes in the store: a run sees it, and a person updates the order.
+    changed = store.modify_order(woo_id, quantities={created["line_items"][0]["id"]: 3})
+    seen = run_import(demo_webstore, order_id=woo_id)
+    update_from_store(order, staff_user.id)
+    # Then the store cancels it: a run sees it, and a person cancels the sales order with it.
+    store.modify_order(woo_id, status="cancelled")
+    cancellation_seen = run_import(demo_webstore, order_id=woo_id)
+    update_from_store(order, staff_user.id)
+    updated, cancelled = order_events_of(order)
+    assert (updated.kind, cancelled.kind) == (EventKind.UPDATED, EventKind.CANCELLED)
+    assert updated.user_id == cancelled.user_id == staff_user.id
+
+    html = signed_in_viewer.get(trace_url(demo_webstore, woo_id)).text
+
+    shown = in_time_order(html)
+    found = without_time(shown)
+    assert [kind for kind, _ in found] == [
+        "run",
+        "sales_order",
+        "run",
+        "updated",
+        "run",
+        "cancelled",
+    ]
+    assert [text.split()[:3] for _, text in (found[0], found[2], found[4])] == [
+        ["Run", str(run.id), outcome]
+        for run, outcome in (
+            (imported, "imported"),
+            (seen, "changed"),
+            (cancellation_seen, "changed"),
+        )
+    ]
+    assert found[1][1] == (
+        f"Sales order {number} created Now cancelled, {Decimal(changed['total']):,.2f} "
+        f"{changed['currency']}"
+    )
+    assert updated.message.startswith(
+        f"{number} updated from the store: total {changed['total']} {changed['currency']}, "
+        "1 item line(s)"
+    )
+    assert shown[3][1] == (
+        f"{shown_at(updated.created_at)} Updated from the store by staff-user {updated.message}"
+    )
+    assert shown[5][1] == (
+        f"{shown_at(cancelled.created_at)} Sales order cancelled by staff-user {number} "
+        f"cancelled: webstore order {woo_id} was cancelled in the store"
+    )
+
+
+def test_a_store_change_the_webstore_applies_at_once_is_an_update_by_the_connector(
+    demo_webstore, store, signed_in_viewer
+):
+    demo_webstore.apply_store_changes = True
+    db.session.commit()
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, customer_note="Ring twice")
+    seen = run_import(demo_webstore, order_id=order.woo_order_id)
+    [updated] = order_events_of(order)
+
+    html = signed_in_viewer.get(trace_url(demo_webstore, order.woo_order_id)).text
+
+    found = without_time(events(html))
+    assert [kind for kind, _ in found] == ["run", "sales_order", "run", "updated"]
+    assert found[2][1].startswith(f"Run {seen.id} changed ")
+    assert updated.user_id is None
+    assert found[3][1] == f"Updated from the store by the connector {updated.message}"
+
+
+def test_a_write_back_asked_for_again_says_on_its_row_that_it_waits(
+    writing_webstore, store, signed_in_viewer
+):
+    order = posted_after_a_store_change(writing_webstore, store, status="on-hold")
+    [update] = db.session.scalars(sa.select(StoreWriteback))
+    writeback.send_again(update)  # not sent yet: no try tells it
+
+    html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
+
+    found = without_time(events(html))
+    assert [kind for kind, _ in found][2:] == ["writeback", "writeback_refused"]
+    assert found[2][1] == (
+        f"Store update on posting queued Sets the store order to completed; note “Sales order "
+        f"{order.number} is posted.” (to the customer) Now pending"
+    )
+
+
+def test_a_write_back_sent_before_tries_were_recorded_says_how_it_went(signed_in_viewer, webstore):
+    order = make_sales_order(webstore, 64)
+    sent_at = datetime(2026, 1, 5, 10, 0, 7, tzinfo=UTC)
+    queued_writeback(order, state=WritebackState.SENT, attempts=2, sent_at=sent_at)
+
+    html = signed_in_viewer.get(trace_url(webstore, 64)).text
+
+    assert without_time(events(html))[1] == (
+        "writeback",
+        "Store update on posting queued Sets the store order to completed; note “Sales order "
+        "SO00042 is posted.” (to the customer) sent 2026-01-05 10:00:07 2 tries",
+    )
+
+
+def test_what_a_reviewer_saw_is_escaped(signed_in_viewer, webstore, staff_user):
+    order = make_sales_order(webstore, 65)
+    record(order.id, EventKind.REVIEWED, f"customer note → '{SCRIPT}'", user_id=staff_user.id)
+    db.session.commit()
+
+    html = signed_in_viewer.get(trace_url(webstore, 65)).text
+
+    assert without_time(events(html))[1] == (
+        "reviewed",
+        f"Change reviewed by staff-user customer note → '{SCRIPT}'",
+    )
+    assert "<script>window" not in html
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in html
 
 
 def test_an_order_the_connector_never_met_is_said_so(signed_in_viewer, webstore):
@@ -458,29 +739,31 @@ def fresh(webstore):
     return db.session.get(type(webstore), webstore_id)
 
 
-def test_a_whole_trace_takes_four_queries_however_many_runs_met_the_order(app, webstore):
+def test_a_whole_trace_takes_five_queries_however_many_runs_met_the_order(
+    app, webstore, staff_user, viewer_user
+):
     order = make_sales_order(webstore, 63)
     for _ in range(30):
         run = logged_run(webstore)
         log_entry(webstore, run, 63, Outcome.SKIPPED, "already imported as SO00042")
-    db.session.add(
-        StoreWriteback(
-            sales_order_id=order.id,
-            webstore_id=webstore.id,
-            woo_order_id=63,
-            event="post",
-            status_to="completed",
-            note="Sales order SO00042 is posted.",
-        )
-    )
+    update = queued_writeback(order)
+    for user in (staff_user, viewer_user):
+        record(order.id, EventKind.REVIEWED, "Changed in the store", user_id=user.id)
+    record(order.id, EventKind.WRITEBACK_SENT, "Store order set", writeback_id=update.id)
     db.session.commit()
     store = fresh(webstore)
 
     found, statements = statements_of(lambda: trace.load_trace(store, 63))
 
-    assert len(found.entries) == 30 and len(found.events) == 32
-    # The link and sales order; the log with runs and who started them; write-backs; memos.
-    assert len(statements) == 4
+    assert len(found.entries) == 30 and len(found.events) == 35
+    assert [e.subject.user.username for e in found.events if e.kind == "reviewed"] == [
+        "staff-user",
+        "viewer-user",
+    ]
+    # The link and sales order; the log with runs and who started them; write-backs; the
+    # order events with who did them; memos. Nothing more per event.
+    _, more = statements_of(lambda: [e.subject.user for e in found.events if e.kind == "reviewed"])
+    assert len(statements) == 5 and more == []
 
 
 def test_an_order_never_imported_takes_two_queries(app, webstore):
@@ -508,16 +791,16 @@ def test_the_page_asks_three_queries_of_its_own_for_ten_runs(signed_in_viewer, w
     assert read == signed_in + ["webstores", "order_links", "sync_log_entries"]
 
 
-def log_plans(call) -> list[str]:
-    """PostgreSQL's plans of the statements ``call`` sends that read the log, when it may not
-    read a table in full: an index that serves a statement is used, and a statement that
-    none serves still reads the whole log."""
+def log_plans(call, table: str = "sync_log_entries") -> list[str]:
+    """PostgreSQL's plans of the statements ``call`` sends that read the log (or ``table``),
+    when it may not read a table in full: an index that serves a statement is used, and a
+    statement that none serves still reads the whole table."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("the plan is PostgreSQL's")
     captured = []
 
     def record(connection, cursor, statement, parameters, *args):
-        if "FROM sync_log_entries" in statement:
+        if f"FROM {table}" in statement:
             captured.append((statement, parameters))
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
@@ -541,6 +824,18 @@ def test_the_log_is_read_by_its_webstore_and_order_index(app, webstore):
 
     assert "Index Scan using ix_sync_log_entries_webstore_order" in plan, plan
     assert "Seq Scan on sync_log_entries" not in plan, plan
+
+
+def test_the_order_events_are_read_by_their_sales_order_index(app, webstore):
+    order = make_sales_order(webstore, 66)
+    record(order.id, EventKind.REVIEWED, "Changed in the store")
+    db.session.commit()
+
+    [plan] = log_plans(lambda: trace.load_trace(webstore, 66), table="order_events")
+
+    # Its index (a plain or bitmap scan of it), and who did each by the users' key.
+    assert re.search(r"Index Scan (using|on) ix_order_events_sales_order_id_id\b", plan), plan
+    assert "Seq Scan" not in plan, plan
 
 
 # The ways to it: the header's search, the orders list, the order page, a run's log

@@ -3,15 +3,18 @@
 "What happened to order 1042?" The answer is spread over several tables: every run that met
 the order left a log entry (imported, skipped, failed or changed, with the reason); an
 import made its sales order, whose change warning is the store's latest change not yet
-reviewed; posting it queued write-backs to the store; refunds became credit memos. The
+reviewed; posting it queued write-backs to the store; refunds became credit memos; and the
+order's events tell what people and the connector did with it since: each review (who,
+when, what they saw), each update from the store, the cancellation, and every try of a
+write-back with its outcome (sent, refused, put off while the store was down, failed). The
 trace gathers them into one list of events in time order.
 
 It stays a handful of indexed lookups however long the log grows: the webstore by its code,
 the order's link to its sales order (unique on webstore and store order id), the log
-entries by the (webstore_id, woo_order_id) index, and the write-backs and credit memos by
-their sales order id. Each kind of event comes from one function of ``EVENT_SOURCES``; a
-new kind of record about an order is one more function there, and one more ``kind`` that
-templates/orders/trace.html shows.
+entries by the (webstore_id, woo_order_id) index, and the write-backs, order events and
+credit memos by their sales order id. Each kind of event comes from one function of
+``EVENT_SOURCES``; a new kind of record about an order is one more function there, and one
+more ``kind`` that templates/orders/trace.html shows.
 """
 
 import re
@@ -24,6 +27,8 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.models import (
+    EventKind,
+    OrderEvent,
     OrderLink,
     Outcome,
     RunKind,
@@ -33,6 +38,7 @@ from portal.models import (
     SyncLogEntry,
     SyncRun,
     Webstore,
+    WritebackState,
 )
 
 # A webstore's code as the setup takes it (Setup > Webstores): a path segment that is not
@@ -43,9 +49,18 @@ WEBSTORE_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}")
 MAX_ENTRIES = 500
 
 # The kinds of event, and the order of events of one moment: a run's entry first, then
-# what it made.
+# what it made, then what was done with it. An order event's kind is its EventKind's value.
 RUN, SALES_ORDER, WRITEBACK, CREDIT_MEMO = "run", "sales_order", "writeback", "credit_memo"
-RANKS = {RUN: 0, SALES_ORDER: 1, CREDIT_MEMO: 2, WRITEBACK: 3}
+RANKS = {RUN: 0, SALES_ORDER: 1, CREDIT_MEMO: 2, WRITEBACK: 3, **{k.value: 4 for k in EventKind}}
+# The write-back's state that each kind of try leaves.
+LEAVES_STATE = {
+    EventKind.WRITEBACK_SENT: WritebackState.SENT,
+    EventKind.WRITEBACK_REFUSED: WritebackState.FAILED,
+    EventKind.WRITEBACK_STORE_DOWN: WritebackState.PENDING,
+    EventKind.WRITEBACK_FAILED: WritebackState.FAILED,
+}
+# What a run does to a sales order at once, where the webstore's setup says so.
+APPLIED_BY_RUNS = frozenset({EventKind.UPDATED, EventKind.CANCELLED})
 
 
 @dataclass(frozen=True)
@@ -87,6 +102,17 @@ class Trace:
     # Whether entries older than the ones kept (MAX_ENTRIES) exist.
     earlier_left_out: bool = False
     events: list[Event] = field(default_factory=list)
+    # The write-backs by id, and each one's tries as order events, oldest first.
+    writebacks: dict[int, StoreWriteback] = field(default_factory=dict)
+    tries: dict[int, list[OrderEvent]] = field(default_factory=dict)
+
+    def told_by_tries(self, writeback: StoreWriteback) -> bool:
+        """Whether the write-back's tries, each a row of its own, tell how it stands: its
+        row then says what it sets, and not the outcome a second time. A write-back sent
+        before tries were recorded, one not tried yet, or one being sent now or asked for
+        again since its last try says it itself."""
+        tries = self.tries.get(writeback.id)
+        return bool(tries) and LEAVES_STATE[tries[-1].kind] == writeback.state
 
     @property
     def met(self) -> bool:
@@ -197,12 +223,46 @@ def writeback_events(trace: Trace) -> Iterable[Event]:
     went: one lookup by the sales order's id."""
     if trace.sales_order is None:
         return []
-    rows = db.session.scalars(
-        sa.select(StoreWriteback)
-        .where(StoreWriteback.sales_order_id == trace.sales_order.id)
-        .order_by(StoreWriteback.id)
-    )
-    return [Event(row.created_at, WRITEBACK, row) for row in rows]
+    trace.writebacks = {row.id: row for row in of_sales_order(trace, StoreWriteback)}
+    return [Event(row.created_at, WRITEBACK, row) for row in trace.writebacks.values()]
+
+
+def order_events(trace: Trace) -> Iterable[Event]:
+    """Reviews, updates from the store, the cancellation and every write-back try, with
+    who did it: one lookup by the sales order's id. A try names its write-back (read by
+    writeback_events) and its number among that write-back's tries. An update a run
+    applied at once is placed just after that run's entry, which says it."""
+    if trace.sales_order is None:
+        return []
+    rows = of_sales_order(trace, OrderEvent, joinedload(OrderEvent.user))
+    return [order_event(trace, row) for row in rows]
+
+
+def order_event(trace: Trace, row: OrderEvent) -> Event:
+    details, sort_at = {}, None
+    if row.kind in LEAVES_STATE:
+        details = write_back_try(trace, row)
+    elif row.kind in APPLIED_BY_RUNS and row.user_id is None:
+        sort_at = placed_after(row.created_at, trace, says(row.message))
+    return Event(row.created_at, row.kind.value, row, details, sort_at=sort_at)
+
+
+def write_back_try(trace: Trace, row: OrderEvent) -> dict:
+    """A try's write-back, and its number among that write-back's tries (kept on the
+    trace, in the order they were made)."""
+    tries = trace.tries.setdefault(row.writeback_id, [])
+    tries.append(row)
+    return {"writeback": trace.writebacks.get(row.writeback_id), "number": len(tries)}
+
+
+def says(message: str) -> Callable[[TracedEntry], bool]:
+    """Whether a log entry tells of what ``message`` says: a run that updated (or
+    cancelled) the sales order adds the update's own message to its entry's."""
+
+    def tells(traced: TracedEntry) -> bool:
+        return bool(message) and message in traced.entry.message
+
+    return tells
 
 
 def credit_memo_events(trace: Trace) -> Iterable[Event]:
@@ -210,11 +270,7 @@ def credit_memo_events(trace: Trace) -> Iterable[Event]:
     Each is placed just after the refund run's entry that says it was credited."""
     if trace.sales_order is None:
         return []
-    rows = db.session.scalars(
-        sa.select(SalesCreditMemo)
-        .where(SalesCreditMemo.sales_order_id == trace.sales_order.id)
-        .order_by(SalesCreditMemo.id)
-    )
+    rows = of_sales_order(trace, SalesCreditMemo)
     return [
         Event(
             row.created_at,
@@ -242,10 +298,25 @@ def credited(memo: SalesCreditMemo) -> Callable[[TracedEntry], bool]:
     return says_so
 
 
-# In this order: run_events keeps the entries that the others read.
+def of_sales_order(trace: Trace, model, *options) -> list:
+    """The rows of ``model`` about the trace's sales order, in the order they were made:
+    one lookup by its sales order id (each such table has an index that starts with it)."""
+    return list(
+        db.session.scalars(
+            sa.select(model)
+            .where(model.sales_order_id == trace.sales_order.id)
+            .order_by(model.id)
+            .options(*options)
+        )
+    )
+
+
+# In this order: run_events keeps the entries that the others read, writeback_events the
+# write-backs that order_events names.
 EVENT_SOURCES: list[Callable[[Trace], Iterable[Event]]] = [
     run_events,
     sales_order_events,
     writeback_events,
+    order_events,
     credit_memo_events,
 ]

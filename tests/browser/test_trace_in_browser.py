@@ -5,11 +5,13 @@ import re
 
 from playwright.sync_api import expect
 
-from portal.models import Outcome
+from portal import db
+from portal.models import EventKind, Outcome, SalesOrderStatus, WritebackState
+from portal.sync.history import record
 from tests.browser.test_csp_in_browser import watch
 from tests.conftest import screenshot, sign_in_browser
 from tests.sync_helpers import logged_run
-from tests.test_trace import SCRIPT, log_entry, make_sales_order
+from tests.test_trace import SCRIPT, log_entry, make_sales_order, queued_writeback
 
 SEARCH_BOX = "Search pages and sales orders, customers and items"
 
@@ -94,3 +96,35 @@ def test_enter_on_a_store_number_only_the_log_knows_opens_its_trace(page, viewer
 
     expect(page.get_by_role("heading", name="Trace of webstore order 5000")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/orders/trace/MAIN/5000$"))
+
+
+def test_a_refused_store_update_and_its_review_read_in_order_either_way(
+    page, viewer_user, staff_user, webstore
+):
+    order = make_sales_order(webstore, 1042, status=SalesOrderStatus.POSTED)
+    update = queued_writeback(order, state=WritebackState.FAILED, attempts=1)
+    refusal = "The store's order 1042 is on-hold: nothing was written to the store."
+    record(order.id, EventKind.WRITEBACK_REFUSED, refusal, writeback_id=update.id)
+    db.session.commit()
+    warning = f"Changed in the store after import: customer note → '{SCRIPT}'"
+    record(order.id, EventKind.REVIEWED, warning, user_id=staff_user.id)
+    db.session.commit()
+    problems = watch(page)
+    sign_in_browser(page, viewer_user.username)
+
+    page.goto(f"/orders/{order.id}")
+    page.get_by_role("link", name="Trace", exact=True).click()
+
+    rows = page.locator("tr.trace-event")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(1)).to_contain_text("Store update on posting queued")
+    expect(rows.nth(2)).to_contain_text(f"Store update on posting refused try 1 {refusal}")
+    expect(rows.nth(3)).to_contain_text("Change reviewed by staff-user")
+    expect(rows.nth(3)).to_contain_text(warning)  # shown as text, run as nothing
+    assert page.evaluate("window.__xss") is None
+    screenshot(page, "trace-of-a-refused-store-update")
+
+    page.get_by_role("link", name="Newest first").click()
+    expect(page.locator("tr.trace-event").nth(0)).to_contain_text("Change reviewed by staff-user")
+    expect(page.locator("tr.trace-event").nth(1)).to_contain_text("refused")
+    assert problems == []

@@ -490,28 +490,41 @@ def _order_json(call: Call, order) -> dict:
 
 
 def _moment(value: str | None, gmt: bool, zone) -> float | None:
-    """A date argument as a Unix time: with an offset it is exact, without one it is the
-    store's time unless ``dates_are_gmt`` says UTC (captured: a UTC time sent bare finds
-    nothing). A time the clocks skip or repeat is read as PHP's ``DateTime`` reads it."""
+    """A date argument as HPOS compares it, a Unix time. Without ``dates_are_gmt`` a time
+    with an offset is exact and one without is the store's (captured: a UTC time sent bare
+    finds nothing); a time the clocks repeat is their second pass, one they skip is read
+    forward, as PHP reads them. With ``dates_are_gmt`` WordPress's date query writes the
+    store's local time and HPOS compares it with its GMT column: right for a bare time, off
+    by the store's offset for one with an offset (captured)."""
     if value is None:
         return None
+    if gmt:
+        return _site_time(value, zone).replace(tzinfo=UTC).timestamp()
     moment = _parsed_date(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC if gmt else zone)
-    return moment.timestamp()
+    return (moment if moment.tzinfo else _in_zone(moment, zone)).timestamp()
 
 
 def _local_bound(value: str | None, gmt: bool, zone) -> int | None:
-    """A date argument as WordPress's date query puts it to the posts table: a time without
-    an offset as written, one with an offset as the store's local time, to the second; then
-    compared with the local column, or with the GMT one when ``dates_are_gmt`` says so (a
-    time with an offset is then off by the store's offset, as on a real store)."""
+    """A date argument as WordPress's date query puts it to the posts table: the store's
+    local time (one with an offset moved into it, its offset lost), to the second, as a
+    Unix time would read it; compared with the local column, or with the GMT one when
+    ``dates_are_gmt`` says so."""
     if value is None:
         return None
+    return int(_site_time(value, zone).replace(tzinfo=UTC).timestamp())
+
+
+def _site_time(value: str, zone) -> datetime:
+    """The store's local time, naive, as WordPress writes a date argument into SQL."""
     moment = _parsed_date(value)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(zone)
-    return int(moment.replace(tzinfo=UTC).timestamp())
+    return moment.astimezone(zone).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _in_zone(local: datetime, zone) -> datetime:
+    """A local time in ``zone`` as PHP reads it: of a repeated hour the second pass, of a
+    skipped one the time as if the clocks had not moved yet (then read forward)."""
+    first, second = local.replace(tzinfo=zone, fold=0), local.replace(tzinfo=zone, fold=1)
+    return second if first.utcoffset() > second.utcoffset() else first
 
 
 def _parsed_date(value: str) -> datetime:
@@ -534,10 +547,18 @@ def create_order(call: Call) -> Answer:
 
 
 def update_order(call: Call) -> Answer:
-    order = call.store.update_order(int(call.url_params["id"]), _body_args(call))
-    data = _order_json(call, order)
-    call.state.notify("order.updated", data, call.site)
+    data = _updated(call, int(call.url_params["id"]), _body_args(call))
     return Answer(data, full_orders=1)
+
+
+def _updated(call: Call, order_id: int, changes: dict) -> dict:
+    """The order changed, announced with ``order.updated`` where WooCommerce announces it."""
+    before = call.store.order(order_id)
+    order = call.store.update_order(order_id, changes)
+    data = _order_json(call, order)
+    if call.store.fires_update_hook(before.status, order.status):
+        call.state.notify("order.updated", data, call.site)
+    return data
 
 
 def delete_order(call: Call) -> Answer:
@@ -545,11 +566,11 @@ def delete_order(call: Call) -> Answer:
     it goes to the trash (410 if it is there already); with ``force`` it is gone for good.
     """
     order_id = int(call.url_params["id"])
-    if call.params["force"]:
+    if call.params["force"]:  # no webhook: WooCommerce's topics have no hook for it
         order = call.store.delete_order(order_id)
     else:
         order = call.store.trash_order(order_id)
-    call.state.notify("order.deleted", {"id": order_id}, call.site)
+        call.state.notify("order.deleted", {"id": order_id}, call.site)
     return Answer(_order_json(call, order), full_orders=1)
 
 
@@ -610,16 +631,15 @@ def _batch_item(call: Call, order_id: object, body: object, *, creating: bool) -
         args = endpoint_args("orders" if creating else "order", "POST")
         checked = check(args, body)
         changes = {k: v for k, v in checked.items() if k in body}
-        if creating:
-            order = call.store.create_order(changes)
-        else:
-            order = call.store.update_order(int(order_id), changes)
+        if not creating:
+            return _updated(call, int(order_id), changes)
+        order = call.store.create_order(changes)
     except (WooError, ValueError, TypeError) as error:
         if not isinstance(error, WooError):
             error = WooError("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 400)
         return {"id": order_id, "error": error.body()}
     data = _order_json(call, order)
-    call.state.notify("order.created" if creating else "order.updated", data, call.site)
+    call.state.notify("order.created", data, call.site)
     return data
 
 
@@ -628,7 +648,6 @@ def _batch_delete(call: Call, order_id: int) -> dict:
         order = call.store.delete_order(order_id)
     except WooError as error:
         return {"id": order_id, "error": error.body()}
-    call.state.notify("order.deleted", {"id": order_id}, call.site)
     return _order_json(call, order)
 
 

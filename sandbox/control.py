@@ -10,6 +10,7 @@ No authentication, but only loopback callers are served.
 ``POST /_sandbox/orders/<id>/modify``    change an order (``Store.modify_order``)
 ``POST /_sandbox/orders/<id>/refund``    refund it by lines or amount, restocking or not
 ``POST /_sandbox/orders/<id>/trash``     to the trash (``{"date_modified"}`` optional)
+``POST /_sandbox/orders/<id>/restore``   out of the trash, as the admin's Restore
 ``POST /_sandbox/orders/<id>/delete``    deleted for good
 ``GET|POST /_sandbox/orders/<id>/notes``  the order's notes; add one (``{"note",
                                          "customer_note"}``), as a shop manager would
@@ -88,11 +89,17 @@ def create_orders():
 
 @bp.post("/orders/<int:order_id>/modify")
 def modify_order(order_id: int):
-    sandbox = _sandbox()
-    order = sandbox.store.modify_order(order_id, _parsed(request.get_json(force=True) or {}))
-    data = _order_json(order)
-    sandbox.notify("order.updated", data, _site())
-    return jsonify(data)
+    return jsonify(_modified(order_id, _parsed(request.get_json(force=True) or {})))
+
+
+def _modified(order_id: int, changes: dict) -> dict:
+    """The order changed, announced with ``order.updated`` where WooCommerce announces it."""
+    store = _sandbox().store
+    before = store.order(order_id)
+    data = _order_json(store.modify_order(order_id, changes))
+    if store.fires_update_hook(before.status, data["status"]):
+        _sandbox().notify("order.updated", data, _site())
+    return data
 
 
 @bp.post("/orders/<int:order_id>/refund")
@@ -136,32 +143,39 @@ def trash_order(order_id: int):
     """As ``DELETE /orders/<id>``: to the trash, modified ``date_modified`` (default now).
     The order's JSON as it is now, in the trash."""
     sandbox = _sandbox()
-    moment = _parsed(request.get_json(force=True, silent=True) or {}).get("date_modified")
+    moment = _given_moment()
     sandbox.store.trash_order(order_id, moment)
     sandbox.notify("order.deleted", {"id": order_id}, _site())
     return jsonify(_order_json(sandbox.store.order(order_id)))
 
 
+@bp.post("/orders/<int:order_id>/restore")
+def restore_order(order_id: int):
+    """The admin's Restore of a trashed order, at ``date_modified`` (default now): back to
+    the status it had, announced with ``order.restored``. The order's JSON."""
+    sandbox = _sandbox()
+    moment = _given_moment()
+    data = _order_json(sandbox.store.restore_order(order_id, moment))
+    sandbox.notify("order.restored", data, _site())
+    return jsonify(data)
+
+
 @bp.post("/orders/<int:order_id>/delete")
 def delete_order(order_id: int):
-    """As ``DELETE /orders/<id>?force=true``: gone for good. The order's JSON as it was."""
-    sandbox = _sandbox()
-    order = sandbox.store.delete_order(order_id)
-    sandbox.notify("order.deleted", {"id": order_id}, _site())
-    return jsonify(_order_json(order))
+    """As ``DELETE /orders/<id>?force=true``: gone for good, and as in WooCommerce no webhook
+    says so. The order's JSON as it was."""
+    return jsonify(_order_json(_sandbox().store.delete_order(order_id)))
 
 
 @bp.post("/orders/bulk-modify")
 def bulk_modify():
     """A bulk action of the admin: the same change to many orders, stamped with one second
     (``date_modified``, default now), as WooCommerce's bulk status change does."""
-    sandbox = _sandbox()
     body = _parsed(request.get_json(force=True) or {})
     ids = [int(i) for i in body.pop("ids", [])]
-    body.setdefault("date_modified", int(sandbox.store.clock()))
+    body.setdefault("date_modified", int(_sandbox().store.clock()))
     for order_id in ids:
-        order = sandbox.store.modify_order(order_id, body)
-        sandbox.notify("order.updated", _order_json(order), _site())
+        _modified(order_id, body)
     return jsonify(ids=ids, date_modified=body["date_modified"])
 
 
@@ -175,6 +189,11 @@ def webhooks():
     body = request.get_json(force=True) or {}
     hooks = _sandbox().store.set_webhook_target(body.get("url"), body.get("secret", ""))
     return jsonify([render.webhook(h, _site(), _sandbox().store.zone) for h in hooks])
+
+
+def _given_moment() -> int | None:
+    """The body's ``date_modified``, a Unix time, if the body gives one."""
+    return _parsed(request.get_json(force=True, silent=True) or {}).get("date_modified")
 
 
 def _order_json(order) -> dict:

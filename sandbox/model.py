@@ -92,6 +92,18 @@ class Line(NamedTuple):
         return self.billed or self.quantity
 
 
+class Trash(NamedTuple):
+    """What the trash keeps of an order to restore it, shown in its ``meta_data``."""
+
+    status: str  # before the trash: ``_wp_trash_meta_status``
+    moment: int  # ``_wp_trash_meta_time``
+    # On posts storage WordPress trashes the post: its slug waits in ``_wp_desired_post_slug``
+    # until it leaves the trash, and its notes (comments) go to the trash with it, their ids
+    # in ``_wp_trash_meta_comments_status``; they stay there when a PUT takes the order out.
+    slug: str = ""
+    notes: tuple[int, ...] = ()
+
+
 class Fee(NamedTuple):
     name: str
     total: int  # cents, before tax
@@ -163,9 +175,8 @@ class Order:
     currency: str = "USD"
     tax_rate: TaxRate | None = None  # the rate of the billing country when it was made
     at_subtotal: bool = False  # made while the store rounded tax at subtotal level
-    # Set when the order went to the trash: the status it had and when (WooCommerce's
-    # ``_wp_trash_meta_status`` and ``_wp_trash_meta_time``).
-    trashed: tuple[str, int] | None = None
+    # Set when the order went to the trash, and kept when a PUT takes it out.
+    trashed: Trash | None = None
     # Where the order goes, once a shipping address of its own was set through the REST
     # API; until then the billing address, without its phone.
     ship_to: Contact | None = None

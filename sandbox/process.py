@@ -208,8 +208,12 @@ class SandboxProcess:
         """Move an order to the store's trash, as ``DELETE /orders/<id>`` does: it leaves
         every listing but ``status=trash``. ``date_modified`` (ISO 8601, UTC unless it
         says otherwise) is when; default now. The trashed order's JSON."""
-        body = {} if date_modified is None else {"date_modified": date_modified}
-        return self._post(f"/orders/{order_id}/trash", body)
+        return self._post(f"/orders/{order_id}/trash", _at(date_modified))
+
+    def restore_order(self, order_id: int, date_modified: str | None = None) -> dict:
+        """Take an order out of the trash as the admin's Restore does: back to the status
+        it had, announced with ``order.restored``. The order's JSON."""
+        return self._post(f"/orders/{order_id}/restore", _at(date_modified))
 
     def delete_order(self, order_id: int) -> dict:
         """Delete an order for good, as ``DELETE /orders/<id>?force=true`` does: its id is
@@ -250,3 +254,7 @@ class SandboxProcess:
         if not response.ok:
             raise RuntimeError(f"{method} /_sandbox{path}: {response.status_code} {response.text}")
         return response.json()
+
+
+def _at(date_modified: str | None) -> dict:
+    return {} if date_modified is None else {"date_modified": date_modified}

@@ -185,12 +185,23 @@ def _order_meta(order: Order, meta_base: int) -> list[dict]:
     meta = []
     if order.gift_message:
         meta.append({"id": meta_base + 24, "key": "gift_message", "value": order.gift_message})
-    if order.trashed:  # what the trash keeps to restore the order, as strings from the table
-        status, moment = order.trashed
+    if order.trashed:  # as read back from the table: strings, and an array for the notes
+        trash = order.trashed
         meta += [
-            {"id": meta_base + 25, "key": "_wp_trash_meta_status", "value": f"wc-{status}"},
-            {"id": meta_base + 26, "key": "_wp_trash_meta_time", "value": str(moment)},
+            {"id": meta_base + 25, "key": "_wp_trash_meta_status", "value": f"wc-{trash.status}"},
+            {"id": meta_base + 26, "key": "_wp_trash_meta_time", "value": str(trash.moment)},
         ]
+        if trash.slug:
+            meta.append({"id": meta_base + 27, "key": "_wp_desired_post_slug", "value": trash.slug})
+        if trash.notes:
+            trashed_notes = {str(note_id): "1" for note_id in trash.notes}
+            meta.append(
+                {
+                    "id": meta_base + 28,
+                    "key": "_wp_trash_meta_comments_status",
+                    "value": trashed_notes,
+                }
+            )
     return meta
 
 

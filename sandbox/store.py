@@ -41,6 +41,7 @@ from .model import (
     Note,
     Order,
     Refund,
+    Trash,
     Webhook,
     WooError,
 )
@@ -49,7 +50,7 @@ from .replay import Replayed
 
 # Where WooCommerce keeps orders: its own tables (HPOS, the default) or the posts table.
 STORAGES = ("hpos", "posts")
-ORDER_TOPICS = ("order.created", "order.updated", "order.deleted")
+ORDER_TOPICS = ("order.created", "order.updated", "order.deleted", "order.restored")
 # The payment methods whose gateway gives money back by itself (``api_refund``).
 REFUNDING_GATEWAYS = ("stripe", "ppcp-gateway")
 # WooCommerce disables a webhook after this many failed deliveries in a row.
@@ -287,12 +288,14 @@ class Store:
             return found
 
     def notes(self, order_id: int) -> list[Note] | None:
-        """The order's notes in the order they were written; None for an unknown order."""
+        """The order's notes in the order they were written; None for an unknown order.
+        Notes trashed with an order on posts storage are not among them."""
         with self._lock:
             order = self.order(order_id)
             if order is None:
                 return None
-            return list(self._kept_notes(order))
+            trashed = order.trashed.notes if getattr(order, "trashed", None) else ()
+            return [note for note in self._kept_notes(order) if note.id not in trashed]
 
     def status_totals(self) -> dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -358,8 +361,8 @@ class Store:
         """``PUT /orders/<id>``: the fields a connector or a shop manager changes."""
         now = int(self.clock())
         with self._lock:
-            order = self._existing(order_id, status=400)
-            changes: dict = {"modified": now}
+            before = order = self._existing(order_id, status=400)
+            changes: dict = {}
             for field in ("customer_note", "payment_method", "transaction_id"):
                 if field in body:
                     changes[field] = body[field]
@@ -387,7 +390,18 @@ class Store:
                 order = _paid(order, now)
             if "status" in body and body["status"] != order.status:
                 order = _with_status(order, body["status"], now)
+            if self._stamps(before, order):
+                order = dataclasses.replace(order, modified=now)
             return self._put(order)
+
+    def _stamps(self, before: Order, after: Order) -> bool:
+        """Whether a REST update moves ``date_modified``. HPOS stamps every save. The posts
+        table's data store rewrites the post, and its post_modified, only for a new status
+        or customer note (the post's excerpt): an edited quantity, address or other meta
+        leaves it as it was (captured)."""
+        if self.storage == "hpos":
+            return True
+        return (before.status, before.customer_note) != (after.status, after.customer_note)
 
     def add_note(self, order_id: int, text: str, customer_note: bool = False) -> Note:
         """``POST /orders/<id>/notes``. A note leaves the order's ``date_modified`` as it
@@ -412,12 +426,33 @@ class Store:
                     410,
                 )
             moment = int(self.clock()) if moment is None else moment
-            self._put(
-                dataclasses.replace(
-                    order, status="trash", modified=moment, trashed=(order.status, moment)
-                )
-            )
+            trash = Trash(order.status, moment)
+            if self.storage == "posts":  # WordPress trashes the post and its comments
+                notes = tuple(note.id for note in self._kept_notes(order))
+                trash = trash._replace(slug=_post_slug(order, self.zone), notes=notes)
+            self._put(dataclasses.replace(order, status="trash", modified=moment, trashed=trash))
             return order
+
+    def restore_order(self, order_id: int, moment: int | None = None) -> Order:
+        """The admin's Restore (``WC_Order::untrash``): the order leaves the trash for the
+        status it had, modified ``moment`` (default now), its notes back, and the trash's
+        meta gone."""
+        with self._lock:
+            order = self._existing(order_id)
+            if order.trashed is None or order.status != "trash":
+                raise WooError("sandbox_not_trashed", f"Order {order_id} is not in the trash.")
+            moment = int(self.clock()) if moment is None else moment
+            restored = dataclasses.replace(
+                order, status=order.trashed.status, modified=moment, trashed=None
+            )
+            return self._put(restored)
+
+    def fires_update_hook(self, was: str, now: str) -> bool:
+        """Whether a change fires ``woocommerce_update_order``, and so ``order.updated``.
+        On HPOS a change of status into or out of the trash does not (captured: a PUT that
+        takes an order out of the trash sends nothing); the posts table's data store always
+        does."""
+        return self.storage == "posts" or was == now or "trash" not in (was, now)
 
     def delete_order(self, order_id: int) -> Order:
         """``DELETE /orders/<id>?force=true``: the order, its refunds and notes are gone for
@@ -688,8 +723,11 @@ class Store:
 
     def _put(self, order: Order) -> Order:
         """Keep the changed order. A new status writes WooCommerce's note of it (going to the
-        trash writes none), and one set to refunded by hand is refunded what is left."""
+        trash writes none), one set to refunded by hand is refunded what is left, and one
+        out of the trash takes its post's slug back."""
         before = self._orders[order.slot]
+        if before.status == "trash" != order.status and order.trashed:
+            order = dataclasses.replace(order, trashed=order.trashed._replace(slug=""))
         if order.status != before.status and order.status != "trash":
             self._kept_notes(before)
             if order.status == "refunded":
@@ -841,6 +879,13 @@ def _replace_product(lines, item_id: int, product_id: int) -> tuple[Line, ...]:
 def _free_position(order: Order, lines: list[Line]) -> int:
     taken = {line.item_id - order.first_item_id for line in lines}
     return next((p for p in range(MAX_LINES) if p not in taken), MAX_LINES)
+
+
+def _post_slug(order: Order, zone: tzinfo) -> str:
+    """An order's post_name on posts storage, made from its title, the local time it was
+    made: "order-october-10-2026-0350-pm"."""
+    made = datetime.fromtimestamp(order.created, zone)
+    return f"order-{made:%B-%d-%Y-%I%M-%p}".lower()
 
 
 def _status_name(status: str) -> str:

@@ -18,7 +18,9 @@ import pytest
 
 from sandbox.generate import REPEATED_HOUR_EDITS, SAME_WALL_CLOCK_PAIRS, YEAR, repeated_hour
 from sandbox.process import SandboxProcess
+from tests.test_sandbox_lifecycle import deliveries, trash_meta
 from tests.test_sandbox_store import get
+from tests.test_sandbox_store import receiver as receiver
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UNTIL = 1795719924  # 2026-11-26T19:05:24Z
@@ -99,8 +101,8 @@ def test_a_local_modified_after_is_compared_with_local_times_on_the_posts_table(
 
     if store.storage == "posts":
         assert after == [FIRST_PASS_0250, SECOND_PASS_0255]
-    else:  # HPOS reads 02:30 as the first of the two: 00:30 UTC
-        assert after == [FIRST_PASS_0250, SECOND_PASS_0210, SECOND_PASS_0255]
+    else:  # HPOS reads 02:30 as PHP does, the second of the two: 01:30 UTC
+        assert after == [SECOND_PASS_0255]
 
 
 def test_dates_are_gmt_compares_with_gmt_times_on_either_storage(
@@ -117,15 +119,20 @@ def test_a_time_with_an_offset_becomes_local_time_on_the_posts_table(
     store, in_the_repeated_hour
 ) -> None:
     plain = listed(store, in_the_repeated_hour, "modified_after=2026-10-25T01:00:00Z")
-    gmt = listed(
-        store, in_the_repeated_hour, "modified_after=2026-10-25T01:00:00Z&dates_are_gmt=true"
-    )
 
-    if store.storage == "posts":  # 01:00 UTC is 02:00 local, even against the GMT column
+    if store.storage == "posts":  # 01:00 UTC is 02:00 local: all three are after it
         assert plain == [SECOND_PASS_0210, FIRST_PASS_0250, SECOND_PASS_0255]
-        assert gmt == []
     else:
-        assert plain == gmt == [SECOND_PASS_0210, SECOND_PASS_0255]
+        assert plain == [SECOND_PASS_0210, SECOND_PASS_0255]
+
+
+def test_a_time_with_an_offset_under_dates_are_gmt_is_off_by_the_stores_offset(
+    store, in_the_repeated_hour
+) -> None:
+    query = "modified_after=2026-10-25T01:00:00Z&dates_are_gmt=true"
+
+    # WordPress writes 01:00 UTC as 02:00 local time, then compares it with GMT times.
+    assert listed(store, in_the_repeated_hour, query) == []
 
 
 def test_a_numbered_page_past_the_end_counts_every_order_on_the_posts_table(store) -> None:
@@ -137,6 +144,86 @@ def test_a_numbered_page_past_the_end_counts_every_order_on_the_posts_table(stor
         assert "page=2" in past.headers["Link"]
     else:
         assert (past.headers["X-WP-Total"], past.headers["X-WP-TotalPages"]) == ("0", "0")
+
+
+# Changes and the trash
+
+
+EDITS = {
+    "status": ({"status": "completed"}, True),
+    "customer_note": ({"customer_note": "Bitte beim Nachbarn abgeben."}, True),
+    "quantity": ({"line_items": [{"id": "line", "quantity": 3}]}, False),
+    "shipping": ({"shipping": {"address_1": "221B Baker Street", "city": "London"}}, False),
+    "billing": ({"billing": {"phone": "+49 30 1234567"}}, False),
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_only_a_new_status_or_customer_note_moves_date_modified_on_the_posts_table(
+    store, kind
+) -> None:
+    order = store.create_order(status="processing", date_modified="2026-10-16T19:54:24Z")
+    body, rewrites_the_post = EDITS[kind]
+    for item in body.get("line_items", []):
+        item["id"] = order["line_items"][0]["id"]
+
+    answer = get(store, f"/orders/{order['id']}", "PUT", body).json()
+
+    moved = answer["date_modified_gmt"] != "2026-10-16T19:54:24"
+    assert moved is (rewrites_the_post or store.storage == "hpos")
+
+
+def test_a_refund_moves_date_modified_on_either_storage(store) -> None:
+    order = store.create_order(status="processing", date_modified="2026-10-16T19:54:24Z")
+
+    get(store, f"/orders/{order['id']}/refunds", "POST", {"amount": "1.00", "api_refund": False})
+
+    assert get(store, f"/orders/{order['id']}").json()["date_modified_gmt"] > "2026-10-16"
+
+
+def test_the_posts_table_trashes_the_orders_notes_with_it(store) -> None:
+    order = store.create_order(status="processing", date_created="2026-10-10T13:50:19Z")
+    notes = [n["id"] for n in get(store, f"/orders/{order['id']}/notes").json()]
+
+    get(store, f"/orders/{order['id']}", "DELETE")
+    trashed = get(store, f"/orders/{order['id']}").json()
+    notes_in_the_trash = get(store, f"/orders/{order['id']}/notes").json()
+    restored = get(store, f"/orders/{order['id']}", "PUT", {"status": "processing"}).json()
+
+    later = [n["note"] for n in get(store, f"/orders/{order['id']}/notes").json()]
+    meta = {"_wp_trash_meta_status": "wc-processing", "_wp_trash_meta_time": trash_time(trashed)}
+    if store.storage == "posts":
+        in_the_trash = {str(note_id): "1" for note_id in sorted(notes)}
+        assert trash_meta(trashed) == meta | {
+            "_wp_desired_post_slug": "order-october-10-2026-0350-pm",  # 15:50 in Berlin
+            "_wp_trash_meta_comments_status": in_the_trash,
+        }
+        assert notes_in_the_trash == []
+        assert later == ["Order status changed from trash to Processing."]
+        assert trash_meta(restored) == meta | {"_wp_trash_meta_comments_status": in_the_trash}
+    else:
+        assert trash_meta(trashed) == trash_meta(restored) == meta
+        assert [n["id"] for n in notes_in_the_trash] == notes
+        assert later[0] == "Order status changed from trash to Processing."
+        assert len(later) == len(notes) + 1
+
+
+def trash_time(order: dict) -> str:
+    moment = datetime.fromisoformat(order["date_modified_gmt"]).replace(tzinfo=UTC)
+    return str(int(moment.timestamp()))
+
+
+def test_a_put_out_of_the_trash_sends_order_updated_on_the_posts_table_only(
+    store, receiver
+) -> None:
+    url, received = receiver
+    get(store, "/orders/30", "DELETE")
+    store.set_webhook(url, "whsec-test")
+
+    restored = get(store, "/orders/30", "PUT", {"status": "processing"}).json()
+
+    expected = [("order.updated", restored)] if store.storage == "posts" else []
+    assert deliveries(received, len(expected)) == expected
 
 
 # A generated store on the posts table

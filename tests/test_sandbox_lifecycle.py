@@ -35,7 +35,8 @@ def unix(gmt: str) -> int:
 
 
 def trash_meta(order: dict) -> dict:
-    return {m["key"]: m["value"] for m in order["meta_data"] if m["key"].startswith("_wp_trash")}
+    """The meta WordPress's trash leaves on an order."""
+    return {m["key"]: m["value"] for m in order["meta_data"] if m["key"].startswith("_wp_")}
 
 
 def deliveries(received: list, count: int) -> list[tuple[str, dict]]:
@@ -178,21 +179,51 @@ def test_the_read_only_key_may_not_delete(store) -> None:
     assert get(store, "/orders/30").json()["status"] != "trash"
 
 
-def test_trashing_and_deleting_send_order_deleted_with_the_id_alone(store, receiver) -> None:
+def test_trashing_sends_order_deleted_with_the_id_alone_and_deleting_sends_nothing(
+    store, receiver
+) -> None:
     url, received = receiver
     store.set_webhook(url, "whsec-test")
 
     get(store, "/orders/30", "DELETE")
+    get(store, "/orders/30?force=true", "DELETE")
     get(store, "/orders/31?force=true", "DELETE")
     store.trash_order(32)
     store.delete_order(33)
 
-    assert deliveries(received, 4) == [
-        ("order.deleted", {"id": 30}),
-        ("order.deleted", {"id": 31}),
-        ("order.deleted", {"id": 32}),
-        ("order.deleted", {"id": 33}),
-    ]
+    assert deliveries(received, 2) == [("order.deleted", {"id": 30}), ("order.deleted", {"id": 32})]
+
+
+def test_a_put_out_of_the_trash_sends_no_webhook_on_hpos(store, receiver) -> None:
+    url, received = receiver
+    get(store, "/orders/30", "DELETE")
+    store.set_webhook(url, "whsec-test")
+
+    get(store, "/orders/30", "PUT", {"status": "processing"})
+    get(store, "/orders/30", "PUT", {"customer_note": "Back again"})
+
+    assert [topic for topic, _ in deliveries(received, 1)] == ["order.updated"]
+
+
+def test_the_admins_restore_brings_back_the_status_and_sends_order_restored(
+    store, receiver
+) -> None:
+    url, received = receiver
+    order = an_order_modified_long_ago(store, "on-hold")
+    store.trash_order(order["id"], date_modified="2026-11-20T10:00:00Z")
+    store.set_webhook(url, "whsec-test")
+
+    restored = store.restore_order(order["id"])
+
+    assert restored["status"] == "on-hold"
+    assert restored["date_modified_gmt"] > "2026-11-20T10:00:00"
+    assert trash_meta(restored) == {}
+    assert order["id"] in listed(store)
+    note = get(store, f"/orders/{order['id']}/notes").json()[0]["note"]
+    assert note == "Order status changed from trash to On hold."
+    assert deliveries(received, 1) == [("order.restored", restored)]
+    with pytest.raises(RuntimeError, match="not in the trash"):
+        store.restore_order(order["id"])
 
 
 # Changes after import

@@ -49,6 +49,10 @@ class Config:
     BEHIND_HTTPS_PROXY = os.environ.get("BEHIND_HTTPS_PROXY", "").lower() in ("1", "true", "yes")
     LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
     LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "15"))
+    # A signed-in session ends when unused this long, and in any case this long after the
+    # sign-in: a computer left signed in, or a stolen cookie, does not stay good for weeks.
+    SESSION_IDLE_HOURS = float(os.environ.get("SESSION_IDLE_HOURS", "8"))
+    SESSION_MAX_DAYS = float(os.environ.get("SESSION_MAX_DAYS", "7"))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Store requests an import keeps in flight at once.
     IMPORT_CONCURRENCY = int(os.environ.get("IMPORT_CONCURRENCY", "2"))

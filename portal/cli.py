@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from portal import db
+from portal.auth.login import MIN_PASSWORD_LENGTH
 from portal.models import Role, User
 
 
@@ -57,8 +58,8 @@ def create_user(username: str, role: str, generate_password: bool, if_missing: b
         password = os.environ.get("PORTAL_PASSWORD") or click.prompt(
             "Password", hide_input=True, confirmation_prompt=True
         )
-    if len(password) < 10:
-        raise click.ClickException("Use a password of at least 10 characters.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise click.ClickException(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
     add_user(username, Role(role), password)
     click.echo(f"Created {role} user {username}.")
     if generate_password:

@@ -34,6 +34,8 @@ SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# Over HTTPS (behind the proxy), browsers are told to come back over HTTPS only, for a year.
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 
 
 def init_app(app: Flask) -> None:
@@ -43,6 +45,7 @@ def init_app(app: Flask) -> None:
     if app.config.get("BEHIND_HTTPS_PROXY"):
         # The proxy ends TLS and says so in X-Forwarded-Proto/-For/-Host: trust one hop,
         # so that redirects and external URLs say https, and keep cookies to HTTPS.
+        # Answers over HTTPS also carry HSTS (security_headers).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
         app.config.update(
             SESSION_COOKIE_SECURE=True,
@@ -68,13 +71,20 @@ def refuse_control_characters():
 
 def add_security_headers(response):
     headers = response.headers
-    for name, value in SECURITY_HEADERS.items():
+    for name, value in security_headers(request.is_secure).items():
         headers.setdefault(name, value)
     if request.endpoint != "static":
         # A page may hold what only its signed-in user may read: no copy in any cache. (Not
         # asked of current_user: that would read the database, which may be what is down.)
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def security_headers(secure: bool) -> dict[str, str]:
+    """The headers of every answer; HSTS over HTTPS only (a browser ignores it over HTTP)."""
+    if secure:
+        return {**SECURITY_HEADERS, "Strict-Transport-Security": STRICT_TRANSPORT_SECURITY}
+    return SECURITY_HEADERS
 
 
 LAST_RESORT_PAGE = (
@@ -101,7 +111,7 @@ class ErrorPageOfLastResort:
                 raise  # to the debugger, or to the test that caused it
             self.app.logger.exception("The error page failed: %s", environ.get("PATH_INFO"))
             headers = {
-                **SECURITY_HEADERS,
+                **security_headers(environ.get("wsgi.url_scheme") == "https"),
                 "Content-Type": "text/html; charset=utf-8",
                 "Content-Length": str(len(LAST_RESORT_PAGE)),
                 "Cache-Control": "no-store",

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from portal.auth import bp, sessions
@@ -25,6 +25,7 @@ def login():
             status = 429
         else:
             if user:
+                start_afresh()
                 sessions.start_session(user)
                 login_user(user)
                 return redirect(safe_next(request.args.get("next")))
@@ -36,10 +37,18 @@ def login():
 @bp.post("/logout")
 def logout():
     token = current_user.session_token
+    start_afresh()
     logout_user()
     sessions.end_session(token)
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def start_afresh() -> None:
+    """Sign-in and sign-out start the browser's session anew, with a new CSRF token: one read
+    before (by the last user of this browser, or from a page left open) no longer works."""
+    session.clear()
+    g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)  # the old one, kept for this request
 
 
 def safe_next(target: str | None) -> str:

@@ -7,7 +7,8 @@ found by the token's SHA-256, says the session is still on. Signing out deletes 
 a password change or a deactivation deletes the user's rows but the one in use.
 
 A row per session, rather than a counter per user, so that signing out on one computer
-leaves the user's other computers signed in.
+leaves the user's other computers signed in. A session ends when unseen for
+SESSION_IDLE_HOURS, and in any case SESSION_MAX_DAYS after its sign-in.
 """
 
 import hashlib
@@ -29,15 +30,18 @@ def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def idle_limit() -> timedelta:
-    """A session unseen this long is over: Flask refuses a cookie signed longer ago."""
-    return current_app.permanent_session_lifetime
+def still_on(now) -> list:
+    """The conditions of a session that is not over: seen lately, and started not too long
+    ago however busy."""
+    idle = timedelta(hours=current_app.config["SESSION_IDLE_HOURS"])
+    longest = timedelta(days=current_app.config["SESSION_MAX_DAYS"])
+    return [UserSession.last_seen_at >= now - idle, UserSession.created_at >= now - longest]
 
 
 def start_session(user: User) -> str:
     """A new session for ``user``, who carries its token to ``login_user``."""
     now = utcnow()
-    db.session.execute(sa.delete(UserSession).where(UserSession.last_seen_at < now - idle_limit()))
+    db.session.execute(sa.delete(UserSession).where(sa.not_(sa.and_(*still_on(now)))))
     token = secrets.token_urlsafe(32)
     db.session.add(
         UserSession(token_hash=digest(token), user_id=user.id, created_at=now, last_seen_at=now)
@@ -55,7 +59,7 @@ def user_for(token: str) -> User | None:
         .join(User, User.id == UserSession.user_id)
         .where(
             UserSession.token_hash == digest(token),
-            UserSession.last_seen_at >= now - idle_limit(),
+            *still_on(now),
             User.active,
         )
     ).first()

@@ -23,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.auth.login import MIN_PASSWORD_LENGTH
 from portal.models import CustomerHandling, ItemType, Role
 from portal.models.webstores import DEFAULT_STATUS_FILTER
 from portal.setup.items import NO_PRODUCT_SKU
@@ -305,7 +306,13 @@ class UserForm(FlaskForm):
     role = SelectField("Role", choices=choices((r, r.capitalize()) for r in Role))
     password = PasswordField(
         "Password",
-        description="At least 10 characters. Leave blank to keep the current one.",
-        validators=[Optional(), Length(min=10, message="Use at least 10 characters.")],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. Leave blank to keep the "
+        "current one.",
+        validators=[
+            Optional(),
+            Length(
+                min=MIN_PASSWORD_LENGTH, message=f"Use at least {MIN_PASSWORD_LENGTH} characters."
+            ),
+        ],
     )
     active = BooleanField("Active", default=True)

@@ -248,14 +248,41 @@ def test_a_finished_run_answers_286_to_stop_polling(signed_in_staff, demo_websto
     assert "succeeded" in response.text
 
 
+def poll_url(fragment: str) -> str:
+    """The URL a run's status polls next, as the page holds it."""
+    return re.search(r'hx-get="([^"]+/poll\?[^"]+)"', fragment)[1].replace("&amp;", "&")
+
+
 def test_a_running_run_keeps_polling_and_answers_204_when_nothing_changed(
     signed_in_staff, demo_webstore
 ):
     run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.MANUAL)
-    first = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after=0&settled=-1")
+    first = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after=0")
     assert first.status_code == 200 and 'hx-trigger="every 1s' in first.text
 
-    unchanged = signed_in_staff.get(f"/imports/runs/{run.id}/poll?after=0&settled=0")
+    unchanged = signed_in_staff.get(poll_url(first.text))
+    assert unchanged.status_code == 204
+
+
+def test_the_poll_answers_as_soon_as_the_run_starts_before_any_order_is_settled(
+    signed_in_staff, demo_webstore
+):
+    run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.MANUAL)
+    queued = signed_in_staff.get(f"/imports/runs/{run.id}")
+    run.status = RunStatus.RUNNING
+    run.started_at = run.heartbeat_at = utcnow()  # alive: not reaped as dead
+    db.session.commit()
+
+    started = signed_in_staff.get(poll_url(queued.text))
+    run.store_total = 560
+    db.session.commit()
+    counted = signed_in_staff.get(poll_url(started.text))
+    unchanged = signed_in_staff.get(poll_url(counted.text))
+
+    assert run.settled == 0
+    assert started.status_code == 200 and 'data-status="running"' in started.text
+    assert "Importing since" in started.text and "Waiting for a worker" not in started.text
+    assert counted.status_code == 200 and "0 of 560 orders done." in counted.text
     assert unchanged.status_code == 204
 
 

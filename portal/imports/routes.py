@@ -1,3 +1,4 @@
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -203,24 +204,44 @@ def left_to_retry(run: SyncRun) -> bool:
     return RunStatus(run.status).finished and anything_left_to_retry(run)
 
 
+@bp.app_template_global("status_shown")
+def status_shown(run: SyncRun, beside) -> str:
+    """A short token of what a run's status shows: its status (queued, running), progress,
+    counts, reason and the runs beside it. The poll answers 204 only while the page's token
+    is the run's, so that a run that starts shows "running" at the next poll, not when its
+    first order is settled."""
+    shown = (
+        run.status,
+        run.store_total,
+        run.settled,
+        run.failed,
+        run.changed,
+        run.imported,
+        run.skipped,
+        run.reason,
+        tuple((other.id, other.status) for other in beside or ()),
+    )
+    return hashlib.blake2s(repr(shown).encode(), digest_size=8).hexdigest()
+
+
 @bp.get("/runs/<id:run_id>/poll")
 def poll(run_id: int):
-    """The run's new entries and counts: HTTP 286 once it has ended, to stop the polling."""
+    """The run's new entries and its status: 204 while neither has changed since the page's
+    (``seen``), HTTP 286 once the run has ended, to stop the polling."""
     run = db.get_or_404(SyncRun, run_id)
     after = int_arg("after") or 0
-    seen = int_arg("settled")
-    seen = -1 if seen is None else seen
     reap_if_dead(run)
     entries = queries.new_entries(run.id, after)
     finished = RunStatus(run.status).finished
-    if not entries and not finished and seen == run.settled and seen >= 0:
+    beside = queries.busy_runs_beside(run)
+    if not entries and not finished and request.args.get("seen") == status_shown(run, beside):
         return "", 204
     body = render_template(
         "imports/_poll.html",
         run=run,
         entries=entries,
         last_id=last_entry_id(entries, after),
-        beside=queries.busy_runs_beside(run),
+        beside=beside,
         left_to_retry=left_to_retry(run),
     )
     # More entries than one answer holds: keep polling even if the run has ended.

@@ -1,0 +1,59 @@
+"""The import pages walked as a newcomer would, over real HTTP in Chromium, at 1366 px and at a
+phone's 390 px: no step leaves them wondering what is going on or scrolling sideways."""
+
+import time
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from portal import db
+from portal.models import RunStatus, SyncRun
+from tests.conftest import screenshot, sign_in_browser
+
+WIDE = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def newest_run() -> SyncRun | None:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(SyncRun).order_by(SyncRun.id.desc()))
+
+
+def wait_for_run(status: RunStatus, timeout: float = 20) -> SyncRun:
+    """The newest run, once the database says it has ``status`` (checked every 50 ms)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = newest_run()
+        if run is not None and run.status == status:
+            return run
+        time.sleep(0.05)
+    raise AssertionError(f"no run became {status} within {timeout} s")
+
+
+def test_the_live_panel_says_running_at_the_next_poll_once_a_worker_starts_the_run(
+    page, staff_user, demo_webstore, store, start_worker
+):
+    sign_in_browser(page, staff_user.username)
+    page.set_viewport_size(WIDE)
+    page.goto("/imports/new")
+    expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
+    page.get_by_role("button", name="Import").click()
+    status = page.locator(".run-status")
+    expect(status).to_have_attribute("data-status", "queued")
+    expect(status).to_contain_text("Waiting for a worker since")
+    # Every store request now takes 4 s: the run settles no order for seconds after it starts.
+    store.set_faults(latency_ms=4000)
+
+    start_worker(burst=False)
+    run = wait_for_run(RunStatus.RUNNING)
+
+    # One poll a second: the panel says so within two.
+    expect(status).to_have_attribute("data-status", "running", timeout=2_000)
+    expect(status).to_contain_text("Importing since")
+    expect(status).not_to_contain_text("Waiting for a worker")
+    db.session.refresh(run)
+    assert run.settled == 0, "the panel said running only once an order was settled"
+    screenshot(page, "newcomer-live-panel-running")
+    # The store answers at once again: the run ends here, not in a work horse after the test.
+    store.set_faults(latency_ms=0)
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=30_000)

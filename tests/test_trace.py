@@ -341,15 +341,16 @@ def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_t
     mark_reviewed(order, staff_user.id)
     [update] = db.session.scalars(sa.select(StoreWriteback))
     store.set_faults(write_fail_rate=1)
-    writeback.send_again(update)
+    writeback.send_again(update, staff_user.id)
     send_when_due(update)
     send_when_due(update)
     store.set_faults(write_fail_rate=0)
     send_when_due(update)
-    refused, reviewed, down, down_again, sent = order_events_of(order)
-    assert [e.kind for e in (refused, reviewed, down, down_again, sent)] == [
+    refused, reviewed, asked, down, down_again, sent = order_events_of(order)
+    assert [e.kind for e in (refused, reviewed, asked, down, down_again, sent)] == [
         EventKind.WRITEBACK_REFUSED,
         EventKind.REVIEWED,
+        EventKind.WRITEBACK_REQUEUED,
         EventKind.WRITEBACK_STORE_DOWN,
         EventKind.WRITEBACK_STORE_DOWN,
         EventKind.WRITEBACK_SENT,
@@ -365,6 +366,7 @@ def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_t
         "writeback",
         "writeback_refused",
         "reviewed",
+        "writeback_requeued",
         "writeback_store_down",
         "writeback_store_down",
         "writeback_sent",
@@ -388,12 +390,15 @@ def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_t
     assert "status processing → on-hold." in warning
     assert (reviewed.message, reviewed.user_id) == (warning, staff_user.id)
     assert shown[4][1] == f"{shown_at(reviewed.created_at)} Change reviewed by staff-user {warning}"
-    for try_number, put_off, (_, text) in ((2, down, found[5]), (3, down_again, found[6])):
+    assert found[5][1] == (
+        "Store update asked for again by staff-user Asked to send the store update again"
+    )
+    for try_number, put_off, (_, text) in ((2, down, found[6]), (3, down_again, found[7])):
         assert re.fullmatch(
             r"The store did not answer: .+\. Tried again at \d\d:\d\d UTC\.", put_off.message
         )
         assert text == f"Store update on posting put off try {try_number} {put_off.message}"
-    assert found[7][1] == "Store update on posting sent try 4 Store order set to completed"
+    assert found[8][1] == "Store update on posting sent try 4 Store order set to completed"
     assert "Changed in the store since import" not in html  # the warning was reviewed
 
 
@@ -483,7 +488,14 @@ def test_a_write_back_asked_for_again_says_on_its_row_that_it_waits(
     html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
 
     found = without_time(events(html))
-    assert [kind for kind, _ in found][2:] == ["writeback", "writeback_refused"]
+    assert [kind for kind, _ in found][2:] == [
+        "writeback",
+        "writeback_refused",
+        "writeback_requeued",
+    ]
+    assert found[4][1] == (
+        "Store update asked for again by the connector Asked to send the store update again"
+    )
     assert found[2][1] == (
         f"Store update on posting queued Sets the store order to completed; note “Sales order "
         f"{order.number} is posted.” (to the customer) Now pending"

@@ -7,6 +7,8 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import (
+    EventKind,
+    OrderEvent,
     Outcome,
     StoreWriteback,
     WritebackState,
@@ -244,3 +246,40 @@ def test_the_automatic_sync_after_our_update_raises_no_change_warning(writing_we
     ]
     assert not entries(sync, Outcome.CHANGED)
     assert order.change_warning is None
+
+
+def test_a_store_order_completed_by_the_shop_with_other_quantities_gets_no_note(
+    writing_webstore, store
+):
+    order = imported_order(writing_webstore, store)
+    perform(order, ACTIONS["post"])
+    woo, _ = store_order(writing_webstore, order.woo_order_id)
+    line = woo.line_items[0]
+    store.modify_order(
+        order.woo_order_id, status="completed", quantities={line.id: line.quantity + 1}
+    )
+
+    work_queued_jobs()
+
+    refused = only_writeback()
+    woo, notes = store_order(writing_webstore, order.woo_order_id)
+    assert refused.state == WritebackState.FAILED
+    assert f"quantity of '{line.name}' {line.quantity} → {line.quantity + 1}" in refused.reason
+    assert not [n for n in notes if order.number in n["note"]]
+
+
+def test_a_store_order_already_completed_as_reviewed_is_noted_as_such(writing_webstore, store):
+    order = imported_order(writing_webstore, store)
+    perform(order, ACTIONS["post"])
+    store.modify_order(order.woo_order_id, status="completed")
+
+    work_queued_jobs()
+
+    sent = only_writeback()
+    told = db.session.scalars(
+        sa.select(OrderEvent.message).where(OrderEvent.kind == EventKind.WRITEBACK_SENT)
+    ).all()
+    _, notes = store_order(writing_webstore, order.woo_order_id)
+    assert sent.state == WritebackState.SENT
+    assert told == ["Store order was completed already"]
+    assert len([n for n in notes if order.number in n["note"]]) == 1

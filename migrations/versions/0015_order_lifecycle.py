@@ -26,6 +26,8 @@ EVENT_KINDS = (
     "writeback_refused",
     "writeback_store_down",
     "writeback_failed",
+    "writeback_error",
+    "writeback_requeued",
 )
 
 

@@ -23,6 +23,8 @@ class EventKind(enum.StrEnum):
     WRITEBACK_REFUSED = "writeback_refused"  # the store's order differs from the reviewed one
     WRITEBACK_STORE_DOWN = "writeback_store_down"  # put off while the store did not answer
     WRITEBACK_FAILED = "writeback_failed"  # the store refused it
+    WRITEBACK_ERROR = "writeback_error"  # put off after an unexpected error of ours
+    WRITEBACK_REQUEUED = "writeback_requeued"  # a person asked to send it again
 
 
 class OrderEvent(Base):

@@ -201,7 +201,7 @@ def send_again(order_id: int, writeback_id: int):
     )
     if store_update is None:
         abort(404, "There is no such update of this order's webstore order.")
-    writeback.send_again(store_update)
+    writeback.send_again(store_update, current_user.id)
     if writeback.enqueue(store_update.id):
         flash("The update of the webstore order is being sent again.", "success")
     else:

@@ -58,6 +58,7 @@ LEAVES_STATE = {
     EventKind.WRITEBACK_REFUSED: WritebackState.FAILED,
     EventKind.WRITEBACK_STORE_DOWN: WritebackState.PENDING,
     EventKind.WRITEBACK_FAILED: WritebackState.FAILED,
+    EventKind.WRITEBACK_ERROR: WritebackState.PENDING,
 }
 # What a run does to a sales order at once, where the webstore's setup says so.
 APPLIED_BY_RUNS = frozenset({EventKind.UPDATED, EventKind.CANCELLED})

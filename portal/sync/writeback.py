@@ -128,7 +128,7 @@ def send(writeback_id: int) -> StoreWriteback | None:
         return db.session.get(StoreWriteback, writeback_id)
     try:
         with client_for(writeback.webstore) as client:
-            write(client, writeback)
+            done = write(client, writeback)
     except Refused as refused:
         writeback = settle(
             writeback, WritebackState.FAILED, str(refused), EventKind.WRITEBACK_REFUSED
@@ -136,7 +136,11 @@ def send(writeback_id: int) -> StoreWriteback | None:
         warn_of(writeback, refused.state)
         return writeback
     except TRANSIENT_ERRORS as error:
-        return put_off(writeback, f"The store did not answer: {str(error).rstrip('.')}.")
+        return put_off(
+            writeback,
+            f"The store did not answer: {str(error).rstrip('.')}.",
+            EventKind.WRITEBACK_STORE_DOWN,
+        )
     except (WooError, SecretUnreadable) as error:
         return settle(writeback, WritebackState.FAILED, f"The store refused: {error}")
     except Exception:
@@ -147,8 +151,9 @@ def send(writeback_id: int) -> StoreWriteback | None:
             writeback,
             "Sending stopped on an unexpected error (its details are in the application "
             f"log, under write-back {writeback_id}).",
+            EventKind.WRITEBACK_ERROR,
         )
-    return settle(writeback, WritebackState.SENT, None)
+    return settle(writeback, WritebackState.SENT, None, message=done)
 
 
 def claim(writeback_id: int) -> StoreWriteback | None:
@@ -177,14 +182,22 @@ def is_due(now) -> tuple:
     )
 
 
-def write(client, writeback: StoreWriteback) -> None:
-    """Set the status, then add the note, each once, each kept as soon as it is done."""
+def write(client, writeback: StoreWriteback) -> str:
+    """Set the status, then add the note, each once, each kept as soon as it is done;
+    returns what was done, in words."""
+    done = f"Store order set to {writeback.status_to}"
     if not writeback.status_set:
         store_order = read_store_order(client, writeback)
         known = known_state(writeback)
+        now = OrderState.of(store_order)
         if store_order.status != writeback.status_to:
-            refuse_if_changed(writeback, known, OrderState.of(store_order))
+            refuse_if_changed(writeback, known, now)
             store_order = client.update_order_status(writeback.woo_order_id, writeback.status_to)
+        else:
+            # Set already: by a try of ours that died before keeping it, or by the shop.
+            # Its lines, quantities and total must still be as reviewed for our note.
+            refuse_if_changed(writeback, known, now.with_status(known.baseline.status, None))
+            done = f"Store order was {writeback.status_to} already"
         writeback.status_set = True
         remember_as_ours(writeback, known, store_order)
         db.session.commit()
@@ -195,6 +208,7 @@ def write(client, writeback: StoreWriteback) -> None:
             )["id"]
         )
         db.session.commit()
+    return done
 
 
 def read_store_order(client, writeback: StoreWriteback):
@@ -288,6 +302,7 @@ def settle(
     state: WritebackState,
     reason: str | None,
     kind: EventKind = EventKind.WRITEBACK_FAILED,
+    message: str | None = None,
 ):
     if state == WritebackState.FAILED:
         db.session.rollback()
@@ -298,7 +313,11 @@ def settle(
     writeback.next_attempt_at = None
     if state == WritebackState.SENT:
         writeback.sent_at = utcnow()
-        event(writeback, EventKind.WRITEBACK_SENT, f"Store order set to {writeback.status_to}")
+        event(
+            writeback,
+            EventKind.WRITEBACK_SENT,
+            message or f"Store order set to {writeback.status_to}",
+        )
     else:
         event(writeback, kind, reason or "")
     db.session.commit()
@@ -309,7 +328,7 @@ def event(writeback: StoreWriteback, kind: EventKind, message: str) -> None:
     record(writeback.sales_order_id, kind, message, writeback_id=writeback.id)
 
 
-def put_off(writeback: StoreWriteback, reason: str) -> StoreWriteback:
+def put_off(writeback: StoreWriteback, reason: str, kind: EventKind) -> StoreWriteback:
     """Try again later, or, after the last delay, leave it failed for a person."""
     db.session.rollback()
     writeback = db.session.get(StoreWriteback, writeback.id)
@@ -324,12 +343,12 @@ def put_off(writeback: StoreWriteback, reason: str) -> StoreWriteback:
     writeback.state = WritebackState.PENDING
     writeback.next_attempt_at = utcnow() + delay
     writeback.reason = f"{reason} Tried again at {writeback.next_attempt_at:%H:%M} UTC."
-    event(writeback, EventKind.WRITEBACK_STORE_DOWN, writeback.reason)
+    event(writeback, kind, writeback.reason)
     db.session.commit()
     return writeback
 
 
-def send_again(writeback: StoreWriteback) -> StoreWriteback:
+def send_again(writeback: StoreWriteback, user_id: int | None = None) -> StoreWriteback:
     """A person asks for a failed (or waiting) write-back to be sent now."""
     if writeback.state in (WritebackState.SENT, WritebackState.SENDING):
         return writeback
@@ -338,6 +357,13 @@ def send_again(writeback: StoreWriteback) -> StoreWriteback:
     writeback.reason = None
     if writeback.attempts > len(RETRY_DELAYS):
         writeback.attempts = 0
+    record(
+        writeback.sales_order_id,
+        EventKind.WRITEBACK_REQUEUED,
+        "Asked to send the store update again",
+        user_id=user_id,
+        writeback_id=writeback.id,
+    )
     db.session.commit()
     return writeback
 

@@ -266,12 +266,13 @@ def settle_changed(webstore_id: int, met: list[Met], known: dict[int, Known]) ->
         new = now != (was.latest or was.baseline)
         if changes and apply and was.status == SalesOrderStatus.OPEN:
             lines.append(rebuild.apply_store_change(was, store_order, changes))
-            continue
-        record_latest(was.sales_order_id, now, warning_text(was, now, changes) if changes else None)
-        if changes and new:
-            lines.append(changed_line(store_order, was, changes))
         else:
-            lines.append(skipped(store_order, skip_reason(was.number, was.status)))
+            warning = warning_text(was, now, changes) if changes else None
+            record_latest(was.sales_order_id, now, warning)
+            if changes and new:
+                lines.append(changed_line(store_order, was, changes))
+            else:
+                lines.append(skipped(store_order, skip_reason(was.number, was.status)))
         db.session.execute(
             sa.update(OrderLink)
             .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id == store_order.id)

@@ -119,7 +119,7 @@ class IncrementalImport:
         """Settle every order modified strictly between ``after`` and ``before``, read by id
         until a pass is whole: its pages agree on the count, and it read that many orders."""
         query = OrderQuery(modified_after=after, modified_before=before, orderby="id")
-        before: set[int] = set()
+        last_pass: set[int] = set()
         for _ in range(MAX_PASSES):
             seen, totals, page = set(), set(), 1
             while True:
@@ -134,9 +134,9 @@ class IncrementalImport:
                     break
                 page += 1
             # Without a count (a proxy may drop X-WP-Total), two passes that agree.
-            if totals == {len(seen)} or (totals == {None} and seen == before):
+            if totals == {len(seen)} or (totals == {None} and seen == last_pass):
                 return
-            before = seen
+            last_pass = seen
         raise WooInvalidResponse(
             f"The orders modified between {after:%Y-%m-%d %H:%M:%S} and "
             f"{before:%Y-%m-%d %H:%M:%S} UTC kept changing while they were read "

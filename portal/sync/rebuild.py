@@ -147,9 +147,9 @@ def rebuild(
     refunds = refund_rows(store_order, order.id)
     if refunds:
         db.session.execute(sa.insert(SalesOrderRefund), refunds)
-    db.session.execute(
+    result = db.session.execute(
         sa.update(SalesOrder)
-        .where(SalesOrder.id == order.id)
+        .where(SalesOrder.id == order.id, SalesOrder.status.in_(UNPOSTED))
         .values(
             **order_values(plan),
             reviewed_state=None,
@@ -159,6 +159,8 @@ def rebuild(
         )
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount != 1:
+        raise NotUpdated(f"{order.number} was posted or changed meanwhile: it stays as it is.")
     message = "; ".join(
         [
             f"{order.number} updated from the store: total {store_order.total} "

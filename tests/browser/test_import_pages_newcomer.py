@@ -57,3 +57,35 @@ def test_the_live_panel_says_running_at_the_next_poll_once_a_worker_starts_the_r
     # The store answers at once again: the run ends here, not in a work horse after the test.
     store.set_faults(latency_ms=0)
     expect(status).to_have_attribute("data-status", "succeeded", timeout=30_000)
+
+
+def overlaps(a: dict, b: dict) -> bool:
+    return (
+        a["x"] < b["x"] + b["width"]
+        and b["x"] < a["x"] + a["width"]
+        and a["y"] < b["y"] + b["height"]
+        and b["y"] < a["y"] + a["height"]
+    )
+
+
+def test_each_status_count_follows_its_name_beside_its_checkbox(
+    page, staff_user, demo_webstore, store
+):
+    sign_in_browser(page, staff_user.username)
+    for name, size in (("wide", WIDE), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.goto("/imports/new")
+        expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
+        labels = page.locator("#statuses label")
+        expect(labels).to_have_count(8)
+        screenshot(page, f"newcomer-status-counts-{name}")
+
+        for index in range(8):
+            label = labels.nth(index)
+            box = label.locator("input").bounding_box()
+            count = label.locator("small").bounding_box()
+            # Right of the checkbox, on its line: the name between them.
+            assert not overlaps(box, count), label.inner_text()
+            assert count["x"] >= box["x"] + box["width"] + 20, label.inner_text()
+            middle = count["y"] + count["height"] / 2
+            assert box["y"] <= middle <= box["y"] + box["height"], label.inner_text()

@@ -89,3 +89,30 @@ def test_each_status_count_follows_its_name_beside_its_checkbox(
             assert count["x"] >= box["x"] + box["width"] + 20, label.inner_text()
             middle = count["y"] + count["height"] / 2
             assert box["y"] <= middle <= box["y"] + box["height"], label.inner_text()
+
+
+def test_the_preview_says_it_is_counting_while_the_store_counts_new_filters(
+    page, staff_user, demo_webstore, store
+):
+    sign_in_browser(page, staff_user.username)
+    page.set_viewport_size(WIDE)
+    store.set_faults(latency_ms=1500)  # each count the store is asked for takes 1.5 s
+    page.goto("/imports/new")
+    preview = page.locator("#import-preview")
+    busy = page.locator("#import-preview-area .preview-busy")
+    expect(preview).to_contain_text("60 orders in the store match (status any)", timeout=5_000)
+    expect(busy).to_be_hidden()
+    expect(preview).to_have_css("opacity", "1")
+
+    page.get_by_role("checkbox", name="Processing").check()
+
+    # The old count stays, dimmed, under a note that the store is being asked.
+    expect(busy).to_be_visible()
+    expect(busy).to_have_text("Asking the store how many orders match…")
+    expect(page.locator("#import-preview-area")).to_have_class("preview-area htmx-request")
+    expect(preview).to_contain_text("(status any)")
+    expect(preview).to_have_css("opacity", "0.45")
+    screenshot(page, "newcomer-preview-counting")
+    expect(preview).to_contain_text("9 orders in the store match (status processing)")
+    expect(busy).to_be_hidden()
+    expect(preview).to_have_css("opacity", "1")

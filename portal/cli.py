@@ -189,7 +189,7 @@ def sync_webstore(code) -> None:
     from portal.models import Trigger
     from portal.sync.filters import FilterError, find_webstore
     from portal.sync.runs import create_run, reap_dead_runs
-    from portal.sync.schedule import active_sync_run, incremental_filters
+    from portal.sync.schedule import active_sync_run, follow_with_refunds, incremental_filters
 
     try:
         webstore = find_webstore(code)
@@ -199,7 +199,8 @@ def sync_webstore(code) -> None:
     reap_dead_runs()
     if going := active_sync_run(webstore):
         fail(already_syncing(webstore, going))
-    run_in_foreground(create_run(webstore, incremental_filters(webstore), Trigger.COMMAND))
+    run = create_run(webstore, incremental_filters(webstore), Trigger.COMMAND)
+    run_in_foreground(run, then=follow_with_refunds)
 
 
 def already_syncing(webstore, run) -> str:
@@ -215,9 +216,10 @@ def fail(message: str, cause: Exception | None = None) -> NoReturn:
     raise SystemExit(2) from cause
 
 
-def run_in_foreground(run) -> None:
+def run_in_foreground(run, then=None) -> None:
     """Execute a queued run here with a progress bar, report it and exit with its status:
-    0 all imported or skipped, 1 some orders failed, 2 it could not run."""
+    0 all imported or skipped, 1 some orders failed, 2 it could not run. ``then`` may
+    follow it with a run of its own (the refunds of a sync), reported too."""
     from portal.models import RunStatus
     from portal.sync.runs import execute_run
 
@@ -228,6 +230,11 @@ def run_in_foreground(run) -> None:
         f"Run {result.id} {result.status}: {result.imported} imported, {result.skipped} "
         f"skipped, {result.changed} changed, {result.failed} failed of {result.fetched} fetched."
     )
+    if then is not None and (followed := then(result)) is not None:
+        click.echo(
+            f"Run {followed.id} (refunds) {followed.status}: {followed.imported} credited, "
+            f"{followed.skipped} skipped, {followed.failed} failed."
+        )
     if result.reason:
         click.echo(result.reason, err=True)
     if result.status == RunStatus.SUCCEEDED:

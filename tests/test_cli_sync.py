@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import OrderLink, RunStatus, SyncRun, Trigger
+from portal.models import OrderLink, RunKind, RunStatus, SyncRun, Trigger
 from portal.models.base import utcnow
 from portal.sync.filters import merge_filters
 from portal.sync.schedule import enqueue_due, incremental_filters
@@ -169,3 +169,23 @@ def test_the_scheduler_starts_no_automatic_run_while_a_command_line_sync_goes(de
     assert [(run.trigger, run.webstore_id) for run in after] == [
         (Trigger.AUTOMATIC, demo_webstore.id)
     ]
+
+
+def test_a_sync_credits_refunds_as_the_scheduler_does_once_refunds_have_a_start_date(
+    runner, demo_webstore
+):
+    from datetime import date
+
+    demo_webstore.refunds_start_date = date(2020, 1, 1)
+    db.session.commit()
+
+    result = runner.invoke(args=["sync-webstore", "DEMO"])
+
+    orders, refunds = runs()
+    assert result.exit_code == 0, result.output
+    assert (refunds.trigger, refunds.kind) == (Trigger.COMMAND, RunKind.REFUNDS)
+    assert (refunds.imported, refunds.failed) == (3, 0)  # the store's three refunds
+    assert result.output.splitlines()[-1] == (
+        f"Run {refunds.id} (refunds) {refunds.status}: {refunds.imported} credited, "
+        f"{refunds.skipped} skipped, 0 failed."
+    )

@@ -55,11 +55,12 @@ def refund_filters(webstore: Webstore, start_date=None, order_ids=()) -> ImportF
 
 
 def follow_with_refunds(run: SyncRun) -> SyncRun | None:
-    """After an automatic orders run, in the same job: a refunds run for what changed since
-    the refunds watermark. (A webhook's run credits its order's refunds itself.)"""
+    """After an automatic orders run (or ``flask sync-webstore``'s), in the same job: a
+    refunds run for what changed since the refunds watermark. (A webhook's run credits its
+    order's refunds itself.)"""
     from portal.sync.runs import create_run, execute_run
 
-    if run.kind != RunKind.ORDERS or run.trigger != Trigger.AUTOMATIC:
+    if not is_sync(run):
         return None
     if run.webstore.refunds_start_date is None:
         return None  # refunds are synchronized once the setup gives them a start date

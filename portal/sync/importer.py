@@ -298,7 +298,8 @@ def keeps_orders_as_posts(webstore: Webstore, client: WooClient) -> bool:
         try:
             storage = client.order_storage()
         except WooError:
-            storage = webstore.order_storage  # the listing itself will say what is wrong
+            # Asked again next run; the listing itself will say what is wrong.
+            return webstore.order_storage == "posts"
         db.session.execute(
             sa.update(Webstore)
             .where(Webstore.id == webstore.id)

@@ -560,9 +560,8 @@ class WooClient:
 
     def order_storage(self) -> str | None:
         """How the store keeps its orders, from its system status: "hpos" or "posts"."""
-        data, _ = self._get(
-            self._url("system_status"), {"_fields": "settings"}, retries=self.max_retries
-        )
+        # Once: the run's own listing tries a store that does not answer again.
+        data, _ = self._get(self._url("system_status"), {"_fields": "settings"}, retries=0)
         return order_storage_of(data.get("settings") if isinstance(data, dict) else None)
 
     def _tax_settings(self, retries: int) -> dict[str, Any]:

@@ -982,3 +982,39 @@ def test_an_order_refunded_in_the_store_after_import_posts_without_a_store_updat
         "refunded in the store: no store update is made."
     ]
     assert writebacks() == []
+
+
+def test_a_write_back_refused_for_an_edit_after_review_completes_once_that_edit_is_reviewed(
+    shop, store, client, order, signed_in_staff
+):
+    sales_order, _, _ = edited_after_review(shop, store, client, order, signed_in_staff)
+    refused = only_writeback()
+    act(signed_in_staff, sales_order, "review")
+
+    signed_in_staff.post(f"/orders/{sales_order.id}/writebacks/{refused.id}/send")
+    work_queued_jobs()
+
+    woo, _ = store_order(shop, order["id"])
+    assert (only_writeback().state, woo.status) == (WritebackState.SENT, "completed")
+    assert our_notes(shop, sales_order) == [f"Sales order {sales_order.number} is posted."]
+
+
+def test_carrier_and_tracking_typed_into_a_post_that_is_refused_are_said_not_saved(
+    shop, store, client, order, signed_in_staff
+):
+    mug = order["line_items"][0]
+    sales_order = seen_change(shop, store, client, order, quantities={mug["id"]: 3})
+
+    page = act(signed_in_staff, sales_order, "post", shipping_carrier="DHL", tracking_number="1Z9")
+
+    assert flashes(page) == [
+        f"{sales_order.number} changed in the store and nobody has reviewed the change: "
+        "review it first (Mark reviewed, or Update from the store), then post. The carrier "
+        "and tracking number typed were not saved: enter them again when you post."
+    ]
+    now = reloaded(sales_order)
+    assert (now.status, now.shipping_carrier, now.tracking_number) == (
+        SalesOrderStatus.OPEN,
+        "",
+        "",
+    )

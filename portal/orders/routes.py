@@ -136,6 +136,10 @@ def show(order_id: int):
     )
 
 
+# A post refused takes nothing typed into its dialog with it: the person is told so.
+NOT_SAVED = " The carrier and tracking number typed were not saved: enter them again when you post."
+
+
 @bp.route("/orders/<id:order_id>/<name>", methods=["GET", "POST"])
 @staff_required
 def act(order_id: int, name: str):
@@ -162,10 +166,12 @@ def act(order_id: int, name: str):
             flash(f"{order.number} was not posted: {form_errors(form)}", "error")
             return redirect(url_for("orders.show", order_id=order_id), 303)
         shipping = form.values()
+    saved = (order.shipping_carrier, order.tracking_number)
     try:
         message = actions.perform(order, action, shipping)
     except actions.ActionRefused as refused:
-        flash(str(refused), "error")
+        lost = shipping is not None and shipping != saved
+        flash(f"{refused}{NOT_SAVED if lost else ''}", "error")
         return redirect(url_for("orders.show", order_id=order_id), 303)
     flash(message, "success")
     if action.to is None:

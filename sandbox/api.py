@@ -684,7 +684,11 @@ def create_refund(call: Call) -> Answer:
     )
     call.state.notify("order.updated", _order_json(call, order), call.site)
     dp, zone = call.params["dp"], call.store.zone
-    return Answer(render.refund(order, refund, call.store.catalog, call.site, dp, zone), 201)
+    data = render.refund(order, refund, call.store.catalog, call.site, dp, zone)
+    # WooCommerce builds it from the route's pattern, left unfilled (capture
+    # lifecycle_refund_create).
+    location = f"{call.site}/wp-json/wc/v3/orders/(?P<order_id>[\\d]+)/refunds/{refund.id}"
+    return Answer(data, 201, headers=[("Location", location)])
 
 
 # Catalog, customers and the rest

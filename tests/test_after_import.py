@@ -1018,3 +1018,25 @@ def test_carrier_and_tracking_typed_into_a_post_that_is_refused_are_said_not_sav
         "",
         "",
     )
+
+
+def test_mark_reviewed_refuses_a_change_that_came_in_after_the_page_was_read(
+    shop, store, client, order, signed_in_staff, paths
+):
+    mug = order["line_items"][0]
+    sales_order = seen_change(shop, store, client, order, quantities={mug["id"]: 3})
+    page = signed_in_staff.get(f"/orders/{sales_order.id}").text
+    form = re.search(r'action="/orders/\d+/review">(.*?)</form>', page, re.S)[1]
+    shown = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+    paths.modify(order["id"], status="on-hold")
+    paths.meet("order_id", [order["id"]])  # a sync meanwhile: a change nobody has read
+    unread = reloaded(sales_order).change_warning
+
+    answer = signed_in_staff.post(f"/orders/{sales_order.id}/review", shown, follow_redirects=True)
+
+    assert flashes(answer) == [
+        f"The change to {sales_order.number} changed again since the page was read: read "
+        "it again, then mark it reviewed."
+    ]
+    now = reloaded(sales_order)
+    assert (now.change_warning, now.reviewed_state, now.reviewed_by_id) == (unread, None, None)

@@ -5,6 +5,7 @@ Each change is one conditional UPDATE or DELETE (``WHERE status IN (...)``), so 
 people acting on one order at once cannot both succeed against a state that is gone.
 """
 
+import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -199,10 +200,21 @@ def set_shipping(order: SalesOrder, shipping_carrier: str, tracking_number: str)
     return f"Carrier and tracking number of {order.number} saved."
 
 
-def mark_reviewed(order: SalesOrder, user_id: int | None) -> str:
+def warning_digest(warning: str | None) -> str:
+    """A change warning's fingerprint: the review form carries the one its page showed."""
+    return hashlib.sha256((warning or "").encode()).hexdigest()[:16]
+
+
+def mark_reviewed(order: SalesOrder, user_id: int | None, shown: str | None = None) -> str:
     """The store's change is seen: its state is the reviewed one, and the same state never
-    warns again (a new change does)."""
+    warns again (a new change does). ``shown``: the digest of the warning the person read;
+    a change that came in since is not theirs to mark."""
     warning = order.change_warning
+    if shown is not None and warning is not None and shown != warning_digest(warning):
+        raise ActionRefused(
+            f"The change to {order.number} changed again since the page was read: read it "
+            "again, then mark it reviewed."
+        )
     if not changes.mark_reviewed(order, user_id):
         db.session.rollback()
         return f"{order.number} has no change left to review."

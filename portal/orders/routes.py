@@ -133,6 +133,7 @@ def show(order_id: int):
         run_url=run_url(view.run.id) if view.run else None,
         shipping_form=ShippingForm(obj=view.order) if can_act else None,
         waiting={a.name: actions.must_wait(view.order, a) for a in actions.ACTIONS.values()},
+        shown_warning=actions.warning_digest(view.order.change_warning),
     )
 
 
@@ -222,7 +223,10 @@ def send_again(order_id: int, writeback_id: int):
 @staff_required
 def review(order_id: int):
     order = load_order(order_id)
-    flash(actions.mark_reviewed(order, current_user.id), "success")
+    try:
+        flash(actions.mark_reviewed(order, current_user.id, request.form.get("shown")), "success")
+    except actions.ActionRefused as refused:
+        flash(str(refused), "error")
     return redirect(url_for("orders.show", order_id=order_id), 303)
 
 

@@ -286,6 +286,27 @@ def test_the_poll_answers_as_soon_as_the_run_starts_before_any_order_is_settled(
     assert unchanged.status_code == 204
 
 
+def test_an_ended_run_links_to_its_log_from_other_pages_but_not_from_its_own(
+    signed_in_staff, demo_webstore
+):
+    run = run_import(demo_webstore, order_id=44)
+    last = entries(run)[-1].id
+    link = f'<a href="/imports/runs/{run.id}">Open the run\'s log</a>'
+    poll = f"/imports/runs/{run.id}/poll?after={last}"
+
+    own_page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+    own_outcome = signed_in_staff.get(f"/imports/runs/{run.id}?outcome=imported").text
+    from_own = {"HX-Request": "true", "HX-Current-URL": f"http://localhost/imports/runs/{run.id}"}
+    from_form = {"HX-Request": "true", "HX-Current-URL": "http://localhost/imports/new"}
+    polled_from_own = signed_in_staff.get(poll, headers=from_own).text
+    polled_from_form = signed_in_staff.get(poll, headers=from_form).text
+
+    assert "Open the run's log" not in own_page
+    assert "Open the run's log" not in own_outcome
+    assert "Open the run's log" not in polled_from_own
+    assert link in polled_from_form
+
+
 def test_the_panel_says_when_another_run_of_the_webstore_is_going(signed_in_staff, demo_webstore):
     automatic = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.AUTOMATIC)
     automatic.status = RunStatus.RUNNING

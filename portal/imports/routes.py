@@ -1,5 +1,6 @@
 import hashlib
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (
@@ -202,6 +203,14 @@ def last_entry_id(rows, default: int) -> int:
 def left_to_retry(run: SyncRun) -> bool:
     """Whether a retry of an ended run would take any order (one not imported since)."""
     return RunStatus(run.status).finished and anything_left_to_retry(run)
+
+
+@bp.app_template_global("on_run_page")
+def on_run_page(run: SyncRun) -> bool:
+    """Whether the page shown is ``run``'s own page: this request's, or for an htmx request
+    (a poll, a retry) the page it was made from."""
+    page = request.headers.get("HX-Current-URL", "") if htmx() else request.url
+    return urlsplit(page).path == url_for("imports.run", run_id=run.id)
 
 
 @bp.app_template_global("status_shown")

@@ -1,6 +1,7 @@
 """The import pages walked as a newcomer would, over real HTTP in Chromium, at 1366 px and at a
 phone's 390 px: no step leaves them wondering what is going on or scrolling sideways."""
 
+import re
 import time
 
 import sqlalchemy as sa
@@ -116,3 +117,46 @@ def test_the_preview_says_it_is_counting_while_the_store_counts_new_filters(
     expect(preview).to_contain_text("9 orders in the store match (status processing)")
     expect(busy).to_be_hidden()
     expect(preview).to_have_css("opacity", "1")
+
+
+def test_an_ended_run_links_to_its_log_except_on_its_own_page(
+    page, staff_user, demo_webstore, start_worker
+):
+    sign_in_browser(page, staff_user.username)
+    page.set_viewport_size(WIDE)
+    page.goto("/imports/new")
+    expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".run-status")).to_have_attribute("data-status", "queued")
+    page.locator(".run-panel h2 a").click()  # "Run N": the run's own page, its panel live
+    expect(page).to_have_url(re.compile(r"/imports/runs/\d+$"))
+    own = page.url
+    log_link = page.get_by_role("link", name="Open the run's log")
+
+    start_worker(burst=False)
+
+    expect(page.locator(".run-status")).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000
+    )
+    expect(page.locator("tr.entry")).to_have_count(60)
+    expect(log_link).to_have_count(0)
+    expect(page.locator(".run-panel h2")).to_have_text("Run 1: DEMO")
+    expect(page.locator(".run-panel h2 a")).to_have_count(0)  # no link to this page either
+    screenshot(page, "newcomer-run-page-ended-live")
+    page.reload()
+    expect(page.get_by_role("heading", name="Imported (60)")).to_be_visible()
+    expect(log_link).to_have_count(0)
+
+    # From the import form, the ended run's panel leads to the run's page.
+    page.goto("/imports/new")
+    expect(page.locator("#import-preview")).to_contain_text("All of them are imported already")
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator(".run-status")).to_have_attribute(
+        "data-status", "succeeded", timeout=30_000
+    )
+    expect(log_link).to_have_count(1)
+    log_link.click()
+    expect(page).to_have_url(re.compile(r"/imports/runs/\d+$"))
+    assert page.url != own
+    expect(page.get_by_role("heading", name="Skipped (60)")).to_be_visible()
+    expect(log_link).to_have_count(0)

@@ -32,6 +32,7 @@ from portal.models import (
     LineType,
     OrderEvent,
     Outcome,
+    SalesCreditMemo,
     SalesOrder,
     SalesOrderStatus,
     StoreWriteback,
@@ -856,7 +857,9 @@ def test_a_refund_warned_of_and_then_credited_raises_no_warning_on_the_next_read
     assert reloaded(sales_order).change_warning is None
 
 
-def test_a_credited_refund_shows_on_the_order_page(shop, store, order, paths, signed_in_staff):
+def test_a_credited_refund_shows_on_the_order_page_with_its_memo(
+    shop, store, order, paths, signed_in_staff
+):
     paths.import_orders("order_id", [order["id"]])
     sales_order = sales_order_for(shop, order["id"])
     paths.modify(order["id"], refund={"amount": "2.00", "reason": "Chipped"})
@@ -868,6 +871,8 @@ def test_a_credited_refund_shows_on_the_order_page(shop, store, order, paths, si
     currency = sales_order.currency
     assert f"<dt>Refunded</dt><dd>2.00 {currency}</dd>" in page
     assert f"<dt>Net after refunds</dt><dd>{net:,.2f} {currency}</dd>" in page
+    memo = db.session.scalar(sa.select(SalesCreditMemo))
+    assert f">{memo.number}</a></td><td>{memo.status}</td>" in page
 
 
 # Carrier and tracking typed into the post dialog

@@ -667,6 +667,25 @@ def test_sales_order_numbers_on_the_run_page_link_to_their_orders(signed_in_view
     assert f'<a href="/orders/{order.id}">{order.number}</a>' in page
 
 
+def test_a_skipped_order_shows_the_sales_order_its_reason_names_linked(
+    signed_in_viewer, demo_webstore
+):
+    first = run_import(demo_webstore, order_id=44)
+    order = db.session.scalar(sa.select(SalesOrder))
+    again = run_import(demo_webstore, order_id=44)
+    gone = logged_run(demo_webstore, skipped=1)  # "posted: SO00000 is posted": no such order
+
+    page = signed_in_viewer.get(f"/imports/runs/{again.id}?outcome=skipped").text
+    polled = signed_in_viewer.get(f"/imports/runs/{again.id}/poll?after=0").text
+    gone_page = signed_in_viewer.get(f"/imports/runs/{gone.id}?outcome=skipped").text
+
+    assert first.imported == 1 and again.skipped == 1
+    cell = f'<td class="nowrap"><a href="/orders/{order.id}">{order.number}</a></td>'
+    assert f"already imported as {order.number}" in page and cell in page
+    assert cell in polled
+    assert 'posted: SO00000 is posted</td>\n  <td class="nowrap">SO00000</td>' in gone_page
+
+
 def test_a_failure_imported_by_a_later_retry_says_so_and_retry_is_gone(
     signed_in_staff, demo_webstore
 ):

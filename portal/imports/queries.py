@@ -1,5 +1,6 @@
 """What the import pages read: runs, their log entries, daily totals, a preview."""
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +23,7 @@ from portal.models import (
     Webstore,
 )
 from portal.sync.filters import ImportFilters
+from portal.sync.log import SKIP_KINDS
 from portal.sync.refunds import is_refund_entry
 
 ENTRIES_PER_POLL = 200
@@ -52,14 +54,16 @@ def within_run(run_id: int, after: int):
 
 
 def new_entries(run_id: int, after: int, limit: int = ENTRIES_PER_POLL) -> list:
-    """The run's entries after entry ``after``, each with its sales order's id: an index
-    range scan, whatever the log's length."""
-    return db.session.execute(
-        with_sales_order_ids(sa.select(SyncLogEntry))
-        .where(*within_run(run_id, after))
-        .order_by(SyncLogEntry.id)
-        .limit(limit)
-    ).all()
+    """The run's entries after entry ``after``, each with its sales order's id and number
+    (``with_named_sales_orders``): an index range scan, whatever the log's length."""
+    return with_named_sales_orders(
+        db.session.execute(
+            with_sales_order_ids(sa.select(SyncLogEntry))
+            .where(*within_run(run_id, after))
+            .order_by(SyncLogEntry.id)
+            .limit(limit)
+        ).all()
+    )
 
 
 def busy_runs_beside(run: SyncRun) -> list[SyncRun]:
@@ -211,7 +215,7 @@ def run_entries(
     if outcome in set(Outcome):
         query = query.where(SyncLogEntry.outcome == outcome)
     rows = db.session.execute(query.order_by(SyncLogEntry.id).limit(limit + 1)).all()
-    return rows[:limit], len(rows) > limit
+    return with_named_sales_orders(rows[:limit]), len(rows) > limit
 
 
 def with_sales_order_ids(query: sa.Select) -> sa.Select:
@@ -221,10 +225,46 @@ def with_sales_order_ids(query: sa.Select) -> sa.Select:
     )
 
 
+# The skip reasons that name the order's sales order: "already imported as SO00012",
+# "posted: SO00012 is posted" (portal.sync.log). Their entries carry no sales order number.
+NAMING_KINDS = ("already imported", "posted", "archived", "cancelled", "imported meanwhile")
+NAMES_SALES_ORDER = re.compile(
+    "^(?:" + "|".join(re.escape(SKIP_KINDS[k][0]) for k in NAMING_KINDS) + r")(\S{1,20})(?:\s|$)"
+)
+
+
+def with_named_sales_orders(rows) -> list[tuple]:
+    """(entry, sales order id) rows as (entry, sales order id, sales order number): the
+    entry's own number, or the one its skip reason names, with that order's id where it
+    still exists (one lookup by number for the page)."""
+    named = {}
+    for entry, _ in rows:
+        found = not entry.sales_order_number and NAMES_SALES_ORDER.match(entry.message or "")
+        if entry.outcome == Outcome.SKIPPED and found:
+            named[entry.id] = found[1]
+    ids = {}
+    if named:
+        ids = dict(
+            db.session.execute(
+                sa.select(SalesOrder.number, SalesOrder.id).where(
+                    SalesOrder.number.in_(set(named.values()))
+                )
+            )
+            .tuples()
+            .all()
+        )
+    return [
+        (entry, ids.get(named[entry.id]), named[entry.id])
+        if entry.id in named
+        else (entry, order_id, entry.sales_order_number)
+        for entry, order_id in rows
+    ]
+
+
 def imported_since(run: SyncRun, rows) -> dict[int, int]:
     """Of the failed orders among a page's ``rows``, those imported since, by a later run:
     {store order id: that run's id}. One lookup in the (webstore, order) index."""
-    failed = [e for e, _ in rows if e.outcome == Outcome.FAILED and e.woo_order_id > 0]
+    failed = [e for e, *_ in rows if e.outcome == Outcome.FAILED and e.woo_order_id > 0]
     if not failed:
         return {}
     found = db.session.execute(

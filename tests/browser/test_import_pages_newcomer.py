@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from portal import db
 from portal.models import RunStatus, SyncRun
 from tests.conftest import screenshot, sign_in_browser
+from tests.sync_helpers import run_import
 
 WIDE = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -154,9 +155,31 @@ def test_an_ended_run_links_to_its_log_except_on_its_own_page(
     expect(page.locator(".run-status")).to_have_attribute(
         "data-status", "succeeded", timeout=30_000
     )
+    # Each skipped order's row links the sales order its reason names.
+    expect(page.locator("tr.entry-skipped td:nth-child(4) a")).to_have_count(60)
     expect(log_link).to_have_count(1)
     log_link.click()
     expect(page).to_have_url(re.compile(r"/imports/runs/\d+$"))
     assert page.url != own
     expect(page.get_by_role("heading", name="Skipped (60)")).to_be_visible()
     expect(log_link).to_have_count(0)
+
+
+def test_a_skipped_orders_row_links_the_sales_order_its_reason_names(
+    page, staff_user, demo_webstore
+):
+    run_import(demo_webstore, order_id=44)
+    again = run_import(demo_webstore, order_id=44)
+    sign_in_browser(page, staff_user.username)
+    page.set_viewport_size(WIDE)
+
+    page.goto(f"/imports/runs/{again.id}?outcome=skipped")
+
+    row = page.locator("tr.entry-skipped")
+    expect(row).to_have_count(1)
+    expect(row.locator("td").nth(2)).to_have_text("already imported as SO00001")
+    expect(row.locator("td").nth(3)).to_have_text("SO00001")
+    screenshot(page, "newcomer-skipped-sales-order")
+    row.locator("td").nth(3).get_by_role("link", name="SO00001").click()
+    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
+    expect(page.locator("h1")).to_contain_text("SO00001")

@@ -5,7 +5,7 @@ import logging
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from config import Config
 from portal import db, login_manager
@@ -81,6 +81,13 @@ def register_error_pages(app: Flask) -> None:
         message = "The database is not answering right now. Try again in a minute; "
         message += "if it lasts, tell whoever runs the connector."
         return render_error(503, "Database unavailable", message)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error):
+        limit = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        message = f"What was sent is larger than the portal accepts ({limit:g} MB at most), "
+        message += "so none of it was read or saved. Go back and send less at once."
+        return render_error(413, "Too much at once", message)
 
     @app.errorhandler(HTTPException)
     def http_error(error):

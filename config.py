@@ -53,6 +53,11 @@ class Config:
     # sign-in: a computer left signed in, or a stolen cookie, does not stay good for weeks.
     SESSION_IDLE_HOURS = float(os.environ.get("SESSION_IDLE_HOURS", "8"))
     SESSION_MAX_DAYS = float(os.environ.get("SESSION_MAX_DAYS", "7"))
+    # A request body larger than this is refused (413) before it is read: the portal's forms
+    # are small. Webhook deliveries have their own limit: an order of a few hundred lines is
+    # some hundreds of KB of JSON (about 50 KB for a large ordinary one).
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
+    WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", str(5 * 1024 * 1024)))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Store requests an import keeps in flight at once.
     IMPORT_CONCURRENCY = int(os.environ.get("IMPORT_CONCURRENCY", "2"))

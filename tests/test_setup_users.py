@@ -16,16 +16,20 @@ NEW_PASSWORD = "a new long password"
 
 
 def user_form(user: User, **changes) -> dict:
-    """The form as the user's page fills it, with ``changes``; ``active=False`` unticks."""
-    form = {"username": user.username, "role": str(user.role), "password": "", "active": "y"}
-    form.update({key: value for key, value in changes.items() if key != "active"})
-    if changes.get("active") is False:
-        del form["active"]
-    return form
+    """The form as the user's page fills it, with ``changes``."""
+    return {"username": user.username, "role": str(user.role), "password": "", **changes}
 
 
 def save(portal, user: User, **changes):
     return portal.post(f"/setup/users/{user.id}", user_form(user, **changes))
+
+
+def deactivate(portal, user: User):
+    return portal.post(f"/setup/users/{user.id}/deactivate")
+
+
+def activate(portal, user: User):
+    return portal.post(f"/setup/users/{user.id}/activate")
 
 
 def reloaded(user: User) -> User:
@@ -103,10 +107,10 @@ def test_saving_a_user_without_a_new_password_signs_no_one_out(admin, staff_user
 
 
 def test_deactivation_ends_the_users_sessions_for_good(admin, staff_user, staff_browsers):
-    assert save(admin, staff_user, active=False).status_code == 302
+    assert deactivate(admin, staff_user).status_code == 303
     assert [is_signed_in(each) for each in staff_browsers] == [False, False]
 
-    assert save(admin, staff_user, active=True).status_code == 302  # active again
+    assert activate(admin, staff_user).status_code == 303  # active again
 
     assert [is_signed_in(each) for each in staff_browsers] == [False, False]
     assert sessions_of(staff_user) == 0
@@ -116,7 +120,7 @@ def test_deactivation_ends_the_users_sessions_for_good(admin, staff_user, staff_
 
 
 def test_the_only_admin_cannot_deactivate_themselves(admin, admin_user):
-    response = save(admin, admin_user, active=False)
+    response = deactivate(admin, admin_user)
 
     assert response.status_code == 422
     assert (
@@ -138,11 +142,14 @@ def test_the_only_admin_cannot_make_themselves_staff(admin, admin_user):
     assert reloaded(admin_user).role == Role.ADMIN
 
 
-def test_the_refusal_stands_beside_the_field_that_would_change(admin, admin_user):
-    page = save(admin, admin_user, role="viewer", active=False).text
+def test_the_refusal_stands_beside_what_would_change(admin, admin_user):
+    role_page = save(admin, admin_user, role="viewer").text
+    access_page = deactivate(admin, admin_user).text
 
-    assert page.count('class="field-error"') == 2
-    assert 'id="role-error"' in page and 'id="active-error"' in page
+    assert role_page.count('class="field-error"') == 1 and 'id="role-error"' in role_page
+    assert access_page.count('class="field-error"') == 1
+    access = access_page.split('id="user-access"')[1]
+    assert '<p class="field-error" role="alert">You are the only active admin' in access
 
 
 def test_an_inactive_admin_does_not_count_as_another_admin(admin, admin_user):
@@ -163,9 +170,9 @@ def test_with_another_active_admin_an_admin_may_step_down(admin, admin_user):
 
 def test_once_the_other_admin_is_deactivated_the_first_is_the_last_again(admin, admin_user):
     other = make_user(Role.ADMIN, "second-admin")
-    assert save(admin, other, active=False).status_code == 302  # two admins: allowed
+    assert deactivate(admin, other).status_code == 303  # two admins: allowed
 
-    response = save(admin, admin_user, active=False)
+    response = deactivate(admin, admin_user)
 
     assert response.status_code == 422
     assert reloaded(admin_user).active and not reloaded(other).active
@@ -211,11 +218,11 @@ def wait_until_a_statement_waits_for_a_lock(timeout: float = 10) -> None:
 
 
 def test_other_users_are_deactivated_and_created_as_before(admin, staff_user):
-    assert save(admin, staff_user, active=False).status_code == 302
+    assert deactivate(admin, staff_user).status_code == 303
     created = admin.post(
-        "/setup/users/new",
-        {"username": "packer", "role": "viewer", "password": NEW_PASSWORD, "active": "y"},
+        "/setup/users/new", {"username": "packer", "role": "viewer", "password": NEW_PASSWORD}
     )
 
     assert created.status_code == 302
     assert not reloaded(staff_user).active
+    assert db.session.scalar(sa.select(User.active).where(User.username == "packer"))

@@ -386,7 +386,7 @@ def test_a_5_mb_body_is_refused_413_without_being_read(client, hooked, caplog):
 
 def test_a_chunked_body_over_the_limit_is_refused_413(client, hooked, caplog):
     """Without Content-Length (chunked), the view reads one byte past the limit and stops."""
-    body = b"x" * (1024 * 1024 + 10)
+    body = b"x" * (5 * 1024 * 1024 + 10)
     response = client.post(
         "/webhooks/woocommerce/MAIN",
         input_stream=io.BytesIO(body),

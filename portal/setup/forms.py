@@ -315,4 +315,3 @@ class UserForm(FlaskForm):
             ),
         ],
     )
-    active = BooleanField("Active", default=True)

@@ -271,6 +271,8 @@ def users():
 @bp.route("/users/<id:user_id>", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int | None):
+    """A user's name, role and password. Whether the user may sign in is changed by the
+    page's own Deactivate and Activate buttons, never by this form."""
     user = db.get_or_404(User, user_id) if user_id else User(active=True)
     form = UserForm(obj=user)
     if form.validate_on_submit():
@@ -281,25 +283,52 @@ def edit_user(user_id: int | None):
             form.username.errors.append("That username is taken.")
         elif user.id is None and not form.password.data:
             form.password.errors.append("A new user needs a password.")
-        elif is_last_admin(user, Role(form.role.data), form.active.data):
-            refuse_last_admin(user, form)
+        elif is_last_admin(user, Role(form.role.data), user.active):
+            form.role.errors.append(last_admin(user, "change this role"))
         else:
             user.username = form.username.data
             user.role = Role(form.role.data)
-            user.active = form.active.data
             if form.password.data:
                 user.set_password(form.password.data)
-            if user.id is not None and (form.password.data or not user.active):
-                # Whoever knew the old password, or signed in before, is signed out; an
-                # admin who changes their own password stays signed in where they are.
+            if user.id is not None and form.password.data:
+                # Whoever knew the old password is signed out; an admin who changes their
+                # own password stays signed in where they are.
                 keep = current_user.session_token if user.id == current_user.id else None
-                sessions.end_sessions(user, keep=keep if user.active else None)
+                sessions.end_sessions(user, keep=keep)
             db.session.add(user)
             db.session.commit()
             flash(f"User {user.username} saved.", "success")
             return redirect(url_for("setup.users"))
     status = 422 if form.errors else 200
     return render_template("setup/user_form.html", form=form, user=user), status
+
+
+@bp.post("/users/<id:user_id>/deactivate")
+@admin_required
+def deactivate_user(user_id: int):
+    """The user can no longer sign in, and is signed out everywhere."""
+    user = db.get_or_404(User, user_id)
+    if is_last_admin(user, user.role, active=False):
+        form = UserForm(formdata=None, obj=user)
+        refusal = last_admin(user, "deactivate")
+        return render_template("setup/user_form.html", form=form, user=user, refusal=refusal), 422
+    user.active = False
+    sessions.end_sessions(user)
+    db.session.commit()
+    flash(
+        f"User {user.username} deactivated: signed out everywhere, and cannot sign in.", "success"
+    )
+    return redirect(url_for("setup.users"), 303)
+
+
+@bp.post("/users/<id:user_id>/activate")
+@admin_required
+def activate_user(user_id: int):
+    user = db.get_or_404(User, user_id)
+    user.active = True
+    db.session.commit()
+    flash(f"User {user.username} activated: they can sign in again.", "success")
+    return redirect(url_for("setup.users"), 303)
 
 
 def is_last_admin(user: User, role: Role, active: bool) -> bool:
@@ -317,10 +346,6 @@ def is_last_admin(user: User, role: Role, active: bool) -> bool:
     return set(admins) <= {user.id}
 
 
-def refuse_last_admin(user: User, form: UserForm) -> None:
+def last_admin(user: User, then: str) -> str:
     who = "You are" if user.id == current_user.id else f"{user.username} is"
-    first = "make another user an active admin first"
-    if Role(form.role.data) != Role.ADMIN:
-        form.role.errors.append(f"{who} the only active admin: {first}, then change this role.")
-    if not form.active.data:
-        form.active.errors.append(f"{who} the only active admin: {first}, then deactivate.")
+    return f"{who} the only active admin: make another user an active admin first, then {then}."

@@ -175,7 +175,10 @@ class Paths:
         elif path == "order_id":
             runs = [run_import(self.webstore, order_id=order_id) for order_id in ids]
         else:
-            runs = [self.webhook(order_id, echo) for order_id in ids]
+            # The deliveries come in, then a worker runs what they queued.
+            run_ids = [self.webhook(order_id, echo) for order_id in ids]
+            work_queued_jobs()
+            runs = [db.session.get(SyncRun, run_id) for run_id in run_ids]
         db.session.expire_all()
         met = {order_id: [] for order_id in ids}
         for run in runs:
@@ -184,8 +187,9 @@ class Paths:
                     met[entry.woo_order_id].append((entry.outcome, entry.message))
         return met
 
-    def webhook(self, order_id: int, echo: bool = False) -> SyncRun:
-        """``order.updated``, signed, with the order as the store has it."""
+    def webhook(self, order_id: int, echo: bool = False) -> int:
+        """``order.updated``, signed, with the order as the store has it: the run it
+        queued."""
         if echo:
             modified = self.store_order(order_id).date_modified
             order = self.store.modify_order(order_id, date_modified=int(modified.timestamp()))
@@ -201,9 +205,7 @@ class Paths:
         }
         answer = deliver(self.client, body, headers, code=self.webstore.code)
         assert answer.status_code == 202, answer.json
-        work_queued_jobs()
-        db.session.expire_all()
-        return db.session.get(SyncRun, answer.json["run_id"])
+        return answer.json["run_id"]
 
     def store_order(self, order_id: int):
         return store_order(self.webstore, order_id)[0]

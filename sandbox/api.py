@@ -430,8 +430,8 @@ def list_orders(call: Call) -> Answer:
     )
     found = call.store.orders(query)
     chunk, per_page, page = _slice(found, call)
-    if query.tie_key():
-        chunk = _unstable_ties(found, chunk, call, query.tie_key())
+    if tie := query.tie_key():
+        chunk = _unstable_ties(found, chunk, call, tie)
     data = [_order_json(call, order) for order in chunk]
     # HPOS counts matches only when the page holds some: past the last page a real store
     # answers X-WP-Total 0, X-WP-TotalPages 0 and a "prev" link to page 0. WP_Query counts

@@ -376,7 +376,7 @@ def test_the_runs_list_counts_what_each_run_found_changed(signed_in_viewer, demo
     assert (
         '<th class="num">Imported</th><th class="num">Changed</th><th class="num">Skipped' in table
     )
-    counts = re.findall(r'<td class="num">(\d+)</td>', table)
+    counts = re.findall(r'<td class="num" data-label="\w+">(\d+)</td>', table)
     assert (run.imported, run.changed, run.skipped, run.failed) == (0, 1, 0, 0)
     assert counts == ["0", "1", "0", "0"]
 
@@ -654,7 +654,9 @@ def test_skipped_orders_are_listed_on_demand_a_page_at_a_time(signed_in_viewer, 
     assert second.count('class="entry entry-skipped"') == 100
     assert "<td>Sales order posted</td>" in first  # the summary beside the list
     # Each store order number links to its trace.
-    numbers = re.findall(r'<td class="nowrap"><a href="[^"]+"[^>]*>(\d+)</a></td>', second)
+    numbers = re.findall(
+        r'<td class="nowrap" data-label="Order"><a href="[^"]+"[^>]*>(\d+)</a></td>', second
+    )
     assert numbers[0] == "1100"
 
 
@@ -680,10 +682,13 @@ def test_a_skipped_order_shows_the_sales_order_its_reason_names_linked(
     gone_page = signed_in_viewer.get(f"/imports/runs/{gone.id}?outcome=skipped").text
 
     assert first.imported == 1 and again.skipped == 1
-    cell = f'<td class="nowrap"><a href="/orders/{order.id}">{order.number}</a></td>'
+    cell = f'data-label="Sales order"><a href="/orders/{order.id}">{order.number}</a></td>'
     assert f"already imported as {order.number}" in page and cell in page
     assert cell in polled
-    assert 'posted: SO00000 is posted</td>\n  <td class="nowrap">SO00000</td>' in gone_page
+    assert (
+        'posted: SO00000 is posted</td>\n  <td class="nowrap" data-label="Sales order">SO00000</td>'
+        in gone_page
+    )
 
 
 def test_a_failure_imported_by_a_later_retry_says_so_and_retry_is_gone(
@@ -773,7 +778,7 @@ def test_the_runs_list_says_what_started_each_run_and_filters_by_it(
     commands = signed_in_viewer.get("/imports/?trigger=command", headers=runs_table).text
     page = signed_in_viewer.get("/imports/").text
 
-    started_by = re.compile(r"<td>DEMO</td>\s*<td>([^<]*)</td>")
+    started_by = re.compile(r'<td>DEMO</td>\s*<td class="card-line">([^<]*)</td>')
     assert started_by.findall(table) == [
         "Automatic sync, by the scheduler (refunds)",
         "Manual import by staff-user",

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal import db
-from portal.models import RunStatus, SyncRun
+from portal.models import RunStatus, SalesOrder, StoreWriteback, SyncRun, WritebackState
 from tests.conftest import screenshot, sign_in_browser
 from tests.sync_helpers import run_import
 
@@ -59,6 +59,11 @@ def test_the_live_panel_says_running_at_the_next_poll_once_a_worker_starts_the_r
     # The store answers at once again: the run ends here, not in a work horse after the test.
     store.set_faults(latency_ms=0)
     expect(status).to_have_attribute("data-status", "succeeded", timeout=30_000)
+    # The panel's log on a phone: a card an order, nothing to scroll sideways.
+    page.set_viewport_size(PHONE)
+    expect(page.locator(".run-panel tr.entry")).to_have_count(60)
+    assert page.evaluate(SIDEWAYS) == []
+    screenshot(page, "newcomer-live-panel-phone")
 
 
 def overlaps(a: dict, b: dict) -> bool:
@@ -183,3 +188,89 @@ def test_a_skipped_orders_row_links_the_sales_order_its_reason_names(
     row.locator("td").nth(3).get_by_role("link", name="SO00001").click()
     expect(page).to_have_url(re.compile(r"/orders/\d+$"))
     expect(page.locator("h1")).to_contain_text("SO00001")
+
+
+# What on a page would need sideways scrolling: a card table wider than its wrapper, a cell
+# whose content is wider than the cell or reaches past the screen, or the page itself.
+SIDEWAYS = """() => {
+  const found = [];
+  for (const table of document.querySelectorAll("main table.cards")) {
+    const name = table.id || table.className;
+    const wrap = table.closest(".overflow-auto");
+    if (wrap && wrap.scrollWidth > wrap.clientWidth)
+      found.push(`${name} scrolls: ${wrap.scrollWidth} > ${wrap.clientWidth}`);
+    for (const cell of table.querySelectorAll("td")) {
+      const right = cell.getBoundingClientRect().right;
+      if (cell.scrollWidth > cell.clientWidth || right > window.innerWidth)
+        found.push(`${name}: ${cell.textContent.trim().slice(0, 40)}`);
+    }
+  }
+  if (document.documentElement.scrollWidth > window.innerWidth) found.push("the page scrolls");
+  return found;
+}"""
+
+BEFORE = "cell => getComputedStyle(cell, '::before').content"
+
+
+def test_long_cells_wrap_on_a_phone_and_tables_stay_tables_on_a_wide_screen(
+    page, staff_user, demo_webstore
+):
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    failed = run_import(demo_webstore, statuses="processing")
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+    imported = run_import(demo_webstore, statuses="processing,completed")
+    order = db.session.scalar(sa.select(SalesOrder).order_by(SalesOrder.id))
+    reason = (
+        "The store refused the update: woocommerce_rest_cannot_edit (401) at "
+        "http://127.0.0.1/wp-json/wc/v3/orders/1234567890?consumer_key=ck_0123456789abcdef; "
+        "check that the API key has Read/Write permission, then send it again."
+    )
+    db.session.add(
+        StoreWriteback(
+            sales_order_id=order.id,
+            webstore_id=demo_webstore.id,
+            woo_order_id=order.woo_order_id,
+            event="post",
+            status_to="completed",
+            note="",
+            state=WritebackState.FAILED,
+            reason=reason,
+        )
+    )
+    db.session.commit()
+    sign_in_browser(page, staff_user.username)
+    pages = {
+        "failures": f"/imports/runs/{failed.id}",
+        "imported": f"/imports/runs/{imported.id}?outcome=imported",
+        "results": "/imports/",
+    }
+
+    page.set_viewport_size(PHONE)
+    for name, url in pages.items():
+        page.goto(url)
+        expect(page.locator("main table.cards").first).to_be_visible()
+        screenshot(page, f"newcomer-phone-{name}")
+        assert page.evaluate(SIDEWAYS) == [], name
+    page.goto(pages["failures"])
+    message = page.locator("tr.entry-failed td.card-line").first
+    expect(message).to_contain_text("'Create missing items' is off")
+    assert message.bounding_box()["width"] > 300  # a line of its own, not a sliver
+    first_cell = page.locator("tr.entry-failed td").first
+    assert first_cell.evaluate(BEFORE) == '"Order "'  # each cell says what it is
+    page.goto(pages["results"])
+    expect(page.locator("#writebacks-table td.card-line")).to_contain_text(reason)
+    assert page.locator("#writebacks-table td.card-line").bounding_box()["width"] > 300
+
+    page.set_viewport_size(WIDE)
+    for name, url in pages.items():
+        page.goto(url)
+        expect(page.locator("main table.cards thead").first).to_be_visible()
+        screenshot(page, f"newcomer-wide-{name}")
+        rows = page.locator("main table.cards tbody tr")
+        assert set(rows.evaluate_all("rows => rows.map(r => getComputedStyle(r).display)")) == {
+            "table-row"
+        }, name
+        assert page.evaluate(SIDEWAYS) == [], name
+        assert page.locator("main table.cards td").first.evaluate(BEFORE) == "none", name

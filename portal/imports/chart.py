@@ -2,12 +2,19 @@
 
 The template draws what this computes: one bar per day (empty days too) stacked by series,
 a count axis with round ticks, a date label every week, and the day's total above its bar.
+
+Across, the chart takes the page's width: bars are placed in percent of the plot's width.
+Up, it is drawn in pixels, unscaled, and so is every label: they read at the size the style
+sheet gives them on a phone as on a wide screen (a viewBox would shrink a 720-wide drawing,
+labels and all, to half its size at 390 px). The count axis is an SVG of its own, a fixed
+width, beside the plot.
 """
 
 SERIES = ("imported", "failed")
-WIDTH, HEIGHT = 720, 210
-LEFT, RIGHT, TOP, BOTTOM = 44, 8, 16, 26  # room for the count axis and the date labels
-GAP = 2
+HEIGHT = 220  # px
+TOP, BOTTOM = 36, 26  # room for the day's total (upright on a phone) and the date labels
+AXIS_WIDTH = 44  # px: the count axis beside the plot
+GAP = 0.3  # percent of the plot's width between two bars
 
 
 def nice_ceiling(value: int) -> int:
@@ -21,14 +28,15 @@ def nice_ceiling(value: int) -> int:
 
 
 def bar_chart(totals: list[dict]) -> dict:
-    """Geometry for the template from ``totals``, one {"day", "imported", "failed"} a day."""
+    """Geometry for the template from ``totals``, one {"day", "imported", "failed"} a day:
+    x and widths in percent of the plot's width, y and heights in pixels."""
     top = nice_ceiling(max((sum(day[s] for s in SERIES) for day in totals), default=0))
-    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    plot_height = HEIGHT - TOP - BOTTOM
     baseline = TOP + plot_height
-    slot = plot_width / max(len(totals), 1)
+    slot = 100 / max(len(totals), 1)
     bars = []
     for index, day in enumerate(totals):
-        x = LEFT + index * slot
+        x = index * slot
         y = baseline
         segments = []
         for series in SERIES:
@@ -37,18 +45,22 @@ def bar_chart(totals: list[dict]) -> dict:
             if day[series]:
                 segments.append({"series": series, "y": round(y, 1), "height": round(height, 1)})
         total = sum(day[s] for s in SERIES)
-        # A label a week, counted back from today, so that today always has one.
+        # A label a week, counted back from today, so that today always has one; today's,
+        # under the last bar, ends at the plot's right edge rather than past it.
         weekly = (len(totals) - 1 - index) % 7 == 0
+        last = index == len(totals) - 1
         bars.append(
             {
-                "x": round(x + GAP / 2, 1),
-                "width": round(slot - GAP, 1),
-                "middle": round(x + slot / 2, 1),
+                "x": round(x + GAP / 2, 3),
+                "width": round(slot - GAP, 3),
+                "middle": round(x + slot / 2, 3),
                 "top": round(y, 1),
                 "segments": segments,
                 "day": day["day"],
                 "total": total,
                 "date_label": day["day"].strftime("%b %-d") if weekly else "",
+                "date_x": 100 if last else round(x + slot / 2, 3),
+                "date_anchor": "end" if last else "middle",
                 "label": ", ".join(f"{day[s]} {s}" for s in SERIES),
             }
         )
@@ -58,10 +70,8 @@ def bar_chart(totals: list[dict]) -> dict:
         if value == 0 or value * 2 == top or value == top
     ]
     return {
-        "width": WIDTH,
         "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
+        "axis_width": AXIS_WIDTH,
         "baseline": baseline,
         "bars": bars,
         "ticks": ticks,

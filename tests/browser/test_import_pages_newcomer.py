@@ -3,13 +3,24 @@ phone's 390 px: no step leaves them wondering what is going on or scrolling side
 
 import re
 import time
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal import db
-from portal.models import RunStatus, SalesOrder, StoreWriteback, SyncRun, WritebackState
-from tests.conftest import screenshot, sign_in_browser
+from portal.models import (
+    RunStatus,
+    SalesOrder,
+    StoreWriteback,
+    SyncRun,
+    Trigger,
+    WritebackState,
+)
+from portal.sync.filters import merge_filters
+from portal.sync.runs import create_run
+from tests.conftest import ARTIFACTS, screenshot, sign_in_browser
 from tests.sync_helpers import run_import
 
 WIDE = {"width": 1366, "height": 900}
@@ -274,3 +285,77 @@ def test_long_cells_wrap_on_a_phone_and_tables_stay_tables_on_a_wide_screen(
         }, name
         assert page.evaluate(SIDEWAYS) == [], name
         assert page.locator("main table.cards td").first.evaluate(BEFORE) == "none", name
+
+
+# Every label of the chart as drawn: its text, its font size on screen (the CSS size times the
+# drawing's scale, rotation aside) and its box on the screen.
+CHART_LABELS = """texts => texts.map(text => {
+  const m = text.getScreenCTM();
+  const box = text.getBoundingClientRect();
+  return {
+    text: text.textContent.trim(),
+    size: parseFloat(getComputedStyle(text).fontSize) * Math.hypot(m.a, m.b),
+    rotated: Math.abs(m.b) > Math.abs(m.a),
+    box: {x: box.x, y: box.y, width: box.width, height: box.height},
+  };
+})"""
+
+
+def no_two_overlap(labels: list[dict]) -> list[tuple[str, str]]:
+    return [
+        (a["text"], b["text"])
+        for i, a in enumerate(labels)
+        for b in labels[i + 1 :]
+        if overlaps(a["box"], b["box"])
+    ]
+
+
+def test_the_charts_labels_read_at_eleven_pixels_or_more_on_a_phone_as_on_a_wide_screen(
+    page, viewer_user, demo_webstore
+):
+    # Thirty days of three-digit totals: the widest a day's total gets in a month of imports.
+    today = datetime.now(UTC).date()
+    for days_ago in range(30):
+        run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.AUTOMATIC)
+        run.status, run.imported = RunStatus.SUCCEEDED, 100 + (days_ago * 37) % 900
+        run.created_at = datetime.combine(today - timedelta(days=days_ago), clock(12), UTC)
+    db.session.commit()
+    sign_in_browser(page, viewer_user.username)
+
+    for name, size in (("phone", PHONE), ("wide", WIDE)):
+        page.set_viewport_size(size)
+        page.goto("/imports/")
+        counts = page.locator("figure.chart text.count")
+        expect(counts).to_have_count(30)
+        screenshot(page, f"newcomer-chart-{name}")
+        page.locator("figure.chart").screenshot(path=ARTIFACTS / f"newcomer-chart-{name}-close.png")
+        figure = page.locator("figure.chart").bounding_box()
+        dates = page.locator("figure.chart text.axis", has_text=re.compile("[A-Z]"))
+        expect(dates).to_have_count(5)
+        ticks = page.locator("figure.chart svg.chart-axis text")
+        expect(ticks).to_have_text(["0", "500", "1,000"])
+
+        every = page.locator("figure.chart text").evaluate_all(CHART_LABELS)
+        assert len(every) == 38
+        assert [label for label in every if label["size"] < 11] == [], name
+        assert [label for label in every if label["box"]["height"] < 11] == [], name
+        drawn = {
+            kind: locator.evaluate_all(CHART_LABELS)
+            for kind, locator in (("counts", counts), ("dates", dates), ("ticks", ticks))
+        }
+        for kind, labels in drawn.items():
+            if kind == "counts" and name == "phone":
+                # Upright, a total's box is its line's height across (~13 px), its digits
+                # ~8 px: neighbours' centres 10 px apart or more leave their digits apart.
+                middles = [label["box"]["x"] + label["box"]["width"] / 2 for label in labels]
+                gaps = [b - a for a, b in zip(middles, middles[1:], strict=False)]
+                assert min(gaps) >= 10, gaps
+            else:
+                assert no_two_overlap(labels) == [], (name, kind)
+            for label in labels:  # inside the chart, none cut off at its edges
+                box = label["box"]
+                assert figure["x"] <= box["x"], (name, label)
+                assert box["x"] + box["width"] <= figure["x"] + figure["width"], (name, label)
+        # A total stands upright only where the bars are too narrow for it to lie.
+        assert {label["rotated"] for label in drawn["counts"]} == {name == "phone"}
+        assert page.evaluate("document.documentElement.scrollWidth") <= size["width"]

@@ -17,7 +17,7 @@ def test_the_chart_shows_thirty_days_with_dates_counts_and_a_legend(
 
     page.goto("/imports/")
 
-    chart = page.locator("figure.chart svg")
+    chart = page.locator("figure.chart svg.chart-plot")
     expect(chart).to_be_visible()
     assert chart.bounding_box()["width"] > 1000  # the page's width, not a sliver
     expect(page.locator("figure.chart rect.day")).to_have_count(30)

@@ -1,0 +1,246 @@
+"""The portal as production runs it: the README's gunicorn, RQ worker and RQ cron scheduler
+as separate processes on PostgreSQL and Redis, a sandbox store over HTTP, walked in Chromium
+through the main stories. Any 5xx, console error or Content-Security-Policy violation fails."""
+
+import csv
+import re
+import time
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from redis import Redis
+from rq.cron import get_cron_job_ids
+from rq.job import Job, JobStatus
+
+from portal.woo.client import WooClient
+from tests.conftest import screenshot, sign_in_browser
+
+CODE = "SHOP"
+# How long a wait for the worker or the store may take (ms): each job forks a work horse
+# that builds the app, a few seconds on a busy machine.
+SLOW = 60_000
+CARRIER, TRACKING = "DHL", "JD014600003"
+# Every policy violation as a console error, whatever the browser says of it.
+REPORT_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => console.error(
+  `CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+"""
+
+
+def watch(page) -> list[str]:
+    """Server errors, console errors and policy violations of the page, as they come."""
+    problems = []
+
+    def response(r):
+        if r.status >= 500:
+            problems.append(f"{r.status} {r.request.method} {r.url}")
+
+    def console(message):
+        if message.type == "error":
+            problems.append(f"console: {message.text} ({message.location})")
+
+    page.on("response", response)
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    return problems
+
+
+@pytest.fixture
+def page(browser, stack):
+    context = browser.new_context(base_url=stack.url)
+    context.add_init_script(REPORT_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def test_the_main_stories_through_the_production_stack(stack, page):
+    problems = watch(page)
+    sandbox = stack.store
+
+    sign_in_browser(page, stack.admin, stack.password)  # made by the README's create-user
+    expect(page.get_by_role("heading", name="Webstore Sales Orders")).to_be_visible()
+    set_up_webstore(page, sandbox)
+    entries = import_orders(page)
+    woo_order_id, number = entries[0]
+    post_with_tracking(page, sandbox, woo_order_id, number)
+    refund_becomes_memo(page, sandbox, woo_order_id, number)
+    webhook_imports_new_order(page, sandbox)
+    trace(page, woo_order_id, number)
+
+    assert problems == []
+    assert stack.alive() == ["web", "worker", "scheduler"]
+    scheduler_enqueued_and_worker_ran(stack)
+    for name in ("web", "worker", "scheduler"):
+        assert "Traceback" not in stack.log(name), stack.log(name)
+
+
+def set_up_webstore(page, sandbox) -> None:
+    """A webstore from nothing: the sandbox store, tested, with its shipping item."""
+    page.get_by_role("link", name="Setup").click()
+    page.get_by_role("button", name="New webstore").click()
+    page.get_by_label("Code").fill(CODE)
+    page.get_by_label("Name").fill("Sandbox shop")
+    page.get_by_label("Store URL").fill(sandbox.base_url)
+    page.get_by_label("Consumer key").fill(sandbox.consumer_key)
+    page.get_by_label("Consumer secret").fill(sandbox.consumer_secret)
+    page.get_by_role("button", name="Test connection").click()
+    expect(page.locator("#connection-result")).to_contain_text("Connected.")
+    page.get_by_role("button", name="Create the standard shipping item").click()
+    expect(page.get_by_role("status").filter(has_text="is ready")).to_be_visible()
+    screenshot(page, "stack-1-new-webstore")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Webstore {CODE} saved.")).to_be_visible()
+
+
+def import_orders(page) -> list[tuple[int, str]]:
+    """Import Webstore Orders, watch the live log to its end, and download the run's log as
+    CSV: a row an entry. The (store order, sales order) of each entry."""
+    polls = []
+    page.on("response", lambda r: polls.append(r.status) if "/poll" in r.url else None)
+    page.get_by_role("link", name="Import Webstore Orders").click()
+    page.get_by_label("Webstore Code").select_option(CODE)
+    preview = page.locator("#import-preview")
+    expect(preview).to_contain_text("orders in the store match")
+    matching = int(preview.locator("strong").first.inner_text())
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    status = page.locator(".run-status")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=SLOW)
+    expect(status.locator(".count-imported strong")).to_have_text(str(matching))
+    expect(page.locator("tbody tr.entry-imported")).to_have_count(matching)
+    assert polls[-1] == 286  # the run ended, and htmx stopped asking
+    screenshot(page, "stack-2-imported")
+    entries = [
+        (int(row.locator("td").nth(0).inner_text()), row.locator("td").nth(3).inner_text())
+        for row in page.locator("tbody tr.entry").all()
+    ]
+    assert all(re.fullmatch(r"SO\d{5}", sales_order) for _, sales_order in entries)
+
+    page.get_by_role("link", name="Open the run's log").click()
+    rows = download_csv(page, page.get_by_role("button", name="Export CSV"))
+    assert [(int(r["webstore_order_id"]), r["sales_order"]) for r in rows] == entries
+    assert {r["outcome"] for r in rows} == {"imported"}
+    return entries
+
+
+def post_with_tracking(page, sandbox, woo_order_id: int, number: str) -> None:
+    """Post with carrier and tracking: the worker completes the store order, with a note."""
+    page.get_by_role("link", name=number).click()
+    expect(page.locator("#store-update")).to_contain_text("is set to completed in the store")
+    page.get_by_role("button", name="Post…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Carrier").fill(CARRIER)
+    dialog.get_by_label("Tracking number").fill(TRACKING)
+    dialog.get_by_role("button", name=f"Post {number}").click()
+    expect(page.get_by_role("button", name="Post…")).to_have_count(0)
+    reload_until(page, page.locator("tr.writeback-sent"))
+    screenshot(page, "stack-3-posted")
+
+    with WooClient(sandbox.base_url, sandbox.consumer_key, sandbox.consumer_secret) as store:
+        assert store.get_order(woo_order_id).status == "completed"
+        notes = [note["note"] for note in store.list_order_notes(woo_order_id)]
+    assert (
+        f"Sales order {number} is posted. Shipped with {CARRIER}, tracking number {TRACKING}."
+        in notes
+    )
+
+
+def refund_becomes_memo(page, sandbox, woo_order_id: int, number: str) -> None:
+    """A refund in the store, a refunds start date, Import Webstore Refunds: a credit memo,
+    in the list and its CSV."""
+    sandbox.refund_order(woo_order_id, amount="7.35", reason="Scratched")
+    page.get_by_role("link", name="Setup").click()
+    page.get_by_role("link", name=CODE, exact=True).click()
+    page.get_by_label("Refunds start date").fill((date.today() - timedelta(days=2)).isoformat())
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text(f"Webstore {CODE} saved.")).to_be_visible()
+
+    page.get_by_role("link", name="Sales Credit Memos").click()
+    page.get_by_role("button", name="Import Webstore Refunds").click()
+    page.get_by_role("button", name="Import refunds").click()
+    status = page.locator(".run-status")
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=SLOW)
+    expect(status.locator(".count-imported strong")).to_have_text("1")
+
+    page.get_by_role("link", name="Sales Credit Memos").click()
+    memo = page.locator("#memos-table tbody tr")
+    expect(memo).to_have_count(1)
+    expect(memo).to_contain_text("Scratched")
+    screenshot(page, "stack-4-memo")
+    memos = download_csv(page, page.get_by_role("button", name="Export CSV"))
+    assert [
+        (m["credit_memo"], m["sales_order"], m["webstore_order"], m["amount_including_tax"])
+        for m in memos
+    ] == [("CM00001", number, str(woo_order_id), "7.35")]
+
+
+def webhook_imports_new_order(page, sandbox) -> None:
+    """Webhooks registered in the store from the setup page: a new order there is delivered,
+    signed, to the gunicorn server, and the worker imports it."""
+    page.get_by_role("link", name="Setup").click()
+    page.get_by_role("link", name=CODE, exact=True).click()
+    created = page.locator("#webhook-order-created")
+    expect(created).to_have_attribute("data-state", "missing")  # as the store says
+    page.get_by_role("button", name="Register webhooks in the store").click()
+    expect(created).to_have_attribute("data-state", "active", timeout=SLOW)
+
+    new = sandbox.create_order(status="processing")
+    page.get_by_role("link", name="Import Results").click()
+    run = page.locator("#runs-table tbody tr").filter(has_text="Webhook")
+    reload_until(page, run.filter(has_text="succeeded"))
+    screenshot(page, "stack-5-webhook")
+    run.get_by_role("link").first.click()
+    expect(page.locator("tr.entry-imported")).to_contain_text(str(new["number"]))
+
+
+def trace(page, woo_order_id: int, number: str) -> None:
+    """The order's trace, found from the header search: import, posting, store update, memo."""
+    page.get_by_label("Search pages and sales orders, customers and items").press_sequentially(
+        number
+    )
+    page.locator("#global-search-results").get_by_role("link", name=number).first.click()
+    page.get_by_role("link", name="Trace", exact=True).click()
+    heading = page.get_by_role("heading", name=f"Trace of webstore order {woo_order_id}")
+    expect(heading).to_be_visible()
+    events = page.locator("tr.trace-event")
+    expect(events.filter(has_text="imported").first).to_contain_text(f"Imported as {number}")
+    expect(events.filter(has_text="Store update on posting sent")).to_contain_text(
+        "Store order set to completed"
+    )
+    expect(events.filter(has_text="Credit memo CM00001 created")).to_contain_text("Scratched")
+    screenshot(page, "stack-6-trace")
+
+
+def reload_until(page, locator, timeout: float = SLOW / 1000) -> None:
+    """Reload the page until ``locator`` shows: what a worker did shows on the next load."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            expect(locator.first).to_be_visible(timeout=500)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            page.reload()
+
+
+def download_csv(page, link) -> list[dict]:
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.failure() is None, download.failure()
+    with open(download.path(), encoding="utf-8-sig", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def scheduler_enqueued_and_worker_ran(stack) -> None:
+    """The scheduler's job (jobs/cron_config.py), enqueued at its start, ran on the worker."""
+    with Redis.from_url(stack.env["REDIS_URL"]) as redis:
+        ids = get_cron_job_ids("jobs.auto_sync.enqueue_due", redis)
+        assert ids, stack.log("scheduler")
+        job = Job.fetch(ids[-1], connection=redis)
+        assert job.get_status() == JobStatus.FINISHED, stack.log("worker")
+    assert "Registered 'jobs.auto_sync.enqueue_due' to run on imports" in stack.log("scheduler")

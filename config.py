@@ -21,12 +21,23 @@ def database_url(url: str) -> str:
 
 
 def instance_secret(instance_path: str, name: str, make) -> str:
-    """Read a secret kept in the instance folder, creating it on first use."""
+    """Read a secret kept in the instance folder, creating it on first use.
+
+    Processes that start at once (gunicorn's workers, an RQ worker, the scheduler) agree on
+    one: each writes its own draft, the first to link it in place wins, the others read it.
+    """
     path = Path(instance_path) / name
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(make())
-        path.chmod(0o600)
+        draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+            file.write(make())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

@@ -3,7 +3,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from app import create_app
-from config import Config, database_url
+from config import Config, database_url, instance_secret
 from portal import db
 
 
@@ -24,6 +24,20 @@ def test_default_config_keeps_generated_secrets_in_the_instance_folder(tmp_path,
     assert len(first["SECRET_KEY"]) == 64
     assert first["SECRET_KEY"] == second["SECRET_KEY"]
     assert first["WEBSTORE_SECRETS_KEY"] == second["WEBSTORE_SECRETS_KEY"]
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_processes_starting_at_once_agree_on_a_generated_secret(tmp_path):
+    # Another process (a second gunicorn worker) makes the secret while this one makes its own.
+    def make_while_another_process_does():
+        theirs.append(instance_secret(str(tmp_path), "secret_key", lambda: "theirs"))
+        return "mine"
+
+    theirs = []
+    mine = instance_secret(str(tmp_path), "secret_key", make_while_another_process_does)
+
+    assert mine == theirs[0] == (tmp_path / "secret_key").read_text() == "theirs"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 

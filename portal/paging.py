@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal import db
+from portal.text import fold
 
 # Counting every match of a broad filter over 100,000 orders costs more than the page
 # itself; beyond this many a list says "more than 1,000".
@@ -47,6 +48,19 @@ def contains(column, term: str):
     index (``gin_trgm_ops``) on that column serves on PostgreSQL.
     """
     return column.ilike(f"%{escape_like(term)}%", escape="/")
+
+
+def contains_text(column, term: str):
+    """Part of a name or description, in any case and with or without accents: "noe
+    pastor" and "NOÉ" find "Noé Pastor", "jose" finds "José" and "josé" finds "Jose".
+
+    The column is compared folded (``search_fold``: marks taken off) with the term folded
+    the same way (``portal.text.fold``), by ILIKE. On PostgreSQL ``search_fold`` is
+    ``unaccent()`` (of a value that is not plain ASCII), and a trigram index on
+    ``search_fold(column)`` serves the ILIKE (migration 0018); on SQLite it is
+    ``portal.text.fold``, registered on each connection.
+    """
+    return contains(sa.func.search_fold(column), fold(term))
 
 
 def capped_count(model, conditions, cap: int = COUNT_CAP) -> tuple[int, bool]:

@@ -1,6 +1,7 @@
 """Webstore Sales Orders: the list, the header's search, an order's page and its actions."""
 
 import html as html_module
+import os
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from flask import url_for
 
 from portal import db
+from portal.customers import queries as customers_queries
+from portal.items import queries as items_queries
 from portal.models import (
     Customer,
     Item,
@@ -23,6 +26,7 @@ from portal.models import (
     Webstore,
 )
 from portal.orders import actions, queries
+from portal.text import fold
 from tests.sync_helpers import count, entries, run_import, sales_order_for
 
 OPEN, RELEASED, POSTED, ARCHIVED = (
@@ -640,6 +644,92 @@ def test_the_header_search_goes_straight_to_an_order_by_its_number(signed_in_vie
         response = signed_in_viewer.get(f"/search?q={term}")
         assert response.status_code == 302, term
         assert response.headers["Location"] == f"/orders/{order.id}"
+
+
+def test_the_header_search_takes_a_store_order_number_written_with_its_hash(
+    signed_in_viewer, webstore
+):
+    store_600 = make_order(webstore, name="Noé Pastor", external_document_no="600")
+    make_order(webstore, name="Ada Lovelace", number="SO00600", external_document_no="1234")
+
+    page = signed_in_viewer.get("/search", query_string={"q": "#600"})
+    typeahead = signed_in_viewer.get(
+        "/search", query_string={"q": "#600"}, headers={"HX-Request": "true"}
+    ).text
+    in_list = listed(signed_in_viewer.get("/", query_string={"q": "#600"}).text)
+
+    assert page.status_code == 302  # the store's order 600, not SO00600
+    assert page.headers["Location"] == f"/orders/{store_600.id}"
+    assert found_links(typeahead, "orders")[0] == f"{store_600.number} Noé Pastor"
+    assert store_600.number in in_list
+
+
+def test_names_companies_and_descriptions_are_found_without_accents_in_any_case(
+    signed_in_viewer, webstore
+):
+    noe = Customer(number="C07201", name="Noé Pastor", company="Café Ñandú")
+    jose = Customer(number="C07202", name="Jose Patel")
+    db.session.add_all([noe, jose])
+    order = make_order(webstore, name="Noé Pastor", customer=noe)
+    make_order(webstore, name="Noel Paster")
+    make_item("I07201", "Crème brûlée dish", "DISH-1")
+
+    def header(term: str) -> str:
+        return signed_in_viewer.get("/search", query_string={"q": term}).text
+
+    for term in ("noe pastor", "NOÉ PASTOR", "Noe Pástor"):
+        assert found_links(header(term), "orders") == [f"{order.number} Noé Pastor"], term
+        assert found_links(header(term), "customers") == ["C07201 Noé Pastor"], term
+        assert listed(signed_in_viewer.get("/", query_string={"q": term}).text) == [order.number]
+    assert found_links(header("cafe nandu"), "customers") == ["C07201 Noé Pastor"]
+    assert found_links(header("josé"), "customers") == ["C07202 Jose Patel"]
+    assert found_links(header("creme brulee"), "items") == ["I07201 Crème brûlée dish"]
+    customers = signed_in_viewer.get("/customers", query_string={"q": "noe pastor"}).text
+    items = signed_in_viewer.get("/items", query_string={"q": "BRULEE"}).text
+    assert f'href="/customers/{noe.id}"' in customers
+    assert "Crème brûlée dish" in items
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""), reason="PostgreSQL's indexes"
+)
+def test_searching_names_without_accents_reads_their_trigram_indexes(app):
+    """Each searched name, company and description has a trigram index on its folded form
+    (migration 0018), which the search's condition can use: with sequential scans off, the
+    plan reads it rather than the table."""
+    cases = [
+        (Customer, customers_queries.search_condition, "ix_trgm_customers_name_folded"),
+        (Customer, customers_queries.search_condition, "ix_trgm_customers_company_folded"),
+        (SalesOrder, queries.search_condition, "ix_trgm_sales_orders_sell_to_name_folded"),
+        (SalesOrder, queries.search_condition, "ix_trgm_sales_orders_sell_to_company_folded"),
+        (Item, lambda t: items_queries.search_conditions(t)[0], "ix_trgm_items_description_folded"),
+    ]
+    db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    for model, condition, index in cases:
+        query = sa.select(model.id).where(condition("noe pastor"))
+        compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(db.session.scalars(sa.text(f"EXPLAIN {compiled}")))
+        assert index in plan, plan
+    db.session.rollback()
+
+
+@pytest.mark.skipif(
+    "postgresql" not in os.environ.get("TEST_DATABASE_URL", ""), reason="PostgreSQL's unaccent"
+)
+def test_postgresql_folds_each_latin_letter_as_the_search_term_is_folded(app):
+    """The term is folded in Python (portal.text.fold), the column by search_fold() in the
+    database: every letter of Latin-1 and Latin Extended-A (but 'ŉ', which unaccent spells
+    with an apostrophe) folds alike, so that a name typed as it is written still finds it."""
+    letters = [chr(c) for c in range(0xC0, 0x180) if chr(c).isalpha() and chr(c) != "ŉ"]
+    differ = [
+        letter
+        for letter in letters
+        if not db.session.scalar(
+            sa.select(sa.func.search_fold(letter).ilike(fold(letter), escape="/"))
+        )
+    ]
+
+    assert len(letters) == 189 and differ == []
 
 
 def found_links(html: str, kind: str) -> list[str]:

@@ -5,7 +5,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from portal import db
 from portal.models import CreditMemoLine, CreditMemoStatus, Customer, SalesCreditMemo, SalesOrder
-from portal.paging import Page, contains, keyset_page
+from portal.paging import Page, contains, contains_text, keyset_page
 
 PER_PAGE = 50
 
@@ -18,7 +18,7 @@ def conditions(term: str = "", status: str = "") -> list:
             sa.or_(
                 contains(SalesOrder.number, term),
                 contains(SalesOrder.external_document_no, term),
-                contains(SalesOrder.sell_to_name, term),
+                contains_text(SalesOrder.sell_to_name, term),
             )
         )
         found.append(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.models import Customer, CustomerMapping, SalesOrder, Webstore
-from portal.paging import Page, contains, keyset_page
+from portal.paging import Page, contains, contains_text, keyset_page
 
 PER_PAGE = 50
 # The sales orders listed on a customer's page; the orders list shows them all.
@@ -20,11 +20,12 @@ ORDERS_SHOWN = 50
 
 
 def search_condition(term: str):
-    """Number, name, company or email, by part and in any case."""
+    """Number, name, company or email, by part and in any case; name and company with or
+    without accents."""
     return sa.or_(
         contains(Customer.number, term),
-        contains(Customer.name, term),
-        contains(Customer.company, term),
+        contains_text(Customer.name, term),
+        contains_text(Customer.company, term),
         contains(Customer.email, term),
     )
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.models import Item, ItemMapping, SalesLine, SalesOrder, Webstore
-from portal.paging import Page, contains, keyset_page
+from portal.paging import Page, contains, contains_text, keyset_page
 
 PER_PAGE = 50
 LATEST_LINES = 20
@@ -35,7 +35,9 @@ def search_conditions(term: str) -> list:
         return []
     return [
         sa.or_(
-            contains(Item.number, term), contains(Item.description, term), contains(Item.sku, term)
+            contains(Item.number, term),
+            contains_text(Item.description, term),
+            contains(Item.sku, term),
         )
     ]
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
 
+from portal.text import fold
+
 # Named constraints, so that Alembic can find and change them later.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -66,8 +68,11 @@ def enum_type(enum_class, length: int = 20) -> sa.Enum:
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def configure_sqlite(dbapi_connection, connection_record) -> None:
-    """Make SQLite enforce foreign keys and wait for a lock instead of failing at once."""
+    """Make SQLite enforce foreign keys and wait for a lock instead of failing at once, and
+    know ``search_fold``, which the searches compare names by (PostgreSQL's is made by
+    migration 0018)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("search_fold", 1, fold, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA busy_timeout = 30000")

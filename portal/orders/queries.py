@@ -32,7 +32,7 @@ from portal.models import (
     User,
     Webstore,
 )
-from portal.paging import COUNT_CAP, Page, capped_count, contains, keyset_page
+from portal.paging import COUNT_CAP, Page, capped_count, contains, contains_text, keyset_page
 from portal.sync.states import CANCELLED_IN_STORE, CLOSED_IN_STORE
 
 PER_PAGE = 50
@@ -99,7 +99,7 @@ class OrderFilters:
 
 def search_condition(term: str):
     """Order no., external document no., or the customer's name, company or email, in any
-    case.
+    case; names and companies with or without accents.
 
     The customer's record is matched as well as the name and email on the order (a guest
     order may belong to the default guest customer). On PostgreSQL the matching customers
@@ -108,8 +108,8 @@ def search_condition(term: str):
     """
     customers = sa.select(Customer.id).where(
         sa.or_(
-            contains(Customer.name, term),
-            contains(Customer.company, term),
+            contains_text(Customer.name, term),
+            contains_text(Customer.company, term),
             contains(Customer.email, term),
         )
     )
@@ -120,17 +120,25 @@ def search_condition(term: str):
     return sa.or_(
         contains(SalesOrder.number, term),
         contains(SalesOrder.external_document_no, term),
-        contains(SalesOrder.sell_to_name, term),
-        contains(SalesOrder.sell_to_company, term),
+        contains_text(SalesOrder.sell_to_name, term),
+        contains_text(SalesOrder.sell_to_company, term),
         contains(SalesOrder.sell_to_email, term),
         by_customer,
     )
 
 
+def store_number(term: str) -> str | None:
+    """The store order number in ``#600`` (WooCommerce writes its order numbers so), or
+    None for a term without the mark."""
+    if term.startswith("#") and (number := term[1:].strip()):
+        return number
+    return None
+
+
 def filter_conditions(filters: OrderFilters) -> list:
     conditions = []
     if filters.search:
-        conditions.append(search_condition(filters.search))
+        conditions.append(search_condition(store_number(filters.search) or filters.search))
     if filters.webstore_id:
         conditions.append(SalesOrder.webstore_id == filters.webstore_id)
     if filters.status:
@@ -323,10 +331,11 @@ def find_first(query, model, conditions: list, limit: int) -> Found:
     return Found(rows[:limit], count, capped)
 
 
-def find_exact_orders(term: str, limit: int) -> list[SalesOrder]:
+def find_exact_orders(term: str, limit: int, *, store_only: bool = False) -> list[SalesOrder]:
     """Orders with this number (``SO00012``, ``so00012`` or ``12``) or external document
-    no., by the indexes on both columns. Order numbers hold digits: "results" or "setup"
-    is no order, and costs no query."""
+    no. (the store's order number; it alone where ``store_only``), by the indexes on both
+    columns. Order numbers hold digits: "results" or "setup" is no order, and costs no
+    query."""
     if not any(c.isdigit() for c in term) or len(term) > 40:
         return []
     upper = term.upper()
@@ -335,14 +344,14 @@ def find_exact_orders(term: str, limit: int) -> list[SalesOrder]:
         series = db.session.get(NumberSeries, "SO")
         if series:
             numbers.add(series.format(number))
+    by_store_number = SalesOrder.external_document_no.in_({term, upper})
     return list(
         db.session.scalars(
             sa.select(SalesOrder)
             .where(
-                sa.or_(
-                    SalesOrder.number.in_(numbers),
-                    SalesOrder.external_document_no.in_({term, upper}),
-                )
+                by_store_number
+                if store_only
+                else sa.or_(SalesOrder.number.in_(numbers), by_store_number)
             )
             .order_by(SalesOrder.number.desc())
             .limit(limit)
@@ -351,17 +360,17 @@ def find_exact_orders(term: str, limit: int) -> list[SalesOrder]:
     )
 
 
-def find_orders(term: str, limit: int = SEARCH_LIMIT) -> FoundOrders:
+def find_orders(term: str, limit: int = SEARCH_LIMIT, *, store_only: bool = False) -> FoundOrders:
     """What the orders list finds for ``term`` (its own search condition), newest first,
-    led by the orders with exactly that number or external no.; for a term shorter than
-    ``SEARCH_MIN_PART``, those alone.
+    led by the orders with exactly that number or external no. (the store's number alone
+    where ``store_only``); for a term shorter than ``SEARCH_MIN_PART``, those alone.
 
     ``exact`` is the order whose number or external no. is the term, where just one is.
     """
     term = term.strip()
     if not term:
         return FoundOrders()
-    exact = find_exact_orders(term, limit)
+    exact = find_exact_orders(term, limit, store_only=store_only)
     if len(term) < SEARCH_MIN_PART:
         return FoundOrders(exact, len(exact), exact=exact[0] if len(exact) == 1 else None)
     conditions = [search_condition(term)]
@@ -446,9 +455,14 @@ def find_traces(term: str, limit: int = SEARCH_LIMIT) -> list[TraceHit]:
 def find_everything(term: str, user, limit: int = SEARCH_LIMIT) -> SearchResults:
     """The header's search: the pages ``user`` may open by name, the first few sales
     orders, customers and items that their lists would show for ``term``, and the store
-    orders of that id that runs met (those not found as sales orders already)."""
+    orders of that id that runs met (those not found as sales orders already).
+
+    ``#600`` is the store's order 600, as WooCommerce writes it: the ``#`` is left out,
+    and the order with that store number leads (never SO00600 by its own number)."""
     term = term.strip()
-    orders = find_orders(term, limit)
+    hashed = store_number(term)
+    term = hashed or term
+    orders = find_orders(term, limit, store_only=hashed is not None)
     # An order found as a sales order is offered its trace there.
     shown = {(o.webstore_id, o.woo_order_id) for o in orders.rows}
     return SearchResults(

@@ -49,6 +49,10 @@ COMMANDS = {
 }
 WEB_WORKERS = 2
 START_TIMEOUT = 30
+REPORT_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => console.error(
+  `CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
+"""
 
 
 def production_commands() -> dict[str, str]:
@@ -274,3 +278,15 @@ def stack(request, tmp_path_factory, system_database_url, redis_url):
             kept = ARTIFACTS / "production-stack"
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(stack.logs, kept)
+
+
+@pytest.fixture
+def page(browser, stack):
+    """A browser tab on the stack's portal that reports every policy violation as a console
+    error, whatever the browser says of it."""
+    context = browser.new_context(base_url=stack.url)
+    context.add_init_script(REPORT_VIOLATIONS)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()

@@ -7,7 +7,6 @@ import re
 import time
 from datetime import date, timedelta
 
-import pytest
 from playwright.sync_api import expect
 from redis import Redis
 from rq.cron import get_cron_job_ids
@@ -21,11 +20,6 @@ CODE = "SHOP"
 # that builds the app, a few seconds on a busy machine.
 SLOW = 60_000
 CARRIER, TRACKING = "DHL", "JD014600003"
-# Every policy violation as a console error, whatever the browser says of it.
-REPORT_VIOLATIONS = """
-document.addEventListener('securitypolicyviolation', (e) => console.error(
-  `CSP violation: ${e.violatedDirective} ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`));
-"""
 
 
 def watch(page) -> list[str]:
@@ -44,16 +38,6 @@ def watch(page) -> list[str]:
     page.on("console", console)
     page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
     return problems
-
-
-@pytest.fixture
-def page(browser, stack):
-    context = browser.new_context(base_url=stack.url)
-    context.add_init_script(REPORT_VIOLATIONS)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def test_the_main_stories_through_the_production_stack(stack, page):

@@ -105,13 +105,24 @@ def test_a_viewers_nav_leads_only_to_pages_a_viewer_may_open(signed_in_viewer):
     links = nav_links(signed_in_viewer.get("/").text)
 
     assert "/imports/new" not in links
-    assert links  # Webstore Sales Orders, Import Results, Customers, Items, Setup
+    assert links  # Webstore Sales Orders, Sales Credit Memos, Import Results, ...
     for link in links:
         assert signed_in_viewer.get(link).status_code == 200, link
 
 
 def test_staff_see_the_import_page_in_the_nav(signed_in_staff):
     assert "/imports/new" in nav_links(signed_in_staff.get("/").text)
+
+
+def test_sales_credit_memos_have_their_place_in_the_nav(signed_in_staff):
+    memos = signed_in_staff.get("/credit-memos").text
+    refunds = signed_in_staff.get("/imports/refunds").text
+    current = '<a href="/credit-memos" aria-current="page">Sales Credit Memos</a>'
+
+    assert "/credit-memos" in nav_links(signed_in_staff.get("/").text)
+    assert current in memos
+    assert current in refunds  # Import Webstore Refunds is reached from the memos
+    assert 'aria-current="page">Import Results</a>' not in refunds
 
 
 # Where a page's links go: GET links (a href, hx-get, forms sent by GET) and forms sent by

@@ -631,8 +631,10 @@ def test_an_action_on_an_order_changed_meanwhile_is_refused(webstore):
 def test_the_header_search_finds_the_pages_the_user_may_open_by_name(app, signed_in_staff):
     results = signed_in_staff.get("/search?q=results").text
     users = signed_in_staff.get("/search?q=users").text
+    memos = signed_in_staff.get("/search?q=credit").text
 
     assert f'<a href="{endpoint_url(app, "imports.results")}">Import Results</a>' in results
+    assert f'<a href="{endpoint_url(app, "credit_memos.index")}">Sales Credit Memos</a>' in memos
     assert endpoint_url(app, "setup.users") not in users  # admins only
 
 

@@ -214,6 +214,13 @@ PAGES = (
         ("sales orders", "orders"),
     ),
     PageHit(
+        "Sales Credit Memos",
+        "credit_memos.index",
+        "The memos that store refunds became",
+        "viewer",
+        ("credit memos", "memos", "refunds"),
+    ),
+    PageHit(
         "Import Webstore Orders",
         "imports.new",
         "Import orders from a webstore now",

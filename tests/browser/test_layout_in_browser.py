@@ -17,8 +17,8 @@ from tests.test_orders_pages import make_order
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
-NAV_LINKS = ["Webstore Sales Orders", "Import Webstore Orders", "Import Results", "Customers"]
-NAV_LINKS += ["Items", "Setup"]
+NAV_LINKS = ["Webstore Sales Orders", "Sales Credit Memos", "Import Webstore Orders"]
+NAV_LINKS += ["Import Results", "Customers", "Items", "Setup"]
 
 
 def page_width(page) -> int:
@@ -168,24 +168,61 @@ def test_on_a_phone_the_nav_folds_into_a_menu(page, staff_user):
     expect(page.get_by_role("link", name="Customers", exact=True)).to_be_hidden()  # closed
 
 
-def test_on_a_laptop_the_nav_shows_in_one_row(page, staff_user):
+def test_on_a_laptop_the_nav_shows_in_one_row_under_the_search(page, staff_user):
     sign_in_browser(page, staff_user.username)
-    page.set_viewport_size(LAPTOP)
     page.goto("/")
 
-    expect(page.locator(".site-menu > summary")).to_be_hidden()
-    nav = page.get_by_role("navigation", name="Main")
-    tops = {}
-    for name in NAV_LINKS:
-        link = nav.get_by_role("link", name=name, exact=True)
-        expect(link).to_be_visible()
-        tops[name] = link.bounding_box()["y"]
-    tops["search"] = page.get_by_label("Search pages and sales orders").bounding_box()["y"]
-    tops["sign out"] = page.get_by_role("button", name="Sign out staff-user").bounding_box()["y"]
-    header = page.locator("header.site-header").bounding_box()
-    screenshot(page, "laptop-header")
-    assert header["height"] < 110, header  # one row (two would be 140), as before the menu
-    assert max(tops.values()) - min(tops.values()) < 20, tops
+    for size in (LAPTOP, {"width": 1024, "height": 768}, {"width": 1920, "height": 1080}):
+        page.set_viewport_size(size)
+        expect(page.locator(".site-menu > summary")).to_be_hidden()
+        nav = page.get_by_role("navigation", name="Main")
+        middles = {}
+        for name in NAV_LINKS:
+            link = nav.get_by_role("link", name=name, exact=True)
+            expect(link).to_be_visible()
+            middles[name] = middle(link.bounding_box())
+        middles["sign out"] = middle(
+            page.get_by_role("button", name="Sign out staff-user").bounding_box()
+        )
+        search = page.get_by_label("Search pages and sales orders").bounding_box()
+        brand = page.get_by_role("link", name="Webstore Connector").bounding_box()
+        header = page.locator("header.site-header").bounding_box()
+        screenshot(page, f"laptop-header-{size['width']}")
+        # The links and Sign out in one row, the brand and the search in one above it.
+        assert max(middles.values()) - min(middles.values()) < 5, (size, middles)
+        assert abs(middle(search) - middle(brand)) < 5, size
+        assert search["y"] + search["height"] < min(middles.values()), size
+        assert header["height"] < 150, (size, header)  # two rows; three would be 190
+
+
+def middle(box: dict) -> float:
+    return box["y"] + box["height"] / 2
+
+
+# What a box shows of its placeholder and value: whether the text fits inside its padding.
+FITS = """box => {
+  const style = getComputedStyle(box), canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d");
+  context.font = `${style.fontSize} ${style.fontFamily}`;
+  const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return {room, placeholder: context.measureText(box.placeholder).width,
+          value: context.measureText(box.value).width};
+}"""
+
+
+def test_on_a_laptop_the_search_shows_its_placeholder_and_what_is_typed(page, staff_user):
+    sign_in_browser(page, staff_user.username)
+    page.set_viewport_size(LAPTOP)
+    box = page.get_by_label("Search pages and sales orders, customers and items")
+
+    expect(box).to_have_attribute("placeholder", "Search (Alt+Q)")
+    shown = box.evaluate(FITS)
+    assert shown["placeholder"] < shown["room"], shown  # not "Search (Al"
+    box.fill("Noé Pastor-Villanueva, #600")
+    shown = box.evaluate(FITS)
+    assert shown["value"] < shown["room"], shown  # a name and a number typed, all in sight
+    assert box.evaluate("b => b.scrollWidth <= b.clientWidth")
+    screenshot(page, "laptop-header-search-typed")
 
 
 # The header's search
@@ -291,6 +328,6 @@ def test_a_viewers_nav_holds_no_page_they_may_not_open(page, viewer_user):
     expect(nav.get_by_role("link", name="Import Results")).to_be_visible()
     expect(nav.get_by_role("link", name="Import Webstore Orders")).to_have_count(0)
     hrefs = nav.get_by_role("link").evaluate_all("links => links.map(a => a.href)")
-    assert len(hrefs) == 5
+    assert len(hrefs) == 6
     for href in hrefs:
         assert page.goto(href).status == 200, href

@@ -171,6 +171,35 @@ def test_the_pages_list_show_post_and_export_memos(signed_in_staff, demo_webstor
     assert signed_in_staff.get("/credit-memos?status=open").text.count("CM00001") == 0
 
 
+def test_posting_a_memo_asks_first_in_a_dialog_or_on_a_page_of_its_own(
+    signed_in_staff, demo_webstore, store
+):
+    order = imported_order(demo_webstore, store)
+    store.modify_order(order.woo_order_id, refund={"amount": "7.35", "reason": "Scratched"})
+    import_refunds(demo_webstore, order_ids=(order.woo_order_id,))
+    [memo] = memos()
+
+    page = signed_in_staff.get(f"/credit-memos/{memo.id}").text
+    confirm = signed_in_staff.get(f"/credit-memos/{memo.id}/post")
+    post_form = f'<form method="post" action="/credit-memos/{memo.id}/post">'
+
+    # The page's button opens its <dialog> (app.js), or without JavaScript the page below.
+    assert f'action="/credit-memos/{memo.id}/post" data-dialog="confirm-post"' in page
+    assert 'data-confirm="' not in page
+    assert '<dialog id="confirm-post" aria-labelledby="confirm-post-title">' in page
+    assert post_form in page
+    assert confirm.status_code == 200
+    assert '<h2 id="confirm-title">Post credit memo CM00001?</h2>' in confirm.text
+    assert (
+        post_form in confirm.text and f'href="/credit-memos/{memo.id}">Cancel</a>' in confirm.text
+    )
+    assert memos()[0].status == CreditMemoStatus.OPEN  # asking posts nothing
+    signed_in_staff.post(f"/credit-memos/{memo.id}/post")
+    again = signed_in_staff.get(f"/credit-memos/{memo.id}/post", follow_redirects=True).text
+    assert "Credit memo CM00001 is posted already." in again
+    assert 'data-dialog="confirm-post"' not in again
+
+
 def test_viewers_read_memos_but_cannot_post_or_import(signed_in_viewer, demo_webstore, store):
     order = imported_order(demo_webstore, store)
     store.modify_order(order.woo_order_id, refund={"amount": "1.00", "reason": ""})
@@ -179,6 +208,7 @@ def test_viewers_read_memos_but_cannot_post_or_import(signed_in_viewer, demo_web
 
     assert signed_in_viewer.get(f"/credit-memos/{memo.id}").status_code == 200
     assert signed_in_viewer.post(f"/credit-memos/{memo.id}/post").status_code == 403
+    assert signed_in_viewer.get(f"/credit-memos/{memo.id}/post").status_code == 403
     assert signed_in_viewer.get("/imports/refunds").status_code == 403
     assert count(SalesCreditMemo, SalesCreditMemo.status == CreditMemoStatus.OPEN) == 1
 

@@ -50,14 +50,21 @@ def show(memo_id: int):
     return render_template("credit_memos/show.html", memo=memo)
 
 
-@bp.post("/<id:memo_id>/post")
+@bp.route("/<id:memo_id>/post", methods=["GET", "POST"])
 @staff_required
 def post(memo_id: int):
-    """Post an open memo: one conditional UPDATE, so two people cannot both post it."""
+    """GET: the confirmation page (without JavaScript; with it, the memo's page asks in a
+    dialog); POST: post an open memo, by one conditional UPDATE, so two people cannot both
+    post it."""
     memo = db.get_or_404(
         SalesCreditMemo, memo_id, description=f"There is no credit memo {memo_id}."
     )
     number = memo.number
+    if request.method == "GET":
+        if memo.status != CreditMemoStatus.OPEN:
+            flash(f"Credit memo {number} is posted already.", "info")
+            return redirect(url_for("credit_memos.show", memo_id=memo_id), 303)
+        return render_template("credit_memos/confirm.html", memo=memo)
     result = db.session.execute(
         sa.update(SalesCreditMemo)
         .where(SalesCreditMemo.id == memo_id, SalesCreditMemo.status == CreditMemoStatus.OPEN)

@@ -1,5 +1,6 @@
 """Credit memos in a real browser: import a refund by hand, find its memo, post it."""
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import screenshot, sign_in_browser
@@ -33,9 +34,20 @@ def test_a_refund_imported_by_hand_becomes_a_memo_that_staff_post(
     row.get_by_role("link", name="CM00001").click()
     expect(page.locator("#memo-lines")).to_contain_text("7.35")
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Post", exact=True).click()
+    # Asked in the page's own dialog, as an order's Post is: never the browser's confirm().
+    page.on("dialog", lambda dialog: pytest.fail(f"the browser asked: {dialog.message}"))
+    page.get_by_role("button", name="Post…").click()
+    dialog = page.get_by_role("dialog", name="Post credit memo CM00001?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("A posted memo cannot be changed.")
+    expect(dialog).to_contain_text("7.35")
+    screenshot(page, "credit-memo-post-dialog")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Post…").click()
+    dialog.get_by_role("button", name="Post CM00001").click()
     expect(page.get_by_text("Credit memo CM00001 posted.")).to_be_visible()
+    expect(page.get_by_role("button", name="Post…")).to_have_count(0)
     screenshot(page, "credit-memo-posted")
 
     page.get_by_role("link", name=order.number).click()

@@ -56,6 +56,9 @@ def test_the_main_stories_through_the_production_stack(stack, page):
 
     assert problems == []
     assert stack.alive() == ["web", "worker", "scheduler"]
+    # Threads: a sync worker is killed mid-download after 30 s (seen with a run log of
+    # 600,000 entries, and with any large download to a slow client).
+    assert "Using worker: gthread" in stack.log("web")
     scheduler_enqueued_and_worker_ran(stack)
     for name in ("web", "worker", "scheduler"):
         assert "Traceback" not in stack.log(name), stack.log(name)

@@ -1,5 +1,6 @@
 """Customers: the list and its search, a customer's page, staff's form, the admins' merge."""
 
+import html as html_module
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -8,6 +9,7 @@ from itertools import count as counter
 import sqlalchemy as sa
 
 from portal import db
+from portal.customers.forms import EDITABLE
 from portal.models import Customer, CustomerMapping, Outcome, RunStatus, SalesOrder
 from portal.sync.numbers import next_number
 from portal.sync.runs import execute_run, retry_failed
@@ -556,3 +558,80 @@ def test_a_webstore_customer_mapped_by_hand_lets_the_failed_order_import_on_retr
     assert (retry.status, retry.imported, retry.failed) == (RunStatus.SUCCEEDED, 1, 0)
     assert sales_order_for(demo_webstore, created["id"]).customer_id == account.id
     assert count(Customer) == 1
+
+
+# A failure's "create the customer" link
+
+
+GUEST_ADDRESS = {
+    "first_name": "Noé",
+    "last_name": "Pastor",
+    "company": "Café Ñandú",
+    "address_1": "Calle Mayor 5",
+    "address_2": "2º B",
+    "city": "Zaragoza",
+    "state": "Z",
+    "postcode": "50001",
+    "country": "ES",
+    "phone": "+34 976 000 000",
+}
+
+
+def field_value(html: str, name: str) -> str | None:
+    """The value a form's text field is filled with."""
+    match = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', html)
+    assert match, name
+    value = re.search(r'\bvalue="([^"]*)"', match[0])
+    return html_module.unescape(value[1]) if value else None
+
+
+def test_the_failures_create_the_customer_link_fills_the_form_from_the_failed_order(
+    signed_in_staff, demo_webstore, store
+):
+    demo_webstore.auto_create_customers = False
+    db.session.commit()
+    created = store.create_order(customer_id=0, status="processing", email="noe@example.es")
+    store.modify_order(created["id"], address=GUEST_ADDRESS)
+    run = run_import(demo_webstore, order_id=created["id"])
+    [failed] = entries(run, Outcome.FAILED)
+    assert "create the customer with that email on Customers (/customers/new)" in failed.message
+
+    run_page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+    link = f"/customers/new?webstore_id={demo_webstore.id}&order_id={created['id']}"
+    assert f'(<a href="{html_module.escape(link)}">/customers/new</a>)' in run_page
+    form = signed_in_staff.get(link).text
+
+    assert f"Filled from webstore order {created['id']} of DEMO" in form
+    filled = {name: field_value(form, name) for name in ("name", "email", "company", "city")}
+    assert filled == {
+        "name": "Noé Pastor",
+        "email": "noe@example.es",
+        "company": "Café Ñandú",
+        "city": "Zaragoza",
+    }
+    assert (field_value(form, "country"), field_value(form, "post_code")) == ("ES", "50001")
+    assert field_value(form, "address_2") == "2º B"
+    saved = signed_in_staff.post(
+        link, {n: field_value(form, n) or "" for n in EDITABLE}, follow_redirects=True
+    )
+    assert "Customer C00001 saved." in saved.text
+    retry = execute_run(retry_failed(run).id)
+    assert (retry.status, retry.imported, retry.failed) == (RunStatus.SUCCEEDED, 1, 0)
+    customer = db.session.scalar(sa.select(Customer))
+    assert sales_order_for(demo_webstore, created["id"]).customer_id == customer.id
+    assert (customer.name, customer.email, customer.address) == (
+        "Noé Pastor",
+        "noe@example.es",
+        "Calle Mayor 5",
+    )
+
+
+def test_the_customer_form_says_when_the_failed_order_cannot_be_read(
+    signed_in_staff, demo_webstore, store
+):
+    form = signed_in_staff.get(f"/customers/new?webstore_id={demo_webstore.id}&order_id=999999")
+
+    assert form.status_code == 200
+    assert "Webstore order 999999 could not be read from DEMO:" in form.text
+    assert field_value(form.text, "name") == ""  # the form is left empty
+    assert 'href="/orders/trace/DEMO/999999">its trace</a>' in form.text

@@ -4,6 +4,7 @@ from flask_login import current_user
 from portal import db, views
 from portal.auth.access import admin_required, staff_required
 from portal.customers import actions, bp, queries
+from portal.customers import prefill as prefilled
 from portal.customers.forms import CustomerForm, CustomerSearchForm, MappingForm, MergeForm
 from portal.models import Customer
 from portal.views import MappingPages, list_response, mapping_page, page_position, page_url
@@ -48,7 +49,13 @@ def edit(customer_id: int | None):
         if customer_id
         else Customer()
     )
-    form = CustomerForm(obj=customer)
+    # A failed order's "create the customer" link: filled from that order, as the import
+    # would have created it.
+    prefill = prefilled.from_args(request.args) if customer_id is None else None
+    if prefill and prefill.values and request.method == "GET":
+        form = CustomerForm(data=prefill.values)
+    else:
+        form = CustomerForm(obj=customer)
     if form.validate_on_submit():
         try:
             actions.save_customer(customer, form.values())
@@ -62,7 +69,9 @@ def edit(customer_id: int | None):
             return redirect(url_for("customers.show", customer_id=customer.id), 303)
     # Here a POST has failed: its errors are beside their fields.
     status = 422 if request.method == "POST" else 200
-    return render_template("customers/form.html", form=form, customer=customer), status
+    return render_template(
+        "customers/form.html", form=form, customer=customer, prefill=prefill
+    ), status
 
 
 @bp.post("/<id:customer_id>/merge")

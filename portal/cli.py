@@ -9,11 +9,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import NoReturn
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 
 from portal import db
 from portal.auth.login import MIN_PASSWORD_LENGTH
@@ -81,22 +82,37 @@ def add_user(username: str, role: Role, password: str) -> User:
 @click.option(
     "--stay", is_flag=True, help="Keep running afterwards: honcho stops all when one ends."
 )
-def welcome(username: str, url: str, wait: float, stay: bool) -> None:
+@click.option(
+    "--password-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where a new user's password is kept.  [default: instance/USERNAME-password.txt]",
+)
+def welcome(username: str, url: str, wait: float, stay: bool, password_file: Path | None) -> None:
     """End `make run`'s start-up output with a box: where to open the portal, as whom (with
     the password when the admin was just created), and what runs. Creates the admin if
-    missing, waits for the portal to answer."""
+    missing, waits for the portal to answer.
+
+    The request log scrolls the box away within a minute, so a new admin's password is also
+    kept in a file of the instance folder (readable by its owner only) until someone deletes
+    it; later boxes point at the file while the password in it still signs in, and delete it
+    once it no longer does."""
     from portal.setup.demo import demo_state
 
+    password_file = password_file or Path(current_app.instance_path) / f"{username}-password.txt"
     password = None
-    if not db.session.scalar(sa.select(User.id).where(User.username == username)):
+    user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
         password = secrets.token_urlsafe(12)
         add_user(username, Role.ADMIN, password)
+        keep_password(password_file, password)
     answered = wait_until_answers(url, wait)
     if stay:
         time.sleep(3)  # let the other processes' start-up lines pass: the box comes last
     demo = demo_state()
     if password:
-        sign_in = f"{username} / {password}   (new: note the password now, it is shown once)"
+        sign_in = f"{username} / {password}   (new: also kept in {shown_path(password_file)})"
+    elif user is not None and kept_password_works(password_file, user):
+        sign_in = f"{username}, with the password kept in {shown_path(password_file)}"
     else:
         sign_in = f"{username}, with the password shown when it was created"
     lines = [
@@ -116,6 +132,33 @@ def welcome(username: str, url: str, wait: float, stay: bool) -> None:
     sys.stdout.flush()  # under honcho stdout is a pipe: show the box now, not at exit
     if stay:
         threading.Event().wait()
+
+
+def keep_password(path: Path, password: str) -> None:
+    """Write a new user's password to ``path``, readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)  # a file left from before keeps its own permissions
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(password + "\n")
+
+
+def kept_password_works(path: Path, user: User) -> bool:
+    """Whether ``path`` holds the password ``user`` signs in with; a file whose password no
+    longer works (it was changed) is deleted, a stale secret being no use to anyone."""
+    if not path.is_file():
+        return False
+    if user.check_password(path.read_text().strip()):
+        return True
+    path.unlink()
+    return False
+
+
+def shown_path(path: Path) -> str:
+    """``path`` as a person at the project's folder would type it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def boxed(lines: list[str]) -> str:

@@ -11,7 +11,9 @@ def seed_demo_webstore(base_url: str, consumer_key: str, consumer_secret: str) -
     """Create or refresh the DEMO webstore and the items its setup charges to."""
     webstore = db.session.scalar(sa.select(Webstore).where(Webstore.code == "DEMO"))
     if webstore is None:
-        webstore = Webstore(code="DEMO", name="Demo store (sandbox)")
+        # Write-back off: the sandbox forgets what was written to it when it restarts, and
+        # posted orders would then warn of changes nobody made (README: The store hears back).
+        webstore = Webstore(code="DEMO", name="Demo store (sandbox)", writeback_enabled=False)
         db.session.add(webstore)
     webstore.base_url = base_url.rstrip("/")
     webstore.consumer_key = consumer_key

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import Flask
 
-from . import api, control
+from . import admin, api, control
 from .auth import Credentials
 from .faults import Faults, Stats
 from .php import json_encode
@@ -80,4 +80,5 @@ def create_app(
     )
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
+    app.register_blueprint(admin.bp)
     return app

@@ -840,6 +840,8 @@ def test_a_refund_credited_before_any_read_raises_no_warning(shop, store, order,
     sales_order = sales_order_for(shop, order["id"])
     paths.modify(order["id"], refund={"amount": "2.00", "reason": "Chipped"})
     credit_refunds(shop, order["id"])
+    # Credited before any orders run read the refund: the memo makes it known.
+    assert reloaded(sales_order).change_warning is None
 
     met = paths.meet("order_id", [order["id"]])
 
@@ -874,7 +876,7 @@ def test_a_credited_refund_shows_on_the_order_page_with_its_memo(
     assert f"<dt>Refunded</dt><dd>2.00 {currency}</dd>" in page
     assert f"<dt>Net after refunds</dt><dd>{net:,.2f} {currency}</dd>" in page
     memo = db.session.scalar(sa.select(SalesCreditMemo))
-    assert f">{memo.number}</a></td><td>{memo.status}</td>" in page
+    assert f'>{memo.number}</a></td><td data-label="Status">{memo.status}</td>' in page
 
 
 # Carrier and tracking typed into the post dialog

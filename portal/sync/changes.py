@@ -263,13 +263,17 @@ def settle_changed(webstore_id: int, met: list[Met], known: dict[int, Known]) ->
         was = known[store_order.id]
         now = store_order.state
         changes = differences(was.baseline, now, was.credited)
-        new = now != (was.latest or was.baseline)
-        if changes and apply and was.status == SalesOrderStatus.OPEN:
+        new = was.latest is None or now != was.latest
+        if not new:
+            # The state last read (its modified time aside): its warning stands as it was.
+            lines.append(skipped(store_order, skip_reason(was.number, was.status)))
+        elif changes and apply and was.status == SalesOrderStatus.OPEN:
             lines.append(rebuild.apply_store_change(was, store_order, changes))
         else:
-            warning = warning_text(was, now, changes) if changes else None
-            record_latest(was.sales_order_id, now, warning)
-            if changes and new:
+            record_latest(
+                was.sales_order_id, now, warning_text(was, now, changes) if changes else None
+            )
+            if changes and now != (was.latest or was.baseline):
                 lines.append(changed_line(store_order, was, changes))
             else:
                 lines.append(skipped(store_order, skip_reason(was.number, was.status)))
@@ -306,6 +310,10 @@ def refresh_warning(sales_order_id: int) -> None:
         return
     (was,) = known_orders(order.webstore_id, [order.woo_order_id]).values()
     now = OrderState.from_json(order.store_state)
+    if was.credited > now.refunded:
+        # The store refunded what was credited, whatever its state last read says.
+        now = replace(now, refunded=was.credited.quantize(now.total))
+        order.store_state = now.as_json()
     changes = differences(was.baseline, now, was.credited)
     order.change_warning = warning_text(was, now, changes) if changes else None
 

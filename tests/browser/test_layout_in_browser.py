@@ -254,6 +254,8 @@ def test_the_header_search_finds_a_customer_by_name_as_one_types(page, viewer_us
     expect(page.locator("#global-search-status")).to_have_text(
         "1 sales order, 1 customer and 1 item."
     )
+    panel = results.bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= page.viewport_size["width"]
     screenshot(page, "header-search-typeahead")
 
     box.press("ArrowDown")  # the keyboard walks the findings

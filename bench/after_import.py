@@ -33,10 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import sqlalchemy as sa  # noqa: E402
-from import_orders import PROTECTED_DATABASES, SECRETS_KEY, fresh_schema  # noqa: E402
+from import_orders import bench_app, fresh_schema  # noqa: E402
 
-from app import create_app  # noqa: E402
-from config import Config, database_url  # noqa: E402
 from portal import db  # noqa: E402
 from portal.models import (  # noqa: E402
     OrderLink,
@@ -77,15 +75,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="after-import-") as scratch:
-        url = database_url(args.db or f"sqlite:///{scratch}/after.db")
-        if sa.engine.make_url(url).database in PROTECTED_DATABASES:
-            sys.exit(f"refusing to drop the tables of {args.db}: give it a database of its own")
-        app = create_app(
-            Config,
-            SQLALCHEMY_DATABASE_URI=url,
-            SECRET_KEY="bench",
-            WEBSTORE_SECRETS_KEY=SECRETS_KEY,
-        )
+        app = bench_app(args.db or f"sqlite:///{scratch}/after.db")
         if args.url:
             return check(app, args.url, args.key, args.secret)
         with SandboxProcess(seed=7, orders=args.orders) as store:

@@ -92,26 +92,17 @@ def main(argv=None) -> None:
 
         scratch = tempfile.TemporaryDirectory(prefix="bench-")
         args.db = f"sqlite:///{scratch.name}/bench.db"
-    url = database_url(args.db)
-    if sa.engine.make_url(url).database in PROTECTED_DATABASES:
-        sys.exit(f"refusing to drop the tables of {args.db}: give the bench a database of its own")
-
-    app = create_app(
-        Config,
-        SQLALCHEMY_DATABASE_URI=url,
-        IMPORT_CONCURRENCY=args.concurrency,
-        SECRET_KEY="bench",
-        WEBSTORE_SECRETS_KEY=SECRETS_KEY,
-    )
+    app = bench_app(args.db, IMPORT_CONCURRENCY=args.concurrency)
     latency = ["--latency-ms", str(args.latency_ms)]
     latency += ["--latency-per-order-ms", str(args.latency_per_order_ms)]
     store = SandboxProcess(seed=args.seed, orders=args.orders, extra_args=latency)
     started = time.perf_counter()
     store.start(timeout=30 + args.orders / 500)
+    database = sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     print(
         f"sandbox: {args.orders:,} orders, latency {args.latency_ms:g} ms + "
         f"{args.latency_per_order_ms:g} ms/order, started in {time.perf_counter() - started:.1f} s"
-        f"; database {sa.engine.make_url(url).render_as_string(hide_password=True)}; "
+        f"; database {database.render_as_string(hide_password=True)}; "
         f"concurrency {args.concurrency}",
         flush=True,
     )
@@ -251,6 +242,20 @@ def choose_old(order_ids: list[int], new_fraction: float, seed: int) -> list[int
 
 
 # The database
+
+
+def bench_app(db_url: str, **config):
+    """The app on a database of the bench's own (its tables are dropped), never ``test``."""
+    url = database_url(db_url)
+    if sa.engine.make_url(url).database in PROTECTED_DATABASES:
+        sys.exit(f"refusing to drop the tables of {db_url}: give the bench a database of its own")
+    return create_app(
+        Config,
+        SQLALCHEMY_DATABASE_URI=url,
+        SECRET_KEY="bench",
+        WEBSTORE_SECRETS_KEY=SECRETS_KEY,
+        **config,
+    )
 
 
 def fresh_schema(app) -> None:

@@ -32,9 +32,12 @@ KEPT_TABLES = {"alembic_version", "number_series", "customer_templates", "item_t
 def database_url(tmp_path_factory):
     """The test database, built once per session by the migrations."""
     url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    elif url.startswith("postgresql"):
+    return build_database(url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}")
+
+
+def build_database(url: str) -> str:
+    """The schema built afresh in ``url`` by the migrations (PostgreSQL's emptied first)."""
+    if url.startswith("postgresql"):
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.begin() as connection:
             connection.execute(sa.text("DROP SCHEMA public CASCADE"))

@@ -10,14 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import requests
-import sqlalchemy as sa
-from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
 from app import create_app
 from config import TestConfig
 from portal import db
-from tests.conftest import PASSWORD, csrf_token_from, empty_database
+from tests.conftest import PASSWORD, build_database, csrf_token_from, empty_database
 
 # The PostgreSQL database of these tests, apart from the shared one of TEST_DATABASE_URL.
 POSTGRES_URL = os.environ.get("SERVED_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/helper4")
@@ -81,21 +79,6 @@ def press_test_connection(admin: Visitor, webstore, **changes) -> requests.Respo
         typed,
         headers={"HX-Request": "true", "X-CSRFToken": admin.token},
     )
-
-
-def build_database(url: str) -> str:
-    """The schema built afresh in ``url`` by the migrations, as the tests' own database is."""
-    if url.startswith("postgresql"):
-        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        upgrade(directory=str(Path(app.root_path) / "migrations"))
-        db.engine.dispose()
-    return url
 
 
 class Served:

@@ -7,6 +7,7 @@ from portal.models.credit_memos import (
     SalesCreditMemo,
 )
 from portal.models.erp import (
+    UNPOSTED,
     Customer,
     CustomerMapping,
     CustomerTemplate,
@@ -65,6 +66,7 @@ __all__ = [
     "SalesOrderCoupon",
     "SalesOrderRefund",
     "SalesOrderStatus",
+    "UNPOSTED",
     "StoreWriteback",
     "SyncLogEntry",
     "SyncRun",

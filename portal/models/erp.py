@@ -159,6 +159,10 @@ class SalesOrderStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+# A sales order in these may still follow its store order (updated from it, cancelled).
+UNPOSTED = (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
+
+
 class SalesOrder(Base):
     __tablename__ = "sales_orders"
     __table_args__ = (

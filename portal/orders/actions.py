@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import EventKind, OrderLink, SalesOrder, SalesOrderStatus
+from portal.models import UNPOSTED, EventKind, OrderLink, SalesOrder, SalesOrderStatus
 from portal.sync import changes, rebuild, writeback
 from portal.sync.failures import OrderFailure
 from portal.sync.history import record
@@ -186,7 +186,7 @@ def set_shipping(order: SalesOrder, shipping_carrier: str, tracking_number: str)
     """Keep the carrier and tracking number of an order not posted yet."""
     result = db.session.execute(
         sa.update(SalesOrder)
-        .where(SalesOrder.id == order.id, SalesOrder.status.in_((OPEN, RELEASED)))
+        .where(SalesOrder.id == order.id, SalesOrder.status.in_(UNPOSTED))
         .values(shipping_carrier=shipping_carrier, tracking_number=tracking_number)
         .execution_options(synchronize_session=False)
     )

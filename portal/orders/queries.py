@@ -17,6 +17,7 @@ from portal.converters import MAX_ID, whole_number
 from portal.customers import queries as customer_queries
 from portal.items import queries as item_queries
 from portal.models import (
+    UNPOSTED,
     Customer,
     Item,
     LineType,
@@ -559,7 +560,7 @@ class OrderView:
 
     @property
     def can_follow_store(self) -> bool:
-        return self.order.status in (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
+        return self.order.status in UNPOSTED
 
 
 def get_order(order_id: int) -> OrderView | None:

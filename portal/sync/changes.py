@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import (
+    UNPOSTED,
     LineType,
     OrderLink,
     Outcome,
@@ -37,9 +38,6 @@ from portal.sync.log import LogLine, skip_reason, skipped
 from portal.sync.states import DELETED, SHIP_TO, LineState, OrderState, describe_address
 from portal.sync.writer import existing_links
 from portal.woo.orders import WooOrder
-
-# Sales orders that can still follow their store order.
-UNPOSTED = (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
 
 
 @dataclass
@@ -67,6 +65,10 @@ class Met:
     number: str
     state: OrderState
     order: WooOrder | None = None
+
+    @classmethod
+    def of(cls, order: WooOrder) -> "Met":
+        return cls(order.id, order.number, OrderState.of(order), order)
 
 
 # The rules
@@ -411,7 +413,7 @@ def write_or_settle(writer, webstore_id: int, orders: list[WooOrder], fetched: i
         settle_met(
             writer,
             webstore_id,
-            [Met(o.id, o.number, OrderState.of(o), o) for o in changed],
+            [Met.of(o) for o in changed],
             fetched,
         )
         fetched -= min(fetched, len(changed))

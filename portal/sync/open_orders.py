@@ -12,9 +12,9 @@ store answers 404 for is settled as deleted.
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import OrderLink, SalesOrder
+from portal.models import UNPOSTED, OrderLink, SalesOrder
 from portal.models.base import utcnow
-from portal.sync.changes import UNPOSTED, Met, known_orders, last_reads, settle_met
+from portal.sync.changes import Met, known_orders, last_reads, settle_met
 from portal.sync.log import LogLine, failed, invalid_line, skipped
 from portal.sync.states import DELETED, OrderState
 from portal.woo.client import MAX_PER_PAGE, REF_FIELDS, OrderQuery, WooClient
@@ -35,47 +35,35 @@ def follow_open_orders(
     ids = sorted(set(numbers) - met)
     for start in range(0, len(ids), MAX_PER_PAGE):
         chunk = ids[start : start + MAX_PER_PAGE]
+        found, unreadable = read_by_id(client, writer, chunk, full=read_in_full)
         if read_in_full:
-            follow_in_full(client, writer, webstore_id, chunk, numbers)
-            continue
-        listed = list_by_id(client, chunk)
-        read = last_reads(webstore_id, list(listed))
-        changed = [
-            ref
-            for ref in listed.values()
-            if read[ref.id].may_have_changed(ref.date_modified, writer.started_at)
-        ]
-        settle_full(client, writer, webstore_id, changed)
-        gone = [order_id for order_id in chunk if order_id not in listed]
+            settle_orders(writer, webstore_id, not_as_last_read(webstore_id, found.values()))
+        else:
+            read = last_reads(webstore_id, list(found))
+            changed = [
+                ref.id
+                for ref in found.values()
+                if read[ref.id].may_have_changed(ref.date_modified, writer.started_at)
+            ]
+            orders, _ = read_by_id(client, writer, changed, full=True)
+            settle_orders(writer, webstore_id, list(orders.values()))
+        gone = [i for i in chunk if i not in found and i not in unreadable]
         if gone:
             orders, deleted = read_missing(client, gone)
             settle_orders(writer, webstore_id, orders)
             settle_deleted(writer, webstore_id, {i: numbers[i] for i in deleted})
 
 
-def follow_in_full(client: WooClient, writer, webstore_id: int, ids, numbers) -> None:
-    """Read these orders in full, and settle those whose state is not the one last read."""
-    orders = {}
-    for status in ((), (TRASH,)):
-        wanted = tuple(i for i in ids if i not in orders)
-        if wanted:
-            page = client.order_page(
-                OrderQuery(include=wanted, status=status, orderby="id"), 1, per_page=len(wanted)
-            )
-            orders.update({order.id: order for order in page.orders})
-    known = known_orders(webstore_id, list(orders))
-    changed = [
+def not_as_last_read(webstore_id: int, orders) -> list[WooOrder]:
+    """Those of these orders whose state is not the one the connector last read."""
+    orders = list(orders)
+    known = known_orders(webstore_id, [o.id for o in orders])
+    return [
         order
-        for order in orders.values()
+        for order in orders
         if order.id in known
         and OrderState.of(order) != (known[order.id].latest or known[order.id].baseline)
     ]
-    settle_orders(writer, webstore_id, changed)
-    gone = [i for i in ids if i not in orders]
-    if gone:
-        found, deleted = read_missing(client, gone)
-        settle_orders(writer, webstore_id, found)
-        settle_deleted(writer, webstore_id, {i: numbers[i] for i in deleted})
 
 
 def open_orders(webstore_id: int) -> dict[int, str]:
@@ -93,39 +81,30 @@ def open_orders(webstore_id: int) -> dict[int, str]:
     return dict(rows.all())
 
 
-def list_by_id(client: WooClient, ids: list[int]) -> dict[int, WooOrderRef]:
-    """These orders' ids and modified times, from the listing and then from the trash."""
-    found = {}
+def read_by_id(client: WooClient, writer, ids, full: bool) -> tuple[dict, set[int]]:
+    """These orders by id, from the listing and then from the trash (which the listing
+    leaves out): in full, or their ids and modified times only. Orders the store sent but
+    that cannot be read are logged as failed; their ids come back apart."""
+    found, unreadable = {}, set()
     for status in ((), (TRASH,)):
-        wanted = [i for i in ids if i not in found]
+        wanted = tuple(i for i in ids if i not in found and i not in unreadable)
         if not wanted:
             break
         page = client.order_page(
-            OrderQuery(include=tuple(wanted), status=status),
+            OrderQuery(include=wanted, status=status, orderby="id"),
             1,
             per_page=len(wanted),
-            fields=REF_FIELDS,
+            fields=None if full else REF_FIELDS,
         )
-        found.update({ref.id: ref for ref in page.orders})
-    return found
-
-
-def settle_full(client: WooClient, writer, webstore_id: int, refs: list[WooOrderRef]) -> None:
-    """Read the changed ones in full (those in the trash by their own query) and settle."""
-    for status in ((), (TRASH,)):
-        ids = [r.id for r in refs if (r.status == TRASH) == bool(status)]
-        if not ids:
-            continue
-        page = client.order_page(
-            OrderQuery(include=tuple(ids), status=status, orderby="id"), 1, per_page=len(ids)
-        )
+        found.update({order.id: order for order in page.orders})
         if page.invalid:
             writer.log([invalid_line(e) for e in page.invalid], fetched=len(page.invalid))
-        settle_orders(writer, webstore_id, list(page.orders))
+            unreadable.update(int(e.order_id) for e in page.invalid if str(e.order_id).isdigit())
+    return found, unreadable
 
 
 def settle_orders(writer, webstore_id: int, orders: list[WooOrder], counted=False) -> None:
-    met = [Met(order.id, order.number, OrderState.of(order), order) for order in orders]
+    met = [Met.of(order) for order in orders]
     if met:
         settle_met(writer, webstore_id, met, fetched=0 if counted else len(met))
 

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import (
+    UNPOSTED,
     EventKind,
     Item,
     ItemMapping,
@@ -34,8 +35,6 @@ from portal.sync.states import DELETED, OrderState
 from portal.sync.writer import WebstoreSetup, line_rows, order_values, refund_rows
 from portal.woo.errors import WooNotFound
 from portal.woo.orders import WooOrder
-
-UNPOSTED = (SalesOrderStatus.OPEN, SalesOrderStatus.RELEASED)
 
 
 class NotUpdated(Exception):

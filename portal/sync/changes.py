@@ -34,6 +34,7 @@ from portal.models import (
     Webstore,
 )
 from portal.models.base import utcnow
+from portal.sync import rebuild
 from portal.sync.log import LogLine, skip_reason, skipped
 from portal.sync.states import DELETED, SHIP_TO, LineState, OrderState, describe_address
 from portal.sync.writer import existing_links
@@ -255,8 +256,6 @@ def settle_changed(webstore_id: int, met: list[Met], known: dict[int, Known]) ->
 
     The caller commits, together with the log lines.
     """
-    from portal.sync import rebuild  # it builds on the writer, which this module's callers use
-
     apply = db.session.scalar(
         sa.select(Webstore.apply_store_changes).where(Webstore.id == webstore_id)
     )

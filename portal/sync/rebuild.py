@@ -80,7 +80,8 @@ def follow(
 
 def apply_store_change(known, met, changes: list[str]) -> LogLine:
     """The webstore applies store changes to open orders at once (a run met one)."""
-    from portal.sync.changes import changed_line, record_latest, warning_text  # changes calls this module
+    # Late: changes calls this module.
+    from portal.sync.changes import changed_line, record_latest, warning_text
 
     order = db.session.get(SalesOrder, known.sales_order_id)
     line = changed_line(met, known, changes)
@@ -216,7 +217,7 @@ def create_items(plan: Plan, webstore_id: int) -> None:
 
 
 def latest_state(order: SalesOrder) -> OrderState:
-    from portal.sync.changes import known_orders  # changes calls this module
+    from portal.sync.changes import known_orders  # late: changes calls this module
 
     (known,) = known_orders(order.webstore_id, [order.woo_order_id]).values()
     return known.latest or known.baseline

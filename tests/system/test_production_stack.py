@@ -53,6 +53,7 @@ def test_the_main_stories_through_the_production_stack(stack, page):
     refund_becomes_memo(page, sandbox, woo_order_id, number)
     webhook_imports_new_order(page, sandbox)
     trace(page, woo_order_id, number)
+    cancelled_in_the_store(page, sandbox, stack.admin, *entries[1])
 
     assert problems == []
     assert stack.alive() == ["web", "worker", "scheduler"]
@@ -199,6 +200,32 @@ def trace(page, woo_order_id: int, number: str) -> None:
     )
     expect(events.filter(has_text="Credit memo CM00001 created")).to_contain_text("Scratched")
     screenshot(page, "stack-6-trace")
+
+
+def cancelled_in_the_store(page, sandbox, admin: str, woo_order_id: int, number: str) -> None:
+    """An imported order cancelled in the store: its webhook's run warns; the clerk reviews
+    it, cannot post it, and cancels the sales order; the trace tells it all."""
+    sandbox.modify_order(woo_order_id, status="cancelled")  # delivered as order.updated
+    page.goto(f"/search?q={number}")  # the header search opens the order of that number
+    warning = page.locator("#change-warning")
+    reload_until(page, warning)
+    expect(warning).to_contain_text("→ cancelled")
+    warning.get_by_role("button", name="Mark reviewed").click()
+    expect(page.locator("#last-review")).to_contain_text(f"by {admin}")
+    page.get_by_role("button", name="Post…").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("is cancelled in the store: do not post")
+    dialog.get_by_role("button", name="Back").click()
+    page.get_by_role("button", name=f"Cancel {number}").click()
+    expect(page.locator("h1 .order-status")).to_have_text("cancelled")
+    screenshot(page, "stack-7-cancelled")
+    page.get_by_role("link", name="Trace", exact=True).click()
+    events = page.locator("tr.trace-event")
+    expect(events.filter(has_text=f"Change reviewed by {admin}")).to_contain_text("cancelled")
+    expect(events.filter(has_text=f"Sales order cancelled by {admin}")).to_have_count(1)
+    with WooClient(sandbox.base_url, sandbox.consumer_key, sandbox.consumer_secret) as store:
+        assert store.get_order(woo_order_id).status == "cancelled"
+        assert not [n for n in store.list_order_notes(woo_order_id) if number in n["note"]]
 
 
 def reload_until(page, locator, timeout: float = SLOW / 1000) -> None:

@@ -6,6 +6,7 @@ import csv
 import re
 import time
 from datetime import date, timedelta
+from decimal import Decimal
 
 from playwright.sync_api import expect
 from redis import Redis
@@ -54,6 +55,7 @@ def test_the_main_stories_through_the_production_stack(stack, page):
     webhook_imports_new_order(page, sandbox)
     trace(page, woo_order_id, number)
     cancelled_in_the_store(page, sandbox, stack.admin, *entries[1])
+    updated_from_the_store(page, sandbox, *entries[2])
 
     assert problems == []
     assert stack.alive() == ["web", "worker", "scheduler"]
@@ -226,6 +228,25 @@ def cancelled_in_the_store(page, sandbox, admin: str, woo_order_id: int, number:
     with WooClient(sandbox.base_url, sandbox.consumer_key, sandbox.consumer_secret) as store:
         assert store.get_order(woo_order_id).status == "cancelled"
         assert not [n for n in store.list_order_notes(woo_order_id) if number in n["note"]]
+
+
+def updated_from_the_store(page, sandbox, woo_order_id: int, number: str) -> None:
+    """A quantity changed in the store: Update from the store makes the sales order the
+    store's again, to the cent."""
+    line = sandbox.modify_order(woo_order_id)["line_items"][0]
+    changed = sandbox.modify_order(woo_order_id, quantities={line["id"]: line["quantity"] + 2})
+    page.goto(f"/search?q={number}")
+    warning = page.locator("#change-warning")
+    reload_until(page, warning)
+    expect(warning).to_contain_text(f"quantity of '{line['name']}'")
+    warning.get_by_role("button", name="Update from the store").click()
+    expect(
+        page.get_by_text(f"{number} updated from the store: total {changed['total']}")
+    ).to_be_visible()
+    expect(page.locator("#change-warning")).to_have_count(0)
+    total = f"{Decimal(changed['total']):,.2f} {changed['currency']}"
+    expect(page.locator(".totals")).to_contain_text(total)
+    screenshot(page, "stack-8-updated")
 
 
 def reload_until(page, locator, timeout: float = SLOW / 1000) -> None:

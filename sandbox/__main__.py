@@ -20,6 +20,7 @@ from . import (
     DEMO_READ_ONLY_SECRET,
     create_app,
 )
+from .currency import CURRENCIES, DECIMALS, Money
 from .faults import Faults, Knobs
 from .generate import Options
 from .store import STORAGES, Store
@@ -72,6 +73,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="real: US 10 %%, DE 19 %%, GB 20 %%, NL 21 %%; captured: US 8.5 %% only "
         "(orders 23-52 keep 8.5 %% either way)",
     )
+    shop.add_argument(
+        "--currency",
+        type=str.upper,
+        choices=sorted(CURRENCIES),
+        default="USD",
+        metavar="CODE",
+        help=f"the store's currency ({', '.join(sorted(CURRENCIES))}; default USD): its "
+        "orders', its settings' and its prices', which are priced in it",
+    )
+    shop.add_argument(
+        "--decimals",
+        type=int,
+        choices=DECIMALS,
+        help="the store's number of decimals (woocommerce_price_num_decimals): every amount "
+        "is rounded to its unit (default: the currency's own, 0 for JPY, 3 for KWD, else 2)",
+    )
+    shop.add_argument("--thousand-separator", default=",", help="of prices shown (default ,)")
+    shop.add_argument("--decimal-separator", default=".", help="of prices shown (default .)")
     shop.add_argument(
         "--real-shapes",
         action="store_true",
@@ -147,6 +166,12 @@ def main(argv: list[str] | None = None) -> None:
             args.round_tax_at_subtotal,
             args.real_shapes,
             prices_include_tax=args.prices_include_tax,
+            money=Money.of(
+                args.currency,
+                args.decimals,
+                thousand_separator=args.thousand_separator,
+                decimal_separator=args.decimal_separator,
+            ),
         ),
         zone=args.timezone,
         orders_file=args.orders_file,
@@ -194,7 +219,9 @@ def _holding(args: argparse.Namespace, store: Store) -> str:
     if args.orders_file:
         return f"{store.order_count} orders from {args.orders_file}, timezone {zone}"
     legacy = ", orders in the posts table" if store.storage == "posts" else ""
-    return f"seed {args.seed}, {args.orders} orders, timezone {zone}{legacy}"
+    money = store.money
+    held = "" if money.is_default else f", {money.currency} with {money.decimals} decimals"
+    return f"seed {args.seed}, {args.orders} orders, timezone {zone}{legacy}{held}"
 
 
 if __name__ == "__main__":

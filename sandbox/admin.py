@@ -72,7 +72,7 @@ def no_admin(path: str):
     site = request.host_url.rstrip("/")
     order_id = request.args.get("post", type=int) if path == "post.php" else None
     order = store.order(order_id) if order_id else None
-    found = render.order(order, store.catalog, site, zone=store.zone) if order else None
+    found = render.order(order, store.catalog, site, store.decimals, store.zone) if order else None
     notes = render.notes(order_id, store.notes(order_id) or [], site, store.zone) if order else []
     page = render_template_string(
         PAGE,

@@ -28,7 +28,6 @@ from . import render, settings
 from .auth import WRITE_METHODS
 from .catalog import Product
 from .model import STATUSES, WooError
-from .money import to_cents
 from .params import check, endpoint_args, schema
 from .php import build_query, json_encode, parse_query
 from .replay import Replayed
@@ -272,7 +271,12 @@ def _captured(name: str, site: str) -> dict:
 
 def _options(route: Route, site: str) -> dict:
     if route.options:
-        return _captured(route.options, site)
+        answer = _captured(route.options, site)
+        # WooCommerce's dp defaults to wc_get_price_decimals(): the store's decimals.
+        for endpoint in answer.get("endpoints", []):
+            if "dp" in endpoint.get("args", {}):
+                endpoint["args"]["dp"]["default"] = current_app.extensions["sandbox"].store.decimals
+        return answer
     return {
         "namespace": "wc/v3",
         "methods": list(route.handlers),
@@ -443,7 +447,7 @@ def list_orders(call: Call) -> Answer:
     echo.pop("status", None)
     echo["status"] = p["status"]
     if data:
-        echo["dp"] = p["dp"]
+        echo["dp"] = _dp(call)
         echo["context"] = p["context"]
     answer = _paged(call, data, total, per_page, page, echo)
     if "_fields" in call.query:
@@ -473,12 +477,19 @@ def _unstable_ties(found: list, chunk: list, call: Call, key) -> list:
     return shuffled[start - low : start - low + len(chunk)]
 
 
+def _dp(call: Call) -> int:
+    """``dp`` as asked, else the store's number of decimals, as WooCommerce defaults it."""
+    if "dp" in call.query or "dp" in call.body:
+        return call.params.get("dp", call.store.decimals)
+    return call.store.decimals
+
+
 def _order_json(call: Call, order) -> dict:
     if isinstance(order, Replayed):
         data = dict(order.data)  # as the file has it, whatever dp asks
     else:
         store = call.store
-        data = render.order(order, store.catalog, call.site, call.params.get("dp", 2), store.zone)
+        data = render.order(order, store.catalog, call.site, _dp(call), store.zone)
     include_meta, exclude_meta = call.params.get("include_meta"), call.params.get("exclude_meta")
     if include_meta:
         data["meta_data"] = [m for m in data["meta_data"] if m["key"] in include_meta]
@@ -655,7 +666,7 @@ def list_refunds(call: Call) -> Answer:
     order = call.store.order(int(call.url_params["order_id"]))
     refunds = list(reversed(order.refunds)) if order else []
     chunk, per_page, page = _slice(refunds, call)
-    dp, zone = call.params["dp"], call.store.zone
+    dp, zone = _dp(call), call.store.zone
     data = [render.refund(order, r, call.store.catalog, call.site, dp, zone) for r in chunk]
     return _paged(call, data, len(refunds), per_page, page, _echo(call))
 
@@ -676,14 +687,14 @@ def create_refund(call: Call) -> Answer:
         amount = None if lines else 0
     order, refund = call.store.refund_order(
         order_id,
-        None if amount is None else to_cents(amount),
+        call.store.amount_of(order_id, amount),
         call.params.get("reason") or "",
         lines,
         restock=call.params["api_restock"],
         refund_payment=call.params["api_refund"],
     )
     call.state.notify("order.updated", _order_json(call, order), call.site)
-    dp, zone = call.params["dp"], call.store.zone
+    dp, zone = _dp(call), call.store.zone
     data = render.refund(order, refund, call.store.catalog, call.site, dp, zone)
     # WooCommerce builds it from the route's pattern, left unfilled (capture
     # lifecycle_refund_create).
@@ -701,7 +712,8 @@ def list_products(call: Call) -> Answer:
     if call.params["include"]:
         products = [p for p in products if p.id in call.params["include"]]
     chunk, per_page, page = _slice(products, call)
-    data = [render.product(p, catalog, call.site, call.store.zone) for p in chunk]
+    money = call.store.money
+    data = [render.product(p, catalog, call.site, call.store.zone, money) for p in chunk]
     return _paged(call, data, len(products), per_page, page, _echo(call))
 
 
@@ -718,7 +730,8 @@ def get_product(call: Call) -> Answer:
     product = call.store.catalog.get(int(call.url_params["id"]))
     if product is None or product.type == "variation":
         raise WooError("woocommerce_rest_product_invalid_id", "Invalid ID.", 404)
-    return Answer(render.product(product, call.store.catalog, call.site, call.store.zone))
+    store = call.store
+    return Answer(render.product(product, store.catalog, call.site, store.zone, store.money))
 
 
 def list_variations(call: Call) -> Answer:
@@ -747,7 +760,7 @@ def get_customer(call: Call) -> Answer:
 
 
 def system_status(call: Call) -> Answer:
-    return Answer(render.system_status(call.site, call.store.storage))
+    return Answer(render.system_status(call.site, call.store.storage, call.store.money))
 
 
 def list_settings(call: Call) -> Answer:

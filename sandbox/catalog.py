@@ -8,8 +8,11 @@ grown: simple and variable ones, some without SKU, some untaxed, unicode and lon
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
+
+from .currency import Money
 
 TAX_RATE = 85  # per mille: the captured store's single rate, "US Sales Tax" 8.5 %
 TAX_COUNTRY = "US"
@@ -25,7 +28,8 @@ CATEGORIES = {
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    """A simple product, a variable product or one of its variations (prices in cents)."""
+    """A simple product, a variable product or one of its variations (prices in the units of
+    the catalog's money: cents in the default store)."""
 
     id: int
     name: str
@@ -52,8 +56,8 @@ class Product:
 class Coupon:
     id: int
     code: str
-    discount_type: str  # "percent" (amount in %) or "fixed_cart" (amount in cents)
-    amount: int
+    discount_type: str  # "percent" (amount in %) or "fixed_cart" (amount in the units
+    amount: int  # of the catalog's money: cents in the default store)
 
 
 COUPONS = {
@@ -63,10 +67,21 @@ COUPONS = {
 
 
 class Catalog:
-    def __init__(self, products: list[Product]) -> None:
+    """What the store sells, priced in ``money``: the currency and decimals its prices were
+    entered with (its coupons' and shipping's amounts too)."""
+
+    def __init__(self, products: list[Product], money: Money | None = None) -> None:
         self.products = {p.id: p for p in products}
         # What an order line can hold: simple products and variations, never a parent.
         self.sellable = [p for p in products if p.type != "variable"]
+        self.money = money or Money()
+        self.unit = self.money.unit  # millionths in a unit of its prices
+        self.coupons = {
+            code: coupon
+            if coupon.discount_type == "percent"
+            else dataclasses.replace(coupon, amount=self.money.price(coupon.amount))
+            for code, coupon in COUPONS.items()
+        }
 
     def get(self, product_id: int) -> Product | None:
         return self.products.get(product_id)
@@ -96,6 +111,20 @@ class Catalog:
         """A variation without a SKU of its own shows its parent's, as WooCommerce does."""
         parent = self.parent(product)
         return product.sku or (parent.sku if parent else "")
+
+
+def priced(products: list[Product], money: Money) -> list[Product]:
+    """The products with their prices (cents) in the store's money."""
+    if money.is_default:
+        return products
+    return [
+        dataclasses.replace(
+            p,
+            regular=money.price(p.regular),
+            sale=None if p.sale is None else money.price(p.sale),
+        )
+        for p in products
+    ]
 
 
 def captured_products(opened: int) -> list[Product]:

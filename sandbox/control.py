@@ -16,6 +16,8 @@ No authentication, but only loopback callers are served.
                                          "customer_note"}``), as a shop manager would
 ``GET /_sandbox/stats``                  what was served
 ``POST /_sandbox/webhooks``              ``{"url", "secret"}``: where order events go
+``GET|POST /_sandbox/settings``          the store's money: ``{"currency", "decimals",
+                                         "thousand_separator", "decimal_separator"}``
 =======================================  ==============================================
 """
 
@@ -29,7 +31,6 @@ from flask import Blueprint, abort, current_app, jsonify, request
 
 from . import render
 from .model import WooError
-from .money import to_cents
 
 bp = Blueprint("control", __name__, url_prefix="/_sandbox")
 
@@ -113,7 +114,7 @@ def refund_order(order_id: int):
     amount = body.get("amount")
     order, refund = sandbox.store.refund_order(
         order_id,
-        None if amount is None else to_cents(amount),
+        sandbox.store.amount_of(order_id, amount),
         str(body.get("reason") or ""),
         body.get("lines"),
         restock=bool(body.get("restock", False)),
@@ -179,6 +180,19 @@ def bulk_modify():
     return jsonify(ids=ids, date_modified=body["date_modified"])
 
 
+@bp.route("/settings", methods=["GET", "POST"])
+def money_settings():
+    """The store's currency and number of decimals, changed as a shop manager changes them
+    in WooCommerce's general settings: ``/system_status``, the settings API and ``dp``'s
+    default follow, and orders made from then on are worked out in the new precision;
+    orders made before keep their amounts (``Store.set_money``). A reset goes back to the
+    money the store started with."""
+    store = _sandbox().store
+    if request.method == "POST":
+        store.set_money(**(request.get_json(force=True) or {}))
+    return jsonify(dataclasses.asdict(store.money))
+
+
 @bp.get("/stats")
 def stats():
     return jsonify(_sandbox().stats.snapshot())
@@ -198,7 +212,7 @@ def _given_moment() -> int | None:
 
 def _order_json(order) -> dict:
     store = _sandbox().store
-    return render.order(order, store.catalog, _site(), zone=store.zone)
+    return render.order(order, store.catalog, _site(), store.decimals, store.zone)
 
 
 def _parsed(changes: dict) -> dict:

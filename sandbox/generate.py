@@ -13,7 +13,12 @@ its change of clocks, where a local day and a UTC day part.
 With ``Options.real_shapes`` later orders also take the shapes of a real store at a real
 store's rates: lines whose product was deleted since or that were added by hand (no
 product, no SKU), guests who gave no email (phone and POS orders), and euro orders from
-the euro area.
+the euro area (in a dollar store).
+
+A store in another currency or precision (``Options.money``) sells the same things priced
+in its money, and its orders are in that currency and rounded to its unit; its orders also
+draw negative fees (a loyalty discount), which the default store, in US dollars to the
+cent, never had and so still has not.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from datetime import datetime, timedelta, tzinfo
 from faker import Faker
 
 from . import refunds
-from .catalog import COUPONS, Catalog
+from .catalog import Catalog
+from .currency import Money
 from .model import (
     ITEM_BLOCK,
     MAX_LINES,
@@ -46,6 +52,7 @@ from .model import (
     RefundLine,
 )
 from .money import compute
+from .php import trim_decimal
 from .taxes import CAPTURED, REAL, TaxRate
 
 FIRST_ORDER_ID = 23
@@ -90,8 +97,8 @@ _NOTES = (
 _GIFT_MESSAGES = ("Happy birthday! 🎂", "Joyeux Noël ✨", "Congratulations!", "お誕生日おめでとう")
 _REFUND_REASONS = ("Customer changed mind", "Damaged item (partial)", "Late delivery", "")
 _EURO_AREA = ("DE", "NL", "FR", "ES", "GR")
-# Lines without a product: (name, unit price in cents), a product since deleted or a line
-# added by hand in the order screen.
+# Lines without a product: (name, unit price in US cents), a product since deleted or a
+# line added by hand in the order screen.
 _DELETED_PRODUCTS = (
     ("Discontinued Sampler Box", 3200),
     ("Holiday Mug 2025", 1450),
@@ -114,6 +121,9 @@ class Options:
     #: The store's "Prices entered with tax" now: what its settings say and what orders
     #: made through the REST API take. Generated orders mix both, a fifth with tax.
     prices_include_tax: bool = False
+    #: The store's currency and number of decimals: what its settings say and what its
+    #: orders are made in.
+    money: Money = field(default_factory=Money)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +264,7 @@ class OrderMaker:
             lines=lines,
             shipping=self._shipping(lines),
             fee=self._fee(),
-            coupon=rng.choice(list(COUPONS.values())) if rng.random() < 0.12 else None,
+            coupon=rng.choice(list(self.catalog.coupons.values())) if rng.random() < 0.12 else None,
             prices_include_tax=rng.random() < 0.2 and not captured,
             payment_method=payment,
             created_via=_created_via(rng, status),
@@ -265,9 +275,10 @@ class OrderMaker:
             stock_reduced=status in STOCK_REDUCED_STATUSES,
             version="10.0.2" if created > until - 90 * DAY else "9.8.5",
             transaction_id=_transaction_id(rng, payment) if paid else "",
-            currency=self._currency(contact) if real else "USD",
+            currency=self._currency(contact) if real else self.options.money.currency,
             tax_rate=rates.get(contact.country),
             at_subtotal=self.options.round_at_subtotal and not captured,
+            decimals=self.options.money.decimals,
         )
         refunds = self._refunds(order, until, new_id)
         last_change = max([created, paid or 0, completed or 0, *(r.created for r in refunds)])
@@ -303,13 +314,19 @@ class OrderMaker:
         roll = rng.random()
         if roll < 0.04:
             name, price = rng.choice(_DELETED_PRODUCTS if roll < 0.025 else _CUSTOM_LINES)
+            price = self.catalog.money.price(price)
             position = min(len(lines), MAX_LINES - 1)
             item_id = (lines[0].item_id if lines else 1) + position
             lines = (*lines[:position], Line(item_id, 0, rng.choice((1, 1, 2)), name, price))
         return contact, lines
 
     def _currency(self, contact: Contact) -> str:
-        return "EUR" if contact.country in _EURO_AREA and self.rng.random() < 0.6 else "USD"
+        """A dollar store takes euros from the euro area (a currency plugin); others keep
+        their own currency."""
+        store = self.options.money.currency
+        if store != "USD" or contact.country not in _EURO_AREA:
+            return store
+        return "EUR" if self.rng.random() < 0.6 else store
 
     def _shipping(self, lines: tuple[Line, ...]) -> str | None:
         products = self.catalog.products
@@ -320,11 +337,17 @@ class OrderMaker:
         )
 
     def _fee(self) -> Fee | None:
+        """Gift wrap (its "amount" meta set where the admin added it), express handling, and
+        in a store of another money a loyalty discount: a negative fee."""
+        money = self.options.money
         roll = self.rng.random()
         if roll < 0.07:
-            return Fee("Gift wrap", 250, "" if roll < 0.05 else "2.5")
+            wrap = money.price(250)
+            return Fee("Gift wrap", wrap, "" if roll < 0.05 else trim_decimal(wrap, money.decimals))
         if roll < 0.1:
-            return Fee("Express handling", 395, "")
+            return Fee("Express handling", money.price(395), "")
+        if roll > 0.94 and not money.is_default:
+            return Fee("Loyalty discount", money.price(-700), "")
         return None
 
     def _refunds(self, order: Order, until: int, new_id: Callable[[], int]) -> tuple:
@@ -335,11 +358,11 @@ class OrderMaker:
         the captured store's were. The kind is drawn apart, so the orders stay as they were
         drawn before refunds had kinds."""
         if order.status == "refunded":
-            amount = compute(order, self.catalog).total_cents
+            amount = compute(order, self.catalog).total_units
         elif order.status == "completed" and (
             order.id == _REFUNDED_IN_PART or self.rng.random() < 0.05
         ):
-            amount = max(100, compute(order, self.catalog).total_cents // 4 // 50 * 50)
+            amount = max(100, compute(order, self.catalog).total_units // 4 // 50 * 50)
         else:
             return ()
         later = order.completed + self.rng.randrange(DAY, 10 * DAY)
@@ -374,7 +397,7 @@ class OrderMaker:
             if "shipping" in kind and shipping_id in known and sum(known[shipping_id][1:]):
                 lines.append(RefundLine(shipping_id, 0, *known[shipping_id][1:]))
         amount = refunds.lines_amount(lines)
-        whole = compute(order, self.catalog).total_cents
+        whole = compute(order, self.catalog).total_units
         if amount <= 0 or (amount != refund.amount if full else amount >= whole):
             return refund  # the lines would not add up to the total, or would refund it all
         if "restock" in kind:

@@ -78,7 +78,7 @@ class Line(NamedTuple):
     product_id: int  # a simple product or a variation; 0 for a line without a product
     quantity: int
     # A line without a product (deleted since, or added by hand) keeps its own name and
-    # unit price in cents, as WooCommerce keeps them on the item.
+    # unit price (in the units of the catalog's money), as WooCommerce keeps them on the item.
     name: str = ""
     price: int = 0
     # The quantity the line's amounts were worked out for, when the REST API changed the
@@ -106,7 +106,7 @@ class Trash(NamedTuple):
 
 class Fee(NamedTuple):
     name: str
-    total: int  # cents, before tax
+    total: int  # in the order's units (cents, yen, fils), before tax; negative: a discount
     amount: str  # WooCommerce's raw "amount" meta: "" for fees added through the API
 
 
@@ -122,8 +122,8 @@ class Note(NamedTuple):
 class RefundLine(NamedTuple):
     """An order item a refund gives back: a product line, the shipping or the fee.
 
-    Amounts are in cents and positive, as the refund form takes them; the refund's JSON
-    shows them negative, as WooCommerce stores them.
+    Amounts are in the order's units (cents, yen, fils) and positive, as the refund form
+    takes them; the refund's JSON shows them negative, as WooCommerce stores them.
     """
 
     refunded_item_id: int  # the order's item
@@ -135,7 +135,7 @@ class RefundLine(NamedTuple):
 
 class Refund(NamedTuple):
     id: int
-    amount: int  # cents, with tax: the refund's truth
+    amount: int  # the order's units, with tax: the refund's truth
     reason: str
     created: int
     lines: tuple[RefundLine, ...] = ()  # none for a refund by amount
@@ -180,6 +180,9 @@ class Order:
     # Where the order goes, once a shipping address of its own was set through the REST
     # API; until then the billing address, without its phone.
     ship_to: Contact | None = None
+    # The store's number of decimals when the order was made: its amounts were rounded to
+    # that unit (and its fee and refunds are counted in it), whatever the store says now.
+    decimals: int = 2
 
     @property
     def first_item_id(self) -> int:

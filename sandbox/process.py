@@ -46,6 +46,8 @@ class SandboxProcess:
         orders_file: str | os.PathLike | None = None,
         timezone: str | None = None,
         storage: str = "hpos",
+        currency: str | None = None,
+        decimals: int | None = None,
         extra_args: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.seed = seed
@@ -63,6 +65,9 @@ class SandboxProcess:
         self.timezone = timezone or (None if orders_file else "America/New_York")
         # Where the store keeps its orders: "hpos" (its own tables) or "posts" (legacy).
         self.storage = storage
+        # The store's currency and number of decimals (default USD, the currency's own).
+        self.currency = currency
+        self.decimals = decimals
         self.extra_args = tuple(extra_args)
         self.base_url = ""
         self.cert_path: str | None = None
@@ -103,6 +108,10 @@ class SandboxProcess:
             command += ["--orders-file", str(Path(self.orders_file).resolve())]
         if self.timezone:
             command += ["--timezone", self.timezone]
+        if self.currency:
+            command += ["--currency", self.currency]
+        if self.decimals is not None:
+            command += ["--decimals", str(self.decimals)]
         if self.https:
             self.cert_path = str(scratch / "cert.pem")
             command += ["--https", "--cert-file", self.cert_path]
@@ -232,6 +241,14 @@ class SandboxProcess:
     def notes(self, order_id: int) -> list[dict]:
         """The order's notes, newest first, as ``GET /orders/<id>/notes`` answers them."""
         return self._call("GET", f"/orders/{order_id}/notes")
+
+    def set_money(self, **settings: object) -> dict:
+        """Change the store's ``currency``, ``decimals`` or separators while it runs, as a
+        shop manager would in WooCommerce's general settings; the store's money now."""
+        return self._post("/settings", settings)
+
+    def money(self) -> dict:
+        return self._call("GET", "/settings")
 
     def set_webhook(self, url: str | None, secret: str = "") -> list[dict]:
         return self._post("/webhooks", {"url": url, "secret": secret})

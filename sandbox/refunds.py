@@ -8,6 +8,8 @@ API, the "Restock refunded items" box in the admin) puts a line's refunded quant
 into stock where the product manages stock and the order took it: the order line's
 ``_reduced_stock`` goes down, its ``_restock_refunded_items`` up, and the order gets the note
 "Item #<product> stock increased from <a> to <b>." Nothing on the refund itself says so.
+
+Amounts are in the units of the order's precision (``Order.decimals``): cents, yen or fils.
 """
 
 from __future__ import annotations
@@ -16,36 +18,37 @@ from collections.abc import Iterable
 
 from .catalog import Catalog
 from .model import FEE_ITEM, SHIPPING_ITEM, Order, Refund, RefundLine, WooError
-from .money import CENT, compute, round_to, to_cents
+from .money import compute, round_to, to_units
 
 STOCK_LEVEL = 90  # what the store's stock notes show a product at after the sale
 
 
 def items(order: Order, catalog: Catalog) -> dict[int, tuple[int, int, int]]:
-    """The order's refundable items: {item id: (quantity, total, tax)}, amounts in cents;
-    quantity 0 for shipping and the fee."""
+    """The order's refundable items: {item id: (quantity, total, tax)}, amounts in the
+    order's units; quantity 0 for shipping and the fee."""
     totals = compute(order, catalog)
+
+    def units(millionths: int) -> int:
+        return round_to(millionths, totals.unit) // totals.unit
+
     found = {
-        line.item_id: (line.quantity, _cents(amounts.total.amount), _cents(amounts.total.tax))
+        line.item_id: (line.quantity, units(amounts.total.amount), units(amounts.total.tax))
         for line, amounts in zip(order.lines, totals.lines, strict=True)
     }
     if order.shipping:
+        shipping = totals.shipping
         found[order.first_item_id - 1 + SHIPPING_ITEM] = (
             0,
-            _cents(totals.shipping.amount),
-            _cents(totals.shipping.tax),
+            units(shipping.amount),
+            units(shipping.tax),
         )
     if order.fee:
         found[order.first_item_id - 1 + FEE_ITEM] = (
             0,
-            _cents(totals.fee.amount),
-            _cents(totals.fee.tax),
+            units(totals.fee.amount),
+            units(totals.fee.tax),
         )
     return found
-
-
-def _cents(millionths: int) -> int:
-    return round_to(millionths, CENT) // CENT
 
 
 def requested_lines(
@@ -67,6 +70,7 @@ def requested_lines(
     else:
         entries = []
     known = items(order, catalog)
+    decimals = order.decimals
     lines = []
     for entry in entries:
         if not isinstance(entry, dict):
@@ -80,13 +84,13 @@ def requested_lines(
         quantity = _whole(entry.get("quantity", entry.get("qty", 0)))
         ordered, total, tax = known[item_id]
         given_total = entry.get("refund_total")
-        given_tax = _taxes(entry.get("refund_tax"))
+        given_tax = _taxes(entry.get("refund_tax"), decimals)
         if fill and given_total is None:
             part = (quantity, ordered) if ordered else (1, 1)
             refund_total = share(total, *part)
             refund_tax = share(tax, *part) if given_tax is None else given_tax
         else:
-            refund_total = to_cents(given_total)
+            refund_total = to_units(given_total, decimals)
             refund_tax = given_tax or 0
         if not (quantity or refund_total or refund_tax):
             continue
@@ -101,7 +105,7 @@ def _whole(value: object) -> int:
         return 0
 
 
-def _taxes(value: object) -> int | None:
+def _taxes(value: object, decimals: int) -> int | None:
     """The refunded tax of a line, all rates together (a sandbox order has one rate)."""
     if value is None:
         return None
@@ -111,11 +115,11 @@ def _taxes(value: object) -> int | None:
         amounts = [t.get("refund_total") if isinstance(t, dict) else t for t in value]
     else:
         amounts = [value]
-    return sum(to_cents(amount) for amount in amounts)
+    return sum(to_units(amount, decimals) for amount in amounts)
 
 
 def share(amount: int, quantity: int, ordered: int) -> int:
-    """``quantity`` of ``ordered`` units of ``amount`` cents, rounded half up."""
+    """``quantity`` of ``ordered`` items of ``amount`` (units of money), rounded half up."""
     return round_to(amount * quantity, ordered) // ordered if ordered else amount
 
 
@@ -124,8 +128,8 @@ def lines_amount(lines: Iterable[RefundLine]) -> int:
 
 
 def remaining(order: Order, catalog: Catalog) -> int:
-    """What is left to refund, in cents (``get_remaining_refund_amount``)."""
-    return compute(order, catalog).total_cents - sum(r.amount for r in order.refunds)
+    """What is left to refund, in the order's units (``get_remaining_refund_amount``)."""
+    return compute(order, catalog).total_units - sum(r.amount for r in order.refunds)
 
 
 def restocked(order: Order, item_id: int) -> int:

@@ -1,7 +1,9 @@
 """Records as WooCommerce 10 writes them: the same keys, in the same order, of the same types.
 
-Money is a string with ``dp`` decimals, except where WooCommerce itself leaves it raw (a
-coupon's ``discount``, a fee's ``amount``) or makes it a number (a line's ``price``).
+Money is a string with ``dp`` decimals (by default the store's number of decimals, as
+``wc_get_price_decimals``), except where WooCommerce itself leaves it raw (a coupon's
+``discount``, a fee's ``amount``, a product's prices as entered) or makes it a number (a
+line's ``price``, a coupon's ``nominal_amount``).
 Dates come twice: the store's time without an offset, and the ``_gmt`` twin in UTC; each
 function that writes dates takes the store's ``zone``.
 """
@@ -16,6 +18,7 @@ from datetime import UTC, datetime, tzinfo
 
 from . import refunds
 from .catalog import CATEGORIES, Catalog, Product
+from .currency import Money, unit_of
 from .model import (
     COUPON_ITEM,
     FEE_ITEM,
@@ -46,7 +49,6 @@ _USER_AGENTS = (
 )
 
 
-CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€"}
 MILLIONTHS = 6  # the scale of the amounts ``money`` works out
 # The ids of the meta a restock adds to an order's line, past those of its other meta.
 RESTOCK_META = REFUND_ITEMS // 2
@@ -73,8 +75,13 @@ def _self_link(href: str, allow: list[str]) -> list[dict]:
     return [{"href": href, "targetHints": {"allow": allow}}]
 
 
-def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo = UTC) -> dict:
+def order(
+    order: Order, catalog: Catalog, site: str, dp: int | None = None, zone: tzinfo = UTC
+) -> dict:
+    """The order as the REST API shows it, money with ``dp`` decimals (None: those the
+    order was made with)."""
     totals = compute(order, catalog)
+    dp = order.decimals if dp is None else dp
 
     def money(millionths: int) -> str:
         return format_decimal(millionths, dp, MILLIONTHS)
@@ -145,9 +152,13 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo =
         "tax_lines": _tax_lines(order, totals, money),
         "shipping_lines": _shipping_lines(order, totals, catalog, meta_base, money),
         "fee_lines": _fee_lines(order, totals, money),
-        "coupon_lines": _coupon_lines(order, totals, meta_base),
+        "coupon_lines": _coupon_lines(order, totals, catalog, meta_base),
         "refunds": [
-            {"id": r.id, "reason": r.reason, "total": "-" + format_decimal(r.amount, dp)}
+            {
+                "id": r.id,
+                "reason": r.reason,
+                "total": "-" + format_decimal(r.amount, dp, order.decimals),
+            }
             for r in reversed(order.refunds)
         ],
         "payment_url": (
@@ -160,7 +171,7 @@ def order(order: Order, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo =
         "date_modified_gmt": gmt_date(order.modified),
         "date_completed_gmt": gmt_date(order.completed),
         "date_paid_gmt": gmt_date(order.paid),
-        "currency_symbol": CURRENCY_SYMBOLS[order.currency],
+        "currency_symbol": Money(order.currency).plain_symbol,
         "_links": links,
     }
 
@@ -388,12 +399,12 @@ def _fee_lines(order: Order, totals: Totals, money) -> list[dict]:
     ]
 
 
-def _coupon_lines(order: Order, totals: Totals, meta_base: int) -> list[dict]:
+def _coupon_lines(order: Order, totals: Totals, catalog: Catalog, meta_base: int) -> list[dict]:
     coupon = order.coupon
     if coupon is None:
         return []
     percent = coupon.discount_type == "percent"
-    nominal = coupon.amount if percent else coupon.amount // 100
+    nominal = coupon.amount if percent else catalog.money.number(coupon.amount)
     # WooCommerce leaves "fixed_cart", its default type, out of the stored coupon info.
     kind = '"percent"' if percent else "null"
     info = f'[{coupon.id},"{coupon.code}",{kind},{nominal}]'
@@ -421,15 +432,22 @@ def _coupon_lines(order: Order, totals: Totals, meta_base: int) -> list[dict]:
 
 
 def refund(
-    order: Order, refund: Refund, catalog: Catalog, site: str, dp: int = 2, zone: tzinfo = UTC
+    order: Order,
+    refund: Refund,
+    catalog: Catalog,
+    site: str,
+    dp: int | None = None,
+    zone: tzinfo = UTC,
 ) -> dict:
     """A refund as ``/orders/<id>/refunds`` shows it (captured): its items copy the order's
     with negative amounts and quantity, and only ``_refunded_item_id`` as meta; its tax
-    lines add up the refunded tax per rate. A refund by amount has no items at all."""
+    lines add up the refunded tax per rate. A refund by amount has no items at all. Its
+    amounts are in the order's units, shown with ``dp`` decimals (None: the order's)."""
     base = f"{site}/wp-json/wc/v3/orders/{order.id}"
+    dp = order.decimals if dp is None else dp
 
-    def money(cents: int) -> str:
-        return format_decimal(-cents, dp)
+    def money(units: int) -> str:
+        return format_decimal(-units, dp, order.decimals)
 
     by_item = {line.refunded_item_id: (i, line) for i, line in enumerate(refund.lines)}
     rate = order.tax_rate if refund.lines else None
@@ -493,7 +511,7 @@ def refund(
         "id": refund.id,
         "date_created": local_date(refund.created, zone),
         "date_created_gmt": gmt_date(refund.created),
-        "amount": format_decimal(refund.amount, dp),
+        "amount": format_decimal(refund.amount, dp, order.decimals),
         "reason": refund.reason,
         "refunded_by": 1,
         "refunded_payment": refund.refunded_payment,
@@ -530,7 +548,9 @@ def _refund_line_item(order, line, refund: Refund, position: int, refunded, cata
         "meta_data": _refunded_item_meta(refund, position, line.item_id),
         "sku": item["sku"],
         # total / quantity, as PHP divides: both negative, so a positive number.
-        "price": _unit_price(refunded.total * 10_000, refunded.quantity) if quantity else 0,
+        "price": _unit_price(refunded.total * unit_of(order.decimals), refunded.quantity)
+        if quantity
+        else 0,
         "image": item["image"],
         "parent_name": item["parent_name"],
     }
@@ -615,11 +635,14 @@ def slug(name: str) -> str:
     return re.sub(r"[^\w]+", "-", text).strip("-")
 
 
-def _price_html(product: Product, catalog: Catalog) -> str:
-    def amount(cents: int) -> str:
+def _price_html(product: Product, catalog: Catalog, money: Money) -> str:
+    """``wc_price`` of the product's price: the store's symbol, decimals and separators."""
+
+    def amount(units: int) -> str:
         return (
             '<span class="woocommerce-Price-amount amount"><bdi><span class="woocommerce-'
-            f'Price-currencySymbol">&#36;</span>{format_decimal(cents)}</bdi></span>'
+            f'Price-currencySymbol">{money.symbol}</span>'
+            f"{money.shown(units * catalog.unit)}</bdi></span>"
         )
 
     if product.type == "variable":
@@ -631,7 +654,11 @@ def _price_html(product: Product, catalog: Catalog) -> str:
     return amount(catalog.price(product))
 
 
-def product(product: Product, catalog: Catalog, site: str, zone: tzinfo = UTC) -> dict:
+def product(
+    product: Product, catalog: Catalog, site: str, zone: tzinfo = UTC, money: Money | None = None
+) -> dict:
+    """A product; its prices as they were entered (the catalog's money), its ``price_html``
+    in the store's ``money`` now (default: the catalog's)."""
     product_slug = slug(product.name)
     variable = product.type == "variable"
     category_name, category_slug = CATEGORIES[product.category]
@@ -666,9 +693,9 @@ def product(product: Product, catalog: Catalog, site: str, zone: tzinfo = UTC) -
         "description": "",
         "short_description": "",
         "sku": product.sku,
-        "price": format_decimal(catalog.price(product)),
-        "regular_price": "" if variable else format_decimal(product.regular),
-        "sale_price": "" if product.sale is None else format_decimal(product.sale),
+        "price": _entered(catalog.price(product), catalog),
+        "regular_price": "" if variable else _entered(product.regular, catalog),
+        "sale_price": "" if product.sale is None else _entered(product.sale, catalog),
         **_no_sale_dates(),
         "on_sale": product.sale is not None,
         "purchasable": True,
@@ -711,7 +738,7 @@ def product(product: Product, catalog: Catalog, site: str, zone: tzinfo = UTC) -
         "variations": list(product.variation_ids),
         "grouped_products": [],
         "menu_order": 0,
-        "price_html": _price_html(product, catalog),
+        "price_html": _price_html(product, catalog, money or catalog.money),
         "related_ids": [],
         "meta_data": [],
         "stock_status": "instock",
@@ -723,6 +750,12 @@ def product(product: Product, catalog: Catalog, site: str, zone: tzinfo = UTC) -
             "collection": [{"href": f"{site}/wp-json/wc/v3/products"}],
         },
     }
+
+
+def _entered(units: int, catalog: Catalog) -> str:
+    """A price as the shop manager entered it, with the catalog's decimals: "12.50", "1875"."""
+    decimals = catalog.money.decimals
+    return format_decimal(units, decimals, decimals)
 
 
 def _no_sale_dates() -> dict:
@@ -749,9 +782,9 @@ def variation(variation: Product, catalog: Catalog, site: str, zone: tzinfo = UT
         "permalink": f"{site}/product/{slug(parent.name)}/?{query}",
         "sku": variation.sku,
         "global_unique_id": "",
-        "price": format_decimal(variation.price),
-        "regular_price": format_decimal(variation.regular),
-        "sale_price": "" if variation.sale is None else format_decimal(variation.sale),
+        "price": _entered(variation.price, catalog),
+        "regular_price": _entered(variation.regular, catalog),
+        "sale_price": "" if variation.sale is None else _entered(variation.sale, catalog),
         **_no_sale_dates(),
         "on_sale": variation.sale is not None,
         "status": "publish",
@@ -865,8 +898,10 @@ ORDER_DATASTORES = {
 }
 
 
-def system_status(site: str, storage: str = "hpos") -> dict:
-    """The parts of ``/system_status`` a connector reads, shaped like a WooCommerce 10 store."""
+def system_status(site: str, storage: str = "hpos", money: Money | None = None) -> dict:
+    """The parts of ``/system_status`` a connector reads, shaped like a WooCommerce 10 store:
+    its ``settings`` name the store's currency, symbol, separators and decimals."""
+    money = money or Money()
     return {
         "environment": {
             "home_url": site,
@@ -955,12 +990,12 @@ def system_status(site: str, storage: str = "hpos") -> dict:
         "settings": {
             "api_enabled": True,
             "force_ssl": False,
-            "currency": "USD",
-            "currency_symbol": "&#36;",
+            "currency": money.currency,
+            "currency_symbol": money.symbol,
             "currency_position": "left",
-            "thousand_separator": ",",
-            "decimal_separator": ".",
-            "number_of_decimals": 2,
+            "thousand_separator": money.thousand_separator,
+            "decimal_separator": money.decimal_separator,
+            "number_of_decimals": money.decimals,
             "geolocation_enabled": False,
             "taxonomies": {"external": "external", "grouped": "grouped", "simple": "simple"},
             "product_visibility_terms": {"exclude-from-catalog": "exclude-from-catalog"},

@@ -1,16 +1,23 @@
 """WooCommerce's settings API, for the settings the sandbox has: ``/settings/tax`` (the tax
-group) and, of the general group, ``/settings/general/woocommerce_calc_taxes``.
+group) and, of the general group, taxes, coupons and the currency options
+(``/settings/general/woocommerce_price_num_decimals``).
 
 Labels, types, defaults, options and tips are a real WooCommerce 10.0.2 store's
 (``tests/fixtures/woo-captures/settings_tax.json``); the values are the sandbox's own:
 taxes are on (it always has rates), prices are entered with tax or not as
 ``--prices-include-tax`` says, tax is rounded per line or at subtotal as
 ``--round-tax-at-subtotal`` says, and tax follows the billing address (the rate of the
-billing country; the sandbox ships to the billing address).
+billing country; the sandbox ships to the billing address). The general group's currency
+options are labelled as the real stores in yen and dinars label them
+(``tests/fixtures/woo-captures/jpy``, ``kwd``), with the store's currency, separators and
+decimals (``--currency``, ``--decimals``, or ``POST /_sandbox/settings``); its store address
+and selling locations are not there. The currency's options list the currencies the sandbox
+knows, where WooCommerce lists all 163 it knows.
 """
 
 from __future__ import annotations
 
+from .currency import CURRENCIES
 from .generate import Options
 from .model import WooError
 
@@ -34,6 +41,26 @@ def groups(options: Options) -> dict[str, list[dict]]:
                 "tip": "Rates will be configurable and taxes will be calculated during checkout.",
                 "value": "yes",
             },
+            {
+                "id": "woocommerce_enable_coupons",
+                "label": "Enable coupons",
+                "description": "Enable the use of coupon codes",
+                "type": "checkbox",
+                "default": "yes",
+                "tip": "Coupons can be applied from the cart and checkout pages.",
+                "value": "yes",
+            },
+            {
+                "id": "woocommerce_calc_discounts_sequentially",
+                "label": "",
+                "description": "Calculate coupon discounts sequentially",
+                "type": "checkbox",
+                "default": "no",
+                "tip": "When applying multiple coupons, apply the first coupon to the full price "
+                "and the second coupon to the discounted price and so on.",
+                "value": "no",
+            },
+            *_currency_options(options),
         ],
         "tax": [
             {
@@ -139,6 +166,66 @@ def groups(options: Options) -> dict[str, list[dict]]:
                 "value": "itemized",
             },
         ],
+    }
+
+
+def _currency_options(options: Options) -> list[dict]:
+    money = options.money
+    currency = (
+        "This controls what currency prices are listed at in the catalog and which currency "
+        "gateways will take payments in."
+    )
+    return [
+        {
+            "id": "woocommerce_currency",
+            "label": "Currency",
+            "description": currency,
+            "type": "select",
+            "default": "USD",
+            "options": {c.code: f"{c.name} ({c.symbol}) — {c.code}" for c in CURRENCIES.values()},
+            "tip": currency,
+            "value": money.currency,
+        },
+        {
+            "id": "woocommerce_currency_pos",
+            "label": "Currency position",
+            "description": "This controls the position of the currency symbol.",
+            "type": "select",
+            "default": "left",
+            "options": {
+                "left": "Left",
+                "right": "Right",
+                "left_space": "Left with space",
+                "right_space": "Right with space",
+            },
+            "tip": "This controls the position of the currency symbol.",
+            "value": "left",
+        },
+        _text("woocommerce_price_thousand_sep", "Thousand separator", ",", "thousand separator")
+        | {"value": money.thousand_separator},
+        _text("woocommerce_price_decimal_sep", "Decimal separator", ".", "decimal separator")
+        | {"value": money.decimal_separator},
+        {
+            "id": "woocommerce_price_num_decimals",
+            "label": "Number of decimals",
+            "description": "This sets the number of decimal points shown in displayed prices.",
+            "type": "number",
+            "default": "2",
+            "tip": "This sets the number of decimal points shown in displayed prices.",
+            "value": str(money.decimals),
+        },
+    ]
+
+
+def _text(setting_id: str, label: str, default: str, what: str) -> dict:
+    sets = f"This sets the {what} of displayed prices."
+    return {
+        "id": setting_id,
+        "label": label,
+        "description": sets,
+        "type": "text",
+        "default": default,
+        "tip": sets,
     }
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from . import refunds, render, replay
-from .catalog import COUPONS, Catalog, captured_products, generated_products
+from .catalog import Catalog, captured_products, generated_products, priced
+from .currency import Money
 from .generate import (
     DAY,
     FIRST_ORDER_ID,
@@ -45,7 +46,7 @@ from .model import (
     Webhook,
     WooError,
 )
-from .money import compute, to_cents, to_millionths
+from .money import compute, to_millionths, to_units
 from .replay import Replayed
 
 # Where WooCommerce keeps orders: its own tables (HPOS, the default) or the posts table.
@@ -209,6 +210,7 @@ class Store:
         self.seed = seed
         self.storage = storage
         self.options = options or Options()
+        self._opening_options = self.options  # what a reset goes back to
         self._replayed = replay.load(orders_file) if orders_file else None
         if zone is None:
             zone = replay.zone_of(self._replayed) if self._replayed else ZoneInfo("UTC")
@@ -219,10 +221,13 @@ class Store:
         # gives the same store all day long.
         self.until = until if until is not None else int(clock()) // DAY * DAY
         opened = self.until - YEAR - 30 * DAY
-        self.catalog = Catalog(
-            captured_products(opened)
-            + generated_products(random.Random(f"catalog:{seed}"), FIRST_ORDER_ID + orders, opened)
+        # Priced in the money the store opened with: changing the currency or decimals later
+        # leaves prices as they were entered, as in WooCommerce.
+        money = self.options.money
+        products = captured_products(opened) + generated_products(
+            random.Random(f"catalog:{seed}"), FIRST_ORDER_ID + orders, opened
         )
+        self.catalog = Catalog(priced(products, money), money)
         self.people = make_people(seed, orders, self.until)
         self.customers = {c.id: c for c in self.people.customers}
         self._webhook_target = (webhook_url, webhook_secret)
@@ -234,6 +239,7 @@ class Store:
     def reset(self) -> None:
         """Back to the seed state, as if the process had just started."""
         with self._lock:
+            self.options = self._opening_options
             self._next_id = max(self.catalog.products) + 1
             self._maker = OrderMaker(self.seed, self.catalog, self.people, self.options)
             if self._replayed is None:
@@ -267,6 +273,23 @@ class Store:
         self._listings.clear()
 
     # Reading
+
+    @property
+    def money(self) -> Money:
+        """The store's currency and decimals now."""
+        return self.options.money
+
+    @property
+    def decimals(self) -> int:
+        """``wc_get_price_decimals``: what ``dp`` defaults to, and what new orders round to."""
+        return self.options.money.decimals
+
+    def amount_of(self, order_id: int, amount: object) -> int | None:
+        """An amount given for the order ("12.50", "1980"), in the units of its precision."""
+        if amount is None:
+            return None
+        order = self.order(order_id)
+        return to_units(amount, order.decimals if isinstance(order, Order) else self.decimals)
 
     def order(self, order_id: int) -> Order | None:
         slot = self._slots.get(order_id)
@@ -312,6 +335,30 @@ class Store:
 
     # Changing
 
+    def set_money(self, **changes: object) -> Money:
+        """Change the store's ``currency``, ``decimals`` or separators, as a shop manager
+        does in WooCommerce's general settings. Orders made from then on are in the new
+        money; those made before keep the amounts they were worked out with, and are shown
+        with the new number of decimals (``dp`` defaults to it), as WooCommerce shows them.
+        Product prices stay as they were entered."""
+        known = {"currency", "decimals", "thousand_separator", "decimal_separator"}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"Cannot change {', '.join(sorted(unknown))}.")
+        with self._lock:
+            current = dataclasses.asdict(self.options.money)
+            if "currency" in changes and "decimals" not in changes:
+                money = Money.of(str(changes["currency"]), None, **_separators(current))
+            else:
+                fields = {**current, **changes}
+                fields["currency"] = str(fields["currency"]).upper()
+                fields["decimals"] = int(fields["decimals"])
+                money = Money(**fields)
+            self.options = dataclasses.replace(self.options, money=money)
+            self._maker.options = self.options
+            self._changed()
+            return money
+
     def create_order(self, body: dict) -> Order:
         """``POST /orders``: an order as the REST API builds one from its JSON body."""
         now = int(self.clock())
@@ -332,7 +379,7 @@ class Store:
             contact=contact,
             lines=lines,
             shipping=self._shipping(body.get("shipping_lines", [])),
-            fee=_fee(body.get("fee_lines", [])),
+            fee=_fee(body.get("fee_lines", []), self.decimals),
             coupon=self._coupon(body.get("coupon_lines", [])),
             prices_include_tax=self.options.prices_include_tax,
             payment_method=body.get("payment_method", ""),
@@ -346,6 +393,8 @@ class Store:
             transaction_id=body.get("transaction_id", ""),
             tax_rate=self.options.tax_rates.get(contact.country),
             at_subtotal=self.options.round_at_subtotal,
+            currency=self.money.currency,
+            decimals=self.decimals,
         )
         if body.get("set_paid"):
             order = _paid(order, now)
@@ -479,10 +528,10 @@ class Store:
     ) -> tuple[Order, Refund]:
         """A refund, as ``wc_create_refund`` makes it: of ``lines`` (the REST API's
         ``line_items``, see :func:`sandbox.refunds.requested_lines`; ``fill`` works out
-        what a line given only a quantity refunds) or of ``amount`` alone (cents; None:
-        what the lines add up to). Restocking puts the lines' goods back (and notes it);
-        the order's ``date_modified`` is ``moment`` (default now), and an order refunded
-        in full is refunded.
+        what a line given only a quantity refunds) or of ``amount`` alone (in the order's
+        units: cents, yen, fils; None: what the lines add up to). Restocking puts the
+        lines' goods back (and notes it); the order's ``date_modified`` is ``moment``
+        (default now), and an order refunded in full is refunded.
         """
         with self._lock:
             order = self._existing(order_id)
@@ -506,7 +555,7 @@ class Store:
             order = dataclasses.replace(order, refunds=(*order.refunds, refund), modified=now)
             for moment, text in refunds.restock_notes(order, refund):
                 self._write_note(before, text, moment)
-            if sum(r.amount for r in order.refunds) >= compute(order, self.catalog).total_cents:
+            if sum(r.amount for r in order.refunds) >= compute(order, self.catalog).total_units:
                 order = _with_status(order, "refunded", now)
             return self._put(order), refund
 
@@ -603,7 +652,7 @@ class Store:
                 amount = refund.get("amount")
                 order, _ = self.refund_order(
                     order_id,
-                    None if amount is None else to_cents(amount),
+                    None if amount is None else to_units(amount, order.decimals),
                     refund.get("reason", ""),
                     refund.get("lines"),
                     restock=bool(refund.get("restock", False)),
@@ -817,9 +866,9 @@ class Store:
         if not coupon_lines:
             return None
         code = str(coupon_lines[0].get("code", "")).strip().lower()
-        if code not in COUPONS:
+        if code not in self.catalog.coupons:
             raise WooError("woocommerce_rest_invalid_coupon", f'Coupon "{code}" does not exist!')
-        return COUPONS[code]
+        return self.catalog.coupons[code]
 
     @staticmethod
     def _shipping(shipping_lines: list[dict]) -> str | None:
@@ -917,8 +966,12 @@ def _paid(order: Order, now: int) -> Order:
     return dataclasses.replace(order, paid=order.paid or now)
 
 
-def _fee(fee_lines: list[dict]) -> Fee | None:
+def _fee(fee_lines: list[dict], decimals: int) -> Fee | None:
     if not fee_lines:
         return None
     line = fee_lines[0]
-    return Fee(str(line.get("name", "")), to_cents(line.get("total")), "")
+    return Fee(str(line.get("name", "")), to_units(line.get("total"), decimals), "")
+
+
+def _separators(money: dict) -> dict:
+    return {k: v for k, v in money.items() if k.endswith("_separator")}

@@ -272,16 +272,19 @@ def _captured(name: str, site: str) -> dict:
 def _options(route: Route, site: str) -> dict:
     if route.options:
         answer = _captured(route.options, site)
-        # WooCommerce's dp defaults to wc_get_price_decimals(): the store's decimals.
-        for endpoint in answer.get("endpoints", []):
-            if "dp" in endpoint.get("args", {}):
-                endpoint["args"]["dp"]["default"] = current_app.extensions["sandbox"].store.decimals
-        return answer
-    return {
-        "namespace": "wc/v3",
-        "methods": list(route.handlers),
-        "endpoints": [{"methods": [m], "args": h.args} for m, h in route.handlers.items()],
-    }
+    else:
+        answer = {
+            "namespace": "wc/v3",
+            "methods": list(route.handlers),
+            "endpoints": [{"methods": [m], "args": h.args} for m, h in route.handlers.items()],
+        }
+    # WooCommerce's dp defaults to wc_get_price_decimals(): the store's decimals.
+    decimals = current_app.extensions["sandbox"].store.decimals
+    for endpoint in answer["endpoints"]:
+        if "dp" in endpoint["args"]:
+            dp = {**endpoint["args"]["dp"], "default": decimals}
+            endpoint["args"] = {**endpoint["args"], "dp": dp}
+    return answer
 
 
 def _only_fields(data: object, fields: object) -> object:

@@ -19,7 +19,6 @@ import html
 from dataclasses import dataclass
 from fractions import Fraction
 
-MILLION = 1_000_000
 DECIMALS = (0, 2, 3)  # the precisions the sandbox takes
 
 

@@ -365,6 +365,10 @@ class OrderMaker:
             amount = max(100, compute(order, self.catalog).total_units // 4 // 50 * 50)
         else:
             return ()
+        left = refunds.remaining(order, self.catalog)
+        possible = 0 < amount <= left if order.status == "refunded" else 0 < amount < left
+        if not possible and not self.options.money.is_default:
+            return ()  # nothing to refund, or no more than the part (a discount took it)
         later = order.completed + self.rng.randrange(DAY, 10 * DAY)
         created = _not_after(later, until, order.completed)
         refund = Refund(new_id(), amount, self.rng.choice(_REFUND_REASONS), created)

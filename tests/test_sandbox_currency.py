@@ -256,6 +256,8 @@ def test_dp_defaults_to_the_stores_decimals_and_can_ask_for_others(money_store) 
     options = requests.options(f"{store.api_url}/orders", timeout=10)
     args = options.json()["endpoints"][0]["args"]
     assert args["dp"]["default"] == decimals
+    refunds = requests.options(f"{store.api_url}/orders/{order['id']}/refunds", timeout=10)
+    assert refunds.json()["endpoints"][0]["args"]["dp"]["default"] == decimals
 
 
 def test_the_settings_and_system_status_name_the_money(money_store) -> None:

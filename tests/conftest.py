@@ -8,6 +8,7 @@ import sys
 import threading
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import sqlalchemy as sa
@@ -48,6 +49,34 @@ def build_database(url: str) -> str:
         upgrade(directory=str(Path(app.root_path) / "migrations"))
         db.engine.dispose()
     return url
+
+
+def database_beside(test_url: str, suffix: str) -> str:
+    """A PostgreSQL database of its own beside ``test_url``'s, on its server: ``test`` with
+    ``_system`` gives ``test_system``."""
+    parts = urlsplit(test_url)
+    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}{suffix}"))
+
+
+def make_database(url: str, *, fresh: bool) -> None:
+    """Create ``url``'s PostgreSQL database where it is missing; with ``fresh``, drop it
+    first, so that it is empty."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    assert re.fullmatch(r"\w+", name), f"an unusual database name: {name!r}"
+    server = urlunsplit(parts._replace(scheme="postgresql+psycopg", path="/postgres"))
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if fresh:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

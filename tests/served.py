@@ -15,10 +15,27 @@ from werkzeug.serving import make_server
 from app import create_app
 from config import TestConfig
 from portal import db
-from tests.conftest import PASSWORD, build_database, csrf_token_from, empty_database
+from tests.conftest import (
+    PASSWORD,
+    build_database,
+    csrf_token_from,
+    database_beside,
+    empty_database,
+    make_database,
+)
 
-# The PostgreSQL database of these tests, apart from the shared one of TEST_DATABASE_URL.
-POSTGRES_URL = os.environ.get("SERVED_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/helper4")
+
+def served_postgres_url() -> str:
+    """The PostgreSQL database of these tests, beside the shared one of TEST_DATABASE_URL on
+    its server (``test`` gives ``test_served``), made where it is missing."""
+    if given := os.environ.get("SERVED_POSTGRES_URL"):
+        return given
+    test_url = os.environ.get("TEST_DATABASE_URL", "")
+    if not test_url.startswith("postgresql"):
+        test_url = "postgresql://postgres@127.0.0.1:5432/test"
+    url = database_beside(test_url, "_served")
+    make_database(url, fresh=False)
+    return url
 
 
 class Visitor:
@@ -59,7 +76,7 @@ def signed_in(base_url: str, username: str) -> Visitor:
 def database_of_kind(kind: str, folder: Path) -> str:
     """A database built for a test module: SQLite in ``folder``, or the PostgreSQL one."""
     if kind == "postgresql":
-        return build_database(POSTGRES_URL)
+        return build_database(served_postgres_url())
     return build_database(f"sqlite:///{folder / 'portal.db'}")
 
 

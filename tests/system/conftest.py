@@ -23,17 +23,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import requests
-import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from redis import Redis
 from redis.exceptions import RedisError
 
 from sandbox.process import SandboxProcess
-from tests.conftest import ARTIFACTS, PASSWORD
+from tests.conftest import ARTIFACTS, PASSWORD, database_beside, make_database
 
 PROJECT = Path(__file__).resolve().parents[2]
 README = PROJECT / "README.md"
@@ -81,23 +79,7 @@ def system_database_url() -> str:
     test_url = os.environ.get("TEST_DATABASE_URL", "")
     if not test_url.startswith("postgresql"):
         pytest.skip("the production stack runs on PostgreSQL: set TEST_DATABASE_URL to one")
-    parts = urlsplit(test_url)
-    return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_system"))
-
-
-def rebuild_database(url: str) -> None:
-    """Drop and create ``url``'s database, empty: `flask db upgrade` builds it."""
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    assert re.fullmatch(r"\w+", name), f"an unusual database name: {name!r}"
-    server = urlunsplit(parts._replace(scheme="postgresql+psycopg", path="/postgres"))
-    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    finally:
-        engine.dispose()
+    return database_beside(test_url, "_system")
 
 
 def free_port() -> int:
@@ -257,7 +239,7 @@ def stack(request, tmp_path_factory, system_database_url, redis_url):
     starting = pool.submit(store.start)
     pool.shutdown(wait=False)
     try:
-        rebuild_database(database_url)
+        make_database(database_url, fresh=True)
         stack.run("schema", commands["schema"])
         stack.start("web", web_command(commands["web"], port))
         stack.start("worker", commands["worker"])

@@ -372,7 +372,7 @@ def test_new_items_take_the_default_template_and_the_line_description_and_price(
 
     item = db.session.scalar(sa.select(Item).where(Item.sku == line["sku"]))
     assert item.description == line["name"]
-    assert str(item.unit_price) == f"{line['price']:.2f}"
+    assert item.unit_price == Decimal(f"{line['price']:.2f}")
     assert item.template_code == "DEFAULT" and item.created_by_sync
     assert entries(run)[0].items_created == item.number
 

@@ -111,13 +111,8 @@ def test_tax_rounded_at_subtotal_is_reconciled_and_the_log_says_how(real_webstor
         "total 329.58 USD"
     )
     order = sales_order_for(real_webstore, 162)
-    assert [str(line.tax_amount) for line in order.lines] == [
-        "4.28",
-        "5.99",
-        "12.89",
-        "1.50",
-        "4.80",
-        "0.50",
+    assert [line.tax_amount for line in order.lines] == [
+        Decimal(tax) for tax in ("4.28", "5.99", "12.89", "1.50", "4.80", "0.50")
     ]
 
 

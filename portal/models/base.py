@@ -47,7 +47,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-Money = sa.Numeric(14, 2)
+# Amounts to 4 decimals, unit prices to 6 (portal.sync.money says why): a store's yen,
+# cents and fils are all kept as it sends them.
+Money = sa.Numeric(19, 4)
+UnitPrice = sa.Numeric(21, 6)
 Quantity = sa.Numeric(14, 4)
 
 

@@ -48,9 +48,11 @@ class SalesCreditMemo(Base):
     refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     currency: Mapped[str] = mapped_column(sa.String(3))
+    # Its sales order's: the decimals its amounts are in.
+    currency_decimals: Mapped[int] = mapped_column(sa.SmallInteger, default=2, server_default="2")
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     tax_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
-    # Equal to the refund's amount, to the cent.
+    # Equal to the refund's amount, to its last unit.
     amount_including_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     sync_run_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sync_runs.id", ondelete="SET NULL"), index=True

@@ -7,7 +7,15 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.models.base import Base, Money, Quantity, UTCDateTime, enum_type, utcnow
+from portal.models.base import (
+    Base,
+    Money,
+    Quantity,
+    UnitPrice,
+    UTCDateTime,
+    enum_type,
+    utcnow,
+)
 
 
 class NumberSeries(Base):
@@ -91,6 +99,7 @@ class Customer(Base):
     customer_posting_group: Mapped[str] = mapped_column(sa.String(20), default="")
     tax_area: Mapped[str] = mapped_column(sa.String(20), default="")
     currency: Mapped[str] = mapped_column(sa.String(3), default="")
+    vat_number: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     created_by_sync: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -183,6 +192,8 @@ class SalesOrder(Base):
     order_date: Mapped[date] = mapped_column(sa.Date, index=True)
     ordered_at: Mapped[datetime] = mapped_column(UTCDateTime)
     currency: Mapped[str] = mapped_column(sa.String(3))
+    # The decimals its amounts are in: the store's (0 for yen, 3 for dinar).
+    currency_decimals: Mapped[int] = mapped_column(sa.SmallInteger, default=2, server_default="2")
     external_document_no: Mapped[str] = mapped_column(sa.String(35), index=True)
     woo_order_id: Mapped[int] = mapped_column(sa.BigInteger)
     woo_status: Mapped[str] = mapped_column(sa.String(20), default="")
@@ -206,6 +217,8 @@ class SalesOrder(Base):
     ship_to_post_code: Mapped[str] = mapped_column(sa.String(20), default="")
     ship_to_country: Mapped[str] = mapped_column(sa.String(2), default="")
     ship_to_phone: Mapped[str] = mapped_column(sa.String(50), default="")
+    # A business customer's VAT number, as the store's EU VAT plugin keeps it.
+    vat_number: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     payment_method: Mapped[str] = mapped_column(sa.String(100), default="")
     payment_method_title: Mapped[str] = mapped_column(sa.String(200), default="")
     customer_note: Mapped[str] = mapped_column(sa.Text, default="")
@@ -267,7 +280,8 @@ class SalesLine(Base):
     description: Mapped[str] = mapped_column(sa.String(200))
     sku: Mapped[str] = mapped_column(sa.String(100), default="")
     quantity: Mapped[Decimal] = mapped_column(Quantity)
-    unit_price: Mapped[Decimal] = mapped_column(Money)
+    # To the ERP's unit-price precision: 3 × 1,979.667 is a line of 5,939 yen.
+    unit_price: Mapped[Decimal] = mapped_column(UnitPrice)
     line_discount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     amount: Mapped[Decimal] = mapped_column(Money)
     tax_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))

@@ -81,7 +81,17 @@ class Webstore(Base):
     # How the store keeps its orders, as its system status last said: "hpos" (custom order
     # tables) or "posts" (legacy WordPress posts, which sort by local modified time).
     order_storage: Mapped[str | None] = mapped_column(sa.String(10))
+    # When the store's system status was last read: its order storage and its money.
     order_storage_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The store's currency and how it writes amounts, as it last said (None: not yet
+    # known): its number of decimals (0 for yen, 3 for dinar) and its separators.
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    price_decimals: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    thousand_separator: Mapped[str | None] = mapped_column(sa.String(8))
+    decimal_separator: Mapped[str | None] = mapped_column(sa.String(8))
+    # The store changed its number of decimals: from how many, and when it was noticed.
+    previous_price_decimals: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    price_decimals_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -18,6 +18,7 @@ from portal.setup.forms import WebstoreForm, parse_country_templates
 from portal.setup.items import SHIPPING_SKU, no_product_item
 from portal.sync.numbers import next_number
 from portal.sync.runs import client_for
+from portal.sync.store_settings import keep_store_settings
 from portal.woo.client import StoreStatus
 
 
@@ -233,7 +234,12 @@ def check_connection(webstore: Webstore, typed: WebstoreForm | None = None) -> S
     """
     settings = webstore if typed is None else typed_connection(webstore, typed)
     with client_for(settings) as client:
-        return client.test_connection()
+        status = client.test_connection()
+    if webstore.id is not None and (typed is None or not connection_changed(webstore, typed)):
+        # The saved store answered: keep its currency and decimals (imports use them).
+        keep_store_settings(webstore, status.order_storage, status.money)
+        db.session.commit()
+    return status
 
 
 def typed_connection(webstore: Webstore, form: WebstoreForm) -> Webstore:

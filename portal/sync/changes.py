@@ -36,6 +36,7 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.sync import rebuild
 from portal.sync.log import LogLine, skip_reason, skipped
+from portal.sync.money import amount_text
 from portal.sync.states import DELETED, SHIP_TO, LineState, OrderState, describe_address
 from portal.sync.writer import existing_links
 from portal.woo.orders import WooOrder
@@ -55,6 +56,8 @@ class Known:
     latest: OrderState | None
     # What its credit memos have given back.
     credited: Decimal = Decimal(0)
+    # The decimals of its currency, as the sales order keeps them.
+    decimals: int = 2
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,12 @@ class Met:
 # The rules
 
 
-def differences(before: OrderState, now: OrderState, credited: Decimal = Decimal(0)) -> list[str]:
-    """What differs in the store's order ``now`` from ``before``, in words. A refund the
-    connector credited is known: only refunds beyond ``credited`` count."""
+def differences(
+    before: OrderState, now: OrderState, credited: Decimal = Decimal(0), decimals: int = 2
+) -> list[str]:
+    """What differs in the store's order ``now`` from ``before``, in words, amounts in the
+    currency's ``decimals``. A refund the connector credited is known: only refunds beyond
+    ``credited`` count. Amounts compare as numbers: 43.246 is 43.2460."""
     if now.status == DELETED:
         return [] if before.status == DELETED else ["deleted in the store"]
     changes = []
@@ -87,7 +93,7 @@ def differences(before: OrderState, now: OrderState, credited: Decimal = Decimal
             if now.status == "trash"
             else f"status {before.status} → {now.status}"
         )
-    changes += line_changes(before.lines, now.lines)
+    changes += line_changes(before.lines, now.lines, decimals)
     if now.ship_to != before.ship_to:
         changes.append(f"shipping address → {describe_address(now.ship_to) or 'none'}")
     if now.customer_note != before.customer_note:
@@ -98,13 +104,20 @@ def differences(before: OrderState, now: OrderState, credited: Decimal = Decimal
         )
     known_refunded = max(before.refunded, credited)
     if now.refunded != known_refunded:
-        changes.append(f"refunded {known_refunded} → {now.refunded}")
+        changes.append(
+            f"refunded {amount_text(known_refunded, decimals)} → "
+            f"{amount_text(now.refunded, decimals)}"
+        )
     if now.total != before.total:
-        changes.append(f"total {before.total} → {now.total}")
+        changes.append(
+            f"total {amount_text(before.total, decimals)} → {amount_text(now.total, decimals)}"
+        )
     return changes
 
 
-def line_changes(before: tuple[LineState, ...], now: tuple[LineState, ...]) -> list[str]:
+def line_changes(
+    before: tuple[LineState, ...], now: tuple[LineState, ...], decimals: int
+) -> list[str]:
     changes = []
     was_lines, now_lines = {line.id: line for line in before}, {line.id: line for line in now}
     for line_id in sorted(was_lines.keys() | now_lines.keys()):
@@ -122,7 +135,10 @@ def line_changes(before: tuple[LineState, ...], now: tuple[LineState, ...]) -> l
                     f"{line.quantity.normalize()}"
                 )
             if None not in (was.price, line.price) and was.price != line.price:
-                changes.append(f"price of '{line.name}' {was.price} → {line.price}")
+                changes.append(
+                    f"price of '{line.name}' {amount_text(was.price, decimals)} → "
+                    f"{amount_text(line.price, decimals)}"
+                )
     return changes
 
 
@@ -179,6 +195,7 @@ def known_orders(webstore_id: int, order_ids) -> dict[int, Known]:
             SalesOrder.imported_state,
             SalesOrder.reviewed_state,
             SalesOrder.store_state,
+            SalesOrder.currency_decimals,
         )
         .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
         .where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
@@ -186,7 +203,7 @@ def known_orders(webstore_id: int, order_ids) -> dict[int, Known]:
     legacy = states_from_sales_orders([row[1] for row in rows if row.imported_state is None])
     credited = credited_amounts([row[1] for row in rows])
     known = {}
-    for order_id, so_id, number, status, imported, reviewed, latest in rows:
+    for order_id, so_id, number, status, imported, reviewed, latest, decimals in rows:
         baseline = reviewed or imported
         known[order_id] = Known(
             sales_order_id=so_id,
@@ -196,6 +213,7 @@ def known_orders(webstore_id: int, order_ids) -> dict[int, Known]:
             reviewed=reviewed is not None,
             latest=OrderState.from_json(latest) if latest else None,
             credited=credited.get(so_id, Decimal(0)),
+            decimals=decimals,
         )
     return known
 
@@ -263,7 +281,7 @@ def settle_changed(webstore_id: int, met: list[Met], known: dict[int, Known]) ->
     for store_order in met:
         was = known[store_order.id]
         now = store_order.state
-        changes = differences(was.baseline, now, was.credited)
+        changes = differences(was.baseline, now, was.credited, was.decimals)
         new = was.latest is None or now != was.latest
         if not new:
             # The state last read (its modified time aside): its warning stands as it was.
@@ -313,9 +331,9 @@ def refresh_warning(sales_order_id: int) -> None:
     now = OrderState.from_json(order.store_state)
     if was.credited > now.refunded:
         # The store refunded what was credited, whatever its state last read says.
-        now = replace(now, refunded=was.credited.quantize(now.total))
+        now = replace(now, refunded=was.credited)
         order.store_state = now.as_json()
-    changes = differences(was.baseline, now, was.credited)
+    changes = differences(was.baseline, now, was.credited, was.decimals)
     order.change_warning = warning_text(was, now, changes) if changes else None
 
 
@@ -427,7 +445,7 @@ def settle_met(writer, webstore_id: int, met: list[Met], fetched: int) -> None:
         writer.log(settle_changed(webstore_id, met, known), fetched=min(fetched, len(met)))
 
 
-def writeback_differences(before: OrderState, now: OrderState) -> list[str]:
+def writeback_differences(before: OrderState, now: OrderState, decimals: int) -> list[str]:
     """What keeps a write-back from overwriting the store's order: its status, lines,
     quantities, prices or total differ from ``before`` (the address, the customer note and
     refunds are the store's to change and do not)."""
@@ -439,4 +457,5 @@ def writeback_differences(before: OrderState, now: OrderState) -> list[str]:
             customer_note=before.customer_note,
             refunded=before.refunded,
         ),
+        decimals=decimals,
     )

@@ -1,11 +1,12 @@
-"""The money rules of a sales credit memo: a store refund, line by line, to the cent.
+"""The money rules of a sales credit memo: a store refund, line by line, to its last unit.
 
 Refunded order lines become item lines on the items their sales lines were booked on, with
 the refunded quantity, amount and tax as the store computed them; refunded shipping and
 fees become charge lines. What the refund's amount holds beyond its lines (a refund by
 amount alone, or a part of one) is one amount line on the webstore's refund item, without
-tax: the store computed none. The memo's total is the refund's amount, to the cent; lines
-worth more than the refund are refused, saying so.
+tax: the store computed none. The memo's total is the refund's amount, exactly; lines
+worth more than the refund are refused, saying so. Amounts are the store's as it sent them
+(``portal.sync.money``): nothing is rounded.
 """
 
 from decimal import Decimal
@@ -21,19 +22,22 @@ from portal.models import (
     SalesOrder,
     Webstore,
 )
+from portal.sync.failures import OrderFailure
+from portal.sync.money import amount_text, kept_exactly
 from portal.sync.numbers import next_number
-
-CENT = Decimal("0.01")
 
 
 class CreditRefused(Exception):
     """This refund cannot be credited as it stands; the message says why and what to do."""
 
 
-def money(value) -> Decimal:
-    """A store amount to the cent; the client gives refunds' amounts positive (a refunded
-    discount fee stays negative)."""
-    return Decimal(str(value)).quantize(CENT)
+def money(value, what: str) -> Decimal:
+    """A store amount as the ERP keeps it, else refused naming it; the client gives refunds'
+    amounts positive (a refunded discount fee stays negative)."""
+    try:
+        return kept_exactly(Decimal(str(value)), what)
+    except OrderFailure as exc:
+        raise CreditRefused(str(exc)) from None
 
 
 def credit_memo_for(
@@ -41,13 +45,14 @@ def credit_memo_for(
 ) -> SalesCreditMemo:
     """The memo of ``refund`` of ``woo_order`` (imported as ``order``), numbered; not added."""
     lines = refunded_lines(order, refund)
-    total = money(refund.amount)
+    total = money(refund.amount, "Its amount")
     booked = sum((line.amount + line.tax_amount for line in lines), Decimal("0"))
     rest = total - booked
     if rest < 0:
+        decimals = order.currency_decimals
         raise CreditRefused(
-            f"its lines come to {booked} {order.currency}, more than the refund's "
-            f"{total}: check the refund in the store."
+            f"its lines come to {amount_text(booked, decimals, order.currency)}, more than "
+            f"the refund's {amount_text(total, decimals)}: check the refund in the store."
         )
     if rest > 0:
         from portal.setup.items import refund_item  # the setup package imports the runs
@@ -77,6 +82,7 @@ def credit_memo_for(
         refunded_at=refunded_at,
         reason=refund.reason or "",
         currency=order.currency,
+        currency_decimals=order.currency_decimals,
         amount=sum((line.amount for line in lines), Decimal("0")),
         tax_amount=sum((line.tax_amount for line in lines), Decimal("0")),
         amount_including_tax=total,
@@ -121,7 +127,7 @@ def memo_line(kind, line, description: str, sales_line, quantity=Decimal("1")) -
         description=(description or kind.value.capitalize())[:200],
         sku=(sales_line.sku if sales_line else "") or "",
         quantity=quantity if quantity else Decimal("1"),
-        amount=money(line.total),
-        tax_amount=money(line.total_tax),
+        amount=money(line.total, f"The refund of '{description}'"),
+        tax_amount=money(line.total_tax, f"The tax refunded of '{description}'"),
         woo_line_id=line.refunded_item_id,
     )

@@ -169,6 +169,7 @@ class CustomerBook:
             "customer_posting_group": template.customer_posting_group if template else "",
             "tax_area": template.tax_area if template else "",
             "currency": (template.currency if template else "") or "",
+            "vat_number": order.vat_number,
             "created_by_sync": True,
         }
 

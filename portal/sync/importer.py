@@ -12,22 +12,21 @@ links first, and only the new orders are fetched in full, up to 100 per request.
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from functools import partial
 
 import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
-from portal.models.base import utcnow
 from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
 from portal.sync.log import invalid_line
 from portal.sync.open_orders import follow_open_orders, settle_missing
+from portal.sync.store_settings import store_settings
 from portal.sync.writer import BatchWriter, existing_links
 from portal.woo.client import REF_FIELDS, OrderPage, WooClient
-from portal.woo.errors import WooError, WooNotFound
+from portal.woo.errors import WooNotFound
 
 # Above this share of new orders on the first listing page, full pages are fetched directly.
 MOSTLY_NEW = 0.8
@@ -80,8 +79,10 @@ class OrderImport:
         # while a batch is written. Bounds the pages held in memory, whatever the store's size.
         self.ahead = 2 * self.concurrency
         self.progress = progress or (lambda: None)
+        # Before the writer takes the webstore's setup: the store's decimals are part of it.
+        storage = store_settings(webstore, client)
+        self.legacy_storage = not filters.order_ids and storage == "posts"
         self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
-        self.legacy_storage = not filters.order_ids and keeps_orders_as_posts(webstore, client)
         self._product_skus: dict[int, str | None] = {}
         # What the listing said and showed: orders deleted while it is read shift later
         # pages forward, so that an order may be on no page (see _sweep).
@@ -284,27 +285,3 @@ class OrderImport:
             except WooNotFound:
                 self._product_skus[product_id] = None
         return self._product_skus[product_id]
-
-
-# How often the store's order storage (HPOS or legacy posts) is asked again.
-STORAGE_CHECK_EVERY = timedelta(days=1)
-
-
-def keeps_orders_as_posts(webstore: Webstore, client: WooClient) -> bool:
-    """Whether the store keeps its orders as WordPress posts (HPOS off), as its system
-    status says; asked once a day, kept on the webstore."""
-    checked = webstore.order_storage_checked_at
-    if checked is None or utcnow() - checked > STORAGE_CHECK_EVERY:
-        try:
-            storage = client.order_storage()
-        except WooError:
-            # Asked again next run; the listing itself will say what is wrong.
-            return webstore.order_storage == "posts"
-        db.session.execute(
-            sa.update(Webstore)
-            .where(Webstore.id == webstore.id)
-            .values(order_storage=storage, order_storage_checked_at=utcnow())
-        )
-        db.session.commit()
-        return storage == "posts"
-    return webstore.order_storage == "posts"

@@ -7,19 +7,14 @@ product's SKU. New items are only planned here and created by the batch writer.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 
 from portal import db
 from portal.models import Item, ItemMapping, Webstore
 from portal.sync.failures import OrderFailure
+from portal.sync.money import round_to_unit, unit_of
 from portal.woo.orders import WooLineItem
-
-
-def unit_price(line: WooLineItem) -> Decimal:
-    """The price of one unit before discounts and coupons."""
-    return (line.subtotal / line.quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def clean_sku(sku: str | None) -> str | None:
@@ -90,7 +85,8 @@ class ItemBook:
         self.by_sku.update(by_sku)
         self.by_product.update({(p, v): item_id for p, v, item_id in mappings})
 
-    def choose(self, line: WooLineItem, planned: dict) -> ItemChoice:
+    def choose(self, line: WooLineItem, planned: dict, decimals: int = 2) -> ItemChoice:
+        """The item of ``line``, of an order in a currency with ``decimals``."""
         key = (line.product_id, line.variation_id)
         sku = clean_sku(line.sku)
         if sku and sku in self.by_sku:
@@ -112,7 +108,7 @@ class ItemBook:
                 f"Items > Mappings (/items/mappings?webstore={self.webstore.code}), create the "
                 "item with that SKU, or turn 'Create missing items' on; then retry."
             )
-        new = NewItem(sku=sku, values=self.new_item_values(line, sku))
+        new = NewItem(sku=sku, values=self.new_item_values(line, sku, decimals))
         planned[sku or key] = new
         return ItemChoice(new=new, map_product=key)
 
@@ -131,13 +127,14 @@ class ItemBook:
                 self.by_sku[parent_sku] = found
         return parent_sku
 
-    def new_item_values(self, line: WooLineItem, sku: str | None) -> dict:
+    def new_item_values(self, line: WooLineItem, sku: str | None, decimals: int) -> dict:
         template = self.webstore.default_item_template
         return {
             "description": line.name[:200] or f"Product {line.product_id}",
             "sku": sku,
-            # Before discounts: ``price`` is what this order paid after its coupons.
-            "unit_price": unit_price(line),
+            # Before discounts (``price`` is what this order paid after its coupons), in the
+            # currency's unit: an item's price is one a customer can be charged.
+            "unit_price": round_to_unit(line.subtotal / line.quantity, unit_of(decimals)),
             "item_type": template.item_type if template else "inventory",
             "base_unit_of_measure": template.base_unit_of_measure if template else "PCS",
             "item_category": template.item_category if template else "",

@@ -1,32 +1,46 @@
 """An order becomes a plan: its customer, its items, and sales lines whose amounts are the
-store's to the cent. Pure: no HTTP and no database of its own (the books it is given cache
-what the batch looked up), so the money and line rules are tested on their own.
+store's to the last unit of its currency. Pure: no HTTP and no database of its own (the
+books it is given cache what the batch looked up), so the money and line rules are tested
+on their own.
 
-The money rules, in one place:
-- A line's unit price is its price before discounts (``subtotal / quantity``); the
-  difference to its ``total`` is the line discount.
+The money rules, in one place (rounding and units in ``portal.sync.money``):
+- Amounts are the store's, in its number of decimals (the order's unit: 1 yen, 1 cent,
+  1 fils); none is rounded on the way in, and one the ERP cannot keep exactly fails the
+  order.
+- A line's unit price is its price before discounts (``subtotal / quantity``), to the
+  precision that multiplies back to the line; the difference to its ``total`` is the line
+  discount.
 - The order's ``total``, ``total_tax`` and ``tax_lines`` are the truth. With "round tax at
   subtotal level" WooCommerce rounds each rate's tax once over the whole order, so the
-  lines' own taxes may differ from the tax lines by a cent per line and rate; and it adds
-  the rates unrounded into ``total_tax``, which may differ from the tax lines by a cent per
-  rate. Those differences go onto the lines that carry tax, one cent per line, largest line
+  lines' own taxes may differ from the tax lines by a unit per line and rate; and it adds
+  the rates unrounded into ``total_tax``, which may differ from the tax lines by a unit per
+  rate. Those differences go onto the lines that carry tax, one unit per line, largest line
   (by net amount) first, and the log entry says so. A difference larger than rounding
   fails the order.
 - With prices entered with tax, the net line totals the store shows are rounded from
-  unrounded ones: a cent a line may go onto the net amounts, by the same rule.
-- Coupon amounts are rounded to cents as WooCommerce rounds them (half away from zero):
-  coupon lines may carry a third decimal ("2.996").
+  unrounded ones: a unit a line may go onto the net amounts, by the same rule.
+- Coupon amounts are rounded to the order's unit as WooCommerce rounds them (half away from
+  zero): the store's coupon lines carry them unrounded ("2.996", "462.962963").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from portal.models import LineType
 from portal.sync.customers import CustomerBook, CustomerChoice
 from portal.sync.failures import OrderFailure
-from portal.sync.items import ItemBook, ItemChoice, unit_price
+from portal.sync.items import ItemBook, ItemChoice
+from portal.sync.money import (
+    AMOUNT_PLACES,
+    UNIT_PRICE_PLACES,
+    decimals_for,
+    kept_exactly,
+    round_to_unit,
+    unit_of,
+    unit_price,
+)
 from portal.woo.orders import WooLineItem, WooLineTax, WooOrder
 
 
@@ -45,6 +59,8 @@ class PlannedLine:
 class Plan:
     order: WooOrder
     customer: CustomerChoice
+    #: The decimals of the order's currency in this store (0 for yen, 3 for dinar).
+    decimals: int = 2
     lines: list[PlannedLine] = field(default_factory=list)
     #: What the log entry says besides "imported": product-less lines, tax rounding.
     notes: list[str] = field(default_factory=list)
@@ -66,7 +82,9 @@ def plan_order(
 
     ``setup`` is the webstore's setup as the run started (``writer.WebstoreSetup``).
     """
-    plan = Plan(order=order, customer=customers.choose(order, planned_customers))
+    decimals = decimals_for(order.currency, setup.currency, setup.price_decimals)
+    customer = customers.choose(order, planned_customers)
+    plan = Plan(order=order, customer=customer, decimals=decimals)
     for position, line in enumerate(order.line_items, start=1):
         if line.quantity <= 0:
             raise OrderFailure(
@@ -74,36 +92,27 @@ def plan_order(
                 "fix the order in the store, then retry."
             )
         if line.has_product:
-            choice = items.choose(line, planned_items)
-            plan.lines.append(PlannedLine(item_line(line), item=choice, taxes=line.taxes))
+            choice = items.choose(line, planned_items, decimals)
+            values = item_line(line, decimals)
+            plan.lines.append(PlannedLine(values, item=choice, taxes=line.taxes))
         else:
-            plan.lines.append(no_product_line(order, line, position, setup, plan.notes))
+            plan.lines.append(no_product_line(plan, line, position, setup))
     for shipping in order.shipping_lines:
         plan.lines.append(shipping_line(order, shipping, setup))
     for fee in order.fee_lines:
         plan.lines.append(fee_line(fee))
-    plan.notes += reconcile(order, plan.lines)
+    plan.notes += reconcile(order, plan.lines, unit_of(decimals))
+    check_kept(plan)
     return plan
 
 
-def money_unit(order: WooOrder) -> Decimal:
-    """The store's smallest amount: a cent, or a unit where it rounds to whole numbers."""
-    exponent = order.total.as_tuple().exponent
-    return Decimal(1).scaleb(exponent) if isinstance(exponent, int) and exponent < 0 else Decimal(1)
-
-
-def rounded(amount: Decimal, unit: Decimal) -> Decimal:
-    """As PHP's round(): half away from zero."""
-    return amount.quantize(unit, rounding=ROUND_HALF_UP)
-
-
-def item_line(line: WooLineItem) -> dict:
+def item_line(line: WooLineItem, decimals: int) -> dict:
     return {
         "line_type": LineType.ITEM,
         "description": line.name[:200],
         "sku": line.sku[:100],
         "quantity": Decimal(line.quantity),
-        "unit_price": unit_price(line),
+        "unit_price": unit_price(line.subtotal, Decimal(line.quantity), decimals),
         "line_discount": line.subtotal - line.total,
         "amount": line.total,
         "tax_amount": line.total_tax,
@@ -111,7 +120,7 @@ def item_line(line: WooLineItem) -> dict:
     }
 
 
-def no_product_line(order, line: WooLineItem, position: int, setup, notes: list) -> PlannedLine:
+def no_product_line(plan: Plan, line: WooLineItem, position: int, setup) -> PlannedLine:
     """A line whose product was deleted, or that was added by hand: booked on the
     webstore's item for such lines, with the store's name, quantity, prices and tax."""
     item = setup.no_product_item
@@ -122,10 +131,10 @@ def no_product_line(order, line: WooLineItem, position: int, setup, notes: list)
             f"'Item for lines without a product' in its setup (Setup > Webstores > "
             f"{setup.code}), then retry."
         )
-    notes.append(
+    plan.notes.append(
         f"line {position} '{line.name}' has no product in the store: booked on item {item.number}"
     )
-    values = {**item_line(line), "item_id": item.id, "sku": ""}
+    values = {**item_line(line, plan.decimals), "item_id": item.id, "sku": ""}
     return PlannedLine(values, taxes=line.taxes)
 
 
@@ -168,36 +177,52 @@ def fee_line(fee) -> PlannedLine:
     return PlannedLine(values, taxes=fee.taxes)
 
 
-def coupon_values(order: WooOrder) -> list[dict]:
-    unit = money_unit(order)
+def coupon_values(plan: Plan) -> list[dict]:
+    unit = unit_of(plan.decimals)
     return [
         {
             "code": c.code[:100],
-            "discount": rounded(c.discount, unit),
-            "discount_tax": rounded(c.discount_tax, unit),
+            "discount": round_to_unit(c.discount, unit),
+            "discount_tax": round_to_unit(c.discount_tax, unit),
         }
-        for c in order.coupon_lines
+        for c in plan.order.coupon_lines
     ]
+
+
+def check_kept(plan: Plan) -> None:
+    """Every amount of the plan as the ERP keeps it, or the order fails naming the one that
+    would be rounded."""
+    order = plan.order
+    for line in plan.lines:
+        values = line.values
+        what = f"Line '{values['description']}'"
+        kept_exactly(values["unit_price"], f"{what}: its unit price", UNIT_PRICE_PLACES)
+        for name in ("line_discount", "amount", "tax_amount"):
+            kept_exactly(values[name], f"{what}: its {name.replace('_', ' ')}", AMOUNT_PLACES)
+    for name in ("total", "discount_total"):
+        kept_exactly(getattr(order, name), f"The order's {name.replace('_', ' ')}")
+    for refund in order.refunds:
+        kept_exactly(refund.total, f"Refund {refund.id}'s total")
 
 
 # Reconciliation with the store's total
 
 
-def reconcile(order: WooOrder, lines: list[PlannedLine]) -> list[str]:
+def reconcile(order: WooOrder, lines: list[PlannedLine], unit: Decimal) -> list[str]:
     """Make the lines' taxes the store's tax, and the lines add up to the order's total, or
-    fail; return what was adjusted."""
-    adjustments = tax_rounding(order, lines)
+    fail; return what was adjusted. ``unit`` is the smallest amount of the order's currency."""
+    adjustments = tax_rounding(order, lines, unit)
     for adjustment in adjustments:
         lines[adjustment.line].values["tax_amount"] += adjustment.amount
     difference = order.total - lines_total(lines)
     if difference and order.prices_include_tax:
         # Prices entered with tax: WooCommerce keeps the net line totals unrounded, so the
-        # shown ones may miss the total by a cent a line.
+        # shown ones may miss the total by a unit a line.
         net = [i for i, line in enumerate(lines) if not line.shipping]
-        cents = spread(difference, net, lines, money_unit(order), "price with tax", "net") or []
-        for adjustment in cents:
+        units = spread(difference, net, lines, unit, "price with tax", "net") or []
+        for adjustment in units:
             lines[adjustment.line].values["amount"] += adjustment.amount
-        adjustments += cents
+        adjustments += units
     if order.total != lines_total(lines):
         raise mismatch(order, lines)
     return [describe_rounding(order, lines, adjustments)] if adjustments else []
@@ -215,18 +240,17 @@ class Adjustment:
     kind: str = "tax"
 
 
-def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment]:
-    """The cents that take the lines' taxes to the store's; none where the difference is
+def tax_rounding(order: WooOrder, lines: list[PlannedLine], unit: Decimal) -> list[Adjustment]:
+    """The units that take the lines' taxes to the store's; none where the difference is
     more than rounding (the lines then keep the store's own line taxes).
 
     First each rate's line taxes go to its tax line (items and fees, and shipping, apart).
-    Then the order's ``total_tax`` may differ from its tax lines by a cent a rate, since
+    Then the order's ``total_tax`` may differ from its tax lines by a unit a rate, since
     the store adds the rates' taxes unrounded: that goes onto the taxed lines too. Each step
-    gives at most one cent to a line, largest line (by net amount) first.
+    gives at most one unit to a line, largest line (by net amount) first.
     """
     if not order.tax_lines:
         return []
-    unit = money_unit(order)
     adjustments = []
     for tax_line in order.tax_lines:
         rate = tax_line.label or f"rate {tax_line.rate_id}"
@@ -242,22 +266,22 @@ def tax_rounding(order: WooOrder, lines: list[PlannedLine]) -> list[Adjustment]:
                 if tax.rate_id == tax_line.rate_id
             ]
             difference = wanted - sum((total for _, total in taxed), Decimal(0))
-            cents = spread(difference, [index for index, _ in taxed], lines, unit, rate)
-            if cents is None:
+            units = spread(difference, [index for index, _ in taxed], lines, unit, rate)
+            if units is None:
                 return []
-            adjustments += cents
+            adjustments += units
     by_rate = sum((t.tax_total + t.shipping_tax_total for t in order.tax_lines), Decimal(0))
     taxed = [index for index, line in enumerate(lines) if line.taxes]
     limit = unit * len(order.tax_lines)
     if abs(order.total_tax - by_rate) > limit:
         return []
-    cents = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax")
-    return [] if cents is None else adjustments + cents
+    units = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax")
+    return [] if units is None else adjustments + units
 
 
 def rate_tax(line: PlannedLine, tax) -> Decimal:
     """A line's tax at one rate: its ``total_tax`` where it has one rate (a tax entry may
-    show a half cent rounded the other way), else the rate's entry."""
+    show half a unit rounded the other way), else the rate's entry."""
     return line.values["tax_amount"] if len(line.taxes) == 1 else tax.total
 
 

@@ -2,7 +2,7 @@
 
 Only an open or released sales order is changed; a posted one never is. An update rebuilds
 the lines, quantities, prices, addresses and totals from the store's current order by the
-import's own rules (``portal.sync.plan``: to the cent), keeping the number, the customer
+import's own rules (``portal.sync.plan``: to the last unit), keeping the number, the customer
 and the status; a store order cancelled, in the trash or deleted cancels the sales order
 instead (a status of its own: kept for reference, never posted). Either way the store's
 state becomes the one the sales order stands on, its warning goes, and an order event says
@@ -29,6 +29,7 @@ from portal.sync.failures import OrderFailure
 from portal.sync.history import record
 from portal.sync.items import ItemBook
 from portal.sync.log import LogLine
+from portal.sync.money import amount_text
 from portal.sync.numbers import next_numbers
 from portal.sync.plan import Plan, coupon_values, plan_order
 from portal.sync.states import DELETED, OrderState
@@ -141,7 +142,7 @@ def rebuild(
         sa.delete(SalesOrderRefund).where(SalesOrderRefund.sales_order_id == order.id)
     )
     db.session.execute(sa.insert(SalesLine), line_rows(plan, order.id))
-    coupons = [{**c, "sales_order_id": order.id} for c in coupon_values(store_order)]
+    coupons = [{**c, "sales_order_id": order.id} for c in coupon_values(plan)]
     if coupons:
         db.session.execute(sa.insert(SalesOrderCoupon), coupons)
     refunds = refund_rows(store_order, order.id)
@@ -163,8 +164,9 @@ def rebuild(
         raise NotUpdated(f"{order.number} was posted or changed meanwhile: it stays as it is.")
     message = "; ".join(
         [
-            f"{order.number} updated from the store: total {store_order.total} "
-            f"{store_order.currency}, {len(store_order.line_items)} item line(s)",
+            f"{order.number} updated from the store: total "
+            f"{amount_text(store_order.total, plan.decimals, store_order.currency)}, "
+            f"{len(store_order.line_items)} item line(s)",
             *plan.notes,
         ]
     )

@@ -34,6 +34,7 @@ from portal.models import (
 from portal.sync.changes import refresh_warning
 from portal.sync.credit import CreditRefused, credit_memo_for
 from portal.sync.filters import ImportFilters
+from portal.sync.money import amount_text
 from portal.woo.client import OrderQuery, WooClient
 
 log = logging.getLogger(__name__)
@@ -160,7 +161,9 @@ class RefundImport:
         self.log(
             order,
             Outcome.IMPORTED,
-            f"{named(refund)} of {refund.amount} {sales_order.currency} credited as "
+            f"{named(refund)} of "
+            f"{amount_text(refund.amount, sales_order.currency_decimals, sales_order.currency)} "
+            f"credited as "
             f"{memo.number}" + (f" ({refund.reason})" if refund.reason else ""),
             sales_order.number,
         )

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from portal.sync.money import round_to_unit, unit_written
 from portal.woo.orders import WooAddress, WooOrder
 
 # The status of an order the store no longer has (deleted for good): no store status.
@@ -56,11 +57,11 @@ class OrderState:
 
     @classmethod
     def of(cls, order: WooOrder) -> "OrderState":
+        unit = unit_written(order.total)
         return cls(
             status=order.status[:20],
             total=order.total,
-            # In the store's cents, as its total: "refunded 0.00 → 2.00", never "0 → 2.00".
-            refunded=order.refunded_total.quantize(order.total),
+            refunded=round_to_unit(order.refunded_total, unit),
             ship_to=ship_to(order.shipping),
             customer_note=order.customer_note,
             lines=tuple(
@@ -70,9 +71,9 @@ class OrderState:
                     sku=line.sku[:100],
                     quantity=Decimal(line.quantity),
                     product=(line.product_id, line.variation_id) if line.has_product else (0, 0),
-                    # In the store's cents: a REST edit of a quantity leaves an unrounded
+                    # In the store's unit: a REST edit of a quantity leaves an unrounded
                     # unit price (its total over the new quantity).
-                    price=line.price.quantize(order.total),
+                    price=round_to_unit(line.price, unit),
                 )
                 for line in order.line_items
             ),

@@ -236,7 +236,7 @@ def refuse_if_changed(writeback: StoreWriteback, known: changes.Known, now: Orde
             f"it is never set to {writeback.status_to}. Nothing was written to the store.",
             now,
         )
-    differs = changes.writeback_differences(known.baseline, now)
+    differs = changes.writeback_differences(known.baseline, now, known.decimals)
     if differs:
         raise Refused(
             f"The store's order {writeback.sales_order.external_document_no} differs from "
@@ -275,7 +275,7 @@ def warn_of(writeback: StoreWriteback, state: OrderState | None) -> None:
     if state is None:
         return
     known = known_state(writeback)
-    found = changes.differences(known.baseline, state, known.credited)
+    found = changes.differences(known.baseline, state, known.credited, known.decimals)
     changes.record_latest(
         writeback.sales_order_id,
         state,

@@ -97,6 +97,9 @@ class WebstoreSetup:
 
     id: int
     code: str
+    #: The store's currency and decimals, as it last said (None: not known).
+    currency: str | None
+    price_decimals: int | None
     customer_handling: CustomerHandling
     guest_customer_id: int | None
     auto_create_customers: bool
@@ -113,6 +116,8 @@ class WebstoreSetup:
         return cls(
             id=webstore.id,
             code=webstore.code,
+            currency=webstore.currency,
+            price_decimals=webstore.price_decimals,
             customer_handling=webstore.customer_handling,
             guest_customer_id=webstore.guest_customer_id,
             auto_create_customers=webstore.auto_create_customers,
@@ -327,7 +332,7 @@ class BatchWriter:
         for plan, (number, order_id) in zip(plans, made, strict=True):
             order = plan.order
             sales_lines += line_rows(plan, order_id)
-            coupons += [{**c, "sales_order_id": order_id} for c in coupon_values(order)]
+            coupons += [{**c, "sales_order_id": order_id} for c in coupon_values(plan)]
             refunds += refund_rows(order, order_id)
             links.append(
                 {
@@ -407,6 +412,7 @@ def order_values(plan: Plan) -> dict:
     return {
         "order_date": order.order_date,
         "currency": order.currency[:3],
+        "currency_decimals": plan.decimals,
         "external_document_no": order.number[:35],
         "woo_status": order.status[:20],
         "woo_modified_at": order.date_modified,
@@ -429,6 +435,7 @@ def order_values(plan: Plan) -> dict:
         "ship_to_post_code": shipping.postcode[:20],
         "ship_to_country": shipping.country[:2],
         "ship_to_phone": shipping.phone[:50],
+        "vat_number": order.vat_number,
         "payment_method": order.payment_method[:100],
         "payment_method_title": order.payment_method_title[:200],
         "customer_note": order.customer_note,

@@ -130,6 +130,27 @@ class OrderStream:
 
 
 @dataclass(frozen=True)
+class StoreMoney:
+    """How the store keeps and writes amounts, as its system status says."""
+
+    currency: str | None
+    #: WooCommerce's "Number of decimals" (``woocommerce_price_num_decimals``): every
+    #: amount of its REST answers has this many.
+    decimals: int | None
+    thousand_separator: str | None
+    decimal_separator: str | None
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    """What a run needs to know of the store before it reads orders."""
+
+    #: "hpos" or "posts" (see :func:`order_storage_of`); None where not said.
+    order_storage: str | None
+    money: StoreMoney
+
+
+@dataclass(frozen=True)
 class StoreStatus:
     """Who the store is, for "Test connection"."""
 
@@ -156,6 +177,8 @@ class StoreStatus:
     can_write: bool | None = None
     #: How the store keeps orders: "hpos" or "posts" (see :func:`order_storage_of`).
     order_storage: str | None = None
+    #: Its currency's decimals and separators (None: the store did not say).
+    money: StoreMoney | None = None
 
 
 @dataclass(frozen=True)
@@ -556,13 +579,15 @@ class WooClient:
             **self._tax_settings(retries),
             can_write=self._can_write(retries),
             order_storage=order_storage_of(settings),
+            money=store_money_of(settings),
         )
 
-    def order_storage(self) -> str | None:
-        """How the store keeps its orders, from its system status: "hpos" or "posts"."""
+    def store_settings(self) -> StoreSettings:
+        """How the store keeps its orders and its money, from its system status."""
         # Once: the run's own listing tries a store that does not answer again.
         data, _ = self._get(self._url("system_status"), {"_fields": "settings"}, retries=0)
-        return order_storage_of(data.get("settings") if isinstance(data, dict) else None)
+        settings = data.get("settings") if isinstance(data, dict) else None
+        return StoreSettings(order_storage_of(settings), store_money_of(settings))
 
     def _tax_settings(self, retries: int) -> dict[str, Any]:
         """The tax settings a person setting up an import needs to see, in two requests.
@@ -808,6 +833,25 @@ def order_storage_of(settings: object) -> str | None:
     if not isinstance(settings, dict) or "HPOS_enabled" not in settings:
         return None
     return "hpos" if settings["HPOS_enabled"] in (True, "yes", 1, "1") else "posts"
+
+
+def store_money_of(settings: object) -> StoreMoney:
+    """The store's currency, decimals and separators; each None where not said."""
+    settings = settings if isinstance(settings, dict) else {}
+    decimals = settings.get("number_of_decimals")
+    if isinstance(decimals, str) and decimals.isdigit():
+        decimals = int(decimals)
+    text = {
+        key: value if isinstance(value, str) else None
+        for key in ("currency", "thousand_separator", "decimal_separator")
+        for value in [settings.get(key)]
+    }
+    return StoreMoney(
+        currency=text["currency"] or None,
+        decimals=decimals if type(decimals) is int and 0 <= decimals <= 8 else None,
+        thousand_separator=text["thousand_separator"],
+        decimal_separator=text["decimal_separator"],
+    )
 
 
 def _yes_no(value: object) -> bool | None:

@@ -164,6 +164,8 @@ class WooOrder:
     coupon_lines: tuple[WooCouponLine, ...]
     refunds: tuple[WooRefund, ...]
     tax_lines: tuple[WooTaxLine, ...] = ()
+    #: A business customer's VAT number, where an EU VAT plugin keeps one in the order's meta.
+    vat_number: str = ""
 
     @property
     def order_date(self) -> date:
@@ -228,6 +230,7 @@ def parse_order(data: Any) -> WooOrder:
         coupon_lines=tuple(_coupon_line(r) for r in o.objects("coupon_lines")),
         refunds=tuple(_refund(r) for r in o.objects("refunds")),
         tax_lines=tuple(_tax_line(r) for r in o.objects("tax_lines", optional=True)),
+        vat_number=_vat_number(o),
     )
 
 
@@ -580,6 +583,21 @@ def _negated_tax_line(r: _Reader) -> WooTaxLine:
     )
 
 
+# Where the common EU VAT plugins keep the customer's VAT number, most common first:
+# WooCommerce EU VAT Number, then others (Aelia, WPFactory, German Market and the like).
+VAT_NUMBER_KEYS = ("_billing_vat_number", "_vat_number", "billing_vat", "vat_number")
+
+
+def _vat_number(o: _Reader) -> str:
+    """The order's VAT number from its meta; "" where none is kept (or one is not text)."""
+    found = {}
+    for meta in o.objects("meta_data", optional=True):
+        key, value = meta.text("key", default=""), meta.text_or_none("value")
+        if key in VAT_NUMBER_KEYS and value and value.strip():
+            found.setdefault(key, value.strip()[:50])
+    return next((found[key] for key in VAT_NUMBER_KEYS if key in found), "")
+
+
 def _refunded_item_id(r: _Reader) -> int | None:
     """The ``_refunded_item_id`` of the line's ``meta_data`` (a string: "1457")."""
     for meta in r.objects("meta_data", optional=True):
@@ -611,6 +629,11 @@ class _Reader:
 
     # The first test of each reader is what a store sends nearly always: a page of orders
     # has a few thousand fields, read on the threads that share the GIL with the writer.
+
+    def text_or_none(self, key: str) -> str | None:
+        """Text where the value is text; None for anything else (a meta value may be a list)."""
+        value = self._data.get(key)
+        return value if isinstance(value, str) else None
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self._data.get(key)

@@ -1,4 +1,5 @@
-"""Import a whole store and check every sales order against the store's own order, to the cent.
+"""Import a whole store and check every sales order and credit memo against the store's own
+order and refunds, to the last unit of its currency.
 
     .venv/bin/python bench/check_orders.py --orders 2000 -- --real-shapes
     .venv/bin/python bench/check_orders.py --url http://127.0.0.1:8090 --key ck_... --secret cs_...
@@ -8,6 +9,10 @@ reads a real store. Builds a fresh schema in --db (its tables are dropped), impo
 order of any status once, then reads every order of the store again and compares: the
 sales order exists, its total and tax equal the store's total and total_tax, its lines add
 up to that total, and its order date is the store's date (``date_created``, store time).
+It counts the sales orders whose every line equals the store's line (net amount and tax;
+the rounding rule of ``portal/sync/plan.py`` may move one unit onto a line: such lines are
+counted apart). With ``--refunds`` it then credits every refund (a refunds run from the
+first order's day) and compares each memo's total with the store's refund amount.
 It counts the orders of each shape it met (lines without a product, tax rounded at
 subtotal, guests without email, prices with tax, currencies, store day not the UTC day),
 prints the mismatches, and, last, one JSON line. It exits 1 where any order did not match.
@@ -45,6 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--key", help="its consumer key")
     parser.add_argument("--secret", help="its consumer secret")
     parser.add_argument("--db", help="a database of the bench's own (default: SQLite, temporary)")
+    parser.add_argument("--refunds", action="store_true", help="credit and check refunds too")
     parser.add_argument("sandbox_args", nargs="*", help="options for the sandbox, after --")
     return parser.parse_args(argv)
 
@@ -54,13 +60,15 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="check-orders-") as scratch:
         app = bench_app(args.db or f"sqlite:///{scratch}/check.db")
         if args.url:
-            return check(app, args.url, args.key, args.secret)
+            return check(app, args.url, args.key, args.secret, args.refunds)
         store = SandboxProcess(seed=args.seed, orders=args.orders, extra_args=args.sandbox_args)
         with store:
-            return check(app, store.base_url, store.consumer_key, store.consumer_secret)
+            return check(
+                app, store.base_url, store.consumer_key, store.consumer_secret, args.refunds
+            )
 
 
-def check(app, base_url: str, key: str, secret: str) -> int:
+def check(app, base_url: str, key: str, secret: str, refunds: bool = False) -> int:
     with app.app_context():
         fresh_schema(app)
         webstore = seed_demo_webstore(base_url, key, secret)
@@ -75,14 +83,18 @@ def check(app, base_url: str, key: str, secret: str) -> int:
             flush=True,
         )
         shapes, mismatches, checked = collections.Counter(), [], 0
+        lines = collections.Counter()
+        refunded = []
         with WooClient(base_url, key, secret) as client:
             for page in client.iter_order_pages():
                 raw = {o.id: o for o in page.orders}
-                for order_id, problem in compare(webstore.id, raw):
+                for order_id, problem in compare(webstore.id, raw, lines):
                     mismatches.append((order_id, problem))
                 for order in page.orders:
                     shapes.update(shapes_of(order))
+                    refunded += [order.id] if order.refunds else []
                 checked += len(page.orders)
+            memos = check_refunds(webstore, client, refunded, mismatches) if refunds else {}
         for order_id, problem in mismatches[:50]:
             print(f"order {order_id}: {problem}")
         result = {
@@ -90,13 +102,18 @@ def check(app, base_url: str, key: str, secret: str) -> int:
             "imported": run.imported,
             "failed": run.failed,
             "mismatches": len(mismatches),
+            "orders_with_every_line_the_stores": lines["exact"],
+            "orders_with_a_unit_moved_by_the_rounding_rule": lines["moved"],
+            **memos,
             "shapes": dict(sorted(shapes.items())),
         }
         print(json.dumps(result))
         return 1 if mismatches or run.failed else 0
 
 
-def compare(webstore_id: int, orders: dict) -> list[tuple[int, str]]:
+def compare(
+    webstore_id: int, orders: dict, line_counts: collections.Counter
+) -> list[tuple[int, str]]:
     rows = db.session.scalars(
         sa.select(SalesOrder)
         .join(OrderLink, OrderLink.sales_order_id == SalesOrder.id)
@@ -119,7 +136,55 @@ def compare(webstore_id: int, orders: dict) -> list[tuple[int, str]]:
         )
         if got != wanted:
             problems.append((order_id, f"total, lines, tax, date {got} != store's {wanted}"))
+        line_counts["exact" if lines_are_the_stores(sales_order, order) else "moved"] += 1
     return problems
+
+
+def lines_are_the_stores(sales_order, order) -> bool:
+    """Whether every sales line's net amount and tax is the store line's own."""
+    store_lines = [
+        *((line.total, line.total_tax) for line in order.line_items),
+        *((line.total, line.total_tax) for line in order.shipping_lines),
+        *((line.total, line.total_tax) for line in order.fee_lines),
+    ]
+    ours = [(line.amount, line.tax_amount) for line in sales_order.lines]
+    return ours == store_lines
+
+
+def check_refunds(webstore, client, order_ids: list[int], mismatches: list) -> dict:
+    """Credit every refund of the store, then compare each memo with the store's refund."""
+    from portal.models import RunKind, SalesCreditMemo
+
+    first = db.session.scalar(sa.select(sa.func.min(SalesOrder.order_date)))
+    webstore.refunds_start_date = first
+    db.session.commit()
+    run = execute_run(
+        create_run(webstore, ImportFilters(), Trigger.MANUAL, kind=RunKind.REFUNDS).id
+    )
+    memos = {memo.woo_refund_id: memo for memo in db.session.scalars(sa.select(SalesCreditMemo))}
+    store_refunds = [refund for order_id in order_ids for refund in client.list_refunds(order_id)]
+    equal = 0
+    for refund in store_refunds:
+        memo = memos.get(refund.id)
+        if memo is None:
+            mismatches.append((refund.order_id, f"refund {refund.id}: no credit memo"))
+        elif (memo.amount_including_tax, memo.amount + memo.tax_amount) != (
+            refund.amount,
+            refund.amount,
+        ):
+            mismatches.append(
+                (
+                    refund.order_id,
+                    f"refund {refund.id} of {refund.amount}: memo says {memo.amount_including_tax}",
+                )
+            )
+        else:
+            equal += 1
+    return {
+        "store_refunds": len(store_refunds),
+        "memos_equal_to_the_refund": equal,
+        "refunds_run": f"{run.status}: {run.imported} credited, {run.failed} failed",
+    }
 
 
 def shapes_of(order) -> list[str]:

@@ -31,7 +31,7 @@ from portal.sync.money import (
 from portal.sync.plan import plan_order
 from portal.sync.states import OrderState
 from portal.sync.store_settings import keep_store_settings
-from portal.woo.client import StoreMoney, WooClient
+from portal.woo.client import StoreMoney, WooClient, store_money_of
 from portal.woo.orders import parse_order, parse_refund
 from tests.sync_helpers import run_import, sales_order_for
 from tests.test_plan import setup
@@ -366,3 +366,10 @@ def test_test_connection_keeps_the_stores_currency_and_decimals(signed_in_admin,
     db.session.refresh(webstore)
     assert (webstore.currency, webstore.price_decimals) == ("KWD", 3)
     assert (webstore.thousand_separator, webstore.decimal_separator) == (",", ".")
+
+
+def test_what_a_store_does_not_say_of_its_money_stays_unknown():
+    assert store_money_of({"currency": "JPY"}) == StoreMoney("JPY", None, None, None)
+    assert store_money_of({"number_of_decimals": "3"}).decimals == 3
+    assert store_money_of({"number_of_decimals": "three"}).decimals is None
+    assert store_money_of(None) == StoreMoney(None, None, None, None)

@@ -144,7 +144,7 @@ def test_success_shows_the_store_version_currency_and_timezone(
     assert "Connected." in page
     assert "<dt>WooCommerce</dt><dd>10.0.2</dd>" in page
     assert "<dt>WordPress</dt><dd>6.8.2</dd>" in page
-    assert "<dt>Currency</dt><dd>USD</dd>" in page
+    assert '<dt>Currency</dt><dd>USD, 2 decimals (thousands ",", decimals ".")</dd>' in page
     assert "<dt>Timezone</dt><dd>America/New_York</dd>" in page
     assert store.base_url in page
     assert "<html" not in page  # a fragment for #connection-result

@@ -14,6 +14,7 @@ from portal.converters import clean_text
 from portal.credit_memos import bp, queries
 from portal.csv_export import csv_download, keyset_rows
 from portal.models import CreditMemoStatus, Customer, SalesCreditMemo, SalesOrder
+from portal.sync.money import plain_amount
 from portal.views import list_response, page_position, page_url
 
 
@@ -120,9 +121,9 @@ def export():
             memo.customer,
             memo.reason,
             memo.currency,
-            memo.amount,
-            memo.tax_amount,
-            memo.amount_including_tax,
+            plain_amount(memo.amount, memo.currency_decimals),
+            plain_amount(memo.tax_amount, memo.currency_decimals),
+            plain_amount(memo.amount_including_tax, memo.currency_decimals),
         ]
         for memo in memos
     )

@@ -6,9 +6,17 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, Form, IntegerField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal.models import ItemType
+from portal.sync.money import AMOUNT_DIGITS, AMOUNT_PLACES, plain_amount, unit_of
 
 TYPE_LABELS = {
     ItemType.INVENTORY: "Inventory",
@@ -39,6 +47,39 @@ class ItemSearchForm(Form):
         return "" if self.q.errors else (self.q.data or "")
 
 
+# Below what an amount column holds (Money: 19 digits, 4 of them decimals).
+MAX_PRICE = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_PLACES)
+
+
+def kept_as_typed(form, field) -> None:
+    """A price the ERP keeps as typed: more decimals than its columns hold are refused,
+    never rounded away."""
+    price = field.data
+    if price is None:
+        return
+    if not price.is_finite():
+        raise ValidationError("Give the unit price as a number.")
+    if price < 0:
+        raise ValidationError("The unit price cannot be negative.")
+    if price >= MAX_PRICE:
+        raise ValidationError("The unit price is too large.")
+    if price != price.quantize(unit_of(AMOUNT_PLACES)):
+        raise ValidationError(
+            f"The unit price has more decimals than the ERP keeps ({AMOUNT_PLACES}): give "
+            f"it with {AMOUNT_PLACES} at most, so that nothing is rounded."
+        )
+
+
+class PriceField(DecimalField):
+    """A price shown as kept: 1979.667 stays so (a field of 2 places would show 1979.67,
+    and saving the form unchanged would round it)."""
+
+    def _value(self) -> str:
+        if self.raw_data or self.data is None:
+            return super()._value()
+        return str(plain_amount(self.data, 2))
+
+
 class ItemForm(FlaskForm):
     description = StringField(
         "Description", filters=[strip], validators=[DataRequired(), Length(max=200)]
@@ -60,15 +101,11 @@ class ItemForm(FlaskForm):
         default="PCS",
         validators=[DataRequired(), Length(max=10)],
     )
-    unit_price = DecimalField(
+    unit_price = PriceField(
         "Unit price",
-        places=2,
         default=Decimal("0.00"),
-        validators=[
-            InputRequired(message="Give a unit price (0 for none)."),
-            NumberRange(min=0, message="The unit price cannot be negative."),
-            NumberRange(max=Decimal("999999999999.99"), message="The unit price is too large."),
-        ],
+        validators=[InputRequired(message="Give a unit price (0 for none)."), kept_as_typed],
+        description=f"Up to {AMOUNT_PLACES} decimals",
     )
 
     def values(self) -> dict:
@@ -77,7 +114,7 @@ class ItemForm(FlaskForm):
             "sku": self.sku.data or None,
             "item_type": ItemType(self.item_type.data),
             "base_unit_of_measure": self.base_unit_of_measure.data,
-            "unit_price": self.unit_price.data.quantize(Decimal("0.01")),
+            "unit_price": self.unit_price.data,
         }
 
 

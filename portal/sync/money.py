@@ -102,6 +102,13 @@ def amount_text(value: Decimal, decimals: int, currency: str = "") -> str:
     return f"{text} {currency}" if currency else text
 
 
+def plain_amount(value: Decimal, decimals: int) -> Decimal:
+    """An amount as a spreadsheet or a form reads it: in its currency's decimals (15258,
+    43.246, 12.50), ungrouped, never rounded. A number, so that a CSV cell of a negative one
+    is no formula."""
+    return Decimal(amount_text(value, decimals).replace(",", ""))
+
+
 def unit_written(amount: Decimal) -> Decimal:
     """The unit a store amount is written in: WooCommerce writes an order's amounts with the
     store's decimals ("15258", "43.246"), so its total tells them."""

@@ -24,6 +24,14 @@ from portal.models.erp import (
     SalesOrderStatus,
 )
 from portal.models.events import EventKind, OrderEvent
+from portal.models.health import (
+    Alert,
+    Audit,
+    AuditStatus,
+    SeenVia,
+    StoreOrder,
+    StoreOrderState,
+)
 from portal.models.sync import (
     OrderLink,
     Outcome,
@@ -39,6 +47,12 @@ from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryT
 from portal.models.writebacks import StoreWriteback, WritebackState
 
 __all__ = [
+    "Alert",
+    "Audit",
+    "AuditStatus",
+    "SeenVia",
+    "StoreOrder",
+    "StoreOrderState",
     "CreditMemoLine",
     "CreditMemoLineType",
     "CreditMemoStatus",

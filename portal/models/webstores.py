@@ -92,6 +92,13 @@ class Webstore(Base):
     # The store changed its number of decimals: from how many, and when it was noticed.
     previous_price_decimals: Mapped[int | None] = mapped_column(sa.SmallInteger)
     price_decimals_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who hears when the webstore turns failing (portal.alerts): e-mail addresses, one per
+    # line or comma-separated, and a Slack/Teams-compatible webhook URL; "" for none.
+    alert_emails: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    alert_webhook_url: Mapped[str] = mapped_column(sa.String(500), default="", server_default="")
+    # Failing after this many automatic runs failed in a row, or orders waiting this long.
+    alert_failed_runs: Mapped[int] = mapped_column(default=3, server_default="3")
+    alert_lag_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -85,6 +85,16 @@ class Config:
         for delay in os.environ.get("RUN_RETRY_DELAYS", "60,300,1800").split(",")
         if delay
     )
+    # Alerts by e-mail (portal.alerts): the SMTP server and the sender; no MAIL_SERVER, no
+    # e-mail (webhook alerts still go). MAIL_USE_TLS upgrades the connection with STARTTLS.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "true").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "webstore-connector@localhost")
+    # /metrics answers Prometheus with this bearer token (or a scrape from the same host).
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
 
     @classmethod
     def finish(cls, app) -> None:

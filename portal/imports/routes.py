@@ -30,6 +30,7 @@ from portal.sync.filters import (
     merge_filters,
     parse_order_id,
 )
+from portal.sync.health import webstore_health
 from portal.sync.log import skip_kind_label
 from portal.sync.runs import (
     NothingToRetry,
@@ -272,6 +273,7 @@ def results():
     }
     if htmx() and request.headers.get("HX-Target") == "runs-table":
         return render_template("imports/_runs_table.html", **context)
+    context["health"] = webstore_health()
     context["chart"] = bar_chart(queries.daily_totals())
     context["writebacks"] = queries.recent_writebacks()
     return render_template("imports/results.html", **context)

@@ -17,6 +17,7 @@ from portal.orders import actions, bp, queries
 from portal.orders import trace as order_trace
 from portal.orders.forms import OrderFilterForm, ShippingForm
 from portal.sync import writeback
+from portal.sync.health import webstore_health
 from portal.views import list_args, list_response, page_position, wants_fragment
 
 
@@ -52,6 +53,9 @@ def index():
         "many_webstores": len(webstores) > 1,
         "no_webstores": not webstores,
     }
+    if not wants_fragment():
+        # The whole page opens with each webstore's sync health; a search swaps the table.
+        context["health"] = webstore_health()
     return list_response(
         "orders/index.html", "orders/_table.html", list_url(keep_page=True), **context
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from jobs.health import refresh_webhooks_job
 from portal import db
 from portal.models import (
     Audit,
@@ -390,6 +391,15 @@ def test_a_store_that_cannot_be_asked_keeps_what_it_said_last(registered, store)
     assert health.webhooks.states == {"order.created": "active", "order.updated": "active"}
     assert health.webhooks.error == reason and "127.0.0.1:9" in reason
     assert health.webhooks.read_at == now
+
+
+def test_the_scheduler_job_asks_the_stores_and_says_what_they_said(registered, store):
+    switch(store, "order.created", "paused")
+
+    said = refresh_webhooks_job()
+
+    assert said == "asked 1 store(s) about their webhooks (DEMO: paused)"
+    assert health_of(registered).webhooks.worst == "paused"
 
 
 def test_webstores_without_the_portals_webhooks_are_not_asked(demo_webstore, store):

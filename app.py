@@ -39,6 +39,7 @@ def create_app(
         health,
         imports,
         items,
+        metrics,
         orders,
         setup,
         webhooks,
@@ -53,6 +54,7 @@ def create_app(
     app.register_blueprint(imports.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(metrics.bp)
     cli.init_app(app)
     register_error_pages(app)
     app.after_request(vary_on_htmx)

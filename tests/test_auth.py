@@ -12,7 +12,7 @@ from portal.models import Role, User, UserSession
 from portal.models.base import utcnow
 from tests.conftest import PASSWORD, Portal, csrf_token_from
 
-PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "static", "webhooks.receive"}
+PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "static", "webhooks.receive", "metrics.scrape"}
 
 
 def portal_routes(app, webstore_id):

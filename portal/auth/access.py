@@ -9,8 +9,9 @@ from portal import login_manager
 from portal.auth import sessions
 from portal.models import Role, User
 
-# Endpoints anyone may reach. The webhook authenticates by its signature instead.
-PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "webhooks.receive"}
+# Endpoints anyone may reach. The webhook authenticates by its signature instead, and
+# /metrics by its bearer token or a scrape from this host (portal.metrics).
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz", "webhooks.receive", "metrics.scrape"}
 
 
 # The session cookie carries a server-side session's token, not the user's id.

@@ -23,6 +23,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.alerts import bad_addresses, webhook_refusal
 from portal.auth.login import MIN_PASSWORD_LENGTH
 from portal.models import CustomerHandling, ItemType, Role
 from portal.models.webstores import DEFAULT_STATUS_FILTER
@@ -206,6 +207,37 @@ class WebstoreForm(FlaskForm):
         filters=[strip],
         description="Stored encrypted and never shown again. Leave blank to keep the current one.",
     )
+    alert_emails = TextAreaField(
+        "Alert addresses",
+        filters=[strip],
+        validators=[Length(max=2000)],
+        description="Who hears by e-mail when this webstore turns failing, and when it "
+        "recovers: one address per line, or separated by commas.",
+    )
+    alert_webhook_url = StringField(
+        "Alert webhook URL",
+        filters=[strip],
+        validators=[
+            Optional(),
+            URL(require_tld=False, message="Enter the webhook's address, e.g. https://hooks..."),
+            Regexp(r"^https?://", message="The address must start with http:// or https://"),
+            Length(max=500),
+        ],
+        description="A Slack or Microsoft Teams incoming webhook, or any address that takes a "
+        'JSON POST of {"text": "..."}. Blank: none.',
+    )
+    alert_failed_runs = IntegerField(
+        "Automatic runs failed in a row before alerting",
+        default=3,
+        validators=[NumberRange(1, 50, message="Between 1 and 50.")],
+    )
+    alert_lag_minutes = IntegerField(
+        "Minutes behind before alerting",
+        default=120,
+        validators=[NumberRange(1, 10080, message="Between 1 and 10080 (a week).")],
+        description="An order left waiting (failed, or missing by the audit), or automatic "
+        "sync behind, this long makes the webstore failing.",
+    )
 
     def __init__(
         self,
@@ -239,6 +271,17 @@ class WebstoreForm(FlaskForm):
                 "The store URL has changed host, port or scheme: enter the consumer secret "
                 f"again. The stored one is only sent to {site(self.secret_url)}."
             )
+
+    def validate_alert_emails(self, field):
+        if bad := bad_addresses(field.data):
+            raise ValidationError(
+                f"Not an e-mail address: {', '.join(bad)}. Write one address per line, or "
+                "separate them by commas, e.g. orders@example.com."
+            )
+
+    def validate_alert_webhook_url(self, field):
+        if field.data and not field.errors and (refusal := webhook_refusal(field.data)):
+            raise ValidationError(refusal)
 
     def validate_country_templates(self, field):
         try:

@@ -11,7 +11,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from portal import db
+from portal import alerts, db
 from portal.auth import sessions
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
@@ -101,6 +101,7 @@ def render_form(webstore: Webstore, form: WebstoreForm, **context):
         webstore=webstore,
         missing=missing,
         charge_items=webstores.charge_item_choices(),
+        open_alerts=alerts.open_alerts(webstore).values() if webstore.id else (),
         **context,
     )
 
@@ -166,6 +167,28 @@ def test_new_connection():
     return render_template(
         "setup/_connection_result.html", status=status, error=error, unsaved=True
     )
+
+
+@bp.post("/webstores/<id:webstore_id>/test-alert")
+@admin_required
+def test_alert(webstore_id: int):
+    """Send a test message every way the webstore's saved alert settings say."""
+    webstore = db.get_or_404(Webstore, webstore_id)
+    results = alerts.send_test(webstore, current_user.username)
+    if not results:
+        flash(
+            f"No test alert sent: webstore {webstore.code} has no alert webhook URL, and no "
+            "alert addresses or no MAIL_SERVER. Enter them under Alerts and save first.",
+            "error",
+        )
+    for way, error in results.items():
+        if error:
+            flash(f"Test alert not delivered by {way.lower()}: {error}.", "error")
+        else:
+            to = alerts.recipients(webstore, way)
+            flash(f"Test alert sent by {way.lower()} to {to}.", "success")
+    edit = url_for("setup.edit_webstore", webstore_id=webstore.id, _anchor="alert-settings")
+    return redirect(edit, 303)
 
 
 @bp.context_processor

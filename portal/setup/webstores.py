@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 
 from portal import db
+from portal.alerts import alert_addresses
 from portal.crypto import SecretUnreadable
 from portal.models import (
     Customer,
@@ -64,8 +65,12 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
         "status_on_post",
         "status_on_release",
         "status_on_archive",
+        "alert_failed_runs",
+        "alert_lag_minutes",
     ):
         setattr(webstore, name, getattr(form, name).data)
+    webstore.alert_emails = "\n".join(alert_addresses(form.alert_emails.data))
+    webstore.alert_webhook_url = form.alert_webhook_url.data or ""
     webstore.notes_to_customer = form.notes_to_customer.data == "customer"
     webstore.base_url = webstore.base_url.rstrip("/")
     webstore.customer_handling = CustomerHandling(form.customer_handling.data)
@@ -166,6 +171,10 @@ def form_data(webstore: Webstore) -> dict:
         "status_on_release": webstore.status_on_release,
         "status_on_archive": webstore.status_on_archive,
         "notes_to_customer": "customer" if webstore.notes_to_customer else "private",
+        "alert_emails": webstore.alert_emails,
+        "alert_webhook_url": webstore.alert_webhook_url,
+        "alert_failed_runs": webstore.alert_failed_runs,
+        "alert_lag_minutes": webstore.alert_lag_minutes,
     }
 
 

@@ -50,7 +50,12 @@ ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-
 
 
 class DeliveryFailed(Exception):
-    """A message could not be handed over one way; the text says why, for a person."""
+    """A message could not be handed over one way; the text says why, for a person.
+    ``unreachable``: nothing answered there, and nothing will for a while."""
+
+    def __init__(self, reason: str, unreachable: bool = False):
+        super().__init__(reason)
+        self.unreachable = unreachable
 
 
 @dataclass(frozen=True)
@@ -145,10 +150,10 @@ def check_alerts(now: datetime | None = None) -> Checked:
             alert for key, alert in alerts.items() if key not in failing and resolve(alert, now)
         ]
     home = absolute(portal_url("orders.index"))
+    courier = Courier()
     for alert in owed_alerts():
-        delivered = deliver_owed(alert, links.get((alert.webstore_id, alert.condition), home), home)
-        checked.sent += delivered.sent
-        checked.undelivered += delivered.undelivered
+        courier.deliver_owed(alert, links.get((alert.webstore_id, alert.condition), home), home)
+    checked.sent, checked.undelivered = courier.sent, courier.undelivered
     return checked
 
 
@@ -207,59 +212,68 @@ def owed_alerts() -> list[Alert]:
 # Sending once
 
 
-@dataclass
-class Delivered:
-    sent: int = 0
-    undelivered: int = 0
+class Courier:
+    """Sends the messages one check owes. A mail server or webhook that did not answer is
+    not asked again within the check: each message would wait out its timeout in turn."""
 
-    def count(self, went: bool | None) -> None:
-        if went:
-            self.sent += 1
-        elif went is False:
+    def __init__(self):
+        self.sent = self.undelivered = 0
+        self.unreachable: dict[str, DeliveryFailed] = {}
+
+    def deliver_owed(self, alert: Alert, link: str, home: str) -> None:
+        """Send the alert's opening message if owed, then its resolving one if owed."""
+        webstore = alert.webstore
+        if alert.notified_at is None:
+            if not ways(webstore):
+                return  # nobody to tell yet; an address added while it is open will hear
+            message = opening_message(webstore, alert, link)
+            if not self.send_claimed(alert, Alert.notified_at, message):
+                return
+        if alert.resolved_at is not None and alert.resolved_notified_at is None:
+            message = resolved_message(webstore, alert, home)
+            self.send_claimed(alert, Alert.resolved_notified_at, message)
+
+    def send_claimed(self, alert: Alert, sent_at, message: Message) -> bool | None:
+        """Claim the message (``sent_at`` NULL → now) and send it the ways still owed: True
+        when it went, None where another checker claimed it first. A way that fails gives
+        the claim back, with its reason in ``delivery_error``: False."""
+        claim = db.session.execute(
+            sa.update(Alert)
+            .where(Alert.id == alert.id, sent_at.is_(None))
+            .values({sent_at: utcnow()})
+        )
+        db.session.commit()
+        if claim.rowcount != 1:
+            return None
+        failures = {}
+        for way in owed_ways(alert):
+            try:
+                self.send(alert.webstore, way, message)
+            except DeliveryFailed as error:
+                log.warning("alert %s: %s not delivered: %s", alert.id, way, error)
+                failures[way] = str(error)
+        values = {"delivery_error": undelivered_text(failures) or None}
+        if failures:
+            values[sent_at.key] = None
+        db.session.execute(sa.update(Alert).where(Alert.id == alert.id).values(values))
+        db.session.commit()
+        db.session.refresh(alert)
+        if failures:
             self.undelivered += 1
+        else:
+            self.sent += 1
+        return not failures
 
-
-def deliver_owed(alert: Alert, link: str, home: str) -> Delivered:
-    """Send the alert's opening message if owed, then its resolving one if owed."""
-    done = Delivered()
-    webstore = alert.webstore
-    if alert.notified_at is None:
-        if not ways(webstore):
-            return done  # nobody to tell yet; an address added while it is open will hear
-        went = send_claimed(alert, Alert.notified_at, opening_message(webstore, alert, link))
-        done.count(went)
-        if not went:
-            return done
-    if alert.resolved_at is not None and alert.resolved_notified_at is None:
-        message = resolved_message(webstore, alert, home)
-        done.count(send_claimed(alert, Alert.resolved_notified_at, message))
-    return done
-
-
-def send_claimed(alert: Alert, sent_at, message: Message) -> bool | None:
-    """Claim the message (``sent_at`` NULL → now) and send it the ways still owed: True when
-    it went, None where another checker claimed it first. A way that fails gives the claim
-    back, with its reason in ``delivery_error``: False."""
-    claim = db.session.execute(
-        sa.update(Alert).where(Alert.id == alert.id, sent_at.is_(None)).values({sent_at: utcnow()})
-    )
-    db.session.commit()
-    if claim.rowcount != 1:
-        return None
-    failures = {}
-    for way in owed_ways(alert):
+    def send(self, webstore: Webstore, way: str, message: Message) -> None:
+        where = "mail" if way == EMAIL else urlsplit(webstore.alert_webhook_url).netloc
+        if where in self.unreachable:
+            raise self.unreachable[where]
         try:
-            send(alert.webstore, way, message)
+            send(webstore, way, message)
         except DeliveryFailed as error:
-            log.warning("alert %s: %s not delivered: %s", alert.id, way, error)
-            failures[way] = str(error)
-    values = {"delivery_error": undelivered_text(failures) or None}
-    if failures:
-        values[sent_at.key] = None
-    db.session.execute(sa.update(Alert).where(Alert.id == alert.id).values(values))
-    db.session.commit()
-    db.session.refresh(alert)
-    return not failures
+            if error.unreachable:
+                self.unreachable[where] = error
+            raise
 
 
 def owed_ways(alert: Alert) -> list[str]:
@@ -385,7 +399,8 @@ def send_email(addresses: list[str], message: Message, webstore: Webstore) -> No
     except (OSError, smtplib.SMTPException) as error:
         raise DeliveryFailed(
             f"no answer from the mail server {server}: check MAIL_SERVER and MAIL_PORT, and "
-            "that it is up"
+            "that it is up",
+            unreachable=True,
         ) from error
     if refused:
         log.warning("alert mail refused for %s by %s", ", ".join(refused), server)
@@ -424,11 +439,15 @@ def post_webhook(url: str, message: Message) -> None:
             url, json={"text": message.text}, timeout=TIMEOUT, allow_redirects=False
         )
     except requests.Timeout as error:
-        raise DeliveryFailed(f"no answer from {host} within {TIMEOUT} seconds") from error
+        raise DeliveryFailed(
+            f"no answer from the alert webhook at {host} within {TIMEOUT} seconds",
+            unreachable=True,
+        ) from error
     except requests.RequestException as error:
         raise DeliveryFailed(
             f"the alert webhook at {host} could not be reached: check its URL in the "
-            "webstore's setup"
+            "webstore's setup",
+            unreachable=True,
         ) from error
     if not 200 <= answer.status_code < 300:
         raise DeliveryFailed(

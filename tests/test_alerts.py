@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from jobs.alerts import check_alerts_job
 from portal import db
 from portal.alerts import check_alerts
-from portal.models import Alert, RunStatus, Trigger
+from portal.models import Alert, RunStatus, SeenVia, StoreOrder, StoreOrderState, Trigger
 from portal.models.base import utcnow
 from portal.sync.runs import create_run, execute_run
 from portal.sync.schedule import incremental_filters
@@ -146,6 +146,20 @@ def automatic_run(webstore):
     return execute_run(run.id)
 
 
+def add_missing_order(webstore) -> StoreOrder:
+    """A store order an audit found missing: the webstore's audit_missing condition."""
+    missing = StoreOrder(
+        webstore_id=webstore.id,
+        woo_order_id=4711,
+        number="4711",
+        state=StoreOrderState.MISSING,
+        seen_via=SeenVia.AUDIT,
+    )
+    db.session.add(missing)
+    db.session.commit()
+    return missing
+
+
 def body(mail) -> str:
     return mail.get_content().replace("\r\n", "\n")
 
@@ -249,6 +263,28 @@ def test_the_resolved_message_says_how_long_it_lasted(alerted, mail_server, hook
     assert f"Its health: {PUBLIC_URL}/" in resolved
 
 
+def test_each_condition_has_an_alert_of_its_own(alerted, mail_server, hook):
+    failed_automatic_run(alerted)
+    check_alerts()
+    missing = add_missing_order(alerted)
+
+    check_alerts()
+    missing.state = StoreOrderState.IMPORTED
+    db.session.commit()
+    check_alerts()
+
+    sync_failing, audit_missing = alerts()
+    assert (sync_failing.condition, sync_failing.resolved_at) == ("sync_failing", None)
+    assert audit_missing.condition == "audit_missing" and audit_missing.resolved_at
+    assert [text.split(":", 1)[0] for text in hook.texts()] == [
+        "Webstore MAIN (Main store) is failing",
+        "Webstore MAIN (Main store) is failing",
+        "Resolved",
+    ]
+    assert "1 store order missing" in hook.texts()[1]
+    assert len(mail_server.messages) == 3
+
+
 # Never a flood
 
 
@@ -301,6 +337,34 @@ def test_a_message_not_delivered_is_tried_again_and_what_went_is_not_sent_twice(
     [alert] = alerts()
     assert alert.notified_at is not None and alert.delivery_error is None
     assert len(mail_server.messages) == 1 and len(hook.posts) == 1
+
+
+def test_a_mail_server_that_does_not_answer_is_asked_once_a_check(app, alerted, hook):
+    """Two messages owed, one connection: each would otherwise wait out its timeout."""
+    connections = []
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+
+        def hang_up():
+            for _ in range(2):
+                try:
+                    connection, _ = silent.accept()
+                except OSError:
+                    return
+                connections.append(connection)
+                connection.close()
+
+        threading.Thread(target=hang_up, daemon=True).start()
+        app.config["MAIL_PORT"] = silent.getsockname()[1]
+        failed_automatic_run(alerted)
+        add_missing_order(alerted)
+
+        check_alerts()
+
+    assert len(connections) == 1
+    assert [alert.delivery_error.split(":", 1)[0] for alert in alerts()] == ["E-mail", "E-mail"]
+    assert len(hook.posts) == 2
 
 
 def test_a_webhook_that_answers_an_error_is_tried_again(alerted, mail_server, hook):

@@ -51,6 +51,7 @@ What the figures mean:
 - ``audit``: the newest completeness audit (``Audit``).
 """
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -298,7 +299,9 @@ def count_waiting(found: dict[int, WebstoreHealth]) -> None:
             sa.func.count().filter(state == StoreOrderState.MISSING),
             sa.func.min(sa.type_coerce(waiting_since, UTCDateTime())),
         )
-        .where(state.in_(WAITING))
+        # From each webstore: its waiting orders are a range of the (webstore, state) index.
+        .select_from(Webstore)
+        .join(StoreOrder, sa.and_(StoreOrder.webstore_id == Webstore.id, state.in_(WAITING)))
         .group_by(StoreOrder.webstore_id)
     )
     for webstore_id, failed, missing, since in rows:
@@ -306,43 +309,48 @@ def count_waiting(found: dict[int, WebstoreHealth]) -> None:
             health.failed_waiting, health.missing, health.waiting_since = failed, missing, since
 
 
-def automatic(run) -> tuple:
-    return (run.trigger == Trigger.AUTOMATIC, run.kind == RunKind.ORDERS)
+def automatic(runs) -> tuple:
+    return (runs.c.trigger == Trigger.AUTOMATIC, runs.c.kind == RunKind.ORDERS)
 
 
 def newest_run_id(webstore_id, *statuses: RunStatus) -> sa.ScalarSelect:
     """SQL: the id of the webstore's newest automatic orders run in one of ``statuses``;
     ``webstore_id`` is the column of the enclosing query it correlates to."""
-    run = sa.orm.aliased(SyncRun)
+    runs = SyncRun.__table__.alias()
     return (
-        sa.select(sa.func.max(run.id))
-        .where(run.webstore_id == webstore_id, *automatic(run), run.status.in_(statuses))
+        sa.select(sa.func.max(runs.c.id))
+        .where(runs.c.webstore_id == webstore_id, *automatic(runs), runs.c.status.in_(statuses))
         .scalar_subquery()
+    )
+
+
+@functools.cache
+def sync_runs_statement() -> sa.Select:
+    """Each webstore's last successful automatic run, its last failed one, and how many
+    failed since that success (built once: its aliases cost more to build than to run)."""
+    since = SyncRun.__table__.alias()
+    in_a_row = (
+        sa.select(sa.func.count())
+        .where(
+            since.c.webstore_id == Webstore.id,
+            *automatic(since),
+            since.c.status == RunStatus.FAILED,
+            since.c.id > sa.func.coalesce(newest_run_id(since.c.webstore_id, *SYNCED), 0),
+        )
+        .scalar_subquery()
+    )
+    return sa.select(
+        Webstore.id,
+        newest_run_id(Webstore.id, *SYNCED),
+        newest_run_id(Webstore.id, RunStatus.FAILED),
+        in_a_row,
     )
 
 
 def read_sync_runs(found: dict[int, WebstoreHealth]) -> None:
     """The last successful automatic run, and the failed ones since, by id (runs are made in
     id order; a retry is a run of its own)."""
-    since = sa.orm.aliased(SyncRun)
-    in_a_row = (
-        sa.select(sa.func.count())
-        .where(
-            since.webstore_id == Webstore.id,
-            *automatic(since),
-            since.status == RunStatus.FAILED,
-            since.id > sa.func.coalesce(newest_run_id(since.webstore_id, *SYNCED), 0),
-        )
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(
-            Webstore.id,
-            newest_run_id(Webstore.id, *SYNCED),
-            newest_run_id(Webstore.id, RunStatus.FAILED),
-            in_a_row,
-        ).where(Webstore.id.in_(list(found)))
-    ).all()
+    rows = [row for row in db.session.execute(sync_runs_statement()) if row[0] in found]
     run_ids = {run_id for _, *ids, _ in rows for run_id in ids if run_id}
     runs = {
         run.id: run for run in db.session.scalars(sa.select(SyncRun).where(SyncRun.id.in_(run_ids)))
@@ -376,10 +384,8 @@ def count_writebacks(found: dict[int, WebstoreHealth]) -> None:
 
 def read_webhooks(found: dict[int, WebstoreHealth]) -> None:
     last_delivery = (
-        sa.select(WebhookDelivery.received_at)
+        sa.select(sa.func.max(WebhookDelivery.received_at))
         .where(WebhookDelivery.webstore_id == Webstore.id)
-        .order_by(WebhookDelivery.id.desc())
-        .limit(1)
         .scalar_subquery()
     )
     rows = db.session.execute(

@@ -28,6 +28,7 @@ from portal.models import (
     Outcome,
     RunKind,
     RunStatus,
+    StoreOrderState,
     StoreWriteback,
     SyncRun,
     WebhookDelivery,
@@ -35,6 +36,7 @@ from portal.models import (
     WritebackState,
 )
 from portal.queue import import_queue
+from portal.sync.health import DEGRADED, FAILING, HEALTHY, webstore_health
 
 bp = Blueprint("metrics", __name__)
 
@@ -119,10 +121,19 @@ class ConnectorCollector(Collector):
     def collect(self):
         codes = dict(db.session.execute(sa.select(Webstore.id, Webstore.code)).all())
         yield from run_metrics(codes)
+        yield from health_metrics()
         yield from audit_metrics(codes)
         yield from writeback_metrics(codes)
         yield from webhook_metrics(codes)
         yield from queue_metrics()
+
+
+def by_code(rows, codes: dict[int, str]):
+    """Rows with their webstore's code in place of its id. A webstore made while the scrape
+    reads (each statement sees what is committed by then) waits for the next scrape."""
+    for webstore_id, *values in rows:
+        if webstore_id in codes:
+            yield codes[webstore_id], *values
 
 
 RUN_LABELS = ("webstore", "kind", "trigger", "status")
@@ -142,19 +153,83 @@ def run_metrics(codes: dict[int, str]):
     settled = {(code, outcome): 0 for code in codes.values() for outcome in Outcome}
     grouping = (SyncRun.webstore_id, SyncRun.kind, SyncRun.trigger, SyncRun.status)
     sums = (sa.func.sum(getattr(SyncRun, outcome)).label(outcome) for outcome in Outcome)
-    rows = db.session.execute(
-        sa.select(*grouping, sa.func.count().label("runs"), *sums).group_by(*grouping)
-    )
-    for row in rows:
-        code = codes[row.webstore_id]
-        family = finished if RunStatus(row.status).finished else unfinished
-        family.add_metric([code, row.kind, row.trigger, row.status], row.runs)
-        if row.kind == RunKind.ORDERS:
-            for outcome in Outcome:
-                settled[code, outcome] += getattr(row, outcome)
+    rows = db.session.execute(sa.select(*grouping, sa.func.count(), *sums).group_by(*grouping))
+    for code, kind, trigger, status, runs, *counts in by_code(rows, codes):
+        family = finished if RunStatus(status).finished else unfinished
+        family.add_metric([code, kind, trigger, status], runs)
+        if kind == RunKind.ORDERS:
+            for outcome, count in zip(Outcome, counts, strict=True):
+                settled[code, outcome] += count
     for labels, value in settled.items():
         orders.add_metric(labels, value)
     return finished, unfinished, orders
+
+
+def health_metrics():
+    """Each webstore's sync health as the home page shows it (``portal.sync.health``)."""
+    state = gauge(
+        "health",
+        "1 for the webstore's sync health now (healthy, degraded or failing), 0 for the others.",
+        "webstore",
+        "state",
+    )
+    conditions = gauge(
+        "health_condition",
+        "1 for each reason the webstore is degraded or failing now; the home page says it in "
+        "words and links to where it is fixed.",
+        "webstore",
+        "condition",
+        "severity",
+    )
+    lag = gauge(
+        "lag_seconds",
+        "How late the webstore's orders are: the longer of how far automatic sync is behind "
+        "and how long the oldest store order to import has waited; absent while automatic sync "
+        "is off and no order waits.",
+        "webstore",
+    )
+    last_sync = gauge(
+        "last_sync_timestamp_seconds",
+        "When the last automatic sync that went through finished, in Unix time.",
+        "webstore",
+    )
+    waiting = gauge(
+        "orders_waiting",
+        "Store orders waiting for a person: failed and not imported since, or found missing "
+        "by an audit and not imported since.",
+        "webstore",
+        "state",
+    )
+    last_delivery = gauge(
+        "webhook_last_delivery_timestamp_seconds",
+        "When the store's latest webhook delivery was received, in Unix time.",
+        "webstore",
+    )
+    webhooks = gauge(
+        "store_webhooks",
+        "The store's own word on the portal's webhooks, as last asked: 1 for each topic's state.",
+        "webstore",
+        "topic",
+        "state",
+    )
+    for health in webstore_health():
+        code = health.webstore.code
+        for each in (HEALTHY, DEGRADED, FAILING):
+            state.add_metric([code, each], int(health.state == each))
+        for condition in health.conditions:
+            severity = FAILING if condition.failing else DEGRADED
+            conditions.add_metric([code, condition.key, severity], 1)
+        if health.lag_seconds is not None:
+            lag.add_metric([code], health.lag_seconds)
+        if run := health.last_sync:
+            last_sync.add_metric([code], (run.finished_at or run.created_at).timestamp())
+        waiting.add_metric([code, StoreOrderState.FAILED], health.failed_waiting)
+        waiting.add_metric([code, StoreOrderState.MISSING], health.missing)
+        if health.last_delivery_at:
+            last_delivery.add_metric([code], health.last_delivery_at.timestamp())
+        for topic, topic_state in (health.webhooks.states if health.webhooks else {}).items():
+            webhooks.add_metric([code, topic, topic_state], 1)
+    return state, conditions, lag, last_sync, waiting, last_delivery, webhooks
 
 
 def audit_metrics(codes: dict[int, str]):
@@ -183,12 +258,12 @@ def audit_metrics(codes: dict[int, str]):
         .where(Audit.status == AuditStatus.SUCCEEDED)
         .subquery()
     )
-    for audit in db.session.execute(sa.select(ranked).where(ranked.c.rank == 1)):
-        code = codes[audit.webstore_id]
-        missing.add_metric([code], audit.missing)
-        failed.add_metric([code], audit.failed)
-        if audit.finished_at:
-            finished_at.add_metric([code], audit.finished_at.timestamp())
+    latest = db.session.execute(sa.select(ranked).where(ranked.c.rank == 1))
+    for code, missing_count, failed_count, finished, _ in by_code(latest, codes):
+        missing.add_metric([code], missing_count)
+        failed.add_metric([code], failed_count)
+        if finished:
+            finished_at.add_metric([code], finished.timestamp())
     return missing, failed, finished_at
 
 
@@ -202,10 +277,9 @@ def writeback_metrics(codes: dict[int, str]):
     )
     counts = {(code, state): 0 for code in codes.values() for state in WritebackState}
     grouping = (StoreWriteback.webstore_id, StoreWriteback.state)
-    for webstore_id, state, count in db.session.execute(
-        sa.select(*grouping, sa.func.count()).group_by(*grouping)
-    ):
-        counts[codes[webstore_id], state] = count
+    rows = db.session.execute(sa.select(*grouping, sa.func.count()).group_by(*grouping))
+    for code, state, count in by_code(rows, codes):
+        counts[code, state] = count
     for labels, count in counts.items():
         writebacks.add_metric(labels, count)
     return (writebacks,)
@@ -217,23 +291,17 @@ def webhook_metrics(codes: dict[int, str]):
         "Signed webhook deliveries received from the store, replays not counted.",
         "webstore",
     )
-    latest = gauge(
-        "webhook_last_delivery_timestamp_seconds",
-        "When the store's latest webhook delivery was received, in Unix time.",
-        "webstore",
-    )
     counts = dict.fromkeys(codes.values(), 0)
-    received = sa.func.max(WebhookDelivery.received_at)
-    for webstore_id, count, received_at in db.session.execute(
-        sa.select(WebhookDelivery.webstore_id, sa.func.count(), received).group_by(
+    rows = db.session.execute(
+        sa.select(WebhookDelivery.webstore_id, sa.func.count()).group_by(
             WebhookDelivery.webstore_id
         )
-    ):
-        counts[codes[webstore_id]] = count
-        latest.add_metric([codes[webstore_id]], received_at.timestamp())
+    )
+    for code, count in by_code(rows, codes):
+        counts[code] = count
     for code, count in counts.items():
         deliveries.add_metric([code], count)
-    return deliveries, latest
+    return (deliveries,)
 
 
 def queue_metrics():

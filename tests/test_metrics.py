@@ -8,6 +8,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal import db
+from portal.metrics import by_code
 from portal.models import (
     Audit,
     AuditStatus,
@@ -15,15 +16,21 @@ from portal.models import (
     RunKind,
     RunStatus,
     SalesOrder,
+    SeenVia,
+    StoreOrder,
+    StoreOrderState,
     StoreWriteback,
     Trigger,
     WebhookDelivery,
     Webstore,
     WritebackState,
 )
+from portal.models.base import utcnow
 from portal.queue import import_queue, redis_connection
 from portal.sync.filters import merge_filters
-from portal.sync.runs import create_run
+from portal.sync.health import WEBHOOK_STATES_KEY, WebhookStates
+from portal.sync.runs import create_run, execute_run
+from portal.sync.schedule import incremental_filters
 from tests.served import serving
 from tests.sync_helpers import logged_run, run_import, work_queued_jobs
 
@@ -31,6 +38,7 @@ TOKEN = "metrics-token-of-the-tests"
 ELSEWHERE = {"REMOTE_ADDR": "203.0.113.7"}
 THIS_HOST = ("127.0.0.1", "127.0.0.2", "::1", "::ffff:127.0.0.1")
 PREFIX = "webstore_connector_"
+STATES = ("healthy", "degraded", "failing")
 
 
 class Scrape:
@@ -252,6 +260,101 @@ def test_refunds_runs_are_counted_as_runs_and_their_memos_not_as_orders(client, 
     assert metrics.value("orders_total", webstore="MAIN", outcome="imported") == 0
 
 
+def failed_automatic_run(webstore):
+    """An automatic run of a store that does not answer, through the code the job runs."""
+    run = execute_run(create_run(webstore, incremental_filters(webstore), Trigger.AUTOMATIC).id)
+    assert run.status == RunStatus.FAILED
+    return run
+
+
+def test_a_store_that_stops_answering_turns_its_webstore_failing(client, webstore):
+    webstore.alert_failed_runs = 2
+    db.session.commit()
+    failed_automatic_run(webstore)
+    assert scrape(client).value("health", webstore="MAIN", state="degraded") == 1
+
+    failed_automatic_run(webstore)
+    metrics = scrape(client)
+
+    health = {state: metrics.value("health", webstore="MAIN", state=state) for state in STATES}
+    assert health == {"healthy": 0, "degraded": 0, "failing": 1}
+    assert metrics.series("health_condition") == {
+        frozenset(
+            {"webstore": "MAIN", "condition": "sync_failing", "severity": "failing"}.items()
+        ): 1
+    }
+    runs = {"webstore": "MAIN", "kind": "orders", "trigger": "automatic", "status": "failed"}
+    assert metrics.value("sync_runs_total", **runs) == 2
+
+
+def test_lag_and_the_last_sync_are_the_health_pages(client, webstore):
+    webstore.auto_sync = True
+    run = create_run(webstore, incremental_filters(webstore), Trigger.AUTOMATIC)
+    run.status = RunStatus.SUCCEEDED
+    run.started_at = utcnow() - timedelta(hours=3)
+    run.finished_at = run.started_at + timedelta(minutes=2)
+    webstore.watermark = run.started_at - timedelta(minutes=10)
+    db.session.commit()
+    another_webstore("MANUAL")  # automatic sync off, nothing waiting: no lag to tell
+
+    metrics = scrape(client)
+
+    assert metrics.value("lag_seconds", webstore="MAIN") == pytest.approx(3 * 3600, abs=60)
+    assert metrics.value("lag_seconds", webstore="MANUAL") is None
+    assert metrics.value("last_sync_timestamp_seconds", webstore="MAIN") == (
+        run.finished_at.timestamp()
+    )
+    assert metrics.value("health", webstore="MAIN", state="failing") == 1  # over 2 h late
+    assert metrics.value("health", webstore="MANUAL", state="healthy") == 1
+
+
+def test_orders_failed_or_missing_wait_for_a_person(client, webstore):
+    db.session.add_all(
+        StoreOrder(
+            webstore_id=webstore.id,
+            woo_order_id=n,
+            state=state,
+            seen_via=SeenVia.AUDIT if state == StoreOrderState.MISSING else SeenVia.LISTING,
+        )
+        for n, state in enumerate(
+            [StoreOrderState.FAILED] * 4
+            + [StoreOrderState.MISSING] * 2
+            + [StoreOrderState.IMPORTED, StoreOrderState.SKIPPED],
+            start=1,
+        )
+    )
+    db.session.commit()
+
+    metrics = scrape(client)
+
+    assert metrics.value("orders_waiting", webstore="MAIN", state="failed") == 4
+    assert metrics.value("orders_waiting", webstore="MAIN", state="missing") == 2
+    assert set(metrics.series("health_condition")) == {
+        frozenset(
+            {"webstore": "MAIN", "condition": "audit_missing", "severity": "failing"}.items()
+        ),
+        frozenset(
+            {"webstore": "MAIN", "condition": "failed_orders", "severity": "degraded"}.items()
+        ),
+    }
+
+
+def test_the_stores_word_on_its_webhooks_is_told_by_topic(client, webstore):
+    said = WebhookStates(
+        {"order.created": "active", "order.updated": "disabled"}, utcnow(), utcnow()
+    )
+    redis_connection().set(WEBHOOK_STATES_KEY.format(webstore.id), said.to_json())
+
+    metrics = scrape(client)
+
+    assert metrics.series("store_webhooks") == {
+        frozenset({"webstore": "MAIN", "topic": "order.created", "state": "active"}.items()): 1,
+        frozenset({"webstore": "MAIN", "topic": "order.updated", "state": "disabled"}.items()): 1,
+    }
+    condition = {"webstore": "MAIN", "condition": "webhooks_disabled", "severity": "failing"}
+    assert metrics.value("health_condition", **condition) == 1
+
+
 def test_write_backs_are_gauged_per_webstore_by_state(client, webstore):
     other = another_webstore("SHOP2")
     states = {
@@ -308,7 +411,7 @@ def test_webhook_deliveries_are_counted_per_webstore_with_the_latest(client, web
             body_sha256=f"{n:064x}",
             delivery_id=str(n),
             order_id=100 + n,
-            received_at=latest - timedelta(minutes=n),
+            received_at=latest - timedelta(minutes=6 - n),  # received in id order
         )
         for n in range(7)
     )
@@ -400,6 +503,12 @@ def test_a_queue_that_does_not_answer_is_a_metric_and_the_rest_is_still_read(mak
     assert metrics.value("queue_up") == 0
     assert metrics.series("queue_jobs") == {}
     assert metrics.value("orders_total", webstore="MAIN", outcome="imported") == 5
+
+
+def test_a_webstore_made_while_a_scrape_reads_waits_for_the_next_scrape():
+    rows = [(1, "orders", 5), (2, "orders", 3)]
+
+    assert list(by_code(rows, {1: "MAIN"})) == [("MAIN", "orders", 5)]
 
 
 def test_every_worker_answers_the_same_numbers(make_app, webstore):

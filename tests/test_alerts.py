@@ -521,39 +521,59 @@ def test_the_setup_page_says_when_e_mail_alerts_are_off(app, signed_in_admin, we
     assert "E-mail alerts are off" not in page
 
 
-def test_a_test_alert_goes_every_way_and_says_so(signed_in_admin, alerted, mail_server, hook):
-    response = signed_in_admin.post(f"/setup/webstores/{alerted.id}/test-alert")
+def alert_test_answer(page: str) -> str:
+    return page.split('id="alert-test-result"', 1)[1].split("</div>", 1)[0]
 
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/setup/webstores/{alerted.id}#alert-settings")
+
+def test_a_test_alert_goes_every_way_and_says_so_in_place(
+    signed_in_admin, alerted, mail_server, hook
+):
+    response = signed_in_admin.post(f"/setup/webstores/{alerted.id}/test-alert", htmx=True)
+
+    assert response.status_code == 200
     [(to, mail)] = mail_server.messages
     assert to == ["ops@example.com", "owner@example.com"]
     assert mail["Subject"] == "Test alert for webstore MAIN"
     [text] = hook.texts()
     assert "sent by admin-user from its setup page" in text
-    page = signed_in_admin.get(f"/setup/webstores/{alerted.id}").text
-    assert "Test alert sent by e-mail to ops@example.com, owner@example.com." in page
-    assert f"Test alert sent by webhook to 127.0.0.1:{hook.server.server_port}." in page
+    said = " ".join(response.text.split())
+    assert "Test alert sent by e-mail</strong> to ops@example.com, owner@example.com." in said
+    assert f"Test alert sent by webhook</strong> to 127.0.0.1:{hook.server.server_port}." in said
     assert alerts() == []
+
+
+def test_without_htmx_the_test_alert_answers_the_whole_page(
+    signed_in_admin, alerted, mail_server, hook
+):
+    response = signed_in_admin.post(f"/setup/webstores/{alerted.id}/test-alert")
+
+    assert response.status_code == 200
+    assert "<h1>Webstore MAIN</h1>" in response.text
+    assert "Test alert sent by e-mail" in alert_test_answer(response.text)
+    assert len(mail_server.messages) == 1 and len(hook.posts) == 1
 
 
 def test_a_test_alert_that_fails_says_why(signed_in_admin, alerted, mail_server, hook):
     hook.status = 404
 
-    signed_in_admin.post(f"/setup/webstores/{alerted.id}/test-alert")
+    response = signed_in_admin.post(f"/setup/webstores/{alerted.id}/test-alert", htmx=True)
 
-    page = signed_in_admin.get(f"/setup/webstores/{alerted.id}").text
+    said = " ".join(response.text.split())
     assert (
-        f"Test alert not delivered by webhook: the alert webhook at "
-        f"127.0.0.1:{hook.server.server_port} answered 404 Not Found" in page
+        "Test alert not delivered by webhook:</strong> the alert webhook at "
+        f"127.0.0.1:{hook.server.server_port} answered 404 Not Found" in said
     )
+    assert "Test alert sent by e-mail" in said
 
 
-def test_a_test_alert_with_nobody_to_tell_says_what_to_enter(signed_in_admin, webstore):
-    signed_in_admin.post(f"/setup/webstores/{webstore.id}/test-alert")
+def test_a_test_alert_with_nobody_to_tell_says_what_to_enter(app, signed_in_admin, webstore):
+    app.config["MAIL_SERVER"] = None
 
-    page = signed_in_admin.get(f"/setup/webstores/{webstore.id}").text
-    assert "No test alert sent: webstore MAIN has no alert webhook URL" in page
+    response = signed_in_admin.post(f"/setup/webstores/{webstore.id}/test-alert", htmx=True)
+
+    said = " ".join(response.text.split())
+    assert "No test alert sent.</strong> Webstore MAIN has no alert webhook URL" in said
+    assert "e-mail is off: MAIL_SERVER is not set" in said
 
 
 def test_a_test_alert_needs_an_admin_and_a_csrf_token(

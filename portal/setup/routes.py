@@ -172,23 +172,24 @@ def test_new_connection():
 @bp.post("/webstores/<id:webstore_id>/test-alert")
 @admin_required
 def test_alert(webstore_id: int):
-    """Send a test message every way the webstore's saved alert settings say."""
+    """Send a test message every way the webstore's saved alert settings say. HTMX gets the
+    answer alone, a plain form the whole edit page with it."""
     webstore = db.get_or_404(Webstore, webstore_id)
     results = alerts.send_test(webstore, current_user.username)
-    if not results:
-        flash(
-            f"No test alert sent: webstore {webstore.code} has no alert webhook URL, and no "
-            "alert addresses or no MAIL_SERVER. Enter them under Alerts and save first.",
-            "error",
-        )
-    for way, error in results.items():
-        if error:
-            flash(f"Test alert not delivered by {way.lower()}: {error}.", "error")
-        else:
-            to = alerts.recipients(webstore, way)
-            flash(f"Test alert sent by {way.lower()} to {to}.", "success")
-    edit = url_for("setup.edit_webstore", webstore_id=webstore.id, _anchor="alert-settings")
-    return redirect(edit, 303)
+    if request.headers.get("HX-Request"):
+        return render_template("setup/_alert_test.html", webstore=webstore, results=results)
+    form = WebstoreForm(
+        data=webstores.form_data(webstore),
+        **webstores.template_choices(),
+        creating=False,
+        secret_url=webstore.base_url,
+    )
+    return render_form(webstore, form, alert_test=results)
+
+
+@bp.context_processor
+def alert_recipients():
+    return {"recipients": alerts.recipients}
 
 
 @bp.context_processor

@@ -17,8 +17,10 @@ from portal import db
 from portal.alerts import check_alerts
 from portal.models import Alert, RunStatus, SeenVia, StoreOrder, StoreOrderState, Trigger
 from portal.models.base import utcnow
+from portal.queue import import_queue
 from portal.sync.runs import create_run, execute_run
 from portal.sync.schedule import incremental_filters
+from tests.sync_helpers import work_queued_jobs
 from tests.test_setup_webstores import stored_webstore, webstore_form
 
 PUBLIC_URL = "https://portal.example.com"
@@ -445,10 +447,14 @@ def test_with_nobody_to_tell_the_alert_waits_for_an_address(alerted, mail_server
 def test_the_scheduler_job_checks_and_says_what_it_did(alerted, mail_server, hook):
     failed_automatic_run(alerted)
 
-    said = check_alerts_job()
+    job = import_queue().enqueue(check_alerts_job)
+    work_queued_jobs()
 
-    assert said == "opened 1 alert(s), resolved 0; sent 1 message(s), 0 not delivered"
+    assert job.return_value() == (
+        "opened 1 alert(s), resolved 0; sent 1 message(s), 0 not delivered"
+    )
     assert check_alerts_job() == "opened 0 alert(s), resolved 0; sent 0 message(s), 0 not delivered"
+    assert len(mail_server.messages) == 1 and len(hook.posts) == 1
 
 
 # The setup page

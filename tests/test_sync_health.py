@@ -402,6 +402,18 @@ def test_the_scheduler_job_asks_the_stores_and_says_what_they_said(registered, s
     assert health_of(registered).webhooks.worst == "paused"
 
 
+def test_the_health_stands_when_redis_does_not_answer(make_app, webstore):
+    webstore.webhook_secret = "a secret"
+    webstore.alert_failed_runs = 1
+    failed_automatic_run(webstore)
+
+    with make_app(REDIS_URL="redis://127.0.0.1:9/0").app_context():
+        health = health_of(webstore)
+
+    assert health.webhooks is None
+    assert keys(health) == {"sync_failing": True}
+
+
 def test_webstores_without_the_portals_webhooks_are_not_asked(demo_webstore, store):
     assert refresh_webhook_states() == {}
     assert health_of(demo_webstore).webhooks is None

@@ -395,7 +395,9 @@ def read_webhooks(found: dict[int, WebstoreHealth]) -> None:
     )
     for webstore_id, received_at in rows:
         found[webstore_id].last_delivery_at = received_at
-    for webstore_id, states in kept_webhook_states(list(found)).items():
+    # Only a webstore with a webhook secret has had the portal's webhooks registered.
+    registered = [i for i, health in found.items() if health.webstore.webhook_secret_encrypted]
+    for webstore_id, states in kept_webhook_states(registered).items():
         found[webstore_id].webhooks = states
 
 
@@ -649,6 +651,8 @@ def age_text(delta: timedelta) -> str:
 
 def kept_webhook_states(webstore_ids: list[int]) -> dict[int, WebhookStates]:
     """What the stores last said of their webhooks; {} where Redis does not answer."""
+    if not webstore_ids:
+        return {}
     try:
         kept = redis_connection().mget([WEBHOOK_STATES_KEY.format(i) for i in webstore_ids])
     except RedisError as error:

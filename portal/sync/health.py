@@ -55,7 +55,7 @@ import functools
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, url_for
@@ -244,7 +244,7 @@ class WebstoreHealth:
 
 def webstore_health(now: datetime | None = None) -> list[WebstoreHealth]:
     """Every webstore's health, by code (see the module's docstring)."""
-    now = now or utcnow()
+    now = (now or utcnow()).astimezone(UTC)
     webstores = db.session.scalars(sa.select(Webstore).order_by(Webstore.code)).all()
     found = {webstore.id: WebstoreHealth(webstore, now) for webstore in webstores}
     if not found:
@@ -264,7 +264,7 @@ def webstore_health(now: datetime | None = None) -> list[WebstoreHealth]:
 
 
 def count_orders(found: dict[int, WebstoreHealth], now: datetime) -> None:
-    today = datetime.combine(now.date(), time(), tzinfo=now.tzinfo)
+    today = datetime.combine(now.date(), time(), tzinfo=UTC)
     monday = today - timedelta(days=today.weekday())
     rows = db.session.execute(
         sa.select(

@@ -192,10 +192,18 @@ class WooOrderRef:
     date_modified: datetime
     #: The store's own time of creation (its calendar), where the listing gave it.
     date_created_local: datetime | None = None
+    #: The order's number, where the listing asked for it (``number`` among its fields).
+    listed_number: str | None = None
 
     @property
     def order_date(self) -> date | None:
         return self.date_created_local.date() if self.date_created_local else None
+
+    @property
+    def number(self) -> str:
+        """The order's number; where the listing did not give it, its id, which is the
+        number WooCommerce gives unless a plugin numbers orders otherwise."""
+        return self.listed_number or str(self.id)
 
 
 def parse_order(data: Any) -> WooOrder:
@@ -243,6 +251,7 @@ def parse_order_ref(data: Any) -> WooOrderRef:
         status=o.text("status"),
         date_modified=modified,
         date_created_local=created,
+        listed_number=o.text("number") if "number" in data else None,
     )
 
 

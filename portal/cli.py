@@ -1,4 +1,5 @@
-"""``flask`` commands: create-user, seed-demo, import-orders, sync-webstore, welcome."""
+"""``flask`` commands: create-user, seed-demo, import-orders, sync-webstore, audit-webstore,
+welcome."""
 
 import contextlib
 import itertools
@@ -26,6 +27,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(import_orders)
     app.cli.add_command(sync_webstore)
+    app.cli.add_command(audit_webstore)
     app.cli.add_command(welcome)
 
 
@@ -244,6 +246,56 @@ def sync_webstore(code) -> None:
         fail(already_syncing(webstore, going))
     run = create_run(webstore, incremental_filters(webstore), Trigger.COMMAND)
     run_in_foreground(run, then=follow_with_refunds)
+
+
+@click.command("audit-webstore")
+@click.argument("code")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The window's first day (YYYY-MM-DD, the store's calendar).  [default: 30 days ago]",
+)
+def audit_webstore(code, since) -> None:
+    """Account for every order the store has from a day on (the last 30 days by default):
+    imported, skipped by the webstore's filters, failed, or missing. Missing orders are
+    named; Completeness Audits in the portal imports them.
+
+    Exits 0 when no order is missing or failed, 1 when some are, 2 when the store could
+    not be asked (or there is no such webstore).
+    """
+    from portal.models.health import AuditStatus
+    from portal.sync import audit as audits
+    from portal.sync.filters import FilterError, find_webstore
+
+    try:
+        webstore = find_webstore(code)
+        audit = audits.audit_webstore(webstore, since=since.date() if since else None)
+    except (FilterError, audits.AuditError) as error:
+        fail(str(error), error)
+    click.echo(
+        f"Audit {audit.id} of {webstore.code}, orders created {audit.window_from} to "
+        f"{audit.window_to}: {audit.status}"
+    )
+    if audit.status != AuditStatus.SUCCEEDED:
+        fail(audit.error)
+    for label, count in (
+        ("store orders", audit.store_total),
+        ("imported", audit.imported),
+        ("skipped by filter", audit.skipped),
+        ("failed", audit.failed),
+        ("missing", audit.missing),
+    ):
+        click.echo(f"  {label:<18} {count:>7,}")
+    if left := audits.left_to_sync(audit):
+        click.echo(
+            f"{left:,} more changed after automatic sync's watermark: the next automatic run "
+            "reads them."
+        )
+    for order in audits.missing_orders(audit):
+        click.echo(f"Missing: order {order.number} (id {order.woo_order_id}, {order.order_date})")
+    for order in audits.failed_orders(audit):
+        click.echo(f"Failed: order {order.number} (id {order.woo_order_id}): {order.reason}")
+    raise SystemExit(1 if audit.missing or audit.failed else 0)
 
 
 def already_syncing(webstore, run) -> str:

@@ -442,7 +442,10 @@ def settle_met(writer, webstore_id: int, met: list[Met], fetched: int) -> None:
     known = known_orders(webstore_id, [m.id for m in met])
     met = [m for m in met if m.id in known]
     if met:
-        writer.log(settle_changed(webstore_id, met, known), fetched=min(fetched, len(met)))
+        lines = settle_changed(webstore_id, met, known)
+        # The orders as read tell the staging view their status and times (portal.sync.seen).
+        read = [m.order for m in met if m.order is not None]
+        writer.log(lines, fetched=min(fetched, len(met)), orders=read)
 
 
 def writeback_differences(before: OrderState, now: OrderState, decimals: int) -> list[str]:

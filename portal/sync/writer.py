@@ -37,9 +37,12 @@ from portal.models import (
     SalesOrderStatus,
     SyncLogEntry,
     SyncRun,
+    Trigger,
     Webstore,
 )
 from portal.models.base import utcnow
+from portal.models.health import SeenVia, StoreOrder
+from portal.sync import seen
 from portal.sync.customers import CustomerBook
 from portal.sync.failures import OrderFailure, refusal
 from portal.sync.items import ItemBook
@@ -144,13 +147,16 @@ class BatchWriter:
         self.webstore = WebstoreSetup.of(webstore)
         self.customers = CustomerBook(self.webstore)
         self.items = ItemBook(self.webstore, product_sku=product_sku)
+        # The store orders its log lines name are recorded as seen (portal.sync.seen).
+        self.seen_via = SeenVia.WEBHOOK if run.trigger == Trigger.WEBHOOK else SeenVia.LISTING
 
     # Skips and failures decided before any order is written
 
-    def log(self, lines: list[LogLine], fetched: int = 0) -> None:
-        """Append log entries and count them on the run, in a transaction of their own."""
+    def log(self, lines: list[LogLine], fetched: int = 0, orders=()) -> None:
+        """Append log entries and count them on the run, in a transaction of their own;
+        ``orders``, as read from the store, tell the status and times of those they name."""
         try:
-            self._append_log(lines, fetched=fetched, rows=Inserts())
+            self._append_log(lines, fetched=fetched, rows=Inserts(), orders=orders)
             db.session.commit()
         except Exception:
             db.session.rollback()
@@ -171,7 +177,7 @@ class BatchWriter:
             db.session.rollback()
             if len(orders) == 1:
                 log.exception("order %s could not be written", orders[0].id)
-                self.log([failed(orders[0], refusal(error))], fetched)
+                self.log([failed(orders[0], refusal(error))], fetched, orders)
                 return
             log.warning("batch failed (%s); writing its orders one by one", error_text(error))
             for position, order in enumerate(orders):
@@ -209,7 +215,7 @@ class BatchWriter:
             self._create_customers(plans, rows)
             self._create_items(plans, rows)
             lines.extend(self._create_sales_orders(plans, rows))
-        self._append_log(lines, fetched=fetched, rows=rows)
+        self._append_log(lines, fetched=fetched, rows=rows, orders=orders)
         return plans
 
     def _look_up(self, orders: list[WooOrder], rows: "Inserts") -> dict[int, str]:
@@ -373,8 +379,9 @@ class BatchWriter:
             "sync_run_id": self.run_id,
         }
 
-    def _append_log(self, lines: list[LogLine], fetched: int, rows: "Inserts") -> None:
-        """Add the log entries and the run's counts to the transaction's rows, and send them."""
+    def _append_log(self, lines: list[LogLine], fetched: int, rows: "Inserts", orders=()) -> None:
+        """Add the log entries, the store orders they met and the run's counts to the
+        transaction's rows, and send them."""
         now = utcnow()
         rows.add(
             SyncLogEntry,
@@ -394,6 +401,7 @@ class BatchWriter:
                 for line in lines
             ],
         )
+        rows.add_seen(seen.rows_from_log(self.webstore.id, lines, self.seen_via, now, orders))
         counts = {outcome: 0 for outcome in Outcome}
         for line in lines:
             counts[line.outcome] += 1
@@ -492,6 +500,8 @@ class Inserts:
         self.connection = db.session.connection()
         self.together = self.connection.dialect.name == "postgresql"
         self.tables: dict[sa.Table, list[dict]] = {}
+        # The store orders met (portal.sync.seen): recorded after the rows, with their links.
+        self.seen: list[dict] = []
         self.reserved: dict[str, tuple] = {}
         self.closing: contextlib.ExitStack | None = None
         self.pipelined = False
@@ -557,6 +567,16 @@ class Inserts:
         else:
             db.session.execute(sa.insert(model), rows)
 
+    def add_seen(self, rows: list[dict]) -> None:
+        """Record the store orders the transaction met (``seen.rows_from_log``); on
+        PostgreSQL in the round trip of ``send``, after the rows, whose links it reads."""
+        if not rows:
+            return
+        if self.together:
+            self.seen.extend(rows)
+        else:
+            seen.record(rows)
+
     def send_ahead(self) -> None:
         """Send the rows held so far without waiting for the server (in a batch).
 
@@ -595,13 +615,23 @@ class Inserts:
             f"UPDATE sync_runs SET {update}, heartbeat_at = %(now)s WHERE id = %(run)s"
         )
         params.update({name: counts[name] for name in RUN_COUNTS}, now=now, run=run_id)
+        statements = [(statement, params), *self._seen_statement()]
         if not self.pipelined:
-            self.connection.exec_driver_sql(statement, params)
+            self.pipeline(statements)
             return
-        self.raw.execute(statement, params)
+        for statement, params in statements:
+            self.raw.execute(statement, params)
         # Read with the other results when the batch ends: nothing is asked of the server
         # after the COMMIT. SQLAlchemy's own commit then finds no transaction left to end.
         self.raw.execute("COMMIT")
+
+    def _seen_statement(self) -> list[tuple[str, dict]]:
+        """The statement recording the store orders met, if any were."""
+        if not self.seen:
+            return []
+        _, payload = json_rows(StoreOrder.__table__, self.seen)
+        self.seen = []
+        return [(seen.upsert_from_json(self.connection.dialect), {"seen": payload})]
 
     def _insert_statement(self, final: str = "") -> tuple[str, dict]:
         """One statement inserting every row held (a CTE per table), then ``final``."""

@@ -29,7 +29,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -39,6 +39,8 @@ from portal import db
 from portal.crypto import SecretUnreadable
 from portal.models import OrderLink, RunStatus, SyncRun, Trigger, WebhookDelivery, Webstore
 from portal.models.base import utcnow
+from portal.models.health import SeenVia, StoreOrderState
+from portal.sync import seen
 from portal.sync.filters import ImportFilters
 from portal.sync.runs import QueueUnavailable, start_import
 
@@ -142,6 +144,7 @@ def receive(code: str, request) -> Answer:
         webstore, order["id"]
     ):
         log.info("%s: order %s ignored: %s", delivery, order["id"], reason)
+        seen.record([seen_order(webstore, order, reason)])
         db.session.commit()
         return Answer(200, {"status": "ignored", "order_id": order["id"], "message": reason})
     return queue_import(webstore, order["id"], receipt, delivery)
@@ -236,17 +239,25 @@ def ignored_because(webstore: Webstore, order: dict, delivery: Delivery) -> str 
 
 def outside_setup(webstore: Webstore, order: dict) -> str | None:
     """Why the webstore's setup leaves this order out, as automatic sync would; else None."""
-    statuses = webstore.status_filter
+    return seen.left_out_by_setup(webstore, order.get("status"), created_on(order))
+
+
+def seen_order(webstore: Webstore, order: dict, reason: str) -> dict:
+    """An order a delivery named and the setup leaves out, as the staging view keeps it."""
     status = order.get("status")
-    if statuses and status not in statuses:
-        return f"status {status} is not in the webstore's status filter ({', '.join(statuses)})."
-    created = created_on(order)
-    if webstore.order_start_date and created and created < webstore.order_start_date:
-        return (
-            f"created {created.isoformat()}, before the webstore's order start date "
-            f"{webstore.order_start_date.isoformat()}."
-        )
-    return None
+    number = order.get("number")
+    return seen.row(
+        webstore.id,
+        order["id"],
+        state=StoreOrderState.SKIPPED,
+        via=SeenVia.WEBHOOK,
+        now=utcnow(),
+        number=number if isinstance(number, str) else "",
+        reason=reason,
+        status=status if isinstance(status, str) else "",
+        order_date=created_on(order),
+        modified_at=modified_at(order),
+    )
 
 
 def created_on(order: dict) -> date | None:
@@ -254,6 +265,15 @@ def created_on(order: dict) -> date | None:
     value = order.get("date_created") or order.get("date_created_gmt")
     try:
         return date.fromisoformat(value[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def modified_at(order: dict) -> datetime | None:
+    """The moment of the order's last change, where the body says it (``..._gmt`` is UTC)."""
+    value = order.get("date_modified_gmt")
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=UTC) if isinstance(value, str) else None
     except ValueError:
         return None
 

@@ -340,6 +340,8 @@ def test_orders_failed_or_missing_wait_for_a_person(client, webstore):
 
 
 def test_the_stores_word_on_its_webhooks_is_told_by_topic(client, webstore):
+    webstore.webhook_secret = "whsec_main"  # the portal registered its webhooks
+    db.session.commit()
     said = WebhookStates(
         {"order.created": "active", "order.updated": "disabled"}, utcnow(), utcnow()
     )

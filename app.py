@@ -32,6 +32,7 @@ def create_app(
     app.url_map.converters["id"] = IdConverter
 
     from portal import (
+        audits,
         auth,
         cli,
         credit_memos,
@@ -54,6 +55,7 @@ def create_app(
     app.register_blueprint(imports.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(audits.bp)
     app.register_blueprint(metrics.bp)
     cli.init_app(app)
     register_error_pages(app)

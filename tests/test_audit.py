@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from jobs.audits import enqueue_due_audits
 from portal import db
-from portal.models import OrderLink, Trigger
+from portal.models import OrderLink, SalesOrder, Trigger
 from portal.models.base import utcnow
 from portal.models.health import Audit, AuditStatus, SeenVia, StoreOrder, StoreOrderState
 from portal.queue import import_queue
@@ -311,3 +311,67 @@ def test_an_audit_whose_worker_died_is_given_up_and_the_webstore_is_due_again(im
     db.session.refresh(stale)
     assert stale.status == AuditStatus.FAILED
     assert stale.error == "The worker running this audit stopped before it finished. Run it again."
+
+
+# Pages
+
+
+def test_staff_run_an_audit_and_import_what_is_missing(signed_in_staff, imported_store, store):
+    created = new_orders(store, 2)
+
+    response = signed_in_staff.post("/audits", {"webstore": "DEMO"})
+    assert response.status_code == 303
+    work_queued_jobs()
+    page = signed_in_staff.get(response.headers["Location"])
+
+    assert page.status_code == 200
+    assert "Missing now (2)" in page.text
+    for order in created:
+        assert f">{order['number']}</a>" in page.text
+    assert "Import missing (2)" in page.text
+
+    audit = db.session.scalar(sa.select(Audit))
+    started = signed_in_staff.post(f"/audits/DEMO/{audit.id}/import-missing")
+    assert started.status_code == 303
+    assert started.headers["Location"].startswith("/imports/runs/")
+    work_queued_jobs()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(SalesOrder)) == 62
+
+    after = signed_in_staff.get(f"/audits/DEMO/{audit.id}")
+    assert "Missing now (0)" in after.text
+    assert "Run the audit again to confirm" in after.text
+
+
+def test_viewers_read_audits_but_may_not_run_or_import(signed_in_viewer, imported_store, store):
+    new_orders(store, 1)
+    audit = audit_webstore(imported_store, since=ALL_YEAR)
+
+    index = signed_in_viewer.get("/audits")
+    page = signed_in_viewer.get("/audits/DEMO")
+
+    assert index.status_code == page.status_code == 200
+    assert "Run audit now" not in index.text + page.text
+    assert "Missing now (1)" in page.text and "Import missing" not in page.text
+    assert signed_in_viewer.post("/audits", {"webstore": "DEMO"}).status_code == 403
+    assert signed_in_viewer.post(f"/audits/DEMO/{audit.id}/import-missing").status_code == 403
+
+
+def test_a_running_audit_is_polled_until_it_ends(signed_in_staff, imported_store):
+    signed_in_staff.post("/audits", {"webstore": "DEMO"})
+    audit = db.session.scalar(sa.select(Audit))
+    htmx = {"HX-Request": "true"}
+
+    running = signed_in_staff.get(f"/audits/DEMO/{audit.id}", headers=htmx)
+    work_queued_jobs()
+    ended = signed_in_staff.get(f"/audits/DEMO/{audit.id}", headers=htmx)
+
+    assert running.status_code == 200 and 'hx-trigger="every 2s' in running.text
+    assert ended.status_code == 286 and "hx-trigger" not in ended.text
+    assert "Every store order of the window is accounted for." in ended.text
+
+
+def test_an_audit_of_another_webstore_is_not_found(signed_in_viewer, imported_store, webstore):
+    audit = audit_webstore(imported_store, since=ALL_YEAR)
+
+    assert signed_in_viewer.get(f"/audits/MAIN/{audit.id}").status_code == 404
+    assert signed_in_viewer.get("/audits/NOPE").status_code == 404

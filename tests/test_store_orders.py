@@ -1,16 +1,20 @@
 """Webstore Orders, the staging view: every store order the connector meets (in a run, a
-webhook delivery, an audit) is recorded as it last met it."""
+webhook delivery, an audit) is recorded as it last met it, and the page lists them with
+their state, filtered and paged by keyset."""
 
 import base64
 import hashlib
 import hmac
 import json
+import re
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import Customer, Trigger
+from portal.models import Customer, SalesOrder, Trigger
+from portal.models.base import utcnow
 from portal.models.health import SeenVia, StoreOrder, StoreOrderState
 from portal.sync.audit import audit_webstore
 from tests.sync_helpers import run_import, sales_order_for, work_queued_jobs
@@ -184,3 +188,113 @@ def test_a_missing_order_the_store_then_cancels_is_skipped_by_its_webhook(
 
     seen = recorded(order["id"])
     assert (seen.state, seen.status) == (StoreOrderState.SKIPPED, "cancelled")
+
+
+# The page
+
+
+def many_store_orders(webstore, count: int) -> None:
+    """``count`` store orders of the webstore, ids 1001 up, in every state in turn."""
+    states = list(StoreOrderState)
+    now = utcnow()
+    db.session.execute(
+        sa.insert(StoreOrder),
+        [
+            {
+                "webstore_id": webstore.id,
+                "woo_order_id": 1000 + n,
+                "number": f"{1000 + n}",
+                "status": "processing",
+                "order_date": date.today() - timedelta(days=n % 30),
+                "state": states[n % len(states)],
+                "reason": f"reason {n}",
+                "seen_via": SeenVia.LISTING,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            }
+            for n in range(1, count + 1)
+        ],
+    )
+    db.session.commit()
+
+
+def row_numbers(html: str) -> list[str]:
+    """The order numbers of the table's rows, in order."""
+    return re.findall(r'title="The order\'s trace">([^<]+)</a>', html)
+
+
+def next_page(html: str) -> str:
+    [href] = re.findall(r'<a href="([^"]+)" hx-get="[^"]+" rel="next">', html)
+    return href.replace("&amp;", "&")
+
+
+def test_the_page_lists_store_orders_newest_first_and_pages_by_keyset(
+    signed_in_viewer, demo_webstore
+):
+    many_store_orders(demo_webstore, 120)
+
+    first = signed_in_viewer.get("/webstore-orders")
+    second = signed_in_viewer.get(next_page(first.text))
+    third = signed_in_viewer.get(next_page(second.text))
+
+    assert first.status_code == second.status_code == third.status_code == 200
+    assert row_numbers(first.text) == [str(1120 - n) for n in range(50)]
+    assert row_numbers(second.text) == [str(1070 - n) for n in range(50)]
+    assert row_numbers(third.text) == [str(1020 - n) for n in range(20)]
+    assert "Store orders 1–50 of 120, page 1." in first.text
+    assert "Store orders 101–120 of 120, page 3." in third.text
+    assert 'rel="next"' not in third.text
+
+
+def test_the_page_filters_by_state_and_order_number(signed_in_viewer, demo_webstore):
+    many_store_orders(demo_webstore, 120)
+
+    missing = signed_in_viewer.get("/webstore-orders?webstore=DEMO&state=missing")
+    one = signed_in_viewer.get("/webstore-orders?number=1042")
+    none = signed_in_viewer.get("/webstore-orders?number=9999")
+
+    assert row_numbers(missing.text) == [str(1000 + n) for n in range(120, 0, -1) if n % 5 == 4]
+    assert row_numbers(one.text) == ["1042"]
+    assert row_numbers(none.text) == []
+    assert "No store orders match." in none.text
+
+
+def test_htmx_gets_the_table_with_the_address_to_show(signed_in_viewer, demo_webstore):
+    many_store_orders(demo_webstore, 3)
+
+    response = signed_in_viewer.get(
+        "/webstore-orders?webstore=DEMO&state=failed&number=", headers={"HX-Request": "true"}
+    )
+
+    assert response.text.lstrip().startswith('<div id="store-orders-table"')
+    assert response.headers["HX-Push-Url"] == "/webstore-orders?webstore=DEMO&state=failed"
+
+
+def test_each_row_says_the_orders_state_and_why(signed_in_viewer, imported_store, store):
+    bad = failing_order(imported_store, store)
+    run_import(imported_store, order_id=bad["id"])
+    missing = store.create_order(status="processing")
+    audit_webstore(imported_store)
+    imported = db.session.scalar(sa.select(SalesOrder).order_by(SalesOrder.woo_order_id.desc()))
+
+    page = signed_in_viewer.get("/webstore-orders?webstore=DEMO")
+    failed = signed_in_viewer.get("/webstore-orders?state=failed").text
+    missed = signed_in_viewer.get("/webstore-orders?state=missing").text
+
+    assert f'<a href="/orders/{imported.id}">{imported.number}</a>' in page.text
+    assert row_numbers(failed) == [bad["number"]]
+    assert "&#39;Create missing customers&#39; is off in the setup of DEMO" in failed
+    assert row_numbers(missed) == [missing["number"]]
+    assert '<span class="badge badge-partial">missing</span>' in missed
+
+
+def test_the_page_is_in_the_nav_and_needs_a_sign_in(client, signed_in_viewer):
+    nav = signed_in_viewer.get("/").text
+    current = '<a href="/webstore-orders" aria-current="page">Webstore Orders</a>'
+
+    assert '<a href="/webstore-orders" >Webstore Orders</a>' in nav
+    assert current in signed_in_viewer.get("/webstore-orders").text
+    assert current in signed_in_viewer.get("/audits").text  # reached from there
+    signed_in_viewer.client.post("/logout", data={"csrf_token": signed_in_viewer.token})
+    assert client.get("/webstore-orders").status_code == 302
+    assert client.get("/audits").status_code == 302

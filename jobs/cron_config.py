@@ -4,6 +4,15 @@ import os
 
 from rq import cron
 
+from jobs.alerts import check_alerts_job
 from jobs.auto_sync import enqueue_due
+from jobs.health import refresh_webhooks_job
 
-cron.register(enqueue_due, queue_name=os.environ.get("RQ_QUEUE", "imports"), interval=60)
+QUEUE = os.environ.get("RQ_QUEUE", "imports")
+
+# Every minute: automatic syncs and write-backs that are due; then whether any webstore
+# turned failing or recovered (one message each way), after the stores' webhook states
+# (each store asked at most every 5 minutes) that the health rules read.
+cron.register(enqueue_due, queue_name=QUEUE, interval=60)
+cron.register(refresh_webhooks_job, queue_name=QUEUE, interval=60)
+cron.register(check_alerts_job, queue_name=QUEUE, interval=60)

@@ -32,6 +32,7 @@ from portal.sync.health import (
     HEALTHY,
     WEBHOOK_CHECK_EVERY,
     age_text,
+    keep_webhook_rows,
     refresh_webhook_states,
     webstore_health,
 )
@@ -391,6 +392,17 @@ def test_a_store_that_cannot_be_asked_keeps_what_it_said_last(registered, store)
     assert health.webhooks.states == {"order.created": "active", "order.updated": "active"}
     assert health.webhooks.error == reason and "127.0.0.1:9" in reason
     assert health.webhooks.read_at == now
+
+
+def test_what_the_setup_page_heard_from_the_store_is_shown_at_once(demo_webstore, store):
+    rows = webhooks.register(demo_webstore, f"{PUBLIC_URL}/webhooks/woocommerce/DEMO")
+    switch(store, "order.updated", "disabled")
+
+    keep_webhook_rows(demo_webstore, rows)
+
+    health = health_of(demo_webstore)
+    assert health.webhooks.states == {"order.created": "active", "order.updated": "active"}
+    assert health.conditions == []
 
 
 def test_the_scheduler_job_asks_the_stores_and_says_what_they_said(registered, store):

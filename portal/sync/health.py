@@ -17,7 +17,8 @@ rely on:
     Failing keys: ``FAILING_KEYS``; lesser (degraded) ones: ``DEGRADED_KEYS``.
 ``refresh_webhook_states(now=None)``
     Asks each store that has the portal's webhooks for their state, at most every
-    ``WEBHOOK_CHECK_EVERY``, and keeps the answers in Redis (``jobs/health.py``).
+    ``WEBHOOK_CHECK_EVERY``, and keeps the answers in Redis (``jobs/health.py``);
+    ``keep_webhook_rows(webstore, rows)`` keeps what the setup page just heard.
 
 What the figures mean:
 
@@ -678,11 +679,25 @@ def refresh_webhook_states(now: datetime | None = None) -> dict[str, str]:
         if before and now - before.asked_at < WEBHOOK_CHECK_EVERY:
             continue
         states = ask_webhook_states(webstore, before, now)
+        keep_webhook_states(webstore, states)
+        asked[webstore.code] = states.error or states.worst or "none"
+    return asked
+
+
+def keep_webhook_rows(webstore: Webstore, rows: list[webhooks.Row]) -> None:
+    """Keep what the store just said of the webhooks (the setup page asked it, or
+    registered them), so that the health shows it at once."""
+    now = utcnow()
+    keep_webhook_states(webstore, WebhookStates({r.topic: r.state for r in rows}, now, now))
+
+
+def keep_webhook_states(webstore: Webstore, states: WebhookStates) -> None:
+    try:
         redis_connection().set(
             WEBHOOK_STATES_KEY.format(webstore.id), states.to_json(), ex=WEBHOOK_STATES_KEPT
         )
-        asked[webstore.code] = states.error or states.worst or "none"
-    return asked
+    except RedisError as error:
+        log.warning("webhook states of %s not kept in Redis: %s", webstore.code, error)
 
 
 def ask_webhook_states(webstore: Webstore, before: WebhookStates | None, now) -> WebhookStates:

@@ -26,6 +26,7 @@ from portal.models import (
 )
 from portal.models.base import utcnow
 from portal.setup import webhooks
+from portal.sync.audit import audit_webstore
 from portal.sync.health import (
     DEGRADED,
     FAILING,
@@ -36,8 +37,9 @@ from portal.sync.health import (
     refresh_webhook_states,
     webstore_health,
 )
-from portal.sync.runs import create_run, execute_run
+from portal.sync.runs import create_run, execute_run, retry_failed
 from portal.sync.schedule import incremental_filters
+from tests.sync_helpers import run_import
 from tests.test_orders_pages import make_order
 from tests.test_trace import queued_writeback
 from tests.test_webhook_registration import PUBLIC_URL, switch
@@ -167,6 +169,44 @@ def test_failed_orders_alone_make_a_webstore_degraded_and_say_what_to_do(webstor
         "1 order failed and waits for a person: fix what each one's log says, then retry it."
     )
     assert condition.url and not condition.failing
+
+
+def test_an_order_that_fails_to_import_waits_for_a_person_until_a_retry_imports_it(
+    demo_webstore, store
+):
+    demo_webstore.auto_create_items = False
+    db.session.commit()
+    failed = run_import(demo_webstore, order_id=44)
+    assert failed.failed == 1
+
+    assert health_of(demo_webstore).failed_waiting == 1
+    assert keys(health_of(demo_webstore)) == {"failed_orders": False}
+
+    demo_webstore.auto_create_items = True
+    db.session.commit()
+    assert execute_run(retry_failed(failed).id).imported == 1
+
+    health = health_of(demo_webstore)
+    assert (health.failed_waiting, health.conditions) == (0, [])
+
+
+def test_orders_the_audit_finds_missing_fail_the_webstore_until_they_are_imported(
+    demo_webstore, store
+):
+    store.create_order(status="processing")
+    audit = audit_webstore(demo_webstore)
+    assert audit.missing > 0
+
+    # The store's older orders have waited since their last change: late as well.
+    health = health_of(demo_webstore)
+    assert health.missing == audit.missing
+    assert keys(health) == {"audit_missing": True, "lag": True}
+    assert {c.url for c in health.conditions} == {"/webstore-orders?webstore=DEMO&state=missing"}
+
+    run_import(demo_webstore)
+
+    health = health_of(demo_webstore)
+    assert (health.missing, health.conditions) == (0, [])
 
 
 def test_a_webstore_with_nothing_wrong_is_healthy(webstore):

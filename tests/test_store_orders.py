@@ -87,15 +87,31 @@ def test_a_run_records_each_order_it_met_as_imported_or_failed(imported_store, s
 
 
 def test_an_order_met_again_keeps_its_sales_order(imported_store):
-    first = {i: (o.state, o.sales_order_id, o.last_seen_at) for i, o in recorded().items()}
+    first = {i: (o.state, o.sales_order_id) for i, o in recorded().items()}
 
     run_import(imported_store)  # every order skipped: imported already
 
-    again = {i: (o.state, o.sales_order_id, o.last_seen_at) for i, o in recorded().items()}
-    assert {i: row[:2] for i, row in again.items()} == {i: row[:2] for i, row in first.items()}
-    assert {state for state, _, _ in again.values()} == {StoreOrderState.IMPORTED}
-    assert all(sales_order_id for _, sales_order_id, _ in again.values())
-    assert all(again[i][2] > first[i][2] for i in first)
+    again = {i: (o.state, o.sales_order_id) for i, o in recorded().items()}
+    assert again == first
+    assert {state for state, _ in again.values()} == {StoreOrderState.IMPORTED}
+    assert all(sales_order_id for _, sales_order_id in again.values())
+
+
+def test_an_order_met_again_with_nothing_new_is_written_again_at_most_hourly(imported_store):
+    an_hour_ago = utcnow() - timedelta(minutes=61)
+    recent = utcnow() - timedelta(minutes=59)
+    ids = sorted(recorded())
+    db.session.execute(sa.update(StoreOrder).values(last_seen_at=an_hour_ago))
+    db.session.execute(
+        sa.update(StoreOrder).where(StoreOrder.woo_order_id == ids[0]).values(last_seen_at=recent)
+    )
+    db.session.commit()
+
+    run_import(imported_store)
+
+    seen = {i: o.last_seen_at for i, o in recorded().items()}
+    assert seen[ids[0]] == recent
+    assert all(seen[i] > recent for i in ids[1:])
 
 
 def test_a_failed_order_imported_later_is_imported(imported_store, store):

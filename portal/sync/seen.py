@@ -12,13 +12,14 @@ those last recorded; an order's sales order is always its link's.
 
 import functools
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal import db
 from portal.models import OrderLink, Outcome, Webstore
+from portal.models.base import utcnow
 from portal.models.health import SeenVia, StoreOrder, StoreOrderState
 from portal.sync.log import SKIP_KINDS, LogLine
 
@@ -41,7 +42,10 @@ COLUMNS = (
     "first_seen_at",
     "last_seen_at",
 )
-# The empty text, inline: the statement for the writer takes no parameter but its rows.
+# An order met again with nothing new is written again for its time alone this often.
+SEEN_EVERY = timedelta(hours=1)
+# The same and the empty text, inline: the writer's statement takes no parameter but its rows.
+SEEN_EVERY_SQL = sa.literal_column("INTERVAL '1 hour'")
 NOTHING = sa.literal_column("''")
 
 
@@ -130,9 +134,13 @@ def state_of(line: LogLine) -> tuple[StoreOrderState, str]:
     return StoreOrderState.SKIPPED, line.message
 
 
-def updates(excluded, table) -> dict:
-    """What a meeting changes of a store order recorded before."""
-    return {
+def on_conflict(insert, stale_before):
+    """The upsert ``insert`` with what a meeting changes of a store order recorded before,
+    written only where it changes something, or where the order was last seen before
+    ``stale_before`` (an SQL expression): a re-run meets thousands of orders again with
+    nothing new, and "last seen" is good to SEEN_EVERY."""
+    table, excluded = insert.table, insert.excluded
+    changes = {
         # A number that is only the id says nothing new: a store that numbers its orders
         # otherwise keeps the number it gave.
         "number": sa.case(
@@ -146,8 +154,13 @@ def updates(excluded, table) -> dict:
         "reason": excluded.reason,
         "sales_order_id": excluded.sales_order_id,
         "seen_via": excluded.seen_via,
-        "last_seen_at": excluded.last_seen_at,
     }
+    news = [table.c[name].is_distinct_from(value) for name, value in changes.items()]
+    return insert.on_conflict_do_update(
+        index_elements=KEY,
+        set_={**changes, "last_seen_at": excluded.last_seen_at},
+        where=sa.or_(*news, table.c.last_seen_at < stale_before),
+    )
 
 
 def record(rows: list[dict]) -> None:
@@ -170,9 +183,10 @@ def record(rows: list[dict]) -> None:
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[
         db.session.get_bind().dialect.name
     ](StoreOrder)
-    statement = insert.on_conflict_do_update(
-        index_elements=KEY, set_=updates(insert.excluded, StoreOrder.__table__)
+    stale_before = sa.bindparam(
+        "stale_before", utcnow() - SEEN_EVERY, type_=StoreOrder.__table__.c.last_seen_at.type
     )
+    statement = on_conflict(insert, stale_before)
     # In key order, so that two transactions recording the same orders wait, not deadlock.
     db.session.execute(statement, sorted(rows, key=lambda r: (r["webstore_id"], r["woo_order_id"])))
 
@@ -207,24 +221,23 @@ def upsert_from_json(dialect) -> str:
         sa.cast(sa.bindparam("seen", type_=sa.Text), postgresql.JSON),
     ).table_valued(*(table.c[name] for name in COLUMNS), name="seen")
     link = OrderLink.__table__
-    rows = (
-        sa.select(*(given.c[name] for name in COLUMNS), link.c.sales_order_id)
-        .select_from(
-            given.outerjoin(
-                link,
-                sa.and_(
-                    link.c.webstore_id == given.c.webstore_id,
-                    link.c.woo_order_id == given.c.woo_order_id,
-                ),
-            )
+    # A lookup by the link's unique key for each row, whatever the planner thinks of a join
+    # with every link of a store.
+    sales_order = (
+        sa.select(link.c.sales_order_id)
+        .where(
+            link.c.webstore_id == given.c.webstore_id,
+            link.c.woo_order_id == given.c.woo_order_id,
         )
+        .scalar_subquery()
+    )
+    rows = (
+        sa.select(*(given.c[name] for name in COLUMNS), sales_order)
         # In key order, as ``record``'s.
         .order_by(given.c.webstore_id, given.c.woo_order_id)
     )
     insert = postgresql.insert(table).from_select([*COLUMNS, "sales_order_id"], rows)
-    statement = insert.on_conflict_do_update(
-        index_elements=KEY, set_=updates(insert.excluded, table)
-    )
+    statement = on_conflict(insert, insert.excluded.last_seen_at - SEEN_EVERY_SQL)
     compiled = statement.compile(dialect=dialect)
     assert set(compiled.params) == {"seen"}, compiled.params
     return str(compiled)

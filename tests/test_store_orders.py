@@ -314,3 +314,16 @@ def test_the_page_is_in_the_nav_and_needs_a_sign_in(client, signed_in_viewer):
     signed_in_viewer.client.post("/logout", data={"csrf_token": signed_in_viewer.token})
     assert client.get("/webstore-orders").status_code == 302
     assert client.get("/audits").status_code == 302
+
+
+def test_the_page_shows_one_webstore_at_a_time(signed_in_viewer, demo_webstore, webstore):
+    many_store_orders(demo_webstore, 2)
+    many_store_orders(webstore, 3)
+
+    first = signed_in_viewer.get("/webstore-orders")  # DEMO comes first by code
+    main = signed_in_viewer.get("/webstore-orders?webstore=MAIN")
+
+    assert row_numbers(first.text) == ["1002", "1001"]
+    assert row_numbers(main.text) == ["1003", "1002", "1001"]
+    assert '<option value="MAIN" selected>MAIN</option>' in main.text
+    assert signed_in_viewer.get("/webstore-orders?webstore=NOPE").status_code == 404

@@ -28,10 +28,8 @@ def audits_of(webstore: Webstore, limit: int = 10) -> list[Audit]:
 
 
 def store_order_conditions(webstore: Webstore | None, state: str, number: str) -> list:
-    """A webstore, a state, an order number (or id)."""
-    found = []
-    if webstore is not None:
-        found.append(StoreOrder.webstore_id == webstore.id)
+    """A webstore (none: no orders), a state, an order number (or id)."""
+    found = [StoreOrder.webstore_id == (webstore.id if webstore else None)]
     if state in set(StoreOrderState):
         found.append(StoreOrder.state == state)
     if number:
@@ -43,15 +41,13 @@ def store_order_conditions(webstore: Webstore | None, state: str, number: str) -
 
 
 def list_store_orders(
-    webstore=None, state="", number="", *, after=None, before=None, page=1, per_page=PER_PAGE
+    webstore, state="", number="", *, after=None, before=None, page=1, per_page=PER_PAGE
 ) -> Page:
-    """Newest store order first (by the store's id; the row's id settles ties between
-    webstores)."""
+    """The webstore's store orders, newest first (by the store's id, unique in a webstore;
+    the row's id follows it, for the keyset)."""
     where = store_order_conditions(webstore, state, number)
     return keyset_page(
-        sa.select(StoreOrder)
-        .where(*where)
-        .options(joinedload(StoreOrder.webstore), joinedload(StoreOrder.sales_order)),
+        sa.select(StoreOrder).where(*where).options(joinedload(StoreOrder.sales_order)),
         StoreOrder,
         (StoreOrder.woo_order_id, StoreOrder.id),
         where,

@@ -112,9 +112,11 @@ def import_missing(code: str, audit_id: int):
 
 @bp.get("/webstore-orders")
 def store_orders():
-    """Every store order the connector has seen, with its state, newest first."""
+    """Every store order of a webstore (the first, unless one is named) the connector has
+    seen, with its state, newest first."""
     stores = queries.webstores()
-    webstore = chosen_webstore(stores)
+    # One webstore at a time: its orders come in the order of its unique key's index.
+    webstore = chosen_webstore(stores) or (stores[0] if stores else None)
     state = request.args.get("state", "")
     state = state if state in set(StoreOrderState) else ""
     number = clean_text(request.args.get("number"), 40)

@@ -375,3 +375,14 @@ def test_an_audit_of_another_webstore_is_not_found(signed_in_viewer, imported_st
 
     assert signed_in_viewer.get(f"/audits/MAIN/{audit.id}").status_code == 404
     assert signed_in_viewer.get("/audits/NOPE").status_code == 404
+
+
+def test_a_window_starting_in_the_future_is_refused_with_the_reason(signed_in_staff, webstore):
+    later = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+
+    response = signed_in_staff.post("/audits", {"webstore": "MAIN", "since": later})
+    page = signed_in_staff.get(response.headers["Location"])
+
+    assert response.status_code == 303
+    assert f"The window starts in the future ({later}): choose a day up to today." in page.text
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Audit)) == 0

@@ -76,11 +76,13 @@ def create_audit(
 ) -> Audit:
     """A running audit of the window (the last 30 days by default), committed."""
     first, last = default_window()
-    since, until = since or (until or last) - (last - first), until or last
+    until = until or max(last, since or last)
+    since = since or until - (last - first)
+    # The store's today may be a day ahead of UTC's (its calendar is its timezone's).
+    if since > last + timedelta(days=1):
+        raise AuditError(f"The window starts in the future ({since}): choose a day up to today.")
     if since > until:
         raise AuditError(f"The window starts ({since}) after it ends ({until}).")
-    if since > last + timedelta(days=1):
-        raise AuditError(f"The window starts in the future ({since}).")
     audit = Audit(
         webstore_id=webstore.id,
         trigger=trigger,

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import threading
 import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -23,6 +25,7 @@ from portal import db
 from portal.models import NumberSeries, Role, User, Webstore
 
 FIXTURES = Path(__file__).parent / "fixtures"
+MIGRATIONS = str(Path(__file__).parents[1] / "migrations")
 ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
@@ -366,3 +369,54 @@ def sign_in_browser(page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/")
+
+
+# Migration tests
+
+
+def migration_database_urls(tmp_path) -> list[str]:
+    """SQLite always; PostgreSQL too where the suite runs on it (a database of its own)."""
+    urls = [f"sqlite:///{tmp_path / 'migrate.db'}"]
+    test_url = os.environ.get("TEST_DATABASE_URL", "")
+    if test_url.startswith("postgresql"):
+        urls.append(database_beside(test_url, "_migration"))
+    return urls
+
+
+def insert_row(connection, table_name: str, **values) -> int:
+    """A row of the table as it is at this revision; required columns not given get a
+    plain value of their type."""
+    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
+    plain = {
+        sa.String: "",
+        sa.Integer: 0,
+        sa.Boolean: False,
+        sa.Numeric: Decimal(0),
+        sa.DateTime: datetime(2026, 1, 2, tzinfo=UTC),
+        sa.Date: date(2026, 1, 2),
+        sa.LargeBinary: b"x",
+    }
+    for column in table.columns:
+        if column.name in values or column.nullable or column.primary_key:
+            continue
+        if column.server_default is None:
+            values[column.name] = next(v for t, v in plain.items() if isinstance(column.type, t))
+    return connection.execute(table.insert().values(values).returning(table.c.id)).scalar_one()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_at_0018(request, tmp_path):
+    """A database of its own built by the migrations up to 0018 (before the money columns
+    were widened), on SQLite and on PostgreSQL; the test upgrades it further."""
+    urls = {url.split(":")[0]: url for url in migration_database_urls(tmp_path)}
+    if request.param not in urls:
+        pytest.skip("PostgreSQL: set TEST_DATABASE_URL to one")
+    url = urls[request.param]
+    if url.startswith("postgresql"):
+        make_database(url, fresh=True)
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0018")
+        yield app
+        db.session.remove()
+        db.engine.dispose()

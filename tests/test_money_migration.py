@@ -2,76 +2,22 @@
 value stays as it was, nothing that refers to a copied table is lost (SQLite copies them),
 and existing sales orders and memos learn their currency's decimals."""
 
-import os
-from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 
-from app import create_app
-from config import TestConfig
 from portal import db
-from tests.conftest import database_beside, make_database
-
-MIGRATIONS = str(Path(__file__).parents[1] / "migrations")
-
-
-def database_urls(tmp_path) -> list[str]:
-    """SQLite always; PostgreSQL too where the suite runs on it (a database of its own)."""
-    urls = [f"sqlite:///{tmp_path / 'migrate.db'}"]
-    test_url = os.environ.get("TEST_DATABASE_URL", "")
-    if test_url.startswith("postgresql"):
-        urls.append(database_beside(test_url, "_migration"))
-    return urls
-
-
-def insert(connection, table_name: str, **values) -> int:
-    """A row of the table as it is at this revision; required columns not given get a
-    plain value of their type."""
-    table = sa.Table(table_name, sa.MetaData(), autoload_with=connection)
-    plain = {
-        sa.String: "",
-        sa.Integer: 0,
-        sa.Boolean: False,
-        sa.Numeric: Decimal(0),
-        sa.DateTime: datetime(2026, 1, 2, tzinfo=UTC),
-        sa.Date: date(2026, 1, 2),
-        sa.LargeBinary: b"x",
-    }
-    for column in table.columns:
-        if column.name in values or column.nullable or column.primary_key:
-            continue
-        if column.server_default is None:
-            values[column.name] = next(v for t, v in plain.items() if isinstance(column.type, t))
-    return connection.execute(table.insert().values(values).returning(table.c.id)).scalar_one()
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_at_0018(request, tmp_path):
-    urls = {url.split(":")[0]: url for url in database_urls(tmp_path)}
-    if request.param not in urls:
-        pytest.skip("PostgreSQL: set TEST_DATABASE_URL to one")
-    url = urls[request.param]
-    if url.startswith("postgresql"):
-        make_database(url, fresh=True)
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        upgrade(directory=MIGRATIONS, revision="0018")
-        yield app
-        db.session.remove()
-        db.engine.dispose()
+from tests.conftest import MIGRATIONS, insert_row
 
 
 def test_widening_keeps_every_two_decimal_value_and_every_row(database_at_0018):
     with db.engine.begin() as connection:
-        customer = insert(connection, "customers", number="C1", name="Aiko")
-        webstore = insert(connection, "webstores", code="JP", name="JP", base_url="http://x")
-        item = insert(connection, "items", number="I1", description="Cup", unit_price="1979.67")
+        customer = insert_row(connection, "customers", number="C1", name="Aiko")
+        webstore = insert_row(connection, "webstores", code="JP", name="JP", base_url="http://x")
+        item = insert_row(connection, "items", number="I1", description="Cup", unit_price="1979.67")
         orders = {
-            currency: insert(
+            currency: insert_row(
                 connection,
                 "sales_orders",
                 number=f"SO-{currency}",
@@ -84,7 +30,7 @@ def test_widening_keeps_every_two_decimal_value_and_every_row(database_at_0018):
             )
             for currency, total in (("JPY", "15258.00"), ("USD", "43.25"), ("KWD", "44.33"))
         }
-        insert(
+        insert_row(
             connection,
             "sales_lines",
             sales_order_id=orders["JPY"],
@@ -97,14 +43,14 @@ def test_widening_keeps_every_two_decimal_value_and_every_row(database_at_0018):
             line_discount="0.01",
             amount="5939.00",
         )
-        insert(
+        insert_row(
             connection,
             "sales_order_coupons",
             sales_order_id=orders["USD"],
             code="X",
             discount="2.99",
         )
-        insert(
+        insert_row(
             connection,
             "sales_credit_memos",
             number="CM1",
@@ -149,9 +95,9 @@ def test_widening_keeps_every_two_decimal_value_and_every_row(database_at_0018):
 def test_widened_columns_keep_a_dinar_amount_and_a_yen_unit_price_exactly(database_at_0018):
     upgrade(directory=MIGRATIONS)
     with db.engine.begin() as connection:
-        customer = insert(connection, "customers", number="C1", name="Aiko")
-        webstore = insert(connection, "webstores", code="KW", name="KW", base_url="http://x")
-        order = insert(
+        customer = insert_row(connection, "customers", number="C1", name="Aiko")
+        webstore = insert_row(connection, "webstores", code="KW", name="KW", base_url="http://x")
+        order = insert_row(
             connection,
             "sales_orders",
             number="SO1",
@@ -161,7 +107,7 @@ def test_widened_columns_keep_a_dinar_amount_and_a_yen_unit_price_exactly(databa
             status="open",
             amount_including_tax=Decimal("43.246"),
         )
-        insert(
+        insert_row(
             connection,
             "sales_lines",
             sales_order_id=order,

@@ -8,7 +8,9 @@ Create Date: 2026-12-04 23:55:00
 audit) as last met: imported, skipped, failed, changed, or missing (an audit found it in the
 store and nowhere here). ``audits`` keeps each completeness audit's counts. ``alerts`` keeps
 each condition that made a webstore failing, from opened to resolved, so that one message
-goes out each way. Webstores say who hears of it and when.
+goes out each way. Webstores say who hears of it and when. Orders that failed before this and
+were never imported since are taken into store_orders, so that they wait for a person too;
+a webstore's last webhook delivery is found by an index.
 """
 
 import sqlalchemy as sa
@@ -140,6 +142,12 @@ def upgrade():
         sqlite_where=sa.text("resolved_at IS NULL"),
     )
     op.create_index("ix_alerts_webstore_opened", "alerts", ["webstore_id", "opened_at"])
+    op.create_index(
+        "ix_webhook_deliveries_webstore_received",
+        "webhook_deliveries",
+        ["webstore_id", "received_at"],
+    )
+    op.execute(FAILED_ORDERS_WAITING)
     with op.batch_alter_table("webstores") as batch_op:
         batch_op.add_column(sa.Column("alert_emails", sa.Text(), nullable=False, server_default=""))
         batch_op.add_column(
@@ -153,10 +161,28 @@ def upgrade():
         )
 
 
+# Orders whose last run failed them and that no run imported since wait for a person: the
+# health counts them from store_orders, which runs keep from now on (portal/sync/seen.py).
+FAILED_ORDERS_WAITING = """
+INSERT INTO store_orders (webstore_id, woo_order_id, number, status, state, reason, seen_via,
+                          first_seen_at, last_seen_at)
+SELECT e.webstore_id, e.woo_order_id, e.woo_order_number, '', 'failed', e.message, 'listing',
+       met.first_at, e.created_at
+FROM sync_log_entries e
+JOIN (SELECT webstore_id, woo_order_id, max(id) AS last_id, min(created_at) AS first_at
+      FROM sync_log_entries WHERE woo_order_id > 0 AND message NOT LIKE 'refund %'
+      GROUP BY webstore_id, woo_order_id) met ON met.last_id = e.id
+WHERE e.outcome = 'failed'
+  AND NOT EXISTS (SELECT 1 FROM order_links l
+                  WHERE l.webstore_id = e.webstore_id AND l.woo_order_id = e.woo_order_id)
+"""
+
+
 def downgrade():
     with op.batch_alter_table("webstores") as batch_op:
         for name in ("alert_lag_minutes", "alert_failed_runs", "alert_webhook_url", "alert_emails"):
             batch_op.drop_column(name)
+    op.drop_index("ix_webhook_deliveries_webstore_received", "webhook_deliveries")
     op.drop_table("alerts")
     op.drop_table("audits")
     op.drop_table("store_orders")

@@ -18,7 +18,11 @@ class WebhookDelivery(Base):
     """
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (sa.UniqueConstraint("webstore_id", "body_sha256"),)
+    __table_args__ = (
+        sa.UniqueConstraint("webstore_id", "body_sha256"),
+        # A webstore's last delivery, for its sync health, without reading them all.
+        sa.Index("ix_webhook_deliveries_webstore_received", "webstore_id", "received_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webstore_id: Mapped[int] = mapped_column(sa.ForeignKey("webstores.id", ondelete="CASCADE"))

@@ -25,7 +25,7 @@ from portal.setup.forms import (
     WebstoreForm,
 )
 from portal.setup.items import STANDARD_ITEMS, create_standard_item
-from portal.sync import schedule
+from portal.sync import health, schedule
 from portal.sync.runs import QueueUnavailable
 from portal.woo.errors import WooError
 
@@ -214,6 +214,9 @@ def store_webhooks(webstore_id: int):
             rows = webhooks.store_webhooks(webstore, target.url)
     except (WooError, SecretUnreadable) as exc:
         error = str(exc)
+    else:
+        # What the store just said is the sync health's too: the panel shows it at once.
+        health.keep_webhook_rows(webstore, rows)
     result = {"target": target, "rows": rows, "error": error, "registered": registering}
     if request.headers.get("HX-Request"):
         section = get_template_attribute("setup/_webhooks.html", "store_webhooks")

@@ -5,6 +5,7 @@ import os
 from rq import cron
 
 from jobs.alerts import check_alerts_job
+from jobs.audits import enqueue_due_audits
 from jobs.auto_sync import enqueue_due
 from jobs.health import refresh_webhooks_job
 
@@ -16,3 +17,5 @@ QUEUE = os.environ.get("RQ_QUEUE", "imports")
 cron.register(enqueue_due, queue_name=QUEUE, interval=60)
 cron.register(refresh_webhooks_job, queue_name=QUEUE, interval=60)
 cron.register(check_alerts_job, queue_name=QUEUE, interval=60)
+# Every hour: a completeness audit queued for each webstore not audited in the last 24 hours.
+cron.register(enqueue_due_audits, queue_name=QUEUE, interval=3600)

@@ -282,5 +282,6 @@ def scheduler_enqueued_and_worker_ran(stack) -> None:
         "jobs.auto_sync.enqueue_due",
         "jobs.health.refresh_webhooks_job",
         "jobs.alerts.check_alerts_job",
+        "jobs.audits.enqueue_due_audits",
     ):
         assert f"Registered '{job_name}' to run on imports" in stack.log("scheduler")

@@ -190,14 +190,13 @@ def test_an_order_id_the_store_does_not_have_fails_with_that_reason(demo_webstor
         ({"order_id": "-4"}, "order_id", "Order ID must be a whole number from 1"),
         ({"statuses": "shipped"}, "statuses", "WooCommerce has no order status shipped"),
         ({"start_date": "31/01/2026"}, "start_date", "is not a date like 2026-01-31"),
-        (
-            {"start_date": (date.today() + timedelta(days=2)).isoformat()},
-            "start_date",
-            "is in the future",
-        ),
+        ({"start_date": "in two days"}, "start_date", "is in the future"),
     ],
 )
 def test_bad_filters_are_refused_before_anything_runs(demo_webstore, given, field, message):
+    if given.get("start_date") == "in two days":
+        # Worked out as the test runs, not when it is collected: a suite may cross midnight.
+        given = {"start_date": (date.today() + timedelta(days=2)).isoformat()}
     with pytest.raises(FilterError) as refused:
         merge_filters(demo_webstore, **given)
     assert refused.value.field == field

@@ -247,8 +247,8 @@ def stack(request, tmp_path_factory, system_database_url, redis_url):
         stack.run("admin", commands["admin"])  # while they start
         stack.wait_until(lambda: answers(f"{url}/healthz"), "the portal answers")
         stack.wait_until(
-            lambda: "Successfully registered 1 cron jobs" in stack.log("scheduler"),
-            "the scheduler registers its job",
+            lambda: "Successfully registered 4 cron jobs" in stack.log("scheduler"),
+            "the scheduler registers its jobs",
         )
         stack.store = starting.result()
         yield stack

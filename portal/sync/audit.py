@@ -28,18 +28,16 @@ from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
-from redis.exceptions import RedisError
 
 from portal import db
 from portal.crypto import SecretUnreadable
 from portal.models import Outcome, SyncLogEntry, SyncRun, Trigger, User, Webstore
 from portal.models.base import utcnow
 from portal.models.health import Audit, AuditStatus, SeenVia, StoreOrder, StoreOrderState
-from portal.queue import import_queue, redis_connection
 from portal.sync import seen
 from portal.sync.filters import ImportFilters
 from portal.sync.importer import ordered_results
-from portal.sync.runs import QueueUnavailable, client_for, start_import
+from portal.sync.runs import client_for, enqueue_for, queue_answers, start_import
 from portal.woo.client import MAX_PER_PAGE, OrderQuery
 from portal.woo.errors import WooError
 
@@ -106,29 +104,15 @@ def audit_webstore(webstore: Webstore, trigger: Trigger = Trigger.COMMAND, **giv
 def start_audit(webstore: Webstore, **given) -> Audit:
     """Record a running audit and queue its job (the page, the scheduler); ``given``: as
     ``create_audit`` takes them."""
-    try:
-        redis_connection().ping()
-    except RedisError as error:
-        raise QueueUnavailable(
-            "The audit cannot be queued right now: the job queue (Redis) is not answering. "
-            "Try again in a minute; if it lasts, tell whoever runs the connector."
-        ) from error
+    queue_answers("The audit")
     audit = create_audit(webstore, **given)
-    try:
-        import_queue().enqueue(
-            "jobs.audits.run",
-            audit.id,
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            description=f"audit {webstore.code} {audit.id} ({audit.trigger})",
-        )
-    except RedisError as error:
-        db.session.delete(audit)
-        db.session.commit()
-        raise QueueUnavailable(
-            "The audit cannot be queued right now: the job queue (Redis) stopped answering."
-        ) from error
+    enqueue_for(
+        audit,
+        "jobs.audits.run",
+        what="The audit",
+        job_timeout=JOB_TIMEOUT,
+        description=f"audit {webstore.code} {audit.id} ({audit.trigger})",
+    )
     return audit
 
 

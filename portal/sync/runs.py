@@ -98,33 +98,47 @@ def start_import(
     kind: RunKind = RunKind.ORDERS,
 ) -> SyncRun:
     """Record a queued run and put it on the queue; the run row exists before the job."""
+    queue_answers("Imports")
+    run = create_run(webstore, filters, trigger, user, retry_of, attempt, kind)
+    job = enqueue_for(
+        run,
+        "jobs.import_orders.run",
+        what="Imports",
+        job_timeout=JOB_TIMEOUT,
+        retry=None,
+        description=f"import {webstore.code} run {run.id} ({trigger})",
+    )
+    run.job_id = job.id
+    db.session.commit()
+    return run
+
+
+def queue_answers(what: str) -> None:
+    """Raise QueueUnavailable, saying ``what`` cannot be queued, where Redis does not answer:
+    asked before a record is made for a job that could not be queued."""
     try:
         redis_connection().ping()
     except RedisError as error:
         raise QueueUnavailable(
-            "Imports cannot be queued right now: the job queue (Redis) is not answering. "
+            f"{what} cannot be queued right now: the job queue (Redis) is not answering. "
             "Try again in a minute; if it lasts, tell whoever runs the connector."
         ) from error
-    run = create_run(webstore, filters, trigger, user, retry_of, attempt, kind)
+
+
+def enqueue_for(record, job: str, *, what: str, **options) -> Job:
+    """Queue ``job`` for ``record`` (a run, an audit), whose row was committed first; where
+    Redis stops answering meanwhile, the record is deleted again, so that nothing waits for
+    a job that was never queued."""
     try:
-        job = import_queue().enqueue(
-            "jobs.import_orders.run",
-            run.id,
-            job_timeout=JOB_TIMEOUT,
-            result_ttl=3600,
-            failure_ttl=7 * 24 * 3600,
-            retry=None,
-            description=f"import {webstore.code} run {run.id} ({trigger})",
+        return import_queue().enqueue(
+            job, record.id, result_ttl=3600, failure_ttl=7 * 24 * 3600, **options
         )
     except RedisError as error:
-        db.session.delete(run)
+        db.session.delete(record)
         db.session.commit()
         raise QueueUnavailable(
-            "Imports cannot be queued right now: the job queue (Redis) stopped answering."
+            f"{what} cannot be queued right now: the job queue (Redis) stopped answering."
         ) from error
-    run.job_id = job.id
-    db.session.commit()
-    return run
 
 
 def failed_left(run: SyncRun) -> tuple[int, ...]:

@@ -99,7 +99,7 @@ document.addEventListener("htmx:beforeSwap", (event) => {
   }
 });
 
-// [data-poll-while-visible]: a run's status polls only while someone can see it.
+// [data-poll-while-visible]: a run's status (or an audit) polls only while someone can see it.
 document.addEventListener("htmx:beforeRequest", (event) => {
   if (event.detail.elt.closest("[data-poll-while-visible]") && document.visibilityState !== "visible") {
     event.preventDefault();

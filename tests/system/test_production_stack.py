@@ -8,7 +8,9 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
+import requests
 from playwright.sync_api import expect
+from prometheus_client.parser import text_string_to_metric_families
 from redis import Redis
 from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
@@ -56,6 +58,7 @@ def test_the_main_stories_through_the_production_stack(stack, page):
     trace(page, woo_order_id, number)
     cancelled_in_the_store(page, sandbox, stack.admin, *entries[1])
     updated_from_the_store(page, sandbox, *entries[2])
+    health_audit_and_metrics(page, stack, *entries[3])
 
     assert problems == []
     assert stack.alive() == ["web", "worker", "scheduler"]
@@ -247,6 +250,43 @@ def updated_from_the_store(page, sandbox, woo_order_id: int, number: str) -> Non
     total = f"{Decimal(changed['total']):,.2f} {changed['currency']}"
     expect(page.locator(".totals")).to_contain_text(total)
     screenshot(page, "stack-8-updated")
+
+
+def health_audit_and_metrics(page, stack, woo_order_id: int, number: str) -> None:
+    """The home page's sync health; a completeness audit run by the worker accounts for every
+    store order; Webstore Orders links an imported one to its sales order; /metrics answers
+    a scrape from this host with what the runs imported, and refuses one through a proxy."""
+    page.goto("/")
+    health = page.locator(f"#health-{CODE}")
+    expect(health).to_contain_text(CODE)
+    assert health.get_attribute("data-state") in ("healthy", "degraded", "failing")
+
+    page.goto("/audits")
+    row = page.locator("tbody tr").filter(has_text=CODE)
+    row.get_by_role("button", name="Run audit now").click()
+    audit = page.locator("#audit")
+    expect(audit.locator(".badge-succeeded")).to_be_visible(timeout=SLOW)
+    expect(audit).to_contain_text("Every store order of the window is accounted for.")
+    screenshot(page, "stack-9-audit")
+
+    page.goto(f"/webstore-orders?webstore={CODE}&number={woo_order_id}")
+    order = page.locator("#store-orders-table tbody tr").filter(has_text=number)
+    expect(order.get_by_role("link", name=number)).to_be_visible()
+
+    scrape = requests.get(f"{stack.url}/metrics", timeout=30)
+    assert scrape.status_code == 200, scrape.text
+    imported = {
+        sample.labels["webstore"]: sample.value
+        for family in text_string_to_metric_families(scrape.text)
+        for sample in family.samples
+        if sample.name == "webstore_connector_orders_total"
+        and sample.labels.get("outcome") == "imported"
+    }
+    assert imported[CODE] >= 4
+    proxied = requests.get(
+        f"{stack.url}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=30
+    )
+    assert proxied.status_code in (401, 403)
 
 
 def reload_until(page, locator, timeout: float = SLOW / 1000) -> None:

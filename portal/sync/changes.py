@@ -78,9 +78,7 @@ class Met:
 # The rules
 
 
-def differences(
-    before: OrderState, now: OrderState, credited: Decimal = Decimal(0), decimals: int = 2
-) -> list[str]:
+def differences(before: OrderState, now: OrderState, credited: Decimal, decimals: int) -> list[str]:
     """What differs in the store's order ``now`` from ``before``, in words, amounts in the
     currency's ``decimals``. A refund the connector credited is known: only refunds beyond
     ``credited`` count. Amounts compare as numbers: 43.246 is 43.2460."""
@@ -460,5 +458,6 @@ def writeback_differences(before: OrderState, now: OrderState, decimals: int) ->
             customer_note=before.customer_note,
             refunded=before.refunded,
         ),
+        credited=Decimal(0),
         decimals=decimals,
     )

@@ -85,7 +85,7 @@ class ItemBook:
         self.by_sku.update(by_sku)
         self.by_product.update({(p, v): item_id for p, v, item_id in mappings})
 
-    def choose(self, line: WooLineItem, planned: dict, decimals: int = 2) -> ItemChoice:
+    def choose(self, line: WooLineItem, planned: dict, decimals: int) -> ItemChoice:
         """The item of ``line``, of an order in a currency with ``decimals``."""
         key = (line.product_id, line.variation_id)
         sku = clean_sku(line.sku)

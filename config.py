@@ -95,6 +95,10 @@ class Config:
     MAIL_FROM = os.environ.get("MAIL_FROM", "webstore-connector@localhost")
     # /metrics answers Prometheus with this bearer token (or a scrape from the same host).
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN")
+    # The company's currency (ISO 4217, "EUR"): an order in another currency carries the
+    # exchange rate of its order date and amounts in this one. Unset, every document stays
+    # in its own currency and no rate is asked for.
+    COMPANY_CURRENCY = os.environ.get("COMPANY_CURRENCY", "").strip().upper() or None
 
     @classmethod
     def finish(cls, app) -> None:
@@ -124,3 +128,4 @@ class TestConfig(Config):
     # Fixed, so that worker processes started by the tests can read what the tests wrote.
     WEBSTORE_SECRETS_KEY = "TJQFgiYxWEevYqVdUVN6cSsWBYydtWyxM-hlS_uTcpA="
     RQ_QUEUE = "test-imports"
+    COMPANY_CURRENCY = None

@@ -72,7 +72,7 @@ def test_migrations_build_the_schema_the_models_describe(app):
 
 def test_migrations_seed_number_series_and_default_templates(app):
     series = db.session.execute(sa.text("SELECT code FROM number_series ORDER BY code")).scalars()
-    assert list(series) == ["CM", "CUST", "ITEM", "SO"]
+    assert list(series) == ["CM", "CUST", "ITEM", "PCM", "PSI", "SO"]
     for table in ("customer_templates", "item_templates"):
         codes = db.session.execute(sa.text(f"SELECT code FROM {table}")).scalars()
         assert list(codes) == ["DEFAULT"]

@@ -1,5 +1,18 @@
 """What the data is. Importing this package registers every table."""
 
+from portal.models.accounting import (
+    AccountType,
+    ChargeBooking,
+    CurrencyExchangeRate,
+    GLAccount,
+    PaymentMethod,
+    ShipmentMethod,
+    ShippingAgent,
+    VatCode,
+    WebstorePaymentMapping,
+    WebstoreShippingMapping,
+    WebstoreTaxMapping,
+)
 from portal.models.credit_memos import (
     CreditMemoLine,
     CreditMemoLineType,
@@ -32,6 +45,14 @@ from portal.models.health import (
     StoreOrder,
     StoreOrderState,
 )
+from portal.models.posted import (
+    PostedCreditMemo,
+    PostedCreditMemoLine,
+    PostedSalesInvoice,
+    PostedSalesInvoiceLine,
+    VatDocumentType,
+    VatEntry,
+)
 from portal.models.sync import (
     OrderLink,
     Outcome,
@@ -47,6 +68,23 @@ from portal.models.webstores import CustomerHandling, Webstore, WebstoreCountryT
 from portal.models.writebacks import StoreWriteback, WritebackState
 
 __all__ = [
+    "AccountType",
+    "ChargeBooking",
+    "CurrencyExchangeRate",
+    "GLAccount",
+    "PaymentMethod",
+    "ShipmentMethod",
+    "ShippingAgent",
+    "VatCode",
+    "WebstorePaymentMapping",
+    "WebstoreShippingMapping",
+    "WebstoreTaxMapping",
+    "PostedCreditMemo",
+    "PostedCreditMemoLine",
+    "PostedSalesInvoice",
+    "PostedSalesInvoiceLine",
+    "VatDocumentType",
+    "VatEntry",
     "Alert",
     "Audit",
     "AuditStatus",

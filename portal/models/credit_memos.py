@@ -7,6 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.models.accounting import ExchangeRate
 from portal.models.base import Base, Money, Quantity, UTCDateTime, enum_type, utcnow
 from portal.models.erp import Item, SalesOrder
 from portal.models.webstores import Webstore
@@ -54,6 +55,11 @@ class SalesCreditMemo(Base):
     tax_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     # Equal to the refund's amount, to its last unit.
     amount_including_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # As its sales order's: company currency per unit, and the amounts in it (None: same).
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExchangeRate)
+    amount_lcy: Mapped[Decimal | None] = mapped_column(Money)
+    tax_amount_lcy: Mapped[Decimal | None] = mapped_column(Money)
+    amount_including_tax_lcy: Mapped[Decimal | None] = mapped_column(Money)
     sync_run_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sync_runs.id", ondelete="SET NULL"), index=True
     )
@@ -87,6 +93,10 @@ class CreditMemoLine(Base):
     restocked: Mapped[bool | None] = mapped_column()
     # The store's order line this line refunds.
     woo_line_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # As a sales line's: what it was booked on besides an item, and its VAT.
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gl_accounts.id"))
+    vat_code: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    vat_parts: Mapped[list | None] = mapped_column(sa.JSON)
 
     credit_memo: Mapped[SalesCreditMemo] = relationship(back_populates="lines")
     item: Mapped[Item | None] = relationship()

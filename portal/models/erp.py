@@ -7,6 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.models.accounting import ExchangeRate, GLAccount
 from portal.models.base import (
     Base,
     Money,
@@ -221,6 +222,10 @@ class SalesOrder(Base):
     vat_number: Mapped[str] = mapped_column(sa.String(50), default="", server_default="")
     payment_method: Mapped[str] = mapped_column(sa.String(100), default="")
     payment_method_title: Mapped[str] = mapped_column(sa.String(200), default="")
+    # The ERP's codes the webstore's mappings gave (portal.sync.accounting); "" for none.
+    payment_method_code: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    shipment_method_code: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
+    shipping_agent_code: Mapped[str] = mapped_column(sa.String(10), default="", server_default="")
     customer_note: Mapped[str] = mapped_column(sa.Text, default="")
     prices_include_tax: Mapped[bool] = mapped_column(default=False)
     amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
@@ -228,6 +233,13 @@ class SalesOrder(Base):
     amount_including_tax: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), index=True)
     discount_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # In another currency than the company's: the company currency per unit on the order
+    # date (Currency Exchange Rates), and the amounts in the company's currency. None where
+    # the order is in the company's currency or none is set.
+    exchange_rate: Mapped[Decimal | None] = mapped_column(ExchangeRate)
+    amount_lcy: Mapped[Decimal | None] = mapped_column(Money)
+    tax_amount_lcy: Mapped[Decimal | None] = mapped_column(Money)
+    amount_including_tax_lcy: Mapped[Decimal | None] = mapped_column(Money)
     sync_run_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("sync_runs.id", ondelete="SET NULL"), index=True
     )
@@ -264,6 +276,8 @@ class LineType(enum.StrEnum):
     ITEM = "item"
     SHIPPING = "shipping"
     FEE = "fee"
+    # A negative fee the webstore books as a discount: on no item and no account.
+    DISCOUNT = "discount"
 
 
 class SalesLine(Base):
@@ -286,9 +300,17 @@ class SalesLine(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     tax_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     woo_line_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # A charge booked on a G/L account instead of an item (the webstore's charge setup).
+    account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gl_accounts.id"), index=True)
+    # The line's VAT code (its first, where a compound rate adds a second), and each code
+    # it carries with its base and VAT (portal.sync.vat.VatPart as JSON); their VAT adds up
+    # to ``tax_amount``.
+    vat_code: Mapped[str] = mapped_column(sa.String(20), default="", server_default="")
+    vat_parts: Mapped[list | None] = mapped_column(sa.JSON)
 
     sales_order: Mapped[SalesOrder] = relationship(back_populates="lines")
     item: Mapped[Item | None] = relationship()
+    account: Mapped[GLAccount | None] = relationship()
 
 
 class SalesOrderCoupon(Base):

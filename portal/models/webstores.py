@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal import crypto
+from portal.models.accounting import GLAccount, PaymentMethod, VatCode
 from portal.models.base import Base, UTCDateTime, enum_type, utcnow
 from portal.models.erp import Customer, CustomerTemplate, Item, ItemTemplate
 
@@ -99,6 +100,32 @@ class Webstore(Base):
     # Failing after this many automatic runs failed in a row, or orders waiting this long.
     alert_failed_runs: Mapped[int] = mapped_column(default=3, server_default="3")
     alert_lag_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
+    # Accounting (portal.sync.accounting). Mappings of the store's payment gateways,
+    # shipping methods and tax rates are rows of their own; with ``require_mappings`` an
+    # order whose gateway (and no default), shipping method or tax rate is not mapped fails,
+    # naming the page; without it those carry no code. Off for webstores set up before.
+    require_mappings: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    default_payment_method_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("payment_methods.id")
+    )
+    # Lines without tax carry this code; an EU business order with a VAT number and no tax
+    # carries the reverse-charge code on every line.
+    untaxed_vat_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vat_codes.id"))
+    reverse_charge_vat_code_id: Mapped[int | None] = mapped_column(sa.ForeignKey("vat_codes.id"))
+    # Where shipping, fees and negative fees are booked (models.accounting.ChargeBooking):
+    # shipping on the shipping charge item or an account; fees on the fee item (none: on no
+    # item, as before) or an account; negative fees as a discount or on an account.
+    shipping_booking: Mapped[str] = mapped_column(
+        sa.String(10), default="item", server_default="item"
+    )
+    shipping_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gl_accounts.id"))
+    fee_booking: Mapped[str] = mapped_column(sa.String(10), default="item", server_default="item")
+    fee_item_id: Mapped[int | None] = mapped_column(sa.ForeignKey("items.id"))
+    fee_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gl_accounts.id"))
+    negative_fee_booking: Mapped[str] = mapped_column(
+        sa.String(10), default="discount", server_default="discount"
+    )
+    negative_fee_account_id: Mapped[int | None] = mapped_column(sa.ForeignKey("gl_accounts.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -108,6 +135,17 @@ class Webstore(Base):
     shipping_charge_item: Mapped[Item | None] = relationship(foreign_keys=[shipping_charge_item_id])
     no_product_item: Mapped[Item | None] = relationship(foreign_keys=[no_product_item_id])
     refund_item: Mapped[Item | None] = relationship(foreign_keys=[refund_item_id])
+    fee_item: Mapped[Item | None] = relationship(foreign_keys=[fee_item_id])
+    default_payment_method: Mapped[PaymentMethod | None] = relationship()
+    untaxed_vat_code: Mapped[VatCode | None] = relationship(foreign_keys=[untaxed_vat_code_id])
+    reverse_charge_vat_code: Mapped[VatCode | None] = relationship(
+        foreign_keys=[reverse_charge_vat_code_id]
+    )
+    shipping_account: Mapped[GLAccount | None] = relationship(foreign_keys=[shipping_account_id])
+    fee_account: Mapped[GLAccount | None] = relationship(foreign_keys=[fee_account_id])
+    negative_fee_account: Mapped[GLAccount | None] = relationship(
+        foreign_keys=[negative_fee_account_id]
+    )
     country_templates: Mapped[list["WebstoreCountryTemplate"]] = relationship(
         back_populates="webstore",
         cascade="all, delete-orphan",

@@ -114,3 +114,9 @@ def unit_written(amount: Decimal) -> Decimal:
     store's decimals ("15258", "43.246"), so its total tells them."""
     exponent = amount.as_tuple().exponent
     return unit_of(-exponent if isinstance(exponent, int) and exponent < 0 else 0)
+
+
+def in_company_currency(amount: Decimal, exchange_rate: Decimal, company_currency: str) -> Decimal:
+    """``amount`` of another currency in the company's, at ``exchange_rate`` (company
+    currency per unit), rounded to the company currency's unit as any amount is."""
+    return round_to_unit(amount * exchange_rate, unit_of(minor_unit(company_currency)))

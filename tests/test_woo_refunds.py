@@ -66,6 +66,7 @@ def test_a_refund_of_one_line_reads_positive_amounts_and_the_refunded_order_line
             compound=False,
             tax_total=Decimal("0.50"),
             shipping_tax_total=Decimal("0"),
+            rate_percent=Decimal("10"),
         ),
     )
     assert refund.total_tax == Decimal("0.50")

@@ -9,7 +9,7 @@ import random
 import socket
 import time
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -48,6 +48,17 @@ from .orders import (
     parse_restocked,
     with_restocked,
 )
+from .store_lists import (
+    PaymentGateway,
+    ShippingMethodOption,
+    ShippingZone,
+    TaxRateOption,
+    parse_method_types,
+    parse_payment_gateways,
+    parse_shipping_zones,
+    parse_tax_rates,
+    parse_zone_methods,
+)
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +67,8 @@ USER_AGENT = f"webstore-connector/0.1 python-requests/{requests.__version__}"
 REF_FIELDS = ("id", "date_modified_gmt", "status", "date_created")
 MAX_PER_PAGE = 100
 _TRANSIENT = (WooRateLimited, WooServerError, WooTimeout, WooConnectionError)
+# WooCommerce's name of shipping zone 0, which every store has.
+REST_OF_WORLD_ZONE = "Locations not covered by your other zones"
 # How the store says it has no such order: PUT answers 400 with the first, the notes 404
 # with either (captures order_update_unknown_id_400, order_note*_unknown_order_404).
 _NO_ORDER_CODES = ("woocommerce_rest_shop_order_invalid_id", "woocommerce_rest_order_invalid_id")
@@ -351,22 +364,12 @@ class WooClient:
         :exc:`OrderDataError` naming the order and the field.
         """
         order_id = int(order_id)
-        path = f"orders/{order_id}/refunds"
         refunds: list[WooRefundDetail] = []
-        number = 1
-        while True:
-            params = {"per_page": MAX_PER_PAGE, "page": number}
-            try:
-                data, headers = self._get(self._url(path), params)
-            except WooNotFound as exc:
-                raise self._no_order(order_id, exc) from exc
-            if not isinstance(data, list):
-                raise self._unexpected(path, "a list of refunds")
-            refunds.extend(parse_refund(item, order_id) for item in data)
-            total_pages = _int_header(headers, "X-WP-TotalPages")
-            if not data or total_pages is None or number >= total_pages:
-                break
-            number += 1
+        try:
+            for page in self._every_page(f"orders/{order_id}/refunds", {}, "a list of refunds"):
+                refunds.extend(parse_refund(item, order_id) for item in page)
+        except WooNotFound as exc:
+            raise self._no_order(order_id, exc) from exc
         if not any(refund.line_items for refund in refunds):
             return refunds
         # Whether lines were restocked is kept on the order's lines, not on the refund.
@@ -490,18 +493,9 @@ class WooClient:
 
     def list_webhooks(self) -> list[Webhook]:
         """Every webhook of the store, whatever its status, 100 a page."""
-        hooks: list[Webhook] = []
-        page = 1
-        while True:
-            params = {"per_page": MAX_PER_PAGE, "page": page, "orderby": "id", "order": "asc"}
-            data, headers = self._get(self._url("webhooks"), params)
-            if not isinstance(data, list):
-                raise self._unexpected("webhooks", "a list of webhooks")
-            hooks += [self._webhook(item) for item in data]
-            total_pages = _int_header(headers, "X-WP-TotalPages")
-            if not data or total_pages is None or page >= total_pages:
-                return hooks
-            page += 1
+        by_id = {"orderby": "id", "order": "asc"}
+        pages = self._every_page("webhooks", by_id, "a list of webhooks")
+        return [self._webhook(item) for page in pages for item in page]
 
     def create_webhook(
         self, *, topic: str, delivery_url: str, secret: str, name: str, status: str = "active"
@@ -531,6 +525,54 @@ class WooClient:
             )
         except (KeyError, TypeError, ValueError):
             raise self._unexpected("webhooks", "webhooks") from None
+
+    # What the store offers to map to the ERP's codes (see portal.woo.store_lists)
+
+    def payment_gateways(self) -> list[PaymentGateway]:
+        """Every payment gateway the store knows, enabled or not, in its checkout's order."""
+        return self._parsed("payment_gateways", parse_payment_gateways, "payment gateways")
+
+    def shipping_methods(self) -> list[ShippingMethodOption]:
+        """Every zone's shipping methods, zone 0 ("Locations not covered by your other
+        zones") included, then each method type with no instance (``instance_id`` ""), so
+        that a mapping can cover a type in every zone."""
+        zones = self._parsed("shipping/zones", parse_shipping_zones, "shipping zones")
+        if not any(zone.id == 0 for zone in zones):
+            zones.append(ShippingZone(0, REST_OF_WORLD_ZONE))
+        instances = []
+        for zone in zones:
+            instances += self._parsed(
+                f"shipping/zones/{zone.id}/methods",
+                lambda data, zone=zone: parse_zone_methods(data, zone),
+                "a zone's shipping methods",
+            )
+        types = self._parsed(
+            "shipping_methods",
+            lambda data: parse_method_types(data, instances),
+            "shipping methods",
+        )
+        return instances + types
+
+    def tax_rates(self) -> list[TaxRateOption]:
+        """Every tax rate of the store, of every class, by id (``GET /taxes``, every page)."""
+        by_id = {"orderby": "id", "order": "asc"}
+        rates = []
+        for page in self._every_page("taxes", by_id, "a list of tax rates"):
+            rates += self._parsed_page("taxes", page, parse_tax_rates, "tax rates")
+        return rates
+
+    def _parsed(self, path: str, parse: Callable[[Any], list], what: str) -> list:
+        data, _ = self._get(self._url(path))
+        return self._parsed_page(path, data, parse, what)
+
+    def _parsed_page(self, path: str, data: Any, parse: Callable[[Any], list], what: str) -> list:
+        try:
+            return parse(data)
+        except ValueError as exc:
+            raise WooInvalidResponse(
+                f"{self._url(path)} did not answer with {what} as WooCommerce lists them "
+                f"({exc}): check that the store URL points at a WooCommerce store."
+            ) from None
 
     # The store itself
 
@@ -670,6 +712,21 @@ class WooClient:
         if not isinstance(data, dict):
             raise self._unexpected(path, "an object")
         return data
+
+    def _every_page(self, path: str, params: dict[str, Any], what: str) -> Iterator[list]:
+        """Each page of a listing, 100 a page, up to X-WP-TotalPages as of the latest page;
+        an empty page ends it. Read with the usual retries."""
+        number = 1
+        while True:
+            query = {**params, "per_page": MAX_PER_PAGE, "page": number}
+            data, headers = self._get(self._url(path), query)
+            if not isinstance(data, list):
+                raise self._unexpected(path, what)
+            yield data
+            total_pages = _int_header(headers, "X-WP-TotalPages")
+            if not data or total_pages is None or number >= total_pages:
+                return
+            number += 1
 
     def _get(
         self, url: str, params: dict[str, Any] | None = None, *, retries: int | None = None

@@ -92,6 +92,9 @@ class WooShippingLine:
     total: Decimal
     total_tax: Decimal
     taxes: tuple[WooLineTax, ...] = ()
+    #: The method's instance in its shipping zone ("3"); "" where the line names none (added
+    #: by hand or through the REST API without one, which the store sends as "0" or "").
+    instance_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,9 @@ class WooTaxLine:
     #: On the items and fees.
     tax_total: Decimal
     shipping_tax_total: Decimal
+    #: The rate in percent when the order was taxed (10, 8.5), which the store keeps on the
+    #: tax line; None where the store sends none (WooCommerce before 3.7).
+    rate_percent: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -288,7 +294,13 @@ def _shipping_line(r: _Reader) -> WooShippingLine:
         total=r.money("total"),
         total_tax=r.money("total_tax"),
         taxes=_taxes(r),
+        instance_id=_instance_id(r),
     )
+
+
+def _instance_id(r: _Reader) -> str:
+    instance = r.text("instance_id", default="")
+    return "" if instance == "0" else instance
 
 
 def _fee_line(r: _Reader) -> WooFeeLine:
@@ -317,6 +329,7 @@ def _tax_line(r: _Reader) -> WooTaxLine:
         compound=r.flag("compound", default=False),
         tax_total=r.money_or_none("tax_total") or Decimal(0),
         shipping_tax_total=r.money_or_none("shipping_tax_total") or Decimal(0),
+        rate_percent=r.money_or_none("rate_percent") if "rate_percent" in r else None,
     )
 
 
@@ -388,6 +401,8 @@ class WooRefundShippingLine:
     total_tax: Decimal
     taxes: tuple[WooLineTax, ...]
     refunded_item_id: int | None
+    #: The refunded line's instance in its shipping zone, "" where it names none.
+    instance_id: str = ""
 
     @property
     def amount(self) -> Decimal:
@@ -563,6 +578,7 @@ def _refund_shipping_line(r: _Reader) -> WooRefundShippingLine:
         total_tax=-(r.money_or_none("total_tax") or Decimal(0)),
         taxes=_negated_taxes(r),
         refunded_item_id=_refunded_item_id(r),
+        instance_id=_instance_id(r),
     )
 
 
@@ -589,6 +605,7 @@ def _negated_tax_line(r: _Reader) -> WooTaxLine:
         compound=line.compound,
         tax_total=-line.tax_total,
         shipping_tax_total=-line.shipping_tax_total,
+        rate_percent=line.rate_percent,
     )
 
 
@@ -638,6 +655,9 @@ class _Reader:
 
     # The first test of each reader is what a store sends nearly always: a page of orders
     # has a few thousand fields, read on the threads that share the GIL with the writer.
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._data
 
     def text_or_none(self, key: str) -> str | None:
         """Text where the value is text; None for anything else (a meta value may be a list)."""

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from . import render, settings
+from . import checkout, render, settings, taxes
 from .auth import WRITE_METHODS
 from .catalog import Product
 from .model import STATUSES, WooError
@@ -775,6 +775,48 @@ def get_setting(call: Call) -> Answer:
     return Answer(settings.setting(call.store.options, group_id, setting_id, call.site))
 
 
+# What checkout offers, and the taxes
+
+
+def list_payment_gateways(call: Call) -> Answer:
+    return _unpaged(checkout.payment_gateways(call.site))
+
+
+def list_shipping_methods(call: Call) -> Answer:
+    return _unpaged(checkout.shipping_methods(call.site))
+
+
+def list_shipping_zones(call: Call) -> Answer:
+    # WooCommerce says one page even of none: zone 0 is always there.
+    zones = checkout.shipping_zones(call.site)
+    return Answer(zones, headers=[("X-WP-Total", str(len(zones))), ("X-WP-TotalPages", "1")])
+
+
+def list_zone_methods(call: Call) -> Answer:
+    zone = checkout.zone(int(call.url_params["zone_id"]))
+    if zone is None:
+        raise WooError("woocommerce_rest_shipping_zone_invalid", "Resource does not exist.", 404)
+    return _unpaged(checkout.zone_methods(zone, call.site, call.store.catalog))
+
+
+def list_taxes(call: Call) -> Answer:
+    p = call.params
+    rates = taxes.listed(call.store.options.tax_rates, p["order"] == "desc", p.get("class", ""))
+    chunk, per_page, page = _slice(rates, call)
+    data = [taxes.rate_json(rate, call.site) for rate in chunk]
+    return _paged(call, data, len(rates), per_page, page, dict(call.query))
+
+
+def list_tax_classes(call: Call) -> Answer:
+    return _unpaged(taxes.classes_json(call.site))
+
+
+def _unpaged(items: list) -> Answer:
+    """A whole list, with the paging headers WooCommerce adds anyway (no pages of none)."""
+    pages = "1" if items else "0"
+    return Answer(items, headers=[("X-WP-Total", str(len(items))), ("X-WP-TotalPages", pages)])
+
+
 def order_totals(call: Call) -> Answer:
     totals = call.store.status_totals()
     return Answer([{"slug": s, "name": name, "total": totals[s]} for s, name in STATUSES.items()])
@@ -898,6 +940,15 @@ WEBHOOK_TOPICS = {
     for event in ("created", "updated", "deleted", "restored")
 }
 _DELETE = ("woocommerce_rest_cannot_delete", "Sorry, you are not allowed to delete this resource.")
+_CONTEXT = {"context": _COMMON["context"]}
+# WC_REST_Taxes_V1_Controller's collection: ordered by the rate's order, id or priority,
+# of one class (its slug, "standard" for the standard rates).
+_TAXES = {
+    **{k: _COMMON[k] for k in ("context", "page", "per_page", "offset")},
+    "order": {**_COMMON["order"], "default": "asc"},
+    "orderby": {"type": "string", "default": "order", "enum": ["id", "order", "priority"]},
+    "class": {"type": "string", "enum": [slug for slug, _ in taxes.CLASSES]},
+}
 _NOTE_TYPE = {"type": {"type": "string", "default": "any", "enum": ["any", "customer", "internal"]}}
 
 
@@ -999,6 +1050,15 @@ ROUTES = [
         r"/wc/v3/settings/(?P<group_id>[\w-]+)/(?P<id>[\w-]+)",
         _handlers(GET=(get_setting, {}, _LIST)),
     ),
+    Route("/wc/v3/payment_gateways", _handlers(GET=(list_payment_gateways, _CONTEXT, _LIST))),
+    Route("/wc/v3/shipping_methods", _handlers(GET=(list_shipping_methods, _CONTEXT, _LIST))),
+    Route("/wc/v3/shipping/zones", _handlers(GET=(list_shipping_zones, {}, _LIST))),
+    Route(
+        r"/wc/v3/shipping/zones/(?P<zone_id>\d+)/methods",
+        _handlers(GET=(list_zone_methods, {"zone_id": {"type": "integer"}}, _LIST)),
+    ),
+    Route("/wc/v3/taxes", _handlers(GET=(list_taxes, _TAXES, _LIST))),
+    Route("/wc/v3/taxes/classes", _handlers(GET=(list_tax_classes, _CONTEXT, _LIST))),
     Route(
         "/wc/v3/webhooks",
         _handlers(

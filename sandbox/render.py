@@ -16,7 +16,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime, tzinfo
 
-from . import refunds
+from . import checkout, refunds
 from .catalog import CATEGORIES, Catalog, Product
 from .currency import Money, unit_of
 from .model import (
@@ -365,7 +365,7 @@ def _shipping_lines(order, totals: Totals, catalog: Catalog, meta_base: int, mon
             "id": order.first_item_id - 1 + SHIPPING_ITEM,
             "method_title": title,
             "method_id": order.shipping,
-            "instance_id": "1" if meta else "",
+            "instance_id": _instance_id(order),
             "total": money(shipping.amount),
             "total_tax": money(shipping.tax),
             "taxes": _taxes(totals.rate, money(shipping.raw_tax)),
@@ -373,6 +373,14 @@ def _shipping_lines(order, totals: Totals, catalog: Catalog, meta_base: int, mon
             "meta_data": meta,
         }
     ]
+
+
+def _instance_id(order: Order) -> str:
+    """Checkout names the method's instance in the zone of the shipping address; a line added
+    in the admin or through the REST API names none."""
+    if order.created_via != "checkout":
+        return ""
+    return checkout.instance_id(order.shipping, (order.ship_to or order.contact).country)
 
 
 def _line_name(line, catalog: Catalog) -> str:
@@ -466,7 +474,7 @@ def refund(
                 "id": refund.item_id(position),
                 "method_title": SHIPPING_METHODS[order.shipping][0],
                 "method_id": order.shipping,
-                "instance_id": "1" if order.created_via == "checkout" else "",
+                "instance_id": _instance_id(order),
                 "total": money(refunded.total),
                 "total_tax": money(refunded.tax),
                 "taxes": _refund_taxes(rate, refunded.tax, money, subtotal=False),

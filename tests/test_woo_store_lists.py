@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.woo import WooInvalidResponse, WooNotFound, parse_order
+from portal.woo import WooClient, WooInvalidResponse, WooNotFound, parse_order
 from portal.woo.store_lists import PaymentGateway, ShippingMethodOption, TaxRateOption
 from tests.test_woo_client import canned_site as canned_site
 
@@ -201,3 +201,53 @@ def test_a_compound_order_has_a_tax_line_per_rate_with_its_percent():
     assert order.total_tax == sum(
         (t.tax_total + t.shipping_tax_total for t in order.tax_lines), Decimal(0)
     )
+
+
+# The sandbox store's lists, over real HTTP
+
+
+@pytest.fixture
+def sandbox_client(store):
+    with WooClient(store.base_url, store.consumer_key, store.consumer_secret) as client:
+        yield client
+
+
+def test_the_sandbox_offers_the_gateways_its_orders_are_paid_by(sandbox_client):
+    gateways = sandbox_client.payment_gateways()
+
+    assert [(g.id, g.enabled) for g in gateways] == [
+        ("bacs", True),
+        ("cheque", False),
+        ("cod", True),
+        ("stripe", True),
+        ("ppcp-gateway", True),
+    ]
+
+
+def test_the_sandbox_offers_three_methods_in_each_of_its_two_zones(sandbox_client):
+    methods = sandbox_client.shipping_methods()
+
+    assert [(m.method_id, m.instance_id, m.zone) for m in methods] == [
+        ("flat_rate", "3", REST_OF_WORLD),
+        ("free_shipping", "5", REST_OF_WORLD),
+        ("local_pickup", "6", REST_OF_WORLD),
+        ("flat_rate", "1", "United States"),
+        ("free_shipping", "2", "United States"),
+        ("local_pickup", "4", "United States"),
+        ("flat_rate", "", ""),
+        ("free_shipping", "", ""),
+        ("local_pickup", "", ""),
+        ("pickup_location", "", ""),
+    ]
+    assert [m.enabled for m in methods] == [True] * 9 + [False]
+
+
+def test_the_sandbox_lists_the_rates_its_orders_are_taxed_at(sandbox_client):
+    rates = sandbox_client.tax_rates()
+
+    assert [(r.id, r.country, r.rate, r.compound, r.tax_class) for r in rates] == [
+        (1, "US", Decimal("10"), False, "standard"),
+        (2, "DE", Decimal("19"), False, "standard"),
+        (3, "GB", Decimal("20"), False, "standard"),
+        (4, "NL", Decimal("21"), False, "standard"),
+    ]

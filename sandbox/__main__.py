@@ -24,7 +24,7 @@ from .currency import CURRENCIES, DECIMALS, Money
 from .faults import Faults, Knobs
 from .generate import Options
 from .store import STORAGES, Store
-from .taxes import TABLES
+from .taxes import LISTED_ONLY, TABLES
 from .tls import make_certificate
 
 
@@ -71,7 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=sorted(TABLES),
         default="real",
         help="real: US 10 %%, DE 19 %%, GB 20 %%, NL 21 %%; captured: US 8.5 %% only "
-        "(orders 23-52 keep 8.5 %% either way)",
+        "(orders 23-52 keep 8.5 %% either way); kit: real, and listed besides, the kit "
+        "store's CA GST 5 %% with a compound PST 7 %% and DE reduced 7 %%",
     )
     shop.add_argument(
         "--currency",
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> None:
             args.round_tax_at_subtotal,
             args.real_shapes,
             prices_include_tax=args.prices_include_tax,
+            listed_only_tax_rates=LISTED_ONLY.get(args.tax_rates, ()),
             money=Money.of(
                 args.currency,
                 args.decimals,

@@ -801,7 +801,8 @@ def list_zone_methods(call: Call) -> Answer:
 
 def list_taxes(call: Call) -> Answer:
     p = call.params
-    rates = taxes.listed(call.store.options.tax_rates, p["order"] == "desc", p.get("class", ""))
+    listed = call.store.options.listed_tax_rates
+    rates = taxes.listed(listed, p["orderby"], p["order"] == "desc", p.get("class", ""))
     chunk, per_page, page = _slice(rates, call)
     data = [taxes.rate_json(rate, call.site) for rate in chunk]
     return _paged(call, data, len(rates), per_page, page, dict(call.query))

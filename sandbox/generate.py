@@ -124,6 +124,12 @@ class Options:
     #: The store's currency and number of decimals: what its settings say and what its
     #: orders are made in.
     money: Money = field(default_factory=Money)
+    #: Rates the store lists (``GET /taxes``) besides those its orders are taxed at.
+    listed_only_tax_rates: tuple[TaxRate, ...] = ()
+
+    @property
+    def listed_tax_rates(self) -> tuple[TaxRate, ...]:
+        return (*self.tax_rates.values(), *self.listed_only_tax_rates)
 
 
 @dataclass(frozen=True, slots=True)

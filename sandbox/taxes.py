@@ -7,8 +7,12 @@ on its tax line, so orders 23-52 (the captured ones) stay at 8.5 %, by the id (1
 ``GET /taxes`` now lists at 10 %.
 
 ``GET /taxes`` and ``GET /taxes/classes`` answer as WooCommerce 10 does (captures in
-``tests/fixtures/woo-captures/accounting``): every rate is of the standard class, priority 1,
-not compound, on shipping too; the classes are WooCommerce's three.
+``tests/fixtures/woo-captures/accounting``): the rates orders are taxed at are of the standard
+class, priority 1, not compound, on shipping too; the classes are WooCommerce's three. The
+table ``kit`` lists besides them the rates the real-woocommerce kit's store was given for
+issue 24: a Canadian GST and a compound PST over it, and a German reduced rate. No generated
+order is taxed at those (nobody buys from Canada here, no product is of the reduced class):
+they are for orders of that store served with ``--orders-file``.
 """
 
 from __future__ import annotations
@@ -22,11 +26,15 @@ class TaxRate:
     country: str
     label: str
     per_mille: int  # 85 for 8.5 %
+    #: Rates of one priority apply together, a compound one on the taxes of those before.
+    priority: int = 1
+    compound: bool = False
+    tax_class: str = "standard"
 
     @property
     def code(self) -> str:
         """``WC_Tax::get_rate_code``: country, state, name and priority, upper case."""
-        return f"{self.country}-{self.label or 'TAX'}-1".upper()
+        return f"{self.country}-{self.label or 'TAX'}-{self.priority}".upper()
 
     @property
     def percent(self) -> int | float:
@@ -48,7 +56,15 @@ REAL = {
     "GB": TaxRate(3, "GB", "VAT", 200),
     "NL": TaxRate(4, "NL", "BTW", 210),
 }
-TABLES = {"real": REAL, "captured": CAPTURED}
+TABLES = {"real": REAL, "captured": CAPTURED, "kit": REAL}
+#: The rates a table lists that no generated order is taxed at.
+LISTED_ONLY = {
+    "kit": (
+        TaxRate(5, "CA", "GST", 50),
+        TaxRate(6, "CA", "PST", 70, priority=2, compound=True),
+        TaxRate(7, "DE", "MwSt. ermäßigt", 70, tax_class="reduced-rate"),
+    )
+}
 
 
 #: ``WC_Tax::get_tax_classes`` after the standard one: (slug, name).
@@ -59,11 +75,17 @@ CLASSES = (
 )
 
 
-def listed(table: dict[str, TaxRate], descending: bool, tax_class: str) -> list[TaxRate]:
-    """The rates of ``GET /taxes``, of ``tax_class`` ("" for every class). Every rate here
-    has order 0 and priority 1, so whatever ``orderby`` names they come by id."""
-    rates = list(table.values()) if tax_class in ("", "standard") else []
-    return sorted(rates, key=lambda rate: rate.id, reverse=descending)
+_SORTED_BY = {
+    "id": lambda rate: rate.id,
+    "order": lambda rate: rate.id,  # every rate's order is 0 here: ties, by id
+    "priority": lambda rate: (rate.priority, rate.id),
+}
+
+
+def listed(rates: tuple[TaxRate, ...], orderby: str, descending: bool, tax_class: str) -> list:
+    """The rates of ``GET /taxes`` of ``tax_class`` ("" for every class), sorted."""
+    chosen = [rate for rate in rates if tax_class in ("", rate.tax_class)]
+    return sorted(chosen, key=_SORTED_BY[orderby], reverse=descending)
 
 
 def rate_json(rate: TaxRate, site: str) -> dict:
@@ -77,11 +99,11 @@ def rate_json(rate: TaxRate, site: str) -> dict:
         "city": "",
         "rate": rate.rate_text,
         "name": rate.label,
-        "priority": 1,
-        "compound": False,
+        "priority": rate.priority,
+        "compound": rate.compound,
         "shipping": True,
         "order": 0,
-        "class": "standard",
+        "class": rate.tax_class,
         "postcodes": [],
         "cities": [],
         "_links": {

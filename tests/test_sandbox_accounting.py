@@ -256,3 +256,50 @@ def test_every_tax_line_is_of_a_rate_the_store_lists(its_lists_and_orders):
 
     assert taxed_by | line_rates <= {rate.id for rate in rates}
     assert taxed_by == {1, 2, 3, 4}
+
+
+# The kit's rates, and its orders served as captured
+
+
+KIT_ORDERS = sorted(p for p in CAPTURES.glob("order_*.json"))
+
+
+@pytest.fixture(scope="module")
+def kit_orders_store(tmp_path_factory):
+    exported = tmp_path_factory.mktemp("kit") / "orders.json"
+    exported.write_text(json.dumps([captured(p.stem)["body"] for p in KIT_ORDERS]))
+    with SandboxProcess(orders_file=str(exported), extra_args=("--tax-rates", "kit")) as running:
+        yield running
+
+
+@pytest.mark.parametrize("name", ["taxes_by_id", "taxes_per_page100"])
+def test_the_kit_table_lists_the_kits_rates_word_for_word(kit_orders_store, name):
+    capture = captured(name)
+
+    response = send(kit_orders_store, capture, name)
+
+    assert response.json() == moved(capture["body"], kit_orders_store.base_url)
+    assert response.headers["X-WP-Total"] == "7"
+
+
+def test_the_compound_rate_comes_after_the_rate_it_is_taxed_on_by_priority(kit_orders_store):
+    by_priority = get(kit_orders_store, "taxes", orderby="priority", per_page=100).json()
+
+    assert [(r["id"], r["priority"], r["compound"]) for r in by_priority][-1] == (6, 2, True)
+
+
+def test_the_kits_orders_are_made_of_what_the_kit_table_lists(kit_orders_store):
+    store = kit_orders_store
+    with WooClient(store.base_url, store.consumer_key, store.consumer_secret) as client:
+        rates = {rate.id: rate for rate in client.tax_rates()}
+        methods = {(m.method_id, m.instance_id) for m in client.shipping_methods()}
+        gateways = {gateway.id for gateway in client.payment_gateways()}
+        orders = list(client.iter_orders())
+
+    assert sorted(order.id for order in orders) == [59, 375, 376, 377, 378]
+    for order in orders:
+        assert order.payment_method in gateways
+        assert {(line.method_id, line.instance_id) for line in order.shipping_lines} <= methods
+        for tax_line in order.tax_lines:
+            rate = rates[tax_line.rate_id]
+            assert (rate.compound, rate.rate) == (tax_line.compound, tax_line.rate_percent)

@@ -1,7 +1,8 @@
 """An order becomes a plan: its customer, its items, and sales lines whose amounts are the
-store's to the last unit of its currency. Pure: no HTTP and no database of its own (the
-books it is given cache what the batch looked up), so the money and line rules are tested
-on their own.
+store's to the last unit of its currency, each with its VAT codes, booked as the webstore's
+accounting setup says (``portal.sync.accounting``). Pure: no HTTP and no database of its own
+(the books and exchange rates it is given hold what the batch looked up), so the money and
+line rules are tested on their own.
 
 The money rules, in one place (rounding and units in ``portal.sync.money``):
 - Amounts are the store's, in its number of decimals (the order's unit: 1 yen, 1 cent,
@@ -10,13 +11,17 @@ The money rules, in one place (rounding and units in ``portal.sync.money``):
 - A line's unit price is its price before discounts (``subtotal / quantity``), to the
   precision that multiplies back to the line; the difference to its ``total`` is the line
   discount.
-- The order's ``total``, ``total_tax`` and ``tax_lines`` are the truth. With "round tax at
-  subtotal level" WooCommerce rounds each rate's tax once over the whole order, so the
-  lines' own taxes may differ from the tax lines by a unit per line and rate; and it adds
-  the rates unrounded into ``total_tax``, which may differ from the tax lines by a unit per
-  rate. Those differences go onto the lines that carry tax, one unit per line, largest line
-  (by net amount) first, and the log entry says so. A difference larger than rounding
-  fails the order.
+- The order's ``total`` and ``tax_lines`` are the truth; the tax lines are its VAT (the
+  store's own tax report reads them). With "round tax at subtotal level" WooCommerce rounds
+  each rate's tax once over the whole order, so the lines' own taxes may differ from the tax
+  lines by a unit per line and rate: those units go onto the lines' taxes at that rate, one
+  unit per line, largest line (by net amount) first. A line's tax at each rate is its own
+  ``total_tax`` where it has one rate, else the rate's entry in its ``taxes``; its tax is
+  their sum.
+- WooCommerce adds the rates unrounded into ``total_tax`` (and so into ``total``), which may
+  differ from the tax lines by a unit per rate. The tax lines stay the VAT: such a unit goes
+  onto the net amount of the largest taxed line, by the same rule. The log entry says what
+  went where; a difference larger than rounding fails the order.
 - With prices entered with tax, the net line totals the store shows are rounded from
   unrounded ones: a unit a line may go onto the net amounts, by the same rule.
 - Coupon amounts are rounded to the order's unit as WooCommerce rounds them (half away from
@@ -25,10 +30,13 @@ The money rules, in one place (rounding and units in ``portal.sync.money``):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from portal.models import LineType
+from portal.sync.accounting import Booking
 from portal.sync.customers import CustomerBook, CustomerChoice
 from portal.sync.failures import OrderFailure
 from portal.sync.items import ItemBook, ItemChoice
@@ -41,6 +49,7 @@ from portal.sync.money import (
     unit_of,
     unit_price,
 )
+from portal.sync.vat import VatPart
 from portal.woo.orders import WooLineItem, WooLineTax, WooOrder
 
 
@@ -53,6 +62,10 @@ class PlannedLine:
     #: The store's tax per rate on this line, and whether it is a shipping line.
     taxes: tuple[WooLineTax, ...] = ()
     shipping: bool = False
+    #: Its tax per store rate id (``rate_taxes``), as reconciled with the tax lines.
+    rates: dict[int, Decimal] = field(default_factory=dict)
+    #: Its VAT codes with base and VAT (``portal.sync.vat``); their VAT adds up to its tax.
+    parts: list[VatPart] = field(default_factory=list)
 
 
 @dataclass
@@ -62,8 +75,16 @@ class Plan:
     #: The decimals of the order's currency in this store (0 for yen, 3 for dinar).
     decimals: int = 2
     lines: list[PlannedLine] = field(default_factory=list)
-    #: What the log entry says besides "imported": product-less lines, tax rounding.
+    #: What the log entry says besides "imported": product-less lines, tax rounding,
+    #: charges booked on accounts, reverse charge.
     notes: list[str] = field(default_factory=list)
+    #: The ERP codes the webstore's mappings gave ("" for none).
+    payment_method_code: str = ""
+    shipment_method_code: str = ""
+    shipping_agent_code: str = ""
+    #: Company currency per unit of the order's, where it is in another one; else None.
+    exchange_rate: Decimal | None = None
+    company_currency: str | None = None
 
     @property
     def items(self) -> list[ItemChoice]:
@@ -77,14 +98,26 @@ def plan_order(
     items: ItemBook,
     planned_customers: dict,
     planned_items: dict,
+    rates: Mapping[tuple[str, date], Decimal | None] | None = None,
 ) -> Plan:
     """The plan for one order; raises OrderFailure saying what to fix and where.
 
-    ``setup`` is the webstore's setup as the run started (``writer.WebstoreSetup``).
+    ``setup`` is the webstore's setup as the run started (``writer.WebstoreSetup``), with
+    its ``accounting``; ``rates`` the exchange rates by (currency, day) looked up for the
+    batch (``AccountingSetup.rate_keys``).
     """
+    accounting = setup.accounting
     decimals = decimals_for(order.currency, setup.currency, setup.price_decimals)
     customer = customers.choose(order, planned_customers)
-    plan = Plan(order=order, customer=customer, decimals=decimals)
+    plan = Plan(
+        order=order,
+        customer=customer,
+        decimals=decimals,
+        payment_method_code=accounting.payment_method_code(order),
+        exchange_rate=accounting.exchange_rate(order, rates or {}),
+        company_currency=accounting.company_currency,
+    )
+    plan.shipment_method_code, plan.shipping_agent_code = accounting.shipment(order)
     for position, line in enumerate(order.line_items, start=1):
         if line.quantity <= 0:
             raise OrderFailure(
@@ -98,10 +131,14 @@ def plan_order(
         else:
             plan.lines.append(no_product_line(plan, line, position, setup))
     for shipping in order.shipping_lines:
-        plan.lines.append(shipping_line(order, shipping, setup))
+        plan.lines.append(shipping_line(plan, shipping, setup))
     for fee in order.fee_lines:
-        plan.lines.append(fee_line(fee))
+        plan.lines.append(fee_line(plan, fee, accounting))
     plan.notes += reconcile(order, plan.lines, unit_of(decimals))
+    for line in plan.lines:
+        line.parts = accounting.vat_parts(order, line.rates, line.values["amount"])
+    if note := accounting.reverse_charge_note(order):
+        plan.notes.append(note)
     check_kept(plan)
     return plan
 
@@ -138,7 +175,16 @@ def no_product_line(plan: Plan, line: WooLineItem, position: int, setup) -> Plan
     return PlannedLine(values, taxes=line.taxes)
 
 
-def shipping_line(order: WooOrder, shipping, setup) -> PlannedLine:
+def shipping_line(plan: Plan, shipping, setup) -> PlannedLine:
+    name = shipping.method_title or "Shipping"
+    booking = setup.accounting.shipping_booking_of(name) or shipping_item(shipping, setup)
+    return PlannedLine(
+        charge_values(plan, booking, name, shipping), taxes=shipping.taxes, shipping=True
+    )
+
+
+def shipping_item(shipping, setup) -> Booking:
+    """Shipping on the webstore's shipping charge item, as always."""
     item = setup.shipping_charge_item
     if item is None:
         raise OrderFailure(
@@ -146,35 +192,32 @@ def shipping_line(order: WooOrder, shipping, setup) -> PlannedLine:
             f"{setup.code} has no shipping charge item: set one in its setup (Setup > "
             f"Webstores > {setup.code}), then retry."
         )
-    values = {
-        "line_type": LineType.SHIPPING,
-        "item_id": item.id,
-        "description": (shipping.method_title or "Shipping")[:200],
-        "sku": item.sku or "",
-        "quantity": Decimal(1),
-        "unit_price": shipping.total,
-        "line_discount": Decimal(0),
-        "amount": shipping.total,
-        "tax_amount": shipping.total_tax,
-        "woo_line_id": shipping.id,
-    }
-    return PlannedLine(values, taxes=shipping.taxes, shipping=True)
+    return Booking(LineType.SHIPPING, item_id=item.id, sku=item.sku or "")
 
 
-def fee_line(fee) -> PlannedLine:
-    values = {
-        "line_type": LineType.FEE,
-        "item_id": None,
-        "description": (fee.name or "Fee")[:200],
-        "sku": "",
+def fee_line(plan: Plan, fee, accounting) -> PlannedLine:
+    name = fee.name or "Fee"
+    booking = accounting.fee_booking_of(name, fee.total)
+    return PlannedLine(charge_values(plan, booking, name, fee), taxes=fee.taxes)
+
+
+def charge_values(plan: Plan, booking: Booking, name: str, charge) -> dict:
+    """A shipping or fee line's columns, booked as ``booking`` says (and noted)."""
+    if booking.note:
+        plan.notes.append(booking.note)
+    return {
+        "line_type": booking.line_type,
+        "item_id": booking.item_id,
+        "account_id": booking.account_id,
+        "description": name[:200],
+        "sku": booking.sku,
         "quantity": Decimal(1),
-        "unit_price": fee.total,
+        "unit_price": charge.total,
         "line_discount": Decimal(0),
-        "amount": fee.total,
-        "tax_amount": fee.total_tax,
-        "woo_line_id": fee.id,
+        "amount": charge.total,
+        "tax_amount": charge.total_tax,
+        "woo_line_id": charge.id,
     }
-    return PlannedLine(values, taxes=fee.taxes)
 
 
 def coupon_values(plan: Plan) -> list[dict]:
@@ -209,23 +252,51 @@ def check_kept(plan: Plan) -> None:
 
 
 def reconcile(order: WooOrder, lines: list[PlannedLine], unit: Decimal) -> list[str]:
-    """Make the lines' taxes the store's tax, and the lines add up to the order's total, or
-    fail; return what was adjusted. ``unit`` is the smallest amount of the order's currency."""
+    """Make the lines' taxes per rate the store's tax lines, and the lines add up to the
+    order's total, or fail; return what was adjusted. ``unit`` is the smallest amount of the
+    order's currency."""
+    for line in lines:
+        line.rates = rate_taxes(line)
+        if line.rates:
+            line.values["tax_amount"] = sum(line.rates.values(), Decimal(0))
     adjustments = tax_rounding(order, lines, unit)
-    for adjustment in adjustments:
-        lines[adjustment.line].values["tax_amount"] += adjustment.amount
+    apply_adjustments(adjustments, lines)
     difference = order.total - lines_total(lines)
     if difference and order.prices_include_tax:
         # Prices entered with tax: WooCommerce keeps the net line totals unrounded, so the
         # shown ones may miss the total by a unit a line.
         net = [i for i, line in enumerate(lines) if not line.shipping]
-        units = spread(difference, net, lines, unit, "price with tax", "net") or []
-        for adjustment in units:
-            lines[adjustment.line].values["amount"] += adjustment.amount
+        units = spread(difference, net, lines, unit, "price with tax", kind="net") or []
+        apply_adjustments(units, lines)
         adjustments += units
     if order.total != lines_total(lines):
         raise mismatch(order, lines)
     return [describe_rounding(order, lines, adjustments)] if adjustments else []
+
+
+def rate_taxes(line: PlannedLine) -> dict[int, Decimal]:
+    """A line's tax per store rate: its ``total_tax`` where it has one rate (a tax entry may
+    show half a unit rounded the other way), else each rate's entry. An entry of zero beside
+    one with tax is left out: that rate did not tax the line."""
+    taxes = line.taxes
+    if len(taxes) > 1 and any(tax.total for tax in taxes):
+        taxes = [tax for tax in taxes if tax.total]
+    if len(taxes) == 1:
+        return {taxes[0].rate_id: line.values["tax_amount"]}
+    rates: dict[int, Decimal] = {}
+    for tax in taxes:
+        rates[tax.rate_id] = rates.get(tax.rate_id, Decimal(0)) + tax.total
+    return rates
+
+
+def apply_adjustments(adjustments: list[Adjustment], lines: list[PlannedLine]) -> None:
+    for adjustment in adjustments:
+        line = lines[adjustment.line]
+        if adjustment.kind == "net":
+            line.values["amount"] += adjustment.amount
+        else:
+            line.rates[adjustment.rate_id] += adjustment.amount
+            line.values["tax_amount"] += adjustment.amount
 
 
 def lines_total(lines: list[PlannedLine]) -> Decimal:
@@ -236,56 +307,55 @@ def lines_total(lines: list[PlannedLine]) -> Decimal:
 class Adjustment:
     line: int  # index into the plan's lines
     amount: Decimal
-    rate: str
+    #: What the log calls the cause: the rate's label, "order total tax", "price with tax".
+    label: str
+    #: "tax": onto the line's tax at ``rate_id``; "net": onto its net amount.
     kind: str = "tax"
+    rate_id: int | None = None
 
 
 def tax_rounding(order: WooOrder, lines: list[PlannedLine], unit: Decimal) -> list[Adjustment]:
-    """The units that take the lines' taxes to the store's; none where the difference is
-    more than rounding (the lines then keep the store's own line taxes).
+    """The units that take the lines' taxes per rate to the store's tax lines, and their net
+    amounts to its total; none where a difference is more than rounding (the lines then keep
+    the store's own line taxes).
 
     First each rate's line taxes go to its tax line (items and fees, and shipping, apart).
     Then the order's ``total_tax`` may differ from its tax lines by a unit a rate, since
-    the store adds the rates' taxes unrounded: that goes onto the taxed lines too. Each step
-    gives at most one unit to a line, largest line (by net amount) first.
+    the store adds the rates' taxes unrounded: the tax lines stay the VAT, and that goes onto
+    the taxed lines' net amounts. Each step gives at most one unit to a line, largest line
+    (by net amount) first.
     """
     if not order.tax_lines:
         return []
     adjustments = []
     for tax_line in order.tax_lines:
-        rate = tax_line.label or f"rate {tax_line.rate_id}"
+        label = tax_line.label or f"rate {tax_line.rate_id}"
         for shipping, wanted in (
             (False, tax_line.tax_total),
             (True, tax_line.shipping_tax_total),
         ):
             taxed = [
-                (index, rate_tax(line, tax))
+                index
                 for index, line in enumerate(lines)
-                if line.shipping == shipping
-                for tax in line.taxes
-                if tax.rate_id == tax_line.rate_id
+                if line.shipping == shipping and tax_line.rate_id in line.rates
             ]
-            difference = wanted - sum((total for _, total in taxed), Decimal(0))
-            units = spread(difference, [index for index, _ in taxed], lines, unit, rate)
+            at_rate = sum((lines[i].rates[tax_line.rate_id] for i in taxed), Decimal(0))
+            units = spread(wanted - at_rate, taxed, lines, unit, label, rate_id=tax_line.rate_id)
             if units is None:
                 return []
             adjustments += units
     by_rate = sum((t.tax_total + t.shipping_tax_total for t in order.tax_lines), Decimal(0))
-    taxed = [index for index, line in enumerate(lines) if line.taxes]
+    taxed = [index for index, line in enumerate(lines) if line.rates]
     limit = unit * len(order.tax_lines)
     if abs(order.total_tax - by_rate) > limit:
         return []
-    units = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax")
+    units = spread(order.total_tax - by_rate, taxed, lines, unit, "order total tax", kind="net")
     return [] if units is None else adjustments + units
 
 
-def rate_tax(line: PlannedLine, tax) -> Decimal:
-    """A line's tax at one rate: its ``total_tax`` where it has one rate (a tax entry may
-    show half a unit rounded the other way), else the rate's entry."""
-    return line.values["tax_amount"] if len(line.taxes) == 1 else tax.total
-
-
-def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str, kind: str = "tax"):
+def spread(
+    difference, indexes: list[int], lines, unit: Decimal, label: str, kind="tax", rate_id=None
+):
     """``difference`` as one unit each on the largest of these lines; None if it is not."""
     if difference == 0:
         return []
@@ -294,13 +364,13 @@ def spread(difference, indexes: list[int], lines, unit: Decimal, rate: str, kind
         return None
     step = unit if difference > 0 else -unit
     largest_first = sorted(indexes, key=lambda i: -abs(lines[i].values["amount"]))
-    return [Adjustment(i, step, rate, kind) for i in largest_first[: int(steps)]]
+    return [Adjustment(i, step, label, kind, rate_id) for i in largest_first[: int(steps)]]
 
 
 def describe_rounding(order: WooOrder, lines: list[PlannedLine], adjustments) -> str:
     changes = ", ".join(
         f"{'+' if a.amount > 0 else ''}{a.amount} {a.kind} on "
-        f"'{lines[a.line].values['description']}' ({a.rate})"
+        f"'{lines[a.line].values['description']}' ({a.label})"
         for a in adjustments
     )
     return (

@@ -1,12 +1,13 @@
 """A sales order follows its store order: updated from the store, or cancelled with it.
 
 Only an open or released sales order is changed; a posted one never is. An update rebuilds
-the lines, quantities, prices, addresses and totals from the store's current order by the
-import's own rules (``portal.sync.plan``: to the last unit), keeping the number, the customer
-and the status; a store order cancelled, in the trash or deleted cancels the sales order
-instead (a status of its own: kept for reference, never posted). Either way the store's
-state becomes the one the sales order stands on, its warning goes, and an order event says
-what was done and by whom.
+the lines, quantities, prices, addresses and totals, the payment and shipping codes, the VAT
+codes and the exchange rate from the store's current order by the import's own rules
+(``portal.sync.plan``: to the last unit, as the webstore's mappings now say), keeping the
+number, the customer and the status; a store order cancelled, in the trash or deleted
+cancels the sales order instead (a status of its own: kept for reference, never posted).
+Either way the store's state becomes the one the sales order stands on, its warning goes,
+and an order event says what was done and by whom.
 """
 
 import sqlalchemy as sa
@@ -24,6 +25,7 @@ from portal.models import (
     SalesOrderStatus,
 )
 from portal.models.base import utcnow
+from portal.sync.accounting import rates_on
 from portal.sync.customers import CustomerChoice
 from portal.sync.failures import OrderFailure
 from portal.sync.history import record
@@ -188,7 +190,9 @@ class KeepCustomer:
 def plan_for(order: SalesOrder, store_order: WooOrder, setup, product_sku) -> Plan:
     items = ItemBook(setup, product_sku=product_sku)
     items.load(list(store_order.line_items))
-    return plan_order(store_order, setup, KeepCustomer(order.customer_id), items, {}, {})
+    rates = rates_on(setup.accounting.rate_keys([store_order]))
+    customer = KeepCustomer(order.customer_id)
+    return plan_order(store_order, setup, customer, items, {}, {}, rates)
 
 
 def create_items(plan: Plan, webstore_id: int) -> None:

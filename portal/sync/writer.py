@@ -43,13 +43,16 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.models.health import SeenVia, StoreOrder
 from portal.sync import seen
+from portal.sync.accounting import AccountingSetup, rates_on
 from portal.sync.customers import CustomerBook
 from portal.sync.failures import OrderFailure, refusal
 from portal.sync.items import ItemBook
 from portal.sync.log import LogLine, failed, link_reasons, skipped
+from portal.sync.money import in_company_currency
 from portal.sync.numbers import next_numbers
 from portal.sync.plan import Plan, coupon_values, plan_order
 from portal.sync.states import OrderState
+from portal.sync.vat import parts_to_json
 from portal.woo.orders import WooOrder
 
 log = logging.getLogger(__name__)
@@ -112,6 +115,8 @@ class WebstoreSetup:
     default_customer_template: SimpleNamespace | None
     default_item_template: SimpleNamespace | None
     country_templates: dict[str, SimpleNamespace]
+    #: Its mappings and charge setup, and the company's currency.
+    accounting: AccountingSetup
 
     @classmethod
     def of(cls, webstore: Webstore) -> "WebstoreSetup":
@@ -133,6 +138,7 @@ class WebstoreSetup:
                 row.country: plain(row.customer_template, *customer_fields)
                 for row in webstore.country_templates
             },
+            accounting=AccountingSetup.of(webstore),
         )
 
     def customer_template_for(self, country: str) -> SimpleNamespace | None:
@@ -193,7 +199,7 @@ class BatchWriter:
             return self._write_rows(orders, fetched, rows)
 
     def _write_rows(self, orders: list[WooOrder], fetched: int, rows: "Inserts") -> list[Plan]:
-        linked = self._look_up(orders, rows)
+        linked, rates = self._look_up(orders, rows)
         lines: list[LogLine] = []
         fresh = []
         for order in orders:
@@ -201,7 +207,7 @@ class BatchWriter:
                 lines.append(skipped(order, linked[order.id]))
             else:
                 fresh.append(order)
-        plans = self._plan(fresh, lines)
+        plans = self._plan(fresh, lines, rates)
         if plans:
             customers = {id(p.customer.new) for p in plans if p.customer.new}
             items = {id(c.new) for p in plans for c in p.items if c.new}
@@ -218,48 +224,54 @@ class BatchWriter:
         self._append_log(lines, fetched=fetched, rows=rows, orders=orders)
         return plans
 
-    def _look_up(self, orders: list[WooOrder], rows: "Inserts") -> dict[int, str]:
+    def _look_up(self, orders: list[WooOrder], rows: "Inserts") -> tuple[dict[int, str], dict]:
         """Take the import lock; then find which orders have a link (and why they are
-        skipped), and the customers and items of the batch that the caches lack.
+        skipped), the customers and items of the batch that the caches lack, and the
+        exchange rates its orders in other currencies need, by (currency, day).
 
-        On PostgreSQL the six statements go in one round trip, a pipeline: the server still
+        On PostgreSQL the statements go in one round trip, a pipeline: the server still
         runs them in order, each on a snapshot taken after the lock was granted.
         """
         lines = [line for order in orders for line in order.line_items]
         order_ids = [o.id for o in orders]
+        rate_keys = sorted(self.webstore.accounting.rate_keys(orders))
         if not rows.together:
             take_import_lock()
             linked = existing_links(self.webstore.id, order_ids, self.started_at)
             self.customers.load(orders)
             self.items.load(lines)
-            return linked
+            return linked, rates_on(rate_keys)
         woo_ids, emails = self.customers.missing(orders)
         skus, product_ids = self.items.missing(lines)
         webstore = self.webstore.id
-        _, _, links, customer_mappings, customer_emails, item_skus, item_mappings = rows.pipeline(
-            [
-                (BATCH_SETTINGS_SQL, {}),
-                (LOCK_SQL, {}),
-                (
-                    LINKS_SQL,
-                    {
-                        "webstore": webstore,
-                        "low": min(order_ids),
-                        "high": max(order_ids),
-                        "ids": order_ids,
-                    },
-                ),
-                (CUSTOMER_MAPPINGS_SQL, {"webstore": webstore, "ids": sorted(woo_ids)}),
-                (CUSTOMER_EMAILS_SQL, {"emails": sorted(emails)}),
-                (ITEM_SKUS_SQL, {"skus": sorted(skus)}),
-                (ITEM_MAPPINGS_SQL, {"webstore": webstore, "ids": sorted(product_ids)}),
-            ]
-        )
+        statements = [
+            (BATCH_SETTINGS_SQL, {}),
+            (LOCK_SQL, {}),
+            (
+                LINKS_SQL,
+                {
+                    "webstore": webstore,
+                    "low": min(order_ids),
+                    "high": max(order_ids),
+                    "ids": order_ids,
+                },
+            ),
+            (CUSTOMER_MAPPINGS_SQL, {"webstore": webstore, "ids": sorted(woo_ids)}),
+            (CUSTOMER_EMAILS_SQL, {"emails": sorted(emails)}),
+            (ITEM_SKUS_SQL, {"skus": sorted(skus)}),
+            (ITEM_MAPPINGS_SQL, {"webstore": webstore, "ids": sorted(product_ids)}),
+        ]
+        if rate_keys:
+            currencies, days = zip(*rate_keys, strict=True)
+            statements.append((RATES_SQL, {"currencies": list(currencies), "days": list(days)}))
+        results = rows.pipeline(statements)
+        links, customer_mappings, customer_emails, item_skus, item_mappings = results[2:7]
         self.customers.found(dict(customer_mappings), dict(customer_emails))
         self.items.found(dict(item_skus), item_mappings)
-        return link_reasons(links, self.started_at)
+        rates = {(currency, day): rate for currency, day, rate in results[7]} if rate_keys else {}
+        return link_reasons(links, self.started_at), rates
 
-    def _plan(self, orders: list[WooOrder], lines: list[LogLine]) -> list[Plan]:
+    def _plan(self, orders: list[WooOrder], lines: list[LogLine], rates: dict) -> list[Plan]:
         planned_customers: dict = {}
         planned_items: dict = {}
         plans = []
@@ -275,6 +287,7 @@ class BatchWriter:
                         self.items,
                         planned_customers,
                         planned_items,
+                        rates,
                     )
                 )
             except OrderFailure as failure:
@@ -446,6 +459,9 @@ def order_values(plan: Plan) -> dict:
         "vat_number": order.vat_number,
         "payment_method": order.payment_method[:100],
         "payment_method_title": order.payment_method_title[:200],
+        "payment_method_code": plan.payment_method_code,
+        "shipment_method_code": plan.shipment_method_code,
+        "shipping_agent_code": plan.shipping_agent_code,
         "customer_note": order.customer_note,
         "prices_include_tax": order.prices_include_tax,
         "amount": amount,
@@ -453,16 +469,41 @@ def order_values(plan: Plan) -> dict:
         "amount_including_tax": order.total,
         "discount_amount": order.discount_total,
         "refunded_amount": order.refunded_total,
+        **company_amounts(plan, amount, tax),
         # Built from this state; it is the store's latest too until it changes.
         "imported_state": state,
         "store_state": state,
     }
 
 
+def company_amounts(plan: Plan, amount: Decimal, tax: Decimal) -> dict:
+    """The exchange rate and the amounts in the company's currency; None where the order
+    is in it (or none is set)."""
+    rate = plan.exchange_rate
+    if rate is None:
+        return dict.fromkeys(
+            ("exchange_rate", "amount_lcy", "tax_amount_lcy", "amount_including_tax_lcy")
+        )
+    company = plan.company_currency
+    return {
+        "exchange_rate": rate,
+        "amount_lcy": in_company_currency(amount, rate, company),
+        "tax_amount_lcy": in_company_currency(tax, rate, company),
+        "amount_including_tax_lcy": in_company_currency(plan.order.total, rate, company),
+    }
+
+
 def line_rows(plan: Plan, sales_order_id: int) -> list[dict]:
     rows = []
     for line_no, line in enumerate(plan.lines, start=1):
-        row = {**line.values, "sales_order_id": sales_order_id, "line_no": line_no * 10000}
+        row = {
+            "account_id": None,
+            **line.values,
+            "sales_order_id": sales_order_id,
+            "line_no": line_no * 10000,
+            "vat_code": line.parts[0].code if line.parts else "",
+            "vat_parts": parts_to_json(line.parts),
+        }
         if line.item is not None:
             row["item_id"] = line.item.resolved_id()
         rows.append(row)
@@ -693,6 +734,17 @@ ITEM_SKUS_SQL = "SELECT sku, id FROM items WHERE sku = ANY(%(skus)s)"
 ITEM_MAPPINGS_SQL = """
 SELECT woo_product_id, woo_variation_id, item_id FROM item_mappings
 WHERE webstore_id = %(webstore)s AND woo_product_id = ANY(%(ids)s)
+"""
+
+# The exchange rate of each (currency, day): the latest starting on or before it, as
+# exchange_rates.rate_on reads it, for the pairs in step.
+RATES_SQL = """
+SELECT wanted.currency, wanted.day, (
+    SELECT rate FROM currency_exchange_rates
+    WHERE currency = wanted.currency AND starting_date <= wanted.day
+    ORDER BY starting_date DESC LIMIT 1
+)
+FROM unnest(%(currencies)s::text[], %(days)s::date[]) AS wanted(currency, day)
 """
 
 # Numbers from a series and ids from the table's sequence for ``count`` new records.

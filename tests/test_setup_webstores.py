@@ -1,9 +1,19 @@
 import re
+from decimal import Decimal
 
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import CustomerHandling, CustomerTemplate, Item, ItemType, Webstore
+from portal.models import (
+    CustomerHandling,
+    CustomerTemplate,
+    GLAccount,
+    Item,
+    ItemType,
+    PaymentMethod,
+    VatCode,
+    Webstore,
+)
 
 SECRET = "cs_0123456789abcdef0123456789abcdef01234567"
 
@@ -333,3 +343,140 @@ def test_store_changes_apply_to_open_orders_only_where_the_setup_says_so(signed_
     )
 
     assert stored_webstore().apply_store_changes is True
+
+
+# Accounting: how the store's orders are booked
+
+
+def accounting_records():
+    """The ERP's codes and accounts a webstore's accounting setup chooses from."""
+    records = {
+        "bank": PaymentMethod(code="BANK", description="Bank transfer"),
+        "novat": VatCode(code="NOVAT", rate=Decimal("0"), description="No VAT"),
+        "rc": VatCode(code="RC", rate=Decimal("0"), description="Reverse charge"),
+        "freight": GLAccount(number="4400", name="Shipping charges"),
+        "fees": GLAccount(number="4500", name="Fees and surcharges"),
+        "discounts": GLAccount(number="4900", name="Sales discounts"),
+        "fee_item": Item(number="I70001", description="Payment fee", item_type=ItemType.SERVICE),
+    }
+    db.session.add_all(records.values())
+    db.session.commit()
+    return records
+
+
+def test_the_accounting_setup_is_saved_and_shown_again(signed_in_admin):
+    r = accounting_records()
+
+    response = signed_in_admin.post(
+        "/setup/webstores/new",
+        webstore_form(
+            require_mappings="y",
+            default_payment_method_id=str(r["bank"].id),
+            untaxed_vat_code_id=str(r["novat"].id),
+            reverse_charge_vat_code_id=str(r["rc"].id),
+            shipping_booking="account",
+            shipping_account_id=str(r["freight"].id),
+            fee_booking="item",
+            fee_item_no="i70001",
+            fee_account_id=str(r["fees"].id),
+            negative_fee_booking="account",
+            negative_fee_account_id=str(r["discounts"].id),
+        ),
+    )
+
+    assert response.status_code == 302
+    store = stored_webstore()
+    assert store.require_mappings is True
+    assert store.default_payment_method.code == "BANK"
+    assert (store.untaxed_vat_code.code, store.reverse_charge_vat_code.code) == ("NOVAT", "RC")
+    assert (store.shipping_booking, store.shipping_account.number) == ("account", "4400")
+    assert (store.fee_booking, store.fee_item.number, store.fee_account.number) == (
+        "item",
+        "I70001",
+        "4500",
+    )
+    assert (store.negative_fee_booking, store.negative_fee_account.number) == ("account", "4900")
+    page = signed_in_admin.get(f"/setup/webstores/{store.id}").text
+    accounting = page[
+        page.index('id="accounting-settings"') : page.index('id="writeback-settings"')
+    ]
+    assert f'<option selected value="{r["bank"].id}">BANK (Bank transfer)</option>' in accounting
+    assert f'<option selected value="{r["rc"].id}">RC (0 %)</option>' in accounting
+    assert (
+        f'<option selected value="{r["freight"].id}">4400 Shipping charges</option>' in accounting
+    )
+    assert '<option selected value="account">On a G/L account</option>' in accounting
+    assert 'name="fee_item_no" type="text" value="I70001"' in accounting
+    assert '<input checked id="require_mappings"' in accounting
+
+
+def test_a_new_webstore_imports_unmapped_codes_as_none_unless_told_to_fail(signed_in_admin):
+    form = signed_in_admin.get("/setup/webstores/new").text
+    assert '<input id="require_mappings" name="require_mappings" role="switch"' in form
+    assert (
+        "Off: such an order is imported all the same, and what is not mapped carries no code "
+        "on it" in form
+    )
+
+    signed_in_admin.post("/setup/webstores/new", webstore_form())
+
+    store = stored_webstore()
+    assert store.require_mappings is False
+    assert (store.shipping_booking, store.fee_booking, store.negative_fee_booking) == (
+        "item",
+        "item",
+        "discount",
+    )
+    assert store.default_payment_method is None and store.untaxed_vat_code is None
+
+
+def test_a_charge_booked_on_an_account_needs_the_account_beside_its_field(signed_in_admin):
+    accounting_records()
+
+    response = signed_in_admin.post(
+        "/setup/webstores/new",
+        webstore_form(shipping_booking="account", negative_fee_booking="account"),
+    )
+
+    assert response.status_code == 422
+    assert stored_webstore() is None
+    page = response.text
+    assert (
+        '<small class="field-error" id="shipping_account_id-error">Choose the G/L account '
+        "shipping is booked on, or book shipping on the shipping charge item.</small>" in page
+    )
+    assert (
+        '<small class="field-error" id="negative_fee_account_id-error">Choose the G/L account '
+        "negative fees are booked on, or book negative fees as a discount.</small>" in page
+    )
+    assert 'id="fee_account_id-error"' not in page
+
+
+def test_with_no_accounts_at_all_the_error_says_where_to_add_them(signed_in_admin):
+    response = signed_in_admin.post("/setup/webstores/new", webstore_form(fee_booking="account"))
+
+    assert response.status_code == 422
+    assert (
+        "There are no G/L accounts yet: add them under Accounting &gt; G/L Accounts, or book "
+        "fees on the fee item." in response.text
+    )
+
+
+def test_the_fee_item_must_exist(signed_in_admin):
+    response = signed_in_admin.post("/setup/webstores/new", webstore_form(fee_item_no="I404"))
+
+    assert response.status_code == 422
+    assert "There is no item I404." in response.text
+    assert stored_webstore() is None
+
+
+def test_the_webstore_page_links_its_mapping_pages(signed_in_admin, webstore):
+    page = signed_in_admin.get(f"/setup/webstores/{webstore.id}").text
+
+    links = page[page.index('id="mapping-pages"') :]
+    for path, label in [
+        ("payments", "Payment methods"),
+        ("shipping", "Shipping methods"),
+        ("taxes", "Tax rates"),
+    ]:
+        assert f'<a href="/setup/webstores/{webstore.id}/mappings/{path}">{label}</a>' in links

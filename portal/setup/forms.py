@@ -25,7 +25,7 @@ from wtforms.validators import (
 
 from portal.alerts import bad_addresses, webhook_refusal
 from portal.auth.login import MIN_PASSWORD_LENGTH
-from portal.models import CustomerHandling, ItemType, Role
+from portal.models import ChargeBooking, CustomerHandling, ItemType, Role
 from portal.models.webstores import DEFAULT_STATUS_FILTER
 from portal.setup.items import NO_PRODUCT_SKU
 from portal.woo.orders import ORDER_STATUSES
@@ -43,6 +43,16 @@ def choices(values):
     return [SelectChoice(str(value), label) for value, label in values]
 
 
+def optional_id(value):
+    """A select's record id, or None for its blank choice ("None")."""
+    return None if value in (None, "") else int(value)
+
+
+def record_choices(records, blank: str = "None") -> list[SelectChoice]:
+    """A blank choice, then each record by its id, as the record names itself."""
+    return [SelectChoice("", blank)] + choices((r.id, str(r)) for r in records)
+
+
 STATUS_CHOICES = choices((s, s.replace("-", " ").capitalize()) for s in ORDER_STATUSES)
 HANDLING_CHOICES = choices(
     [
@@ -55,6 +65,36 @@ WRITEBACK_STATUS_CHOICES = choices(
     [("", "Nothing")]
     + [(s, s.replace("-", " ").capitalize()) for s in ("processing", "on-hold", "completed")]
 )
+SHIPPING_BOOKING_CHOICES = choices(
+    [
+        (ChargeBooking.ITEM, "On the shipping charge item"),
+        (ChargeBooking.ACCOUNT, "On a G/L account"),
+    ]
+)
+FEE_BOOKING_CHOICES = choices(
+    [(ChargeBooking.ITEM, "On the fee item"), (ChargeBooking.ACCOUNT, "On a G/L account")]
+)
+NEGATIVE_FEE_BOOKING_CHOICES = choices(
+    [
+        (ChargeBooking.DISCOUNT, "As a discount line (no item, no account)"),
+        (ChargeBooking.ACCOUNT, "On a G/L account"),
+    ]
+)
+# Each charge's account field: its booking field, which needs the account when it says
+# "account", what the account is for, and the other way to book the charge.
+CHARGE_ACCOUNTS = {
+    "shipping_account_id": (
+        "shipping_booking",
+        "shipping is booked on",
+        "book shipping on the shipping charge item",
+    ),
+    "fee_account_id": ("fee_booking", "fees are booked on", "book fees on the fee item"),
+    "negative_fee_account_id": (
+        "negative_fee_booking",
+        "negative fees are booked on",
+        "book negative fees as a discount",
+    ),
+}
 COUNTRY_LINE = re.compile(r"^([A-Za-z]{2})\s*[=:]\s*(\S+)$")
 
 
@@ -207,6 +247,54 @@ class WebstoreForm(FlaskForm):
         filters=[strip],
         description="Stored encrypted and never shown again. Leave blank to keep the current one.",
     )
+    require_mappings = BooleanField(
+        "Fail orders whose payment gateway, shipping method or tax rate is not mapped",
+        description="Off: such an order is imported all the same, and what is not mapped "
+        "carries no code on it (no payment method, no shipment method or agent, no VAT "
+        "code), for someone to put right by hand. On: it fails, naming the mapping page to "
+        "fill in, and imports once mapped (retry it). A gateway with no mapping takes the "
+        "default payment method either way, where one is chosen.",
+    )
+    default_payment_method_id = SelectField(
+        "Default payment method",
+        coerce=optional_id,
+        description="For orders paid through a gateway that is not mapped.",
+    )
+    untaxed_vat_code_id = SelectField(
+        "VAT for untaxed lines",
+        coerce=optional_id,
+        description="Lines the store charged no tax on carry this VAT code. None: they "
+        "carry no VAT code.",
+    )
+    reverse_charge_vat_code_id = SelectField(
+        "VAT for EU reverse charge",
+        coerce=optional_id,
+        description="An order from a business in the EU with a VAT number, and no tax, is "
+        "booked on this VAT code, every line. None: it is booked as untaxed.",
+    )
+    shipping_booking = SelectField(
+        "Book shipping", choices=SHIPPING_BOOKING_CHOICES, default=ChargeBooking.ITEM.value
+    )
+    shipping_account_id = SelectField("Shipping G/L account", coerce=optional_id)
+    fee_booking = SelectField(
+        "Book fees", choices=FEE_BOOKING_CHOICES, default=ChargeBooking.ITEM.value
+    )
+    fee_item_no = StringField(
+        "Fee item no.",
+        filters=[upper],
+        validators=[Optional(), Length(max=20)],
+        description="The item fees are booked on when booked on an item. Blank: fee lines "
+        "carry no item, only the store's name and amount.",
+    )
+    fee_account_id = SelectField("Fee G/L account", coerce=optional_id)
+    negative_fee_booking = SelectField(
+        "Book negative fees",
+        choices=NEGATIVE_FEE_BOOKING_CHOICES,
+        default=ChargeBooking.DISCOUNT.value,
+        description="A fee below zero is a discount the store gave (a loyalty discount, a "
+        "plugin's rebate).",
+    )
+    negative_fee_account_id = SelectField("Negative fee G/L account", coerce=optional_id)
     alert_emails = TextAreaField(
         "Alert addresses",
         filters=[strip],
@@ -244,6 +332,9 @@ class WebstoreForm(FlaskForm):
         *args,
         customer_templates=(),
         item_templates=(),
+        payment_methods=(),
+        vat_codes=(),
+        gl_accounts=(),
         creating=True,
         secret_url: str | None = None,
         **kw,
@@ -258,6 +349,35 @@ class WebstoreForm(FlaskForm):
             (t.id, str(t)) for t in customer_templates
         )
         self.default_item_template_id.choices = choices((t.id, str(t)) for t in item_templates)
+        self.default_payment_method_id.choices = record_choices(payment_methods)
+        self.untaxed_vat_code_id.choices = record_choices(vat_codes)
+        self.reverse_charge_vat_code_id.choices = record_choices(vat_codes)
+        for name in CHARGE_ACCOUNTS:
+            self[name].choices = record_choices(gl_accounts)
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        return self._charge_accounts_chosen() and valid
+
+    def _charge_accounts_chosen(self) -> bool:
+        """A charge booked on a G/L account needs the account: say so beside its field."""
+        chosen = True
+        for name, (booking, purpose, otherwise) in CHARGE_ACCOUNTS.items():
+            field = self[name]
+            if self[booking].data != ChargeBooking.ACCOUNT or field.data is not None:
+                continue
+            if field.errors:  # said already (not a valid choice)
+                chosen = False
+                continue
+            chosen = False
+            if len(field.choices) > 1:
+                field.errors.append(f"Choose the G/L account {purpose}, or {otherwise}.")
+            else:
+                field.errors.append(
+                    "There are no G/L accounts yet: add them under Accounting > G/L Accounts, "
+                    f"or {otherwise}."
+                )
+        return chosen
 
     def validate_consumer_secret(self, field):
         if self.creating and not field.data:

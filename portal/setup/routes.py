@@ -1,6 +1,7 @@
 import sqlalchemy as sa
 from flask import (
     abort,
+    current_app,
     flash,
     get_template_attribute,
     redirect,
@@ -16,7 +17,7 @@ from portal.auth import sessions
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
-from portal.setup import bp, readiness, webhooks, webstores
+from portal.setup import bp, readiness, store_mappings, webhooks, webstores
 from portal.setup.forms import (
     CHARGE_ITEM_FIELDS,
     CustomerTemplateForm,
@@ -61,7 +62,7 @@ def sync_now(webstore_id: int):
 @admin_required
 def create_webstore():
     form = WebstoreForm(
-        data=webstores.new_webstore_data(), **webstores.template_choices(), creating=True
+        data=webstores.new_webstore_data(), **webstores.form_choices(), creating=True
     )
     return save_webstore(Webstore(), form)
 
@@ -72,7 +73,7 @@ def edit_webstore(webstore_id: int):
     webstore = db.get_or_404(Webstore, webstore_id)
     form = WebstoreForm(
         data=webstores.form_data(webstore),
-        **webstores.template_choices(),
+        **webstores.form_choices(),
         creating=False,
         secret_url=webstore.base_url,
     )
@@ -115,7 +116,7 @@ def create_charge_item(kind: str):
         abort(404, f"There is no standard item {kind!r}.")
     item = create_standard_item(kind)
     name = CHARGE_ITEM_FIELDS[kind]
-    form = WebstoreForm(formdata=None, data={name: item.number}, **webstores.template_choices())
+    form = WebstoreForm(formdata=None, data={name: item.number}, **webstores.form_choices())
     return render_template("setup/_charge_item.html", input=form[name], kind=kind, created=item)
 
 
@@ -129,7 +130,7 @@ def test_connection(webstore_id: int):
     form = WebstoreForm(
         formdata=request.form if typed else None,
         data=webstores.form_data(webstore),
-        **webstores.template_choices(),
+        **webstores.form_choices(),
         creating=False,
         secret_url=webstore.base_url,
     )
@@ -155,7 +156,7 @@ def test_connection(webstore_id: int):
 @admin_required
 def test_new_connection():
     """Test connection before the first save: the settings as typed, secret included."""
-    form = WebstoreForm(formdata=request.form, **webstores.template_choices(), creating=True)
+    form = WebstoreForm(formdata=request.form, **webstores.form_choices(), creating=True)
     status = error = None
     if errors := webstores.connection_errors(form):
         error = "Correct the connection settings first. " + " ".join(errors)
@@ -180,7 +181,7 @@ def test_alert(webstore_id: int):
         return render_template("setup/_alert_test.html", webstore=webstore, results=results)
     form = WebstoreForm(
         data=webstores.form_data(webstore),
-        **webstores.template_choices(),
+        **webstores.form_choices(),
         creating=False,
         secret_url=webstore.base_url,
     )
@@ -222,11 +223,77 @@ def store_webhooks(webstore_id: int):
         section = get_template_attribute("setup/_webhooks.html", "store_webhooks")
         return section(webstore, **result)
     form = WebstoreForm(
-        data=webstores.form_data(webstore), **webstores.template_choices(), creating=False
+        data=webstores.form_data(webstore), **webstores.form_choices(), creating=False
     )
     return render_template(
         "setup/webstore_form.html", form=form, webstore=webstore, webhooks=result
     )
+
+
+@bp.context_processor
+def mapping_links():
+    def page_url(endpoint: str, **values) -> str | None:
+        # The Accounting lists are a blueprint of their own: no link where it is not served.
+        return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
+
+    pages = [(kind.endpoint, kind.title) for kind in store_mappings.KINDS]
+    return {"mapping_pages": pages, "page_url": page_url}
+
+
+@bp.route("/webstores/<id:webstore_id>/mappings/payments", methods=["GET", "POST"])
+@admin_required
+def payment_mappings(webstore_id: int):
+    """The store's payment gateways, each mapped to an ERP payment method."""
+    return mapping_page(store_mappings.PAYMENTS, webstore_id)
+
+
+@bp.route("/webstores/<id:webstore_id>/mappings/shipping", methods=["GET", "POST"])
+@admin_required
+def shipping_mappings(webstore_id: int):
+    """The store's shipping methods, each mapped to a shipment method and shipping agent."""
+    return mapping_page(store_mappings.SHIPPING, webstore_id)
+
+
+@bp.route("/webstores/<id:webstore_id>/mappings/taxes", methods=["GET", "POST"])
+@admin_required
+def tax_mappings(webstore_id: int):
+    """The store's tax rates, each mapped to a VAT code."""
+    return mapping_page(store_mappings.TAXES, webstore_id)
+
+
+def mapping_page(kind: store_mappings.Kind, webstore_id: int):
+    """GET lists what there is to map; POST saves one mapping (none chosen: removes it).
+    HTMX gets the row's mapping cell back, a plain form the page again."""
+    webstore = db.get_or_404(Webstore, webstore_id)
+    records = kind.records()
+    posted = None
+    if request.method == "POST":
+        posted = kind.form(records=records)
+        saved = posted.validate_on_submit()
+        if saved:
+            mapping = store_mappings.save(kind, webstore, posted)
+            message = store_mappings.saved_message(kind, posted, mapping)
+        if request.headers.get("HX-Request"):
+            cell = get_template_attribute("setup/_mappings.html", "mapping_cell")
+            html = cell(kind, webstore, posted, message=message if saved else None)
+            return html, 200 if saved else 422
+        if saved:
+            flash(message, "success")
+            anchor = kind.row_id(posted.shown_key)
+            return redirect(url_for(kind.endpoint, webstore_id=webstore.id, _anchor=anchor), 303)
+    listing = store_mappings.listing(kind, webstore)
+    forms = [store_mappings.form_for(kind, row, records) for row in listing.rows]
+    adding = posted or kind.form(formdata=None, records=records)
+    page = render_template(
+        "setup/mappings.html",
+        kind=kind,
+        webstore=webstore,
+        listing=listing,
+        rows=zip(listing.rows, forms, strict=True),
+        records=records,
+        adding=adding,
+    )
+    return page, 422 if posted else 200
 
 
 @bp.post("/webstores/<id:webstore_id>/delete")

@@ -9,9 +9,12 @@ from portal.models import (
     Customer,
     CustomerHandling,
     CustomerTemplate,
+    GLAccount,
     Item,
     ItemTemplate,
     ItemType,
+    PaymentMethod,
+    VatCode,
     Webstore,
     WebstoreCountryTemplate,
 )
@@ -67,6 +70,7 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
         "status_on_archive",
         "alert_failed_runs",
         "alert_lag_minutes",
+        *ACCOUNTING_FIELDS,
     ):
         setattr(webstore, name, getattr(form, name).data)
     webstore.alert_emails = "\n".join(alert_addresses(form.alert_emails.data))
@@ -91,11 +95,27 @@ def apply_form(webstore: Webstore, form: WebstoreForm) -> None:
     webstore.no_product_item = (
         find_item(form.no_product_item_no.data, "no_product_item_no") or no_product_item()
     )
+    webstore.fee_item = find_item(form.fee_item_no.data, "fee_item_no")
     set_country_templates(webstore, parse_country_templates(form.country_templates.data))
     if webstore.customer_handling == CustomerHandling.DEFAULT_GUEST:
         ensure_guest_customer(webstore)
     db.session.add(webstore)
     db.session.commit()
+
+
+# The accounting section's fields that are the webstore's columns as they stand.
+ACCOUNTING_FIELDS = (
+    "require_mappings",
+    "default_payment_method_id",
+    "untaxed_vat_code_id",
+    "reverse_charge_vat_code_id",
+    "shipping_booking",
+    "shipping_account_id",
+    "fee_booking",
+    "fee_account_id",
+    "negative_fee_booking",
+    "negative_fee_account_id",
+)
 
 
 def find_item(number: str | None, field: str) -> Item | None:
@@ -175,6 +195,8 @@ def form_data(webstore: Webstore) -> dict:
         "alert_webhook_url": webstore.alert_webhook_url,
         "alert_failed_runs": webstore.alert_failed_runs,
         "alert_lag_minutes": webstore.alert_lag_minutes,
+        "fee_item_no": webstore.fee_item.number if webstore.fee_item else "",
+        **{name: getattr(webstore, name) for name in ACCOUNTING_FIELDS},
     }
 
 
@@ -200,15 +222,19 @@ def charge_item_choices() -> list[Item]:
     )
 
 
-def template_choices() -> dict:
+def form_choices() -> dict:
+    """The records the webstore form's selects offer, as keyword arguments of the form."""
     return {
-        "customer_templates": list(
-            db.session.scalars(sa.select(CustomerTemplate).order_by(CustomerTemplate.code))
-        ),
-        "item_templates": list(
-            db.session.scalars(sa.select(ItemTemplate).order_by(ItemTemplate.code))
-        ),
+        "customer_templates": ordered(CustomerTemplate, CustomerTemplate.code),
+        "item_templates": ordered(ItemTemplate, ItemTemplate.code),
+        "payment_methods": ordered(PaymentMethod, PaymentMethod.code),
+        "vat_codes": ordered(VatCode, VatCode.code),
+        "gl_accounts": ordered(GLAccount, GLAccount.number),
     }
+
+
+def ordered(model, key) -> list:
+    return list(db.session.scalars(sa.select(model).order_by(key)))
 
 
 def delete_webstore(webstore: Webstore) -> None:

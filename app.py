@@ -32,11 +32,13 @@ def create_app(
     app.url_map.converters["id"] = IdConverter
 
     from portal import (
+        accounting,
         audits,
         auth,
         cli,
         credit_memos,
         customers,
+        documents,
         health,
         imports,
         items,
@@ -52,11 +54,13 @@ def create_app(
     app.register_blueprint(customers.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(credit_memos.bp)
+    app.register_blueprint(documents.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(setup.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(audits.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(accounting.bp)
     cli.init_app(app)
     register_error_pages(app)
     app.after_request(vary_on_htmx)

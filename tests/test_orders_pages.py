@@ -20,13 +20,18 @@ from portal.models import (
     LineType,
     OrderLink,
     Outcome,
+    PaymentMethod,
+    PostedSalesInvoice,
     SalesLine,
     SalesOrder,
     SalesOrderStatus,
+    ShipmentMethod,
+    ShippingAgent,
     Webstore,
 )
 from portal.orders import actions, queries
 from portal.text import fold
+from tests.posting_helpers import Line, booked_order, vat_codes
 from tests.sync_helpers import count, entries, run_import, sales_order_for
 
 OPEN, RELEASED, POSTED, ARCHIVED = (
@@ -913,3 +918,135 @@ def test_an_empty_portal_shows_the_steps_to_a_first_import(app, signed_in_admin)
 
 def test_the_steps_go_once_a_webstore_exists(signed_in_admin, demo_webstore):
     assert "Your first import" not in signed_in_admin.get("/").text
+
+
+# How it was paid, how it ships, its VAT and its currency
+
+
+@pytest.fixture
+def booked(webstore):
+    """An order with the setup's codes and VAT codes on its lines, as an import books it."""
+    db.session.add_all(
+        [
+            PaymentMethod(code="CARD", description="Credit card"),
+            ShipmentMethod(code="DAP", description="Delivered at place"),
+            ShippingAgent(code="DHL", name="DHL Express"),
+        ]
+    )
+    vat_codes()
+    return booked_order(
+        webstore,
+        [
+            Line("100.00", {"DE19": "19.00"}, description="Mug"),
+            Line("10.00", {"CA-GST": "0.50", "CA-PST": "0.70"}, description="Maple syrup"),
+            Line("4.90", {"DE19": "0.93"}, LineType.SHIPPING, "Flat rate"),
+            Line("2.00", {}, LineType.FEE, "Gift wrap"),
+        ],
+        payment_method="stripe",
+        payment_method_title="Card (Stripe)",
+        payment_method_code="CARD",
+        shipment_method_code="DAP",
+        shipping_agent_code="DHL",
+    )
+
+
+def test_an_order_page_shows_payment_and_shipment_method_agent_vat_codes_and_summary(
+    signed_in_viewer, booked
+):
+    html = signed_in_viewer.get(f"/orders/{booked.id}").text
+
+    shown = " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert "Payment method CARD Credit card (store: Card (Stripe))" in shown
+    assert "Shipment method DAP (Delivered at place)" in shown
+    assert "Shipping agent DHL (DHL Express)" in shown
+    assert re.findall(r'class="vat-code">([^<]*)</td>', html) == [
+        "DE19",
+        "CA-GST + CA-PST",
+        "DE19",
+        "",
+    ]
+    summary = html[html.index('id="vat-summary"') :]
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", summary[: summary.index("</tbody>")])
+    assert cells == [
+        *("No VAT code", "", "2.00", "0.00"),
+        *("CA-GST", "5 %", "10.00", "0.50"),
+        *("CA-PST", "7 %", "10.00", "0.70"),
+        *("DE19", "19 %", "104.90", "19.93"),
+    ]
+    assert "21.13 EUR" in summary  # the order's tax, to the cent
+
+
+def test_an_order_in_another_currency_shows_its_rate_and_the_company_amounts(
+    app, signed_in_viewer, webstore
+):
+    app.config["COMPANY_CURRENCY"] = "EUR"
+    vat_codes()
+    order = booked_order(
+        webstore,
+        [Line("100.00", {"DE19": "19.00"})],
+        currency="USD",
+        exchange_rate=Decimal("0.9215"),
+        company="EUR",
+    )
+
+    html = signed_in_viewer.get(f"/orders/{order.id}").text
+
+    assert "1 USD = 0.9215 EUR" in html
+    company = html[html.index('id="amounts-lcy"') :]
+    assert "92.15 EUR" in company and "17.51 EUR" in company and "109.66 EUR" in company
+
+
+def test_an_order_in_the_company_currency_shows_no_rate(app, signed_in_viewer, booked):
+    app.config["COMPANY_CURRENCY"] = "EUR"
+
+    html = signed_in_viewer.get(f"/orders/{booked.id}").text
+
+    assert 'id="amounts-lcy"' not in html and "Exchange rate" not in html
+
+
+def carrier_offered(html: str) -> list[str]:
+    return re.findall(r'name="shipping_carrier"[^>]*value="([^"]*)"', html) or re.findall(
+        r'value="([^"]*)"[^>]*name="shipping_carrier"', html
+    )
+
+
+def test_the_carrier_offered_when_posting_defaults_from_the_shipping_agent(
+    signed_in_staff, webstore, booked
+):
+    webstore.writeback_enabled = True
+    db.session.commit()
+
+    page = signed_in_staff.get(f"/orders/{booked.id}").text
+    confirm = signed_in_staff.get(f"/orders/{booked.id}/post").text
+
+    # The page's tracking form and its post dialog, and the page without JavaScript.
+    assert carrier_offered(page) == ["DHL Express", "DHL Express"]
+    assert carrier_offered(confirm) == ["DHL Express"]
+
+
+def test_a_carrier_entered_wins_over_the_shipping_agent(signed_in_staff, webstore, booked):
+    webstore.writeback_enabled = True
+    booked.shipping_carrier = "UPS"
+    db.session.commit()
+
+    page = signed_in_staff.get(f"/orders/{booked.id}").text
+
+    assert carrier_offered(page) == ["UPS", "UPS"]
+
+
+def test_posting_with_the_carrier_offered_keeps_it_on_the_order_and_its_invoice(
+    signed_in_staff, webstore, booked
+):
+    webstore.writeback_enabled = True
+    db.session.commit()
+    confirm = signed_in_staff.get(f"/orders/{booked.id}/post").text
+
+    signed_in_staff.post(
+        f"/orders/{booked.id}/post",
+        {"shipping_carrier": carrier_offered(confirm)[0], "tracking_number": "JD0123"},
+    )
+
+    db.session.expire_all()
+    invoice = db.session.scalar(sa.select(PostedSalesInvoice))
+    assert (invoice.shipping_carrier, invoice.tracking_number) == ("DHL Express", "JD0123")
+    assert db.session.get(SalesOrder, booked.id).shipping_carrier == "DHL Express"

@@ -17,6 +17,7 @@ from portal.models import (
     OrderEvent,
     OrderLink,
     Outcome,
+    PostedSalesInvoice,
     RunKind,
     SalesCreditMemo,
     SalesOrder,
@@ -202,6 +203,7 @@ def test_the_trace_of_an_order_failed_retried_imported_skipped_posted_changed_an
         "run",
         "sales_order",
         "run",
+        "posted_invoice",
         "writeback",
         "writeback_sent",
         "run",
@@ -223,28 +225,35 @@ def test_the_trace_of_an_order_failed_retried_imported_skipped_posted_changed_an
     assert found[3][1].startswith(
         f"Run {again.id} skipped Manual import already imported as {number}"
     )
-    # What the store update sets; its one try says how it went.
+    [invoice] = db.session.scalars(sa.select(PostedSalesInvoice))
     assert found[4][1] == (
+        f"Posted invoice {invoice.number} made Sales order {number} posted: "
+        f"{order.amount_including_tax:,.2f} {order.currency}, VAT {order.tax_amount:,.2f} "
+        f"{order.currency}"
+    )
+    assert f'<a href="/posted-invoices/{invoice.id}">{invoice.number}</a>' in response.text
+    # What the store update sets; its one try says how it went.
+    assert found[5][1] == (
         f"Store update on posting queued Sets the store order to completed; note “Sales order "
         f"{number} is posted.” (to the customer)"
     )
-    assert found[5][1] == "Store update on posting sent try 1 Store order set to completed"
-    assert found[6][1].startswith(
+    assert found[6][1] == "Store update on posting sent try 1 Store order set to completed"
+    assert found[7][1].startswith(
         f"Run {posted.id} skipped Manual import posted: {number} is posted"
     )
-    assert found[7][1].startswith(
+    assert found[8][1].startswith(
         f"Run {changed.id} changed Manual import Changed since imported as {number}: "
         "customer note → 'Leave at the door'"
     )
-    assert found[8][1] == (
+    assert found[9][1] == (
         f"Run {refunds.id} imported Manual import (refunds) refund {memo.woo_refund_id} of 2.00 "
         f"{order.currency} credited as {memo.number} (Chipped) Sales order {number}"
     )
-    assert found[9][1].startswith(
+    assert found[10][1].startswith(
         f"Credit memo {memo.number} created For store refund {memo.woo_refund_id} of 2.00 "
         f"{order.currency}, refunded "
     )
-    assert found[9][1].endswith("now open Reason: Chipped")
+    assert found[10][1].endswith("now open Reason: Chipped")
     assert f'<a href="/credit-memos/{memo.id}">{memo.number}</a>' in response.text
     # The change warning is not reviewed yet: it is shown as the order's page shows it.
     assert "Changed in the store since import" in response.text
@@ -300,12 +309,18 @@ def test_a_refused_write_back_is_a_try_of_its_own_and_its_reason_is_said_once(
     html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
 
     found = without_time(events(html))
-    assert [kind for kind, _ in found] == ["run", "sales_order", "writeback", "writeback_refused"]
-    assert found[2][1] == (
+    assert [kind for kind, _ in found] == [
+        "run",
+        "sales_order",
+        "posted_invoice",
+        "writeback",
+        "writeback_refused",
+    ]
+    assert found[3][1] == (
         f"Store update on posting queued Sets the store order to completed; note “Sales order "
         f"{order.number} is posted.” (to the customer)"
     )
-    assert found[3][1] == (
+    assert found[4][1] == (
         f"Store update on posting refused try 1 The store's order {order.external_document_no} "
         "differs from what was imported: status processing → on-hold. Nothing was written to "
         f"the store. Review the change on sales order {order.number}, then send again."
@@ -321,8 +336,14 @@ def test_a_store_order_cancelled_before_posting_never_reads_as_completed(
     html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
 
     found = without_time(events(html))
-    assert [kind for kind, _ in found] == ["run", "sales_order", "writeback", "writeback_refused"]
-    assert found[3][1] == (
+    assert [kind for kind, _ in found] == [
+        "run",
+        "sales_order",
+        "posted_invoice",
+        "writeback",
+        "writeback_refused",
+    ]
+    assert found[4][1] == (
         f"Store update on posting refused try 1 The store's order {order.external_document_no} "
         "is cancelled: it is never set to completed. Nothing was written to the store."
     )
@@ -363,6 +384,7 @@ def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_t
     assert [kind for kind, _ in found] == [
         "run",
         "sales_order",
+        "posted_invoice",
         "writeback",
         "writeback_refused",
         "reviewed",
@@ -376,11 +398,11 @@ def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_t
         f"{order.amount_including_tax:,.2f} {order.currency}"
     )
     # The write-back's row says what it sets; how it went is its tries' to tell.
-    assert found[2][1] == (
+    assert found[3][1] == (
         f"Store update on posting queued Sets the store order to completed; note “Sales order "
         f"{number} is posted.” (to the customer)"
     )
-    assert found[3][1] == (
+    assert found[4][1] == (
         f"Store update on posting refused try 1 The store's order {order.external_document_no} "
         "differs from what was imported: status processing → on-hold. Nothing was written to "
         f"the store. Review the change on sales order {number}, then send again."
@@ -389,16 +411,16 @@ def test_a_refusal_its_review_tries_while_the_store_is_down_and_the_sending_in_t
     assert warning.startswith("Changed in the store after import (")
     assert "status processing → on-hold." in warning
     assert (reviewed.message, reviewed.user_id) == (warning, staff_user.id)
-    assert shown[4][1] == f"{shown_at(reviewed.created_at)} Change reviewed by staff-user {warning}"
-    assert found[5][1] == (
+    assert shown[5][1] == f"{shown_at(reviewed.created_at)} Change reviewed by staff-user {warning}"
+    assert found[6][1] == (
         "Store update asked for again by staff-user Asked to send the store update again"
     )
-    for try_number, put_off, (_, text) in ((2, down, found[6]), (3, down_again, found[7])):
+    for try_number, put_off, (_, text) in ((2, down, found[7]), (3, down_again, found[8])):
         assert re.fullmatch(
             r"The store did not answer: .+\. Tried again at \d\d:\d\d UTC\.", put_off.message
         )
         assert text == f"Store update on posting put off try {try_number} {put_off.message}"
-    assert found[8][1] == "Store update on posting sent try 4 Store order set to completed"
+    assert found[9][1] == "Store update on posting sent try 4 Store order set to completed"
     assert "Changed in the store since import" not in html  # the warning was reviewed
 
 
@@ -488,15 +510,15 @@ def test_a_write_back_asked_for_again_says_on_its_row_that_it_waits(
     html = signed_in_viewer.get(trace_url(writing_webstore, order.woo_order_id)).text
 
     found = without_time(events(html))
-    assert [kind for kind, _ in found][2:] == [
+    assert [kind for kind, _ in found][3:] == [
         "writeback",
         "writeback_refused",
         "writeback_requeued",
     ]
-    assert found[4][1] == (
+    assert found[5][1] == (
         "Store update asked for again by the connector Asked to send the store update again"
     )
-    assert found[2][1] == (
+    assert found[3][1] == (
         f"Store update on posting queued Sets the store order to completed; note “Sales order "
         f"{order.number} is posted.” (to the customer) Now pending"
     )
@@ -751,7 +773,7 @@ def fresh(webstore):
     return db.session.get(type(webstore), webstore_id)
 
 
-def test_a_whole_trace_takes_five_queries_however_many_runs_met_the_order(
+def test_a_whole_trace_takes_seven_queries_however_many_runs_met_the_order(
     app, webstore, staff_user, viewer_user
 ):
     order = make_sales_order(webstore, 63)
@@ -773,9 +795,10 @@ def test_a_whole_trace_takes_five_queries_however_many_runs_met_the_order(
         "viewer-user",
     ]
     # The link and sales order; the log with runs and who started them; write-backs; the
-    # order events with who did them; memos. Nothing more per event.
+    # order events with who did them; memos; the posted invoice and the posted memos, with
+    # who posted them. Nothing more per event.
     _, more = statements_of(lambda: [e.subject.user for e in found.events if e.kind == "reviewed"])
-    assert len(statements) == 5 and more == []
+    assert len(statements) == 7 and more == []
 
 
 def test_an_order_never_imported_takes_two_queries(app, webstore):

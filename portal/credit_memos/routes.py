@@ -7,13 +7,17 @@ from flask import (
     request,
     url_for,
 )
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
 from portal.auth.access import staff_required
 from portal.converters import clean_text
 from portal.credit_memos import bp, queries
 from portal.csv_export import csv_download, keyset_rows
+from portal.documents import queries as documents
 from portal.models import CreditMemoStatus, Customer, SalesCreditMemo, SalesOrder
+from portal.sync import posting
 from portal.sync.money import plain_amount
 from portal.views import list_response, page_position, page_url
 
@@ -48,7 +52,13 @@ def show(memo_id: int):
     memo = queries.get_memo(memo_id)
     if memo is None:
         abort(404, f"There is no credit memo {memo_id}.")
-    return render_template("credit_memos/show.html", memo=memo)
+    return render_template(
+        "credit_memos/show.html",
+        memo=memo,
+        vat_summary=posting.vat_summary(memo.lines),
+        has_vat_codes=posting.carries_vat_codes(memo.lines),
+        posted=documents.posted_memo_of(memo.id),
+    )
 
 
 @bp.route("/<id:memo_id>/post", methods=["GET", "POST"])
@@ -66,18 +76,37 @@ def post(memo_id: int):
             flash(f"Credit memo {number} is posted already.", "info")
             return redirect(url_for("credit_memos.show", memo_id=memo_id), 303)
         return render_template("credit_memos/confirm.html", memo=memo)
+    posted = post_memo(memo)
+    if posted is None:
+        flash(f"Credit memo {number} is posted already.", "info")
+    else:
+        flash(f"Credit memo {number} posted. Its Posted Credit Memo is {posted}.", "success")
+    return redirect(url_for("credit_memos.show", memo_id=memo_id), 303)
+
+
+def post_memo(memo: SalesCreditMemo) -> str | None:
+    """Post an open memo and make its Posted Credit Memo in one transaction; the posted
+    memo's number, or None where the memo was posted already (by another click, or tab).
+    Only the click whose conditional UPDATE changed the memo makes the document; the unique
+    credit memo of posted memos backs that up."""
     result = db.session.execute(
         sa.update(SalesCreditMemo)
-        .where(SalesCreditMemo.id == memo_id, SalesCreditMemo.status == CreditMemoStatus.OPEN)
+        .where(SalesCreditMemo.id == memo.id, SalesCreditMemo.status == CreditMemoStatus.OPEN)
         .values(status=CreditMemoStatus.POSTED)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
-    if result.rowcount == 1:
-        flash(f"Credit memo {number} posted.", "success")
-    else:
-        flash(f"Credit memo {number} is posted already.", "info")
-    return redirect(url_for("credit_memos.show", memo_id=memo_id), 303)
+    if result.rowcount != 1:
+        db.session.rollback()
+        return None
+    try:
+        number = posting.post_credit_memo(memo, current_user).number
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if documents.posted_memo_of(memo.id) is None:
+            raise
+        return None
+    return number
 
 
 @bp.get("/export.csv")

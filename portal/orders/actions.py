@@ -9,10 +9,19 @@ import hashlib
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from portal import db
-from portal.models import UNPOSTED, EventKind, OrderLink, SalesOrder, SalesOrderStatus
-from portal.sync import changes, rebuild, writeback
+from portal.models import (
+    UNPOSTED,
+    EventKind,
+    OrderLink,
+    PostedSalesInvoice,
+    SalesOrder,
+    SalesOrderStatus,
+    User,
+)
+from portal.sync import changes, posting, rebuild, writeback
 from portal.sync.failures import OrderFailure
 from portal.sync.history import record
 from portal.sync.states import CANCELLED_IN_STORE
@@ -76,8 +85,8 @@ ACTIONS = {
             "posted",
             (OPEN, RELEASED),
             POSTED,
-            "A posted order cannot be changed or deleted, and imports skip its webstore "
-            "order as posted.",
+            "Posting makes its Posted Sales Invoice. A posted order cannot be changed or "
+            "deleted, and imports skip its webstore order as posted.",
         ),
         Action(
             "archive",
@@ -131,9 +140,16 @@ def must_wait(order: SalesOrder, action: Action) -> str | None:
     return None
 
 
-def perform(order: SalesOrder, action: Action, shipping: tuple[str, str] | None = None) -> str:
+def perform(
+    order: SalesOrder,
+    action: Action,
+    shipping: tuple[str, str] | None = None,
+    user: User | None = None,
+) -> str:
     """Apply ``action`` to ``order`` and commit; return what to tell the person. A post
-    takes the carrier and tracking number typed into its dialog (``shipping``) with it."""
+    takes the carrier and tracking number typed into its dialog (``shipping``) with it, and
+    makes the order's Posted Sales Invoice in the same transaction: only the click whose
+    UPDATE changed the order makes one, so two clicks (or two tabs) make one invoice."""
     order_id, number, woo_number = order.id, order.number, order.external_document_no
     if not action.allows(order.status):
         raise ActionRefused(action.refusal(number, order.status))
@@ -162,9 +178,18 @@ def perform(order: SalesOrder, action: Action, shipping: tuple[str, str] | None 
         raise ActionRefused(action.refusal(number, current.status if current else None))
     if action.to is not None:
         db.session.refresh(order)  # the note carries the carrier and tracking just set
-    # The store hears of it as the webstore's setup says: planned in this transaction.
-    store_update = writeback.plan(order, action.name, action.done) if action.to else None
-    db.session.commit()
+    try:
+        if action.name == "post":
+            posting.post_sales_invoice(order, user)
+        # The store hears of it as the webstore's setup says: planned in this transaction.
+        store_update = writeback.plan(order, action.name, action.done) if action.to else None
+        db.session.commit()
+    except IntegrityError:
+        # Another post made the invoice meanwhile (its unique sales order): as a second click.
+        db.session.rollback()
+        if not invoice_exists(order_id):
+            raise
+        raise ActionRefused(action.refusal(number, POSTED)) from None
     if action.to is None:
         return f"Sales order {number} deleted. Webstore order {woo_number} can be imported again."
     if store_update is None:
@@ -179,6 +204,15 @@ def perform(order: SalesOrder, action: Action, shipping: tuple[str, str] | None 
     return (
         f"Sales order {number} {action.done}. Webstore order {woo_number} is being set to "
         f"{store_update.status_to} in the store."
+    )
+
+
+def invoice_exists(order_id: int) -> bool:
+    return (
+        db.session.scalar(
+            sa.select(PostedSalesInvoice.id).where(PostedSalesInvoice.sales_order_id == order_id)
+        )
+        is not None
     )
 
 

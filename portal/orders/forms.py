@@ -17,6 +17,12 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def webstore_choices(webstores: list[Webstore]) -> list[SelectChoice]:
+    return [SelectChoice("", "All webstores")] + [
+        SelectChoice(str(w.id), f"{w.code} – {w.name}") for w in webstores
+    ]
+
+
 class OrderFilterForm(Form):
     q = SearchField(
         "Search",
@@ -38,9 +44,7 @@ class OrderFilterForm(Form):
 
     def __init__(self, formdata, webstores: list[Webstore]):
         super().__init__(formdata)
-        self.webstore.choices = [SelectChoice("", "All webstores")] + [
-            SelectChoice(str(w.id), f"{w.code} – {w.name}") for w in webstores
-        ]
+        self.webstore.choices = webstore_choices(webstores)
 
     def validate_date_to(self, field):
         if field.data and self.date_from.data and field.data < self.date_from.data:
@@ -93,6 +97,15 @@ class ShippingForm(FlaskForm):
         filters=[strip],
         validators=[Optional(), Length(max=100), PlainText()],
     )
+
+    @classmethod
+    def for_order(cls, order, agent_name: str = "") -> "ShippingForm":
+        """The order's carrier and tracking number as kept; where no carrier is entered yet,
+        its shipping agent's name (``agent_name``), the carrier offered when posting."""
+        form = cls(obj=order)
+        if not form.shipping_carrier.data:
+            form.shipping_carrier.data = agent_name
+        return form
 
     def values(self) -> tuple[str, str]:
         return self.shipping_carrier.data or "", self.tracking_number.data or ""

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal import db
 from portal.converters import MAX_ID, whole_number
 from portal.customers import queries as customer_queries
+from portal.documents import queries as documents
 from portal.items import queries as item_queries
 from portal.models import (
     UNPOSTED,
@@ -23,10 +24,15 @@ from portal.models import (
     LineType,
     NumberSeries,
     OrderLink,
+    PaymentMethod,
+    PostedCreditMemo,
+    PostedSalesInvoice,
     SalesCreditMemo,
     SalesLine,
     SalesOrder,
     SalesOrderStatus,
+    ShipmentMethod,
+    ShippingAgent,
     StoreWriteback,
     SyncLogEntry,
     SyncRun,
@@ -34,6 +40,7 @@ from portal.models import (
     Webstore,
 )
 from portal.paging import COUNT_CAP, Page, capped_count, contains, contains_text, keyset_page
+from portal.sync import posting, vat
 from portal.sync.states import CANCELLED_IN_STORE, CLOSED_IN_STORE
 
 PER_PAGE = 50
@@ -501,6 +508,29 @@ class OrderView:
     writebacks: list[StoreWriteback] = field(default_factory=list)
     credit_memos: list = field(default_factory=list)
     reviewed_by: User | None = None
+    # What the order's codes stand for (None where there is no code, or it is gone).
+    payment_method: PaymentMethod | None = None
+    shipment_method: ShipmentMethod | None = None
+    shipping_agent: ShippingAgent | None = None
+    # What posting made: the invoice, and the credit memos' posted memos by memo id.
+    invoice: PostedSalesInvoice | None = None
+    posted_memos: dict[int, PostedCreditMemo] = field(default_factory=dict)
+
+    @property
+    def vat_summary(self) -> list[vat.SummaryRow]:
+        return posting.vat_summary(self.order.lines)
+
+    @property
+    def has_vat_codes(self) -> bool:
+        return posting.carries_vat_codes(self.order.lines)
+
+    @property
+    def converted(self) -> bool:
+        return self.order.exchange_rate is not None
+
+    @property
+    def agent_name(self) -> str:
+        return self.shipping_agent.name if self.shipping_agent is not None else ""
 
     @property
     def woo_order_id(self) -> int:
@@ -570,7 +600,9 @@ def get_order(order_id: int) -> OrderView | None:
         .options(
             joinedload(SalesOrder.customer),
             joinedload(SalesOrder.webstore),
-            selectinload(SalesOrder.lines).joinedload(SalesLine.item),
+            selectinload(SalesOrder.lines).options(
+                joinedload(SalesLine.item), joinedload(SalesLine.account)
+            ),
             selectinload(SalesOrder.coupons),
             selectinload(SalesOrder.refunds),
         )
@@ -582,6 +614,11 @@ def get_order(order_id: int) -> OrderView | None:
     return OrderView(
         order=order,
         reviewed_by=db.session.get(User, order.reviewed_by_id) if order.reviewed_by_id else None,
+        payment_method=by_code(PaymentMethod, order.payment_method_code),
+        shipment_method=by_code(ShipmentMethod, order.shipment_method_code),
+        shipping_agent=by_code(ShippingAgent, order.shipping_agent_code),
+        invoice=documents.invoice_of(order.id),
+        posted_memos={memo.credit_memo_id: memo for memo in documents.posted_memos_of(order.id)},
         link=link,
         run=run,
         item_lines=[line for line in order.lines if line.line_type == LineType.ITEM],
@@ -601,3 +638,16 @@ def get_order(order_id: int) -> OrderView | None:
             )
         ),
     )
+
+
+def by_code(model, code: str):
+    """The setup record (payment method, shipment method, agent) of ``code``, if any."""
+    if not code:
+        return None
+    return db.session.scalar(sa.select(model).where(model.code == code))
+
+
+def shipping_agent_name(order: SalesOrder) -> str:
+    """The name of the order's shipping agent: the carrier offered when posting."""
+    agent = by_code(ShippingAgent, order.shipping_agent_code)
+    return agent.name if agent is not None else ""

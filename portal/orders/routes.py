@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from portal import db
 from portal.auth.access import staff_required
+from portal.documents import queries as documents
 from portal.models import SalesOrder, StoreWriteback
 from portal.orders import actions, bp, queries
 from portal.orders import trace as order_trace
@@ -135,9 +136,10 @@ def show(order_id: int):
         actions=actions.available_actions(view.order) if can_act else [],
         can_act=can_act,
         run_url=run_url(view.run.id) if view.run else None,
-        shipping_form=ShippingForm(obj=view.order) if can_act else None,
+        shipping_form=ShippingForm.for_order(view.order, view.agent_name) if can_act else None,
         waiting={a.name: actions.must_wait(view.order, a) for a in actions.ACTIONS.values()},
         shown_warning=actions.warning_digest(view.order.change_warning),
+        company=documents.company(),
     )
 
 
@@ -162,7 +164,7 @@ def act(order_id: int, name: str):
             order=order,
             action=action,
             waiting=actions.must_wait(order, action),
-            shipping_form=ShippingForm(obj=order),
+            shipping_form=ShippingForm.for_order(order, queries.shipping_agent_name(order)),
         )
     shipping = None
     if action.name == "post" and "tracking_number" in request.form:
@@ -173,7 +175,7 @@ def act(order_id: int, name: str):
         shipping = form.values()
     saved = (order.shipping_carrier, order.tracking_number)
     try:
-        message = actions.perform(order, action, shipping)
+        message = actions.perform(order, action, shipping, current_user)
     except actions.ActionRefused as refused:
         lost = shipping is not None and shipping != saved
         flash(f"{refused}{NOT_SAVED if lost else ''}", "error")

@@ -3,18 +3,19 @@
 "What happened to order 1042?" The answer is spread over several tables: every run that met
 the order left a log entry (imported, skipped, failed or changed, with the reason); an
 import made its sales order, whose change warning is the store's latest change not yet
-reviewed; posting it queued write-backs to the store; refunds became credit memos; and the
-order's events tell what people and the connector did with it since: each review (who,
-when, what they saw), each update from the store, the cancellation, and every try of a
-write-back with its outcome (sent, refused, put off while the store was down, failed). The
-trace gathers them into one list of events in time order.
+reviewed; posting it made its Posted Sales Invoice and queued write-backs to the store;
+refunds became credit memos, and posting those made Posted Credit Memos; and the order's
+events tell what people and the connector did with it since: each review (who, when, what
+they saw), each update from the store, the cancellation, and every try of a write-back with
+its outcome (sent, refused, put off while the store was down, failed). The trace gathers
+them into one list of events in time order.
 
 It stays a handful of indexed lookups however long the log grows: the webstore by its code,
 the order's link to its sales order (unique on webstore and store order id), the log
-entries by the (webstore_id, woo_order_id) index, and the write-backs, order events and
-credit memos by their sales order id. Each kind of event comes from one function of
-``EVENT_SOURCES``; a new kind of record about an order is one more function there, and one
-more ``kind`` that templates/orders/trace.html shows.
+entries by the (webstore_id, woo_order_id) index, and the write-backs, order events, credit
+memos and posted documents by their sales order id. Each kind of event comes from one
+function of ``EVENT_SOURCES``; a new kind of record about an order is one more function
+there, and one more ``kind`` that templates/orders/trace.html shows.
 """
 
 import re
@@ -31,12 +32,15 @@ from portal.models import (
     OrderEvent,
     OrderLink,
     Outcome,
+    PostedCreditMemo,
+    PostedSalesInvoice,
     RunKind,
     SalesCreditMemo,
     SalesOrder,
     StoreWriteback,
     SyncLogEntry,
     SyncRun,
+    User,
     Webstore,
     WritebackState,
 )
@@ -51,7 +55,17 @@ MAX_ENTRIES = 500
 # The kinds of event, and the order of events of one moment: a run's entry first, then
 # what it made, then what was done with it. An order event's kind is its EventKind's value.
 RUN, SALES_ORDER, WRITEBACK, CREDIT_MEMO = "run", "sales_order", "writeback", "credit_memo"
-RANKS = {RUN: 0, SALES_ORDER: 1, CREDIT_MEMO: 2, WRITEBACK: 3, **{k.value: 4 for k in EventKind}}
+POSTED_INVOICE, POSTED_CREDIT_MEMO = "posted_invoice", "posted_credit_memo"
+RANKS = {
+    RUN: 0,
+    SALES_ORDER: 1,
+    CREDIT_MEMO: 2,
+    # Posted in the transaction that queues the store update of the post.
+    POSTED_INVOICE: 3,
+    POSTED_CREDIT_MEMO: 3,
+    WRITEBACK: 4,
+    **{k.value: 5 for k in EventKind},
+}
 # The write-back's state that each kind of try leaves.
 LEAVES_STATE = {
     EventKind.WRITEBACK_SENT: WritebackState.SENT,
@@ -299,6 +313,39 @@ def credited(memo: SalesCreditMemo) -> Callable[[TracedEntry], bool]:
     return says_so
 
 
+def posted_invoice_events(trace: Trace) -> Iterable[Event]:
+    """The Posted Sales Invoice that posting the sales order made, and who posted it: one
+    lookup by its unique sales order id."""
+    if trace.sales_order is None:
+        return []
+    return posted_events(
+        POSTED_INVOICE,
+        sa.select(PostedSalesInvoice, User.username)
+        .where(PostedSalesInvoice.sales_order_id == trace.sales_order.id)
+        .outerjoin(User, User.id == PostedSalesInvoice.posted_by_id),
+    )  # one at most
+
+
+def posted_credit_memo_events(trace: Trace) -> Iterable[Event]:
+    """The Posted Credit Memos that posting the order's credit memos made, and who posted
+    them: one lookup, by the credit memos of the sales order's id."""
+    if trace.sales_order is None:
+        return []
+    return posted_events(
+        POSTED_CREDIT_MEMO,
+        sa.select(PostedCreditMemo, User.username)
+        .join(SalesCreditMemo, SalesCreditMemo.id == PostedCreditMemo.credit_memo_id)
+        .where(SalesCreditMemo.sales_order_id == trace.sales_order.id)
+        .outerjoin(User, User.id == PostedCreditMemo.posted_by_id)
+        .order_by(PostedCreditMemo.id),
+    )
+
+
+def posted_events(kind: str, query) -> list[Event]:
+    rows = db.session.execute(query).all()
+    return [Event(row.posted_at, kind, row, {"posted_by": user}) for row, user in rows]
+
+
 def of_sales_order(trace: Trace, model, *options) -> list:
     """The rows of ``model`` about the trace's sales order, in the order they were made:
     one lookup by its sales order id (each such table has an index that starts with it)."""
@@ -320,4 +367,6 @@ EVENT_SOURCES: list[Callable[[Trace], Iterable[Event]]] = [
     writeback_events,
     order_events,
     credit_memo_events,
+    posted_invoice_events,
+    posted_credit_memo_events,
 ]

@@ -12,6 +12,7 @@ from portal import db
 from portal.models import (
     GLAccount,
     PaymentMethod,
+    SalesLine,
     ShipmentMethod,
     ShippingAgent,
     VatCode,
@@ -22,7 +23,8 @@ from portal.models import (
 )
 from portal.setup.demo import seed_demo_webstore
 from portal.setup.items import no_product_item, shipping_item
-from tests.sync_helpers import imported_order
+from portal.sync.vat import parts_from_json
+from tests.sync_helpers import imported_order, run_import
 
 UNREACHABLE = (
     "The connection to 127.0.0.1:9 failed: it was refused. Check the store URL and that the "
@@ -358,6 +360,30 @@ def test_the_gateways_of_imported_orders_are_offered_while_the_store_is_out_of_r
         order.payment_method: {"mapped": False, "standing": "On imported orders", "chosen": []}
     }
     assert order.payment_method_title in page
+
+
+def test_the_tax_rates_of_imported_orders_are_offered_while_the_store_is_out_of_reach(
+    signed_in_admin, shop
+):
+    run_import(shop)
+    taxed_at = {
+        part.rate_id: part.rate
+        for parts in db.session.scalars(sa.select(SalesLine.vat_parts))
+        for part in parts_from_json(parts)
+    }
+    # The rates of the sandbox's 60 orders (US, DE, GB; none to NL), none mapped.
+    assert sorted(taxed_at) == [1, 2, 3]
+    shop.base_url = "http://127.0.0.1:9"
+    db.session.commit()
+
+    page = signed_in_admin.get(page_url(shop, "taxes")).text
+
+    assert UNREACHABLE in page
+    assert rows(page) == {
+        str(rate_id): {"mapped": False, "standing": "On imported orders", "chosen": []}
+        for rate_id in (1, 2, 3)
+    }
+    assert f"<td>{taxed_at[2].normalize():f} %" in page
 
 
 def test_a_gateway_both_listed_and_on_orders_is_listed_once(signed_in_admin, shop, store):

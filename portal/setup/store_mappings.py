@@ -3,8 +3,9 @@ payment methods, shipment methods and shipping agents, and VAT codes.
 
 A mapping page lists what there is to map:
 - what the store lists now, read live once, without retries (a person waits);
-- what the webstore's imported orders name (their payment gateways), so that a store out of
-  reach can still be mapped;
+- what the webstore's imported orders name (their payment gateways, the tax rates of their
+  lines), so that a store out of reach can still be mapped; a sales order keeps no shipping
+  method id to offer;
 - the mappings made, those of entries the store no longer lists included: older orders may
   still name them, and they stay until someone removes them.
 Anything else can be mapped by its id, as an order names it.
@@ -29,6 +30,7 @@ from portal.crypto import SecretUnreadable
 from portal.mappings import find
 from portal.models import (
     PaymentMethod,
+    SalesLine,
     SalesOrder,
     ShipmentMethod,
     ShippingAgent,
@@ -40,6 +42,7 @@ from portal.models import (
 )
 from portal.setup.forms import optional_id, record_choices, strip
 from portal.sync.runs import client_for
+from portal.sync.vat import parts_from_json
 from portal.woo.client import WooClient
 from portal.woo.errors import WooError
 
@@ -183,6 +186,35 @@ def gateways_on_orders(webstore: Webstore) -> list[Entry]:
     return [Entry((gateway,), title or "") for gateway, title in rows]
 
 
+# How many of the webstore's latest orders are read for the tax rates their lines name.
+ORDERS_READ_FOR_RATES = 2000
+
+
+def rates_on_orders(webstore: Webstore) -> list[Entry]:
+    """The store tax rates the lines of the webstore's latest orders carry (their VAT
+    parts), with the rate each was taxed at: reading every line of a large store's orders
+    would take seconds, and a rate in use shows on recent orders."""
+    latest = (
+        sa.select(SalesOrder.id)
+        .where(SalesOrder.webstore_id == webstore.id)
+        .order_by(SalesOrder.order_date.desc(), SalesOrder.id.desc())
+        .limit(ORDERS_READ_FOR_RATES)
+        .subquery()
+    )
+    lines = db.session.scalars(
+        sa.select(SalesLine.vat_parts).where(
+            SalesLine.sales_order_id.in_(sa.select(latest.c.id)), SalesLine.vat_parts.is_not(None)
+        )
+    )
+    rates = {}
+    for part in (part for parts in lines for part in parts_from_json(parts)):
+        if part.rate_id is not None:
+            rates.setdefault(part.rate_id, part.rate)
+    return [
+        Entry((str(rate_id),), f"{rates[rate_id].normalize():f} %") for rate_id in sorted(rates)
+    ]
+
+
 @dataclass(frozen=True)
 class Kind:
     """One mapping page: what it maps, to what, and where the entries come from."""
@@ -262,7 +294,7 @@ TAXES = Kind(
     form=TaxMappingForm,
     key_labels=("Rate ID",),
     read_store=tax_entries,
-    on_orders=lambda webstore: [],
+    on_orders=rates_on_orders,
     erp_pages={"vat_code_id": ("VAT codes", "accounting.vat_codes")},
     key_text=lambda key: f"rate {key[0]}",
 )

@@ -10,9 +10,15 @@ from pathlib import Path
 import pytest
 
 from portal import db
-from portal.models import CreditMemoLineType, CurrencyExchangeRate, Outcome
+from portal.models import (
+    CreditMemoLineType,
+    CurrencyExchangeRate,
+    Outcome,
+    VatCode,
+    WebstoreTaxMapping,
+)
 from portal.sync.credit import credit_memo_for
-from portal.sync.vat import SummaryRow, VatPart, parts_from_json, parts_to_json, summary
+from portal.sync.vat import SummaryRow, VatPart, parts_from_json, summary
 from portal.woo import parse_order, parse_refund
 from tests.sync_helpers import entries, run_import, sales_order_for
 from tests.test_credit_memos import import_refunds, memos
@@ -23,40 +29,11 @@ ACCOUNTING = CAPTURES / "accounting"
 
 MUG, PENCILS = 11, 101  # Classic Mug, 12.50 and taxable; Señorita Pencil Set, 18.50, not
 
-# What the store's rates book on: MwSt 19 % (rate 2), GST 5 % and the compound PST 7 %.
-CODES = {
-    2: ("DE19", 2, Decimal(19)),
-    5: ("CA-GST", 5, Decimal(5)),
-    6: ("CA-PST", 6, Decimal(7)),
-}
-UNTAXED = ("NOVAT", Decimal(0))
 
-
-def book_vat(order, store_order, untaxed=UNTAXED) -> None:
-    """The VAT parts the import books on each line of ``order`` from the store's rates (a
-    part per rate; an untaxed line on the untaxed code, or on none), written here until the
-    import writes them from the webstore's tax mappings."""
-    taxes = {
-        line["id"]: line["taxes"]
-        for kind in ("line_items", "shipping_lines", "fee_lines")
-        for line in store_order[kind]
-    }
-    for line in order.lines:
-        parts = [
-            VatPart(*CODES[tax["id"]], line.amount, Decimal(tax["total"]))
-            for tax in taxes[line.woo_line_id]
-            if Decimal(tax["total"])
-        ]
-        if not parts and untaxed:
-            parts = [VatPart(untaxed[0], None, untaxed[1], line.amount, Decimal(0))]
-        line.vat_parts = parts_to_json(parts) if parts else None
-        line.vat_code = parts[0].code if parts else ""
-    db.session.commit()
-
-
-def german_order(webstore, store, untaxed=UNTAXED):
+def german_order(webstore, store):
     """A German order, imported: two mugs at 19 % (25.00, VAT 4.75), pencils not taxed
-    (18.50) and flat rate shipping at 19 % (5.00, VAT 0.95). 54.20 with VAT 5.70."""
+    (18.50) and flat rate shipping at 19 % (5.00, VAT 0.95). 54.20 with VAT 5.70. The DEMO
+    webstore books MwSt (rate 2) on DE19 and untaxed lines on NOVAT (``portal.setup.demo``)."""
     body = {
         "line_items": [{"product_id": MUG, "quantity": 2}, {"product_id": PENCILS}],
         "billing": {"country": "DE", "first_name": "Vera", "email": "vera@example.com"},
@@ -67,7 +44,6 @@ def german_order(webstore, store, untaxed=UNTAXED):
     created = get(store, "/orders", "POST", json=body).json()
     run_import(webstore, order_id=created["id"])
     order = sales_order_for(webstore, created["id"])
-    book_vat(order, created, untaxed)
     assert (order.amount_including_tax, order.tax_amount) == (Decimal("54.20"), Decimal("5.70"))
     return order, created
 
@@ -123,7 +99,9 @@ def test_a_partial_refund_by_amount_is_split_in_proportion_to_the_cent(demo_webs
 
 
 def test_lines_without_a_vat_code_are_a_group_of_their_own(demo_webstore, store):
-    order, created = german_order(demo_webstore, store, untaxed=None)
+    demo_webstore.untaxed_vat_code = None  # untaxed lines carry no code
+    db.session.commit()
+    order, created = german_order(demo_webstore, store)
     store.refund_order(created["id"], amount="54.20")
 
     import_refunds(demo_webstore, order_ids=(created["id"],))
@@ -156,6 +134,20 @@ def test_a_refunded_line_keeps_its_lines_vat_codes(demo_webstore, store):
     assert vat_summary(memo) == [
         SummaryRow("DE19", Decimal(19), Decimal("17.50"), Decimal("3.33")),
     ]
+
+
+def test_a_full_refund_by_lines_reverses_exactly_the_orders_vat(demo_webstore, store):
+    order, created = german_order(demo_webstore, store)
+    lines = {line["id"]: line["quantity"] for line in created["line_items"]}
+    lines[created["shipping_lines"][0]["id"]] = 1
+    store.refund_order(created["id"], lines=lines)
+
+    import_refunds(demo_webstore, order_ids=(created["id"],))
+
+    [memo] = memos()
+    assert [line.vat_code for line in memo.lines] == ["DE19", "NOVAT", "DE19"]
+    assert memo.amount_including_tax == Decimal("54.20")
+    assert vat_summary(memo) == vat_summary(order)
 
 
 def test_an_amount_beyond_the_refunded_lines_is_split_over_the_order(demo_webstore, store):
@@ -219,13 +211,12 @@ def test_a_refund_in_usd_converts_at_its_orders_exchange_rate(app, demo_webstore
     db.session.add(CurrencyExchangeRate(currency="USD", starting_date=date(2020, 1, 1), rate=RATE))
     db.session.commit()
     order, created = german_order(demo_webstore, store)
-    order.exchange_rate = RATE  # what the import takes from the rate above
-    db.session.commit()
     store.refund_order(created["id"], amount="20.00")
 
     import_refunds(demo_webstore, order_ids=(created["id"],))
 
     [memo] = memos()
+    assert order.exchange_rate == RATE
     assert (memo.currency, memo.exchange_rate) == ("USD", RATE)
     # 17.90 × 0.92345 = 16.529755, 2.10 × 0.92345 = 1.939245, 20.00 × 0.92345 = 18.469
     assert (memo.amount_lcy, memo.tax_amount_lcy, memo.amount_including_tax_lcy) == (
@@ -272,10 +263,14 @@ def compound_order(app, compound_store):
     store, data = compound_store
     webstore = seed_demo_webstore(store.base_url, store.consumer_key, store.consumer_secret)
     webstore.default_status_filter = ""
+    for rate_id, code, rate in ((5, "CA-GST", 5), (6, "CA-PST", 7)):
+        vat_code = VatCode(code=code, rate=Decimal(rate))
+        db.session.add(
+            WebstoreTaxMapping(webstore_id=webstore.id, rate_id=rate_id, vat_code=vat_code)
+        )
     db.session.commit()
     run_import(webstore, order_id=data["id"])
     order = sales_order_for(webstore, data["id"])
-    book_vat(order, data)
     return webstore, order, data
 
 

@@ -79,6 +79,8 @@ class MappingForm(FlaskForm):
     """One entry's mapping: its key, its title as shown, and the ERP record(s) chosen."""
 
     title = StringField("Title", filters=[_title])
+    # The fields of the entry's key, as the mapping's columns are named.
+    key_fields: tuple[str, ...] = ()
     # The ERP fields of each kind, with the model each one's records come from.
     targets: dict[str, type] = {}
 
@@ -107,7 +109,12 @@ class PaymentMappingForm(MappingForm):
     key_fields = ("gateway_id",)
     targets = {"payment_method_id": PaymentMethod}
     gateway_id = StringField(
-        "Gateway ID", filters=[strip], validators=[DataRequired(), Length(max=100)]
+        "Gateway ID",
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the gateway's id, as orders name it, e.g. bacs."),
+            Length(max=100),
+        ],
     )
     payment_method_id = SelectField("Payment method", coerce=optional_id)
 
@@ -116,7 +123,12 @@ class ShippingMappingForm(MappingForm):
     key_fields = ("method_id", "instance_id")
     targets = {"shipment_method_id": ShipmentMethod, "shipping_agent_id": ShippingAgent}
     method_id = StringField(
-        "Method ID", filters=[strip], validators=[DataRequired(), Length(max=100)]
+        "Method ID",
+        filters=[strip],
+        validators=[
+            DataRequired(message="Enter the method's id, as orders name it, e.g. flat_rate."),
+            Length(max=100),
+        ],
     )
     instance_id = StringField(
         "Instance ID",

@@ -156,7 +156,7 @@ class AccountingSetup:
         if not order.shipping_lines or not order.shipping_lines[0].method_id:
             return "", ""
         line = order.shipping_lines[0]
-        instance = getattr(line, "instance_id", "")
+        instance = line.instance_id
         for key in ((line.method_id, instance), (line.method_id, "")):
             if key in self.shipping_methods:
                 return self.shipping_methods[key]
@@ -200,7 +200,7 @@ class AccountingSetup:
         if rate_id in self.tax_codes:
             return self.tax_codes[rate_id]
         tax_line = next((t for t in order.tax_lines if t.rate_id == rate_id), None)
-        percent = getattr(tax_line, "rate_percent", None)
+        percent = tax_line.rate_percent if tax_line else None
         if not self.require_mappings:
             return "", percent if percent is not None else Decimal(0)
         label = f" '{tax_line.label}'" if tax_line and tax_line.label else ""

@@ -98,6 +98,27 @@ def test_a_partial_refund_by_amount_is_split_in_proportion_to_the_cent(demo_webs
     ]
 
 
+def test_partial_refunds_by_amount_that_come_to_the_total_reverse_exactly_its_vat(
+    demo_webstore, store
+):
+    _, created = german_order(demo_webstore, store)
+    # 54.20 in three: split each on its own, their VAT would come to 5.69.
+    for amount in ("10.01", "10.01", "34.18"):
+        store.refund_order(created["id"], amount=amount)
+        import_refunds(demo_webstore, order_ids=(created["id"],))
+
+    # Each split follows on from the ones before (portal/sync/vat.py), so the three
+    # together give back the order's VAT to the cent.
+    reversed_vat = [row for memo in memos() for row in vat_summary(memo)]
+    assert sum(row.amount for row in reversed_vat if row.code == "DE19") == Decimal("5.70")
+    assert sum(row.base for row in reversed_vat) == Decimal("48.50")
+    assert [memo.amount_including_tax for memo in memos()] == [
+        Decimal("10.01"),
+        Decimal("10.01"),
+        Decimal("34.18"),
+    ]
+
+
 def test_lines_without_a_vat_code_are_a_group_of_their_own(demo_webstore, store):
     demo_webstore.untaxed_vat_code = None  # untaxed lines carry no code
     db.session.commit()

@@ -82,3 +82,18 @@ def test_allocate_gives_the_units_left_to_the_largest_remainders():
     assert allocate([D(1), D(1), D(1)], D(3), D(1), CENT) == [D("0.34"), D("0.33"), D("0.33")]
     assert allocate([D(1), D(2)], D(3), D(3), CENT) == [D(1), D(2)]
     assert allocate([D(300), D(-100)], D(200), D(50), D(1)) == [D(75), D(-25)]
+
+
+def test_partial_refunds_by_amount_that_come_to_the_total_reverse_exactly_the_orders_vat():
+    total = sum(net + sum(p.amount for p in parts) for net, parts in ORDER)
+    thirds = [D("111.83"), D("111.83"), total - D("223.66")]
+
+    earlier, reversed_vat = D(0), []
+    for refund in thirds:
+        shares = split_refund(ORDER, refund, CENT, earlier=earlier)
+        assert sum(s.net + s.tax for s in shares) == refund
+        reversed_vat += [part for share in shares for part in share.parts]
+        earlier += refund
+
+    rows = summary([reversed_vat])
+    assert [(r.code, r.amount) for r in rows] == [("DE19", D("39.90")), ("DE7", D("5.60"))]

@@ -135,13 +135,33 @@ def amount_lines(webstore, order, sales_lines, refund, rest: Decimal) -> list[Cr
     if not has_vat_parts(sales_lines):
         return [line(rest, Decimal("0"))]
     try:
-        shares = split_refund(vat_groups(sales_lines), rest, unit_of(order.currency_decimals))
+        shares = split_refund(
+            vat_groups(sales_lines),
+            rest,
+            unit_of(order.currency_decimals),
+            earlier=refunded_by_amount(order),
+        )
     except ValueError:
         raise CreditRefused(
             f"it refunds {text(order, rest)} beyond its lines, but the lines of sales order "
             f"{order.number} add up to nothing: check the refund in the store."
         ) from None
     return [line(share.net, share.tax, share.parts) for share in shares]
+
+
+def refunded_by_amount(order: SalesOrder) -> Decimal:
+    """What the order's memos credited so far beyond their refunds' lines: the refunds by
+    amount before this one, which its split follows on from (``portal.sync.vat``)."""
+    return db.session.scalar(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(CreditMemoLine.amount + CreditMemoLine.tax_amount), 0)
+        )
+        .join(SalesCreditMemo, SalesCreditMemo.id == CreditMemoLine.credit_memo_id)
+        .where(
+            SalesCreditMemo.sales_order_id == order.id,
+            CreditMemoLine.line_type == CreditMemoLineType.AMOUNT,
+        )
+    )
 
 
 def has_vat_parts(sales_lines) -> bool:

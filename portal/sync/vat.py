@@ -14,7 +14,9 @@ The rules, in one place:
   rounded down to the unit, and the units left over go to the cells with the largest
   remainders (first in order on ties; ``allocate``). The cells add up to the refund exactly;
   a refund of the whole total gives back every cell exactly, so a full refund reverses
-  exactly the order's VAT.
+  exactly the order's VAT. Refunds by amount of one order add up: each is split as the share
+  of all of them so far less the share of those before it, so partial refunds that come to
+  the whole total reverse exactly the order's VAT too, whatever their rounding.
 """
 
 from __future__ import annotations
@@ -113,12 +115,16 @@ class RefundShare:
 
 
 def split_refund(
-    order_lines: Iterable[tuple[Decimal, Sequence[VatPart]]], refund: Decimal, unit: Decimal
+    order_lines: Iterable[tuple[Decimal, Sequence[VatPart]]],
+    refund: Decimal,
+    unit: Decimal,
+    earlier: Decimal = Decimal(0),
 ) -> list[RefundShare]:
     """Split a refund by amount over an order's VAT groups by the module's rule.
 
     ``order_lines`` are the order's lines as (net amount, VAT parts); lines without parts
-    form the group without a code. Groups whose cells are all zero are left out."""
+    form the group without a code. ``earlier`` is what the order's refunds by amount before
+    this one came to. Groups whose cells are all zero are left out."""
     groups: dict[tuple[str, ...], list] = {}
     for net, parts in order_lines:
         codes = tuple(part.code for part in parts)
@@ -132,7 +138,9 @@ def split_refund(
         cells.append(net)
         cells += [amount for _, _, amount in by_code.values()]
     total = sum(cells, Decimal(0))
-    shares = iter(allocate(cells, total, refund, unit))
+    before = allocate(cells, total, earlier, unit) if earlier else [Decimal(0)] * len(cells)
+    so_far = allocate(cells, total, earlier + refund, unit)
+    shares = iter(now - then for now, then in zip(so_far, before, strict=True))
     result = []
     for codes, (_, by_code) in groups.items():
         net = next(shares)

@@ -24,6 +24,7 @@ from portal import db
 from portal.models import (
     CreditMemoLine,
     GLAccount,
+    Item,
     PostedCreditMemo,
     PostedCreditMemoLine,
     PostedSalesInvoice,
@@ -78,7 +79,7 @@ def post_sales_invoice(order: SalesOrder, user: User | None) -> PostedSalesInvoi
             shipping_carrier=order.shipping_carrier,
             tracking_number=order.tracking_number,
             **header(order, order, user),
-            lines=[PostedSalesInvoiceLine(**line_copy(line, order)) for line in order.lines],
+            lines=posted_lines(PostedSalesInvoiceLine, order.lines, order),
         )
 
     found = PostedSalesInvoice.sales_order_id == order.id
@@ -98,7 +99,7 @@ def post_credit_memo(memo: SalesCreditMemo, user: User | None) -> PostedCreditMe
             reason=memo.reason,
             document_date=memo.memo_date,
             **header(memo, memo.sales_order, user),
-            lines=[PostedCreditMemoLine(**line_copy(line, memo)) for line in memo.lines],
+            lines=posted_lines(PostedCreditMemoLine, memo.lines, memo),
         )
 
     found = PostedCreditMemo.credit_memo_id == memo.id
@@ -145,9 +146,25 @@ def header(document: SalesOrder | SalesCreditMemo, order: SalesOrder, user: User
     }
 
 
-def line_copy(line: SalesLine | CreditMemoLine, document) -> dict:
-    """A posted line's columns, copied from a sales line or a credit memo line: what it was
-    booked on by number, since items and accounts may be renumbered later."""
+def posted_lines(model, lines: list, document) -> list:
+    """The posted lines of ``model`` copied from a document's ``lines``: what each was
+    booked on by number (items and accounts may be renumbered later), read in a query each."""
+    items = numbers_of(Item, {line.item_id for line in lines})
+    accounts = numbers_of(GLAccount, {line.account_id for line in lines})
+    return [model(**line_copy(line, document, items, accounts)) for line in lines]
+
+
+def numbers_of(model, ids: set[int | None]) -> dict[int, str]:
+    ids.discard(None)
+    if not ids:
+        return {}
+    return dict(
+        db.session.execute(sa.select(model.id, model.number).where(model.id.in_(ids))).all()
+    )
+
+
+def line_copy(line: SalesLine | CreditMemoLine, document, items: dict, accounts: dict) -> dict:
+    """A posted line's columns, copied from a sales line or a credit memo line."""
     price = getattr(line, "unit_price", None)
     if price is None:  # a credit memo line keeps its amount and quantity only
         price = (
@@ -158,8 +175,8 @@ def line_copy(line: SalesLine | CreditMemoLine, document) -> dict:
     return {
         "line_no": line.line_no,
         "line_type": str(line.line_type),
-        "item_number": line.item.number if line.item is not None else "",
-        "account_number": account_number(line.account_id),
+        "item_number": items.get(line.item_id, ""),
+        "account_number": accounts.get(line.account_id, ""),
         "description": line.description,
         "sku": line.sku,
         "quantity": line.quantity,
@@ -170,10 +187,6 @@ def line_copy(line: SalesLine | CreditMemoLine, document) -> dict:
         "vat_code": line.vat_code,
         "vat_parts": line.vat_parts,
     }
-
-
-def account_number(account_id: int | None) -> str:
-    return db.session.get(GLAccount, account_id).number if account_id is not None else ""
 
 
 def vat_entries(document, rows: list[vat.SummaryRow], kind: VatDocumentType, sign: int):

@@ -18,7 +18,7 @@ from tests.test_orders_pages import make_order
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 NAV_LINKS = ["Webstore Sales Orders", "Sales Credit Memos", "Import Webstore Orders"]
-NAV_LINKS += ["Import Results", "Webstore Orders", "Customers", "Items", "Setup"]
+NAV_LINKS += ["Import Results", "Webstore Orders", "Posted Documents", "Customers", "Items", "Setup"]
 
 
 def page_width(page) -> int:
@@ -330,6 +330,6 @@ def test_a_viewers_nav_holds_no_page_they_may_not_open(page, viewer_user):
     expect(nav.get_by_role("link", name="Import Results")).to_be_visible()
     expect(nav.get_by_role("link", name="Import Webstore Orders")).to_have_count(0)
     hrefs = nav.get_by_role("link").evaluate_all("links => links.map(a => a.href)")
-    assert len(hrefs) == 7
+    assert len(hrefs) == 8
     for href in hrefs:
         assert page.goto(href).status == 200, href

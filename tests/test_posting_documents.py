@@ -17,6 +17,7 @@ from portal.models import (
     LineType,
     PostedCreditMemo,
     PostedSalesInvoice,
+    SalesCreditMemo,
     SalesOrder,
     SalesOrderStatus,
     User,
@@ -34,6 +35,8 @@ from tests.posting_helpers import (
     item,
     vat_codes,
 )
+from tests.test_credit_memos import import_refunds
+from tests.test_refund_vat import german_order
 
 POST = actions.ACTIONS["post"]
 # An order with a line at 19 %, shipping at 19 %, a line at 7 %, a compound line (GST with
@@ -602,3 +605,51 @@ def test_the_trace_tells_of_the_posted_invoice_and_memo_and_who_posted_them(
     )
     assert f'href="/posted-invoices/{invoice.id}"' in html
     assert f'href="/posted-credit-memos/{posted_memo.id}"' in html
+
+
+# Through the real import, refunds run and pages
+
+
+def test_an_imported_order_and_its_refund_post_as_the_store_booked_them(
+    demo_webstore, store, signed_in_staff
+):
+    """A German order of the sandbox, imported with the DEMO webstore's tax mappings: two
+    mugs and shipping at 19 % (30.00, VAT 5.70) and pencils untaxed (18.50); refunded 20.00
+    by amount. Posted through the pages, the invoice's VAT entries are the store's tax lines
+    and the memo's reverse its split."""
+    order, created = german_order(demo_webstore, store)
+    store.refund_order(created["id"], amount="20.00")
+    import_refunds(demo_webstore, order_ids=(created["id"],))
+    [memo] = db.session.scalars(sa.select(SalesCreditMemo))
+
+    signed_in_staff.post(f"/orders/{order.id}/post")
+    signed_in_staff.post(f"/orders/{order.id}/post")
+    signed_in_staff.post(f"/credit-memos/{memo.id}/post")
+
+    [invoice], [posted_memo] = invoices(), posted_memos()
+    store_vat = {
+        tax["rate_id"]: Decimal(tax["tax_total"]) + Decimal(tax["shipping_tax_total"])
+        for tax in created["tax_lines"]
+    }
+    assert store_vat == {2: Decimal("5.70")}  # MwSt, mapped to DE19
+    assert entries_of(invoice) == [
+        ("DE19", 19, Decimal("30.00"), Decimal("5.70")),
+        ("NOVAT", 0, Decimal("18.50"), 0),
+    ]
+    assert [line.vat_code for line in invoice.lines] == [line.vat_code for line in order.lines]
+    assert entries_of(posted_memo) == [
+        ("DE19", 19, Decimal("-11.07"), Decimal("-2.10")),
+        ("NOVAT", 0, Decimal("-6.83"), 0),
+    ]
+    # Flat rate: the DEMO webstore's DELIVERY by DHL.
+    assert (invoice.shipment_method_code, invoice.shipping_agent_code) == ("DELIVERY", "DHL")
+
+
+def test_the_header_search_finds_the_document_pages_by_name(signed_in_viewer):
+    invoices_found = signed_in_viewer.get("/search?q=invoices").text
+    vat = signed_in_viewer.get("/search?q=vat").text
+    posted = signed_in_viewer.get("/search?q=posted").text
+
+    assert '<a href="/posted-invoices">Posted Sales Invoices</a>' in invoices_found
+    assert '<a href="/vat-report">VAT report</a>' in vat
+    assert '<a href="/posted-credit-memos">Posted Credit Memos</a>' in posted

@@ -229,6 +229,27 @@ PAGES = (
         ("credit memos", "memos", "refunds"),
     ),
     PageHit(
+        "Posted Sales Invoices",
+        "documents.invoices",
+        "What posting sales orders made",
+        "viewer",
+        ("invoices", "posted"),
+    ),
+    PageHit(
+        "Posted Credit Memos",
+        "documents.credit_memos",
+        "What posting credit memos made",
+        "viewer",
+        ("posted memos", "posted"),
+    ),
+    PageHit(
+        "VAT report",
+        "documents.vat_report",
+        "VAT per code and period, from the posted documents",
+        "viewer",
+        ("vat", "tax"),
+    ),
+    PageHit(
         "Import Webstore Orders",
         "imports.new",
         "Import orders from a webstore now",

@@ -1,7 +1,6 @@
 import sqlalchemy as sa
 from flask import (
     abort,
-    current_app,
     flash,
     get_template_attribute,
     redirect,
@@ -232,12 +231,8 @@ def store_webhooks(webstore_id: int):
 
 @bp.context_processor
 def mapping_links():
-    def page_url(endpoint: str, **values) -> str | None:
-        # The Accounting lists are a blueprint of their own: no link where it is not served.
-        return url_for(endpoint, **values) if endpoint in current_app.view_functions else None
-
     pages = [(kind.endpoint, kind.title) for kind in store_mappings.KINDS]
-    return {"mapping_pages": pages, "page_url": page_url}
+    return {"mapping_pages": pages}
 
 
 @bp.route("/webstores/<id:webstore_id>/mappings/payments", methods=["GET", "POST"])

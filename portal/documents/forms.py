@@ -95,7 +95,8 @@ def recent_months(today: date, count: int = PRESET_MONTHS) -> list[Period]:
 
 
 class VatReportForm(WebstoreDates):
-    """A month chosen from the presets, or from and to dates; this month where neither."""
+    """A month chosen from the presets (it wins over dates), or from and to dates; this
+    month where neither."""
 
     month = SelectField("Month", validators=[Optional()])
 
@@ -103,7 +104,7 @@ class VatReportForm(WebstoreDates):
         super().__init__(formdata, webstores)
         self.today = today
         self.months = {f"{m.date_from:%Y-%m}": m for m in recent_months(today)}
-        self.month.choices = [SelectChoice("", "Dates below")] + [
+        self.month.choices = [SelectChoice("", "From and to dates")] + [
             SelectChoice(key, f"{m.date_from:%B %Y}") for key, m in self.months.items()
         ]
 
@@ -113,10 +114,9 @@ class VatReportForm(WebstoreDates):
         self.validate()
         month = self.months.get(self.valid(self.month) or "")
         if month is None:
-            this_month = month_of(self.today)
             date_from, date_to = self.valid(self.date_from), self.valid(self.date_to)
             if date_from is None and date_to is None:
-                month = this_month
+                month = month_of(self.today)
                 self.month.data = f"{month.date_from:%Y-%m}"
             else:
                 month = Period(

@@ -9,25 +9,18 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-import sqlalchemy as sa
 
 from portal import db
 from portal.documents.forms import month_of, recent_months
 from portal.models import (
     CreditMemoStatus,
     LineType,
-    SalesCreditMemo,
-    SalesOrder,
     SalesOrderStatus,
     Webstore,
-    WebstoreTaxMapping,
 )
 from portal.orders import actions
 from portal.sync import posting
 from tests.posting_helpers import RATES, Line, body_rows, booked_order, credit_memo, vat_codes
-from tests.sync_helpers import run_import
-from tests.test_credit_memos import import_refunds
-from tests.test_sandbox_store import get
 
 POST = actions.ACTIONS["post"]
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
@@ -281,89 +274,3 @@ def test_on_a_generated_book_with_compound_codes_the_report_is_its_vat_less_refu
     )
 
     assert {r["vat_code"]: Decimal(r["vat"]) for r in rows} == dict(expected)
-
-
-# A generated store of 2,000 orders, imported, credited and posted
-
-
-@pytest.fixture(scope="module")
-def big_store():
-    """A sandbox store of 2,000 generated orders: four tax rates, shipping and fees taxed,
-    prices with and without tax, refunds by lines and by amount."""
-    from sandbox.process import SandboxProcess
-
-    with SandboxProcess(seed=24, orders=2_000) as running:
-        yield running
-
-
-def store_orders(store) -> list[dict]:
-    orders, page = [], 1
-    while batch := get(store, f"/orders?status=any&per_page=100&page={page}").json():
-        orders += batch
-        page += 1
-    return orders
-
-
-def post_everything(user) -> set[int]:
-    """Post every sales order that may be posted (as Post would: not one cancelled in the
-    store or changed since), then every credit memo of those, a hundred a transaction; the
-    store order ids of the orders posted."""
-    posted = set()
-    orders = db.session.scalars(sa.select(SalesOrder).order_by(SalesOrder.id)).all()
-    for n, order in enumerate(orders, start=1):
-        if POST.allows(order.status) and actions.must_wait(order, POST) is None:
-            order.status = SalesOrderStatus.POSTED
-            posting.post_sales_invoice(order, user)
-            posted.add(order.woo_order_id)
-        if n % 100 == 0:
-            db.session.commit()
-    memos = db.session.scalars(sa.select(SalesCreditMemo).order_by(SalesCreditMemo.id)).all()
-    for memo in memos:
-        if memo.woo_order_id in posted:
-            memo.status = CreditMemoStatus.POSTED
-            posting.post_credit_memo(memo, user)
-    db.session.commit()
-    return posted
-
-
-def test_on_a_generated_store_of_2000_orders_the_report_is_the_stores_tax_lines_less_refunds(
-    app, signed_in_viewer, staff_user, big_store
-):
-    from portal.setup.demo import seed_demo_webstore
-
-    big_store.reset()
-    webstore = seed_demo_webstore(
-        big_store.base_url, big_store.consumer_key, big_store.consumer_secret
-    )
-    webstore.default_status_filter = ""
-    webstore.refunds_start_date = date(2000, 1, 1)
-    db.session.commit()
-    run_import(webstore)
-    import_refunds(webstore)
-    posted = post_everything(staff_user)
-    codes = {m.rate_id: m.vat_code.code for m in db.session.scalars(sa.select(WebstoreTaxMapping))}
-    expected = defaultdict(Decimal)
-    for order in store_orders(big_store):
-        if order["id"] in posted:
-            for tax in order["tax_lines"]:
-                expected[codes[tax["rate_id"]]] += Decimal(tax["tax_total"]) + Decimal(
-                    tax["shipping_tax_total"]
-                )
-    credited = db.session.scalars(
-        sa.select(SalesCreditMemo).where(SalesCreditMemo.status == CreditMemoStatus.POSTED)
-    )
-    for memo in credited:
-        for row in posting.vat_summary(memo.lines):
-            expected[row.code] -= row.amount
-
-    rows = read_csv(
-        signed_in_viewer.get(
-            "/vat-report.csv", query_string={"date_from": "2000-01-01", "date_to": "2100-12-31"}
-        )
-    )
-
-    reported = defaultdict(Decimal)
-    for row in rows:
-        reported[row["vat_code"]] += Decimal(row["vat"])
-    assert len(posted) > 1_500
-    assert {c: v for c, v in reported.items() if v} == {c: v for c, v in expected.items() if v}

@@ -197,220 +197,31 @@ def upgrade():
             batch_op.f("ix_webstore_tax_mappings_vat_code_id"), ["vat_code_id"], unique=False
         )
 
-    op.create_table(
+    create_posted_document(
         "posted_sales_invoices",
-        sa.Column("sales_order_id", sa.Integer(), nullable=False),
-        sa.Column("payment_method_code", sa.String(length=10), nullable=False),
-        sa.Column("shipment_method_code", sa.String(length=10), nullable=False),
-        sa.Column("shipping_agent_code", sa.String(length=10), nullable=False),
-        sa.Column("shipping_carrier", sa.String(length=50), nullable=False),
-        sa.Column("tracking_number", sa.String(length=100), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=20), nullable=False),
-        sa.Column("webstore_id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("customer_number", sa.String(length=20), nullable=False),
-        sa.Column("customer_name", sa.String(length=200), nullable=False),
-        sa.Column("vat_number", sa.String(length=50), nullable=False),
-        sa.Column("order_number", sa.String(length=20), nullable=False),
-        sa.Column("external_document_no", sa.String(length=35), nullable=False),
-        sa.Column("woo_order_id", sa.BigInteger(), nullable=False),
-        sa.Column("posting_date", sa.Date(), nullable=False),
-        sa.Column("document_date", sa.Date(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("currency_decimals", sa.SmallInteger(), nullable=False),
-        sa.Column("exchange_rate", sa.Numeric(precision=18, scale=8), nullable=True),
-        sa.Column("amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("tax_amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("amount_including_tax", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("amount_lcy", sa.Numeric(precision=19, scale=4), nullable=True),
-        sa.Column("tax_amount_lcy", sa.Numeric(precision=19, scale=4), nullable=True),
-        sa.Column("amount_including_tax_lcy", sa.Numeric(precision=19, scale=4), nullable=True),
-        sa.Column("posted_by_id", sa.Integer(), nullable=True),
-        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_posted_sales_invoices_customer_id_customers"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["posted_by_id"],
-            ["users.id"],
-            name=op.f("fk_posted_sales_invoices_posted_by_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["sales_order_id"],
-            ["sales_orders.id"],
-            name=op.f("fk_posted_sales_invoices_sales_order_id_sales_orders"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["webstore_id"],
-            ["webstores.id"],
-            name=op.f("fk_posted_sales_invoices_webstore_id_webstores"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_posted_sales_invoices")),
-        sa.UniqueConstraint("number", name=op.f("uq_posted_sales_invoices_number")),
-        sa.UniqueConstraint("sales_order_id", name=op.f("uq_posted_sales_invoices_sales_order_id")),
+        [
+            sa.Column("sales_order_id", sa.Integer(), nullable=False),
+            sa.Column("payment_method_code", sa.String(length=10), nullable=False),
+            sa.Column("shipment_method_code", sa.String(length=10), nullable=False),
+            sa.Column("shipping_agent_code", sa.String(length=10), nullable=False),
+            sa.Column("shipping_carrier", sa.String(length=50), nullable=False),
+            sa.Column("tracking_number", sa.String(length=100), nullable=False),
+        ],
+        posts=("sales_order_id", "sales_orders"),
     )
-    with op.batch_alter_table("posted_sales_invoices", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_posted_sales_invoices_customer_id"), ["customer_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_sales_invoices_document_date"), ["document_date"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_sales_invoices_external_document_no"),
-            ["external_document_no"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_sales_invoices_order_number"), ["order_number"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_sales_invoices_webstore_id"), ["webstore_id"], unique=False
-        )
-
-    op.create_table(
+    create_posted_document(
         "posted_credit_memos",
-        sa.Column("credit_memo_id", sa.Integer(), nullable=False),
-        sa.Column("credit_memo_number", sa.String(length=20), nullable=False),
-        sa.Column("woo_refund_id", sa.BigInteger(), nullable=False),
-        sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("number", sa.String(length=20), nullable=False),
-        sa.Column("webstore_id", sa.Integer(), nullable=False),
-        sa.Column("customer_id", sa.Integer(), nullable=False),
-        sa.Column("customer_number", sa.String(length=20), nullable=False),
-        sa.Column("customer_name", sa.String(length=200), nullable=False),
-        sa.Column("vat_number", sa.String(length=50), nullable=False),
-        sa.Column("order_number", sa.String(length=20), nullable=False),
-        sa.Column("external_document_no", sa.String(length=35), nullable=False),
-        sa.Column("woo_order_id", sa.BigInteger(), nullable=False),
-        sa.Column("posting_date", sa.Date(), nullable=False),
-        sa.Column("document_date", sa.Date(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("currency_decimals", sa.SmallInteger(), nullable=False),
-        sa.Column("exchange_rate", sa.Numeric(precision=18, scale=8), nullable=True),
-        sa.Column("amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("tax_amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("amount_including_tax", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("amount_lcy", sa.Numeric(precision=19, scale=4), nullable=True),
-        sa.Column("tax_amount_lcy", sa.Numeric(precision=19, scale=4), nullable=True),
-        sa.Column("amount_including_tax_lcy", sa.Numeric(precision=19, scale=4), nullable=True),
-        sa.Column("posted_by_id", sa.Integer(), nullable=True),
-        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["credit_memo_id"],
-            ["sales_credit_memos.id"],
-            name=op.f("fk_posted_credit_memos_credit_memo_id_sales_credit_memos"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_posted_credit_memos_customer_id_customers"),
-        ),
-        sa.ForeignKeyConstraint(
-            ["posted_by_id"],
-            ["users.id"],
-            name=op.f("fk_posted_credit_memos_posted_by_id_users"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["webstore_id"],
-            ["webstores.id"],
-            name=op.f("fk_posted_credit_memos_webstore_id_webstores"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_posted_credit_memos")),
-        sa.UniqueConstraint("credit_memo_id", name=op.f("uq_posted_credit_memos_credit_memo_id")),
-        sa.UniqueConstraint("number", name=op.f("uq_posted_credit_memos_number")),
+        [
+            sa.Column("credit_memo_id", sa.Integer(), nullable=False),
+            sa.Column("credit_memo_number", sa.String(length=20), nullable=False),
+            sa.Column("woo_refund_id", sa.BigInteger(), nullable=False),
+            sa.Column("reason", sa.Text(), nullable=False),
+        ],
+        posts=("credit_memo_id", "sales_credit_memos"),
+        indexes=("credit_memo_number",),
     )
-    with op.batch_alter_table("posted_credit_memos", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memos_credit_memo_number"),
-            ["credit_memo_number"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memos_customer_id"), ["customer_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memos_document_date"), ["document_date"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memos_external_document_no"),
-            ["external_document_no"],
-            unique=False,
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memos_order_number"), ["order_number"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memos_webstore_id"), ["webstore_id"], unique=False
-        )
-
-    op.create_table(
-        "posted_sales_invoice_lines",
-        sa.Column("invoice_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("line_no", sa.Integer(), nullable=False),
-        sa.Column("line_type", sa.String(length=16), nullable=False),
-        sa.Column("item_number", sa.String(length=20), nullable=False),
-        sa.Column("account_number", sa.String(length=20), nullable=False),
-        sa.Column("description", sa.String(length=200), nullable=False),
-        sa.Column("sku", sa.String(length=100), nullable=False),
-        sa.Column("quantity", sa.Numeric(precision=14, scale=4), nullable=False),
-        sa.Column("unit_price", sa.Numeric(precision=21, scale=6), nullable=False),
-        sa.Column("line_discount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("tax_amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("vat_code", sa.String(length=20), nullable=False),
-        sa.Column("vat_parts", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["invoice_id"],
-            ["posted_sales_invoices.id"],
-            name=op.f("fk_posted_sales_invoice_lines_invoice_id_posted_sales_invoices"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_posted_sales_invoice_lines")),
-    )
-    with op.batch_alter_table("posted_sales_invoice_lines", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_posted_sales_invoice_lines_invoice_id"), ["invoice_id"], unique=False
-        )
-
-    op.create_table(
-        "posted_credit_memo_lines",
-        sa.Column("credit_memo_id", sa.Integer(), nullable=False),
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("line_no", sa.Integer(), nullable=False),
-        sa.Column("line_type", sa.String(length=16), nullable=False),
-        sa.Column("item_number", sa.String(length=20), nullable=False),
-        sa.Column("account_number", sa.String(length=20), nullable=False),
-        sa.Column("description", sa.String(length=200), nullable=False),
-        sa.Column("sku", sa.String(length=100), nullable=False),
-        sa.Column("quantity", sa.Numeric(precision=14, scale=4), nullable=False),
-        sa.Column("unit_price", sa.Numeric(precision=21, scale=6), nullable=False),
-        sa.Column("line_discount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("tax_amount", sa.Numeric(precision=19, scale=4), nullable=False),
-        sa.Column("vat_code", sa.String(length=20), nullable=False),
-        sa.Column("vat_parts", sa.JSON(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["credit_memo_id"],
-            ["posted_credit_memos.id"],
-            name=op.f("fk_posted_credit_memo_lines_credit_memo_id_posted_credit_memos"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_posted_credit_memo_lines")),
-    )
-    with op.batch_alter_table("posted_credit_memo_lines", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_posted_credit_memo_lines_credit_memo_id"),
-            ["credit_memo_id"],
-            unique=False,
-        )
+    create_posted_lines("posted_sales_invoice_lines", ("invoice_id", "posted_sales_invoices"))
+    create_posted_lines("posted_credit_memo_lines", ("credit_memo_id", "posted_credit_memos"))
 
     op.create_table(
         "vat_entries",
@@ -690,31 +501,14 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_vat_entries_credit_memo_id"))
 
     op.drop_table("vat_entries")
-    with op.batch_alter_table("posted_credit_memo_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memo_lines_credit_memo_id"))
-
-    op.drop_table("posted_credit_memo_lines")
-    with op.batch_alter_table("posted_sales_invoice_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_posted_sales_invoice_lines_invoice_id"))
-
-    op.drop_table("posted_sales_invoice_lines")
-    with op.batch_alter_table("posted_credit_memos", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memos_webstore_id"))
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memos_order_number"))
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memos_external_document_no"))
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memos_document_date"))
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memos_customer_id"))
-        batch_op.drop_index(batch_op.f("ix_posted_credit_memos_credit_memo_number"))
-
-    op.drop_table("posted_credit_memos")
-    with op.batch_alter_table("posted_sales_invoices", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_posted_sales_invoices_webstore_id"))
-        batch_op.drop_index(batch_op.f("ix_posted_sales_invoices_order_number"))
-        batch_op.drop_index(batch_op.f("ix_posted_sales_invoices_external_document_no"))
-        batch_op.drop_index(batch_op.f("ix_posted_sales_invoices_document_date"))
-        batch_op.drop_index(batch_op.f("ix_posted_sales_invoices_customer_id"))
-
-    op.drop_table("posted_sales_invoices")
+    # Their indexes go with them.
+    for table in (
+        "posted_credit_memo_lines",
+        "posted_sales_invoice_lines",
+        "posted_credit_memos",
+        "posted_sales_invoices",
+    ):
+        op.drop_table(table)
     with op.batch_alter_table("webstore_tax_mappings", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_webstore_tax_mappings_vat_code_id"))
 
@@ -734,6 +528,91 @@ def downgrade():
     op.drop_table("payment_methods")
     op.drop_table("gl_accounts")
     op.drop_table("currency_exchange_rates")
+
+
+# The columns of every posted document that are indexed, as its model says.
+DOCUMENT_INDEXES = (
+    "customer_id",
+    "document_date",
+    "external_document_no",
+    "order_number",
+    "webstore_id",
+)
+
+
+def create_posted_document(table: str, own: list, posts: tuple[str, str], indexes=()) -> None:
+    """A posted document's table: its own columns, the ones every posted document has
+    (``models.posted.PostedDocument``), and the document it posts, unique."""
+    posted, posted_table = posts
+    money = sa.Numeric(precision=19, scale=4)
+    op.create_table(
+        table,
+        *own,
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=20), nullable=False),
+        sa.Column("webstore_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("customer_number", sa.String(length=20), nullable=False),
+        sa.Column("customer_name", sa.String(length=200), nullable=False),
+        sa.Column("vat_number", sa.String(length=50), nullable=False),
+        sa.Column("order_number", sa.String(length=20), nullable=False),
+        sa.Column("external_document_no", sa.String(length=35), nullable=False),
+        sa.Column("woo_order_id", sa.BigInteger(), nullable=False),
+        sa.Column("posting_date", sa.Date(), nullable=False),
+        sa.Column("document_date", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("currency_decimals", sa.SmallInteger(), nullable=False),
+        sa.Column("exchange_rate", sa.Numeric(precision=18, scale=8), nullable=True),
+        sa.Column("amount", money, nullable=False),
+        sa.Column("tax_amount", money, nullable=False),
+        sa.Column("amount_including_tax", money, nullable=False),
+        sa.Column("amount_lcy", money, nullable=True),
+        sa.Column("tax_amount_lcy", money, nullable=True),
+        sa.Column("amount_including_tax_lcy", money, nullable=True),
+        sa.Column("posted_by_id", sa.Integer(), nullable=True),
+        sa.Column("posted_at", sa.DateTime(timezone=True), nullable=False),
+        foreign_key(table, posted, posted_table),
+        foreign_key(table, "customer_id", "customers"),
+        foreign_key(table, "posted_by_id", "users", ondelete="SET NULL"),
+        foreign_key(table, "webstore_id", "webstores"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+        sa.UniqueConstraint(posted, name=op.f(f"uq_{table}_{posted}")),
+        sa.UniqueConstraint("number", name=op.f(f"uq_{table}_number")),
+    )
+    for column in (*indexes, *DOCUMENT_INDEXES):
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column])
+
+
+def create_posted_lines(table: str, document: tuple[str, str]) -> None:
+    """A posted document's lines (``models.posted.PostedLine``)."""
+    document_id, document_table = document
+    money = sa.Numeric(precision=19, scale=4)
+    op.create_table(
+        table,
+        sa.Column(document_id, sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("line_no", sa.Integer(), nullable=False),
+        sa.Column("line_type", sa.String(length=16), nullable=False),
+        sa.Column("item_number", sa.String(length=20), nullable=False),
+        sa.Column("account_number", sa.String(length=20), nullable=False),
+        sa.Column("description", sa.String(length=200), nullable=False),
+        sa.Column("sku", sa.String(length=100), nullable=False),
+        sa.Column("quantity", sa.Numeric(precision=14, scale=4), nullable=False),
+        sa.Column("unit_price", sa.Numeric(precision=21, scale=6), nullable=False),
+        sa.Column("line_discount", money, nullable=False),
+        sa.Column("amount", money, nullable=False),
+        sa.Column("tax_amount", money, nullable=False),
+        sa.Column("vat_code", sa.String(length=20), nullable=False),
+        sa.Column("vat_parts", sa.JSON(), nullable=True),
+        foreign_key(table, document_id, document_table, ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+    )
+    op.create_index(op.f(f"ix_{table}_{document_id}"), table, [document_id])
+
+
+def foreign_key(table: str, column: str, referred: str, **options) -> sa.ForeignKeyConstraint:
+    name = op.f(f"fk_{table}_{column}_{referred}")
+    return sa.ForeignKeyConstraint([column], [f"{referred}.id"], name=name, **options)
 
 
 NUMBER_SERIES_TABLE = sa.table(

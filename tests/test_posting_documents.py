@@ -447,7 +447,7 @@ def test_an_invoice_page_shows_header_codes_lines_with_vat_codes_and_the_vat_sum
 
     html = signed_in_viewer.get(f"/posted-invoices/{invoice.id}").text
 
-    assert "Posted invoice PSI00001" in html
+    assert "Posted Sales Invoice PSI00001" in html
     assert f'<a href="/orders/{order.id}">{order.number}</a>' in html
     assert '<dd id="vat-number">DE123456789</dd>' in html
     codes = html[html.index('id="codes"') :]
@@ -479,7 +479,7 @@ def test_a_posted_credit_memo_page_shows_its_memo_order_lines_and_vat_as_credite
 
     html = signed_in_viewer.get(f"/posted-credit-memos/{posted_memo.id}").text
 
-    assert "Posted credit memo PCM00001" in html
+    assert "Posted Credit Memo PCM00001" in html
     assert f'<a href="/credit-memos/{memo.id}">{memo.number}</a>' in html
     assert f'<a href="/orders/{order.id}">{order.number}</a>' in html
     summary = html[html.index('id="vat-summary"') :]
@@ -596,11 +596,11 @@ def test_the_trace_tells_of_the_posted_invoice_and_memo_and_who_posted_them(
     rows = re.findall(r'<tr class="trace-event trace-(posted_\w+)">(.*?)</tr>', html, re.S)
     told = {kind: " ".join(re.sub(r"<[^>]+>", " ", text).split()) for kind, text in rows}
     assert told["posted_invoice"].endswith(
-        f"Posted invoice PSI00001 made Sales order {order.number} posted by staff-user: "
+        f"Posted Sales Invoice PSI00001 made Sales order {order.number} posted by staff-user: "
         "159.43 EUR, VAT 22.53 EUR"
     )
     assert told["posted_credit_memo"].endswith(
-        f"Posted credit memo PCM00001 made Credit memo {memo.number} posted by staff-user: "
+        f"Posted Credit Memo PCM00001 made Credit memo {memo.number} posted by staff-user: "
         "66.10 EUR, VAT 10.10 EUR"
     )
     assert f'href="/posted-invoices/{invoice.id}"' in html

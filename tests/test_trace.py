@@ -227,7 +227,7 @@ def test_the_trace_of_an_order_failed_retried_imported_skipped_posted_changed_an
     )
     [invoice] = db.session.scalars(sa.select(PostedSalesInvoice))
     assert found[4][1] == (
-        f"Posted invoice {invoice.number} made Sales order {number} posted: "
+        f"Posted Sales Invoice {invoice.number} made Sales order {number} posted: "
         f"{order.amount_including_tax:,.2f} {order.currency}, VAT {order.tax_amount:,.2f} "
         f"{order.currency}"
     )

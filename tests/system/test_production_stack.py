@@ -50,10 +50,16 @@ def test_the_main_stories_through_the_production_stack(stack, page):
     sign_in_browser(page, stack.admin, stack.password)  # made by the README's create-user
     expect(page.get_by_role("heading", name="Webstore Sales Orders")).to_be_visible()
     set_up_webstore(page, sandbox)
+    codes = vat_codes_for_the_stores_rates(page, sandbox)
+    # Posted, refunded and reported: a new order that the store taxed and that posting
+    # completes; the others have stories of their own below.
+    woo_order_id = a_taxed_order_in_the_store(sandbox)
     entries = import_orders(page)
-    woo_order_id, number = entries[0]
+    number = dict(entries)[woo_order_id]
+    entries = [entry for entry in entries if entry[0] != woo_order_id]
     post_with_tracking(page, sandbox, woo_order_id, number)
     refund_becomes_memo(page, sandbox, woo_order_id, number)
+    posted_documents_and_vat_report(page, sandbox, codes, woo_order_id, number)
     webhook_imports_new_order(page, sandbox)
     trace(page, woo_order_id, number)
     cancelled_in_the_store(page, sandbox, stack.admin, *entries[1])
@@ -86,6 +92,51 @@ def set_up_webstore(page, sandbox) -> None:
     screenshot(page, "stack-1-new-webstore")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text(f"Webstore {CODE} saved.")).to_be_visible()
+
+
+def vat_codes_for_the_stores_rates(page, sandbox) -> dict[int, str]:
+    """A VAT code for each tax rate the store lists, made on the Accounting pages, and each
+    rate mapped to its code on the webstore's Tax rates page, which reads the store's own
+    list through the server. The codes by rate id."""
+    with WooClient(sandbox.base_url, sandbox.consumer_key, sandbox.consumer_secret) as store:
+        rates = store.tax_rates()
+    codes = {rate.id: f"{rate.country}{rate.rate.normalize():f}".replace(".", "") for rate in rates}
+    page.get_by_role("link", name="Setup").click()
+    page.get_by_role("link", name="Accounting", exact=True).click()
+    page.get_by_role("navigation", name="Accounting setup").get_by_role(
+        "link", name="VAT Codes"
+    ).click()
+    for rate in rates:
+        page.get_by_role("button", name="New VAT code").click()
+        page.get_by_label("Code").fill(codes[rate.id])
+        page.get_by_label("Rate %").fill(f"{rate.rate.normalize():f}")
+        page.get_by_label("Description").fill(f"{rate.country} {rate.name}")
+        page.get_by_role("button", name="Save").click()
+        expect(page.get_by_text(f"VAT code {codes[rate.id]} saved.")).to_be_visible()
+
+    page.get_by_role("link", name="Setup").click()
+    page.get_by_role("link", name=CODE, exact=True).click()
+    page.locator("#mapping-pages").get_by_role("link", name="Tax rates").click()
+    expect(page.get_by_role("heading", name=f"Tax rates of {CODE}")).to_be_visible()
+    for rate in rates:
+        row = page.locator(f'tr[data-key="{rate.id}"]')
+        row.get_by_label("VAT code").select_option(
+            label=f"{codes[rate.id]} ({rate.rate.normalize():f} %)"
+        )
+        row.get_by_role("button", name="Save").click()
+        expect(row).to_contain_text(f"Saved: rate {rate.id} maps to VAT code {codes[rate.id]}")
+    screenshot(page, "stack-1-tax-rates-mapped")
+    return codes
+
+
+def a_taxed_order_in_the_store(sandbox) -> int:
+    """A new processing order that the store taxed (its checkout picks the country)."""
+    with WooClient(sandbox.base_url, sandbox.consumer_key, sandbox.consumer_secret) as store:
+        for _ in range(20):
+            created = sandbox.create_order(status="processing")
+            if store.get_order(created["id"]).tax_lines:
+                return created["id"]
+    raise AssertionError("the sandbox made no taxed order in 20 tries")
 
 
 def import_orders(page) -> list[tuple[int, str]]:
@@ -168,6 +219,51 @@ def refund_becomes_memo(page, sandbox, woo_order_id: int, number: str) -> None:
         (m["credit_memo"], m["sales_order"], m["webstore_order"], m["amount_including_tax"])
         for m in memos
     ] == [("CM00001", number, str(woo_order_id), "7.35")]
+
+
+def posted_documents_and_vat_report(page, sandbox, codes, woo_order_id: int, number: str):
+    """The posted order's Posted Sales Invoice, with the store's tax lines as its VAT; the
+    memo posted as a Posted Credit Memo; the VAT report's CSV: the invoice's VAT less the
+    memo's, per code."""
+    with WooClient(sandbox.base_url, sandbox.consumer_key, sandbox.consumer_secret) as store:
+        order = store.get_order(woo_order_id)
+    store_vat = {}
+    for tax in order.tax_lines:
+        code = codes[tax.rate_id]
+        store_vat[code] = store_vat.get(code, Decimal(0)) + tax.tax_total + tax.shipping_tax_total
+
+    page.get_by_role("link", name="Webstore Sales Orders").click()
+    page.get_by_role("link", name=number).click()
+    page.locator("#posted-invoice").click()
+    expect(page.get_by_role("heading", name="Posted Sales Invoice PSI00001")).to_be_visible()
+    assert store_vat
+    summary = page.locator("#vat-summary")
+    for code in store_vat:
+        expect(summary).to_contain_text(code)
+    screenshot(page, "stack-4-posted-invoice")
+
+    page.get_by_role("link", name="Sales Credit Memos").click()
+    page.get_by_role("link", name="CM00001").click()
+    page.get_by_role("button", name="Post…").click()
+    page.get_by_role("dialog").get_by_role("button", name="Post CM00001").click()
+    expect(page.get_by_text("Its Posted Credit Memo is PCM00001")).to_be_visible()
+
+    page.get_by_role("link", name="Posted Documents").click()
+    page.get_by_role("button", name="VAT report").click()
+    page.get_by_label("Month").select_option(label="From and to dates")
+    page.get_by_label("From", exact=True).fill("2000-01-01")
+    page.get_by_label("To", exact=True).fill(date.today().isoformat())
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator("#report-period")).to_contain_text("From 2000-01-01")
+    screenshot(page, "stack-5-vat-report")
+    rows = download_csv(page, page.get_by_role("button", name="Export CSV"))
+    in_document_currency = [r for r in rows if r["in"] == "document currency"]
+    invoices = {r["vat_code"]: Decimal(r["invoices_vat"]) for r in in_document_currency}
+    memos = sum((Decimal(r["credit_memos_vat"]) for r in in_document_currency), Decimal(0))
+    net = {r["vat_code"]: Decimal(r["vat"]) for r in in_document_currency}
+    assert {c: v for c, v in invoices.items() if v} == store_vat
+    assert memos < 0  # the refund by amount reversed part of the order's VAT
+    assert sum(net.values()) == sum(store_vat.values()) + memos
 
 
 def webhook_imports_new_order(page, sandbox) -> None:

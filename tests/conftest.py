@@ -98,14 +98,35 @@ def empty_database() -> None:
     tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEPT_TABLES]
     with db.engine.begin() as connection:
         if connection.dialect.name == "postgresql":
-            names = ", ".join(t.name for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            # TRUNCATE costs a millisecond or two a table, empty or not (and with CASCADE
+            # takes in every table that names a webstore), while a test fills a few of sixty:
+            # those few are emptied by DELETE, children first, and every sequence is set
+            # back to 1 in one statement.
+            used = set(connection.scalars(sa.text(non_empty_tables_sql(tables))))
+            for table in tables:
+                if table.name in used:
+                    connection.execute(table.delete())
+            connection.execute(sa.text(restart_sequences_sql(tables)))
         else:
             for table in tables:
                 connection.execute(table.delete())
         connection.execute(sa.update(NumberSeries).values(last_no=0))
         for name in ("customer_templates", "item_templates"):
             connection.execute(sa.text(f"DELETE FROM {name} WHERE code != 'DEFAULT'"))
+
+
+def non_empty_tables_sql(tables) -> str:
+    return " UNION ALL ".join(
+        f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables
+    )
+
+
+def restart_sequences_sql(tables) -> str:
+    names = ", ".join(f"'{t.name}'" for t in tables if "id" in t.c)
+    return (
+        "SELECT setval(pg_get_serial_sequence(name, 'id'), 1, false) "
+        f"FROM unnest(ARRAY[{names}]) AS name WHERE pg_get_serial_sequence(name, 'id') IS NOT NULL"
+    )
 
 
 @pytest.fixture

@@ -4,19 +4,15 @@ so no CSRF token; bad values are shown beside their fields and left out."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from wtforms import DateField, Form, SearchField, SelectField
+from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms.validators import Length, Optional
 
 from portal.models import Webstore
-from portal.orders.forms import webstore_choices
+from portal.orders.forms import WebstoreDates, strip
 
 # How many months back the VAT report offers as presets.
 PRESET_MONTHS = 24
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -29,28 +25,6 @@ class DocumentFilters:
     @property
     def any(self) -> bool:
         return any((self.search, self.webstore_id, self.date_from, self.date_to))
-
-
-class WebstoreDates(Form):
-    """A webstore and a span of days, as both forms take them."""
-
-    webstore = SelectField("Webstore", validators=[Optional()])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-
-    def __init__(self, formdata, webstores: list[Webstore]):
-        super().__init__(formdata)
-        self.webstore.choices = webstore_choices(webstores)
-
-    def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
-
-    def valid(self, field):
-        return None if field.errors else field.data
-
-    def webstore_id(self) -> int | None:
-        return int(self.valid(self.webstore)) if self.valid(self.webstore) else None
 
 
 class DocumentFilterForm(WebstoreDates):

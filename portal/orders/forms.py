@@ -23,13 +23,37 @@ def webstore_choices(webstores: list[Webstore]) -> list[SelectChoice]:
     ]
 
 
-class OrderFilterForm(Form):
+class WebstoreDates(Form):
+    """A webstore and a span of days, as the lists and the VAT report filter by them; a
+    value that is not valid is shown beside its field and left out."""
+
+    webstore = SelectField("Webstore", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def __init__(self, formdata, webstores: list[Webstore]):
+        super().__init__(formdata)
+        self.webstore.choices = webstore_choices(webstores)
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+    def valid(self, field):
+        return None if field.errors else field.data
+
+    def webstore_id(self) -> int | None:
+        return int(self.valid(self.webstore)) if self.valid(self.webstore) else None
+
+
+class OrderFilterForm(WebstoreDates):
     q = SearchField(
         "Search",
         filters=[strip],
         validators=[Optional(), Length(max=100)],
         description="Order no., external no., customer name or email",
     )
+    # Declared again so that the fields (and their errors) keep the list's order.
     webstore = SelectField("Webstore", validators=[Optional()])
     status = SelectField(
         "Status",
@@ -42,29 +66,17 @@ class OrderFilterForm(Form):
     customer = HiddenField()
     sort = HiddenField()
 
-    def __init__(self, formdata, webstores: list[Webstore]):
-        super().__init__(formdata)
-        self.webstore.choices = webstore_choices(webstores)
-
-    def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
-
     def filters(self) -> OrderFilters:
         """The filters from the fields that hold valid values; the others are left out."""
         self.validate()
-
-        def valid(field):
-            return None if field.errors else field.data
-
-        customer = self.customer.data or ""
+        valid = self.valid
         return OrderFilters(
             search=valid(self.q) or "",
-            webstore_id=int(valid(self.webstore)) if valid(self.webstore) else None,
+            webstore_id=self.webstore_id(),
             status=SalesOrderStatus(valid(self.status)) if valid(self.status) else None,
             date_from=valid(self.date_from),
             date_to=valid(self.date_to),
-            customer_id=positive_id(customer),
+            customer_id=positive_id(self.customer.data or ""),
         )
 
 

@@ -2,13 +2,13 @@
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from config import Config
-from portal import db, login_manager
+from portal import db, htmx, login_manager
 
 
 def create_app(
@@ -63,15 +63,9 @@ def create_app(
     app.register_blueprint(accounting.bp)
     cli.init_app(app)
     register_error_pages(app)
-    app.after_request(vary_on_htmx)
+    htmx.init_app(app)
     security.init_app(app)
     return app
-
-
-def vary_on_htmx(response):
-    # A page answers a fragment to HTMX and the whole page otherwise: caches must know.
-    response.vary.add("HX-Request")
-    return response
 
 
 def register_error_pages(app: Flask) -> None:
@@ -107,5 +101,5 @@ def register_error_pages(app: Flask) -> None:
 
 
 def render_error(status: int, title: str, message: str):
-    template = "partials/error.html" if request.headers.get("HX-Request") else "error.html"
+    template = "partials/error.html" if htmx.is_htmx() else "error.html"
     return render_template(template, status=status, title=title, message=message), status

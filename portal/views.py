@@ -1,26 +1,20 @@
-"""What the list pages' views share: HTMX fragments, the arguments that place a page, and
-the pages of a webstore's mappings."""
+"""What the list pages' views share: the arguments that place a page, and the pages of a
+webstore's mappings."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import mappings
 from portal.actions import Refused
 from portal.converters import MAX_BIGINT, page_number, whole_number
+from portal.htmx import form_errors, page_or_fragment
 from portal.models import Webstore
 
 # Query parameters that place a page of a list, dropped when anything else changes.
 PAGING = ("after", "before", "page")
-
-
-def wants_fragment() -> bool:
-    """HTMX asks for the fragment, except when it restores history it has no copy of."""
-    return bool(request.headers.get("HX-Request")) and not request.headers.get(
-        "HX-History-Restore-Request"
-    )
 
 
 def int_arg(name: str, high: int = MAX_BIGINT) -> int | None:
@@ -35,16 +29,6 @@ def page_arg() -> int:
 def page_position() -> dict:
     """Where the request places a keyset-paged list: ``after``, ``before`` and ``page``."""
     return {"after": int_arg("after"), "before": int_arg("before"), "page": page_arg()}
-
-
-def list_response(page_template: str, table_template: str, push_url: str, **context):
-    """A list's whole page; to HTMX its table alone, with the tidy URL for the address bar
-    (rather than every empty field of the form). ``fragment`` tells the templates which."""
-    if not wants_fragment():
-        return render_template(page_template, fragment=False, **context)
-    response = make_response(render_template(table_template, fragment=True, **context))
-    response.headers["HX-Push-Url"] = push_url
-    return response
 
 
 def list_args(keep_page: bool = False, **changes) -> dict:
@@ -94,7 +78,6 @@ def mapping_page(kind: MappingPages):
     webstore = chosen_webstore(stores)
     can_edit = current_user.has_role("staff")
     form = kind.form() if can_edit else None
-    status = 200
     if request.method == "POST":
         if not can_edit:
             abort(403, f"This needs the staff role; you are signed in as {current_user.role}.")
@@ -108,7 +91,6 @@ def mapping_page(kind: MappingPages):
             else:
                 flash(message, "success")
                 return redirect(url_for(kind.endpoint, webstore=webstore.code), 303)
-        status = 422
     page = None
     if webstore is not None:
         page = kind.list_page(webstore, **page_position())
@@ -121,10 +103,13 @@ def mapping_page(kind: MappingPages):
             kind.endpoint, keep_page, **changes
         ),
     }
-    if request.method == "GET" and webstore is not None:
-        push_url = context["mappings_url"](keep_page=True)
-        return list_response(kind.template, kind.table_template(), push_url, **context)
-    return render_template(kind.template, **context), status
+    if request.method == "POST":
+        return form_errors(kind.template, **context)
+    if webstore is None:
+        return render_template(kind.template, **context)
+    # The tidy URL for the address bar, rather than every empty field of the form.
+    push_url = context["mappings_url"](keep_page=True)
+    return page_or_fragment(kind.template, kind.table_template(), push_url, **context)
 
 
 def unmap(kind: MappingPages, mapping_id: int):

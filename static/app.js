@@ -90,10 +90,11 @@ document.addEventListener("submit", (event) => {
   if (form && !window.confirm(form.dataset.confirm)) event.preventDefault();
 });
 
-// [data-swap-errors]: show an error page (a stale form's 400, a 403) where the answer goes,
-// rather than dropping it as htmx does with answers of 400 and more.
+// [data-swap-errors]: show an error page (a stale form's 400, a 403, a queue down's 503) where
+// the answer goes, rather than dropping it as htmx does with errors. A form refused (422) is
+// swapped everywhere without this: base.html's htmx-config says so.
 document.addEventListener("htmx:beforeSwap", (event) => {
-  if (event.detail.target.closest("[data-swap-errors]") && event.detail.xhr.status >= 400) {
+  if (event.detail.isError && event.detail.target.closest("[data-swap-errors]")) {
     event.detail.shouldSwap = true;
     event.detail.isError = false;
   }

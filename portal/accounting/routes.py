@@ -4,7 +4,7 @@ The five setup tables share their views (a list, a form for a new or an existing
 a delete), one of each per table; the exchange rates have their own, with the CSV import.
 """
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask.views import View
 from flask_login import current_user
 
@@ -14,9 +14,10 @@ from portal.accounting.forms import ExchangeRateForm, RateFilterForm, RateImport
 from portal.accounting.tables import TABLES, SetupTable
 from portal.actions import Refused
 from portal.auth.access import staff_required
+from portal.htmx import form_errors, form_page, page_or_fragment
 from portal.models import CurrencyExchangeRate
 from portal.sync.exchange_rates import company_currency
-from portal.views import list_response, page_position, page_url
+from portal.views import page_position, page_url
 
 
 def list_url_of(endpoint: str):
@@ -46,7 +47,7 @@ class ListPage(TableView):
         term = form.search()
         page = queries.list_records(self.table, term, **page_position(), per_page=queries.PER_PAGE)
         list_url = list_url_of(self.table.endpoint)
-        return list_response(
+        return page_or_fragment(
             "accounting/list.html",
             "accounting/_list_table.html",
             list_url(keep_page=True),
@@ -78,9 +79,7 @@ class EditPage(TableView):
                 flash(f"{table.label(record)} saved.", "success")
                 return self.back_to_list()
         # Here a POST has failed: its errors are beside their fields.
-        status = 422 if request.method == "POST" else 200
-        context = {"table": table, "form": form, "record": record, "uses": uses}
-        return render_template("accounting/form.html", **context), status
+        return form_page("accounting/form.html", table=table, form=form, record=record, uses=uses)
 
 
 class DeleteRecord(TableView):
@@ -134,9 +133,9 @@ def rates_page(import_form: RateImportForm | None, problems: list[rates.RowProbl
         "more_problems": max(0, len(problems) - rates.SHOWN_PROBLEMS),
     }
     if request.method == "POST":
-        return render_template("accounting/rates.html", fragment=False, **context), 422
+        return form_errors("accounting/rates.html", **context)
     push_url = RATES_URL(keep_page=True)
-    return list_response(
+    return page_or_fragment(
         "accounting/rates.html", "accounting/_rates_table.html", push_url, **context
     )
 
@@ -183,9 +182,8 @@ def exchange_rate(rate_id: int | None):
         else:
             flash(f"The rate of {rates.describe(rate)} saved.", "success")
             return redirect(url_for("accounting.exchange_rates", currency=rate.currency), 303)
-    status = 422 if request.method == "POST" else 200
     context = {"form": form, "rate": rate, "company_currency": company_currency()}
-    return render_template("accounting/rate_form.html", **context), status
+    return form_page("accounting/rate_form.html", **context)
 
 
 @bp.post("/exchange-rates/<id:rate_id>/delete")

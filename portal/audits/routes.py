@@ -6,12 +6,13 @@ from portal.audits import bp, queries
 from portal.audits.forms import RunAuditForm
 from portal.auth.access import staff_required
 from portal.converters import clean_text
+from portal.htmx import is_htmx, page_or_fragment
 from portal.models.health import Audit, AuditStatus, StoreOrderState
 from portal.setup.readiness import missing_for_import
 from portal.sync import audit as audits
 from portal.sync.filters import FilterError, find_webstore
 from portal.sync.runs import QueueUnavailable
-from portal.views import chosen_webstore, list_response, page_position, page_url, wants_fragment
+from portal.views import chosen_webstore, page_position, page_url
 
 # htmx stops polling on this status (htmx 2).
 STOP_POLLING = 286
@@ -73,7 +74,7 @@ def show(code: str, audit_id: int | None):
     if audit is not None and audit.status != AuditStatus.RUNNING:
         context["missing"] = audits.missing_orders(audit)
         context["failed"] = audits.failed_orders(audit)
-    if wants_fragment() and audit is not None:
+    if is_htmx() and audit is not None:
         status = 200 if audit.status == AuditStatus.RUNNING else STOP_POLLING
         return render_template("audits/_audit.html", **context), status
     return render_template("audits/show.html", **context)
@@ -121,7 +122,7 @@ def store_orders():
     state = state if state in set(StoreOrderState) else ""
     number = clean_text(request.args.get("number"), 40)
     page = queries.list_store_orders(webstore, state, number, **page_position())
-    return list_response(
+    return page_or_fragment(
         "audits/store_orders.html",
         "audits/_store_orders_table.html",
         store_orders_url(keep_page=True),

@@ -16,10 +16,11 @@ from portal.converters import clean_text
 from portal.credit_memos import bp, queries
 from portal.csv_export import csv_download, keyset_rows
 from portal.documents import queries as documents
+from portal.htmx import page_or_fragment
 from portal.models import CreditMemoStatus, Customer, SalesCreditMemo, SalesOrder
 from portal.sync import posting
 from portal.sync.money import plain_amount
-from portal.views import list_response, page_position, page_url
+from portal.views import page_position, page_url
 
 
 def filters() -> tuple[str, str]:
@@ -31,7 +32,7 @@ def filters() -> tuple[str, str]:
 def index():
     term, status = filters()
     page = queries.list_memos(term, status, **page_position())
-    return list_response(
+    return page_or_fragment(
         "credit_memos/index.html",
         "credit_memos/_table.html",
         list_url(keep_page=True),

@@ -6,8 +6,9 @@ from portal.auth.access import admin_required, staff_required
 from portal.customers import actions, bp, queries
 from portal.customers import prefill as prefilled
 from portal.customers.forms import CustomerForm, CustomerSearchForm, MappingForm, MergeForm
+from portal.htmx import form_errors, form_page, page_or_fragment
 from portal.models import Customer
-from portal.views import MappingPages, list_response, mapping_page, page_position, page_url
+from portal.views import MappingPages, mapping_page, page_position, page_url
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -20,7 +21,7 @@ def index():
     form = CustomerSearchForm(request.args)
     search = form.search()
     page = queries.list_customers(search, **page_position(), per_page=queries.PER_PAGE)
-    return list_response(
+    return page_or_fragment(
         "customers/index.html",
         "customers/_table.html",
         list_url(keep_page=True),
@@ -68,10 +69,7 @@ def edit(customer_id: int | None):
             flash(f"Customer {customer.number} saved.", "success")
             return redirect(url_for("customers.show", customer_id=customer.id), 303)
     # Here a POST has failed: its errors are beside their fields.
-    status = 422 if request.method == "POST" else 200
-    return render_template(
-        "customers/form.html", form=form, customer=customer, prefill=prefill
-    ), status
+    return form_page("customers/form.html", form=form, customer=customer, prefill=prefill)
 
 
 @bp.post("/<id:customer_id>/merge")
@@ -95,7 +93,7 @@ def merge(customer_id: int):
     view = queries.get_customer(customer_id)
     if view is None:
         abort(404, f"There is no customer {customer_id}.")
-    return render_template("customers/show.html", view=view, merge_form=form), 422
+    return form_errors("customers/show.html", view=view, merge_form=form)
 
 
 CUSTOMER_MAPPINGS = MappingPages(

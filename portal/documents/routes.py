@@ -7,8 +7,9 @@ from portal.documents import bp, queries
 from portal.documents.forms import DocumentFilterForm, VatReportForm
 from portal.documents.queries import CREDIT_MEMOS, INVOICES, Kind
 from portal.documents.vat_report import CSV_COLUMNS, csv_rows, vat_report
+from portal.htmx import page_or_fragment
 from portal.sync.exchange_rates import company_currency
-from portal.views import list_response, page_position, page_url
+from portal.views import page_position, page_url
 
 
 @bp.get("/posted-invoices")
@@ -31,7 +32,7 @@ def document_list(kind: Kind):
     def list_url(keep_page: bool = False, **changes) -> str:
         return page_url(kind.list_endpoint, keep_page, **changes)
 
-    return list_response(
+    return page_or_fragment(
         "documents/index.html",
         "documents/_table.html",
         list_url(keep_page=True),

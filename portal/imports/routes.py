@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from portal import db
 from portal.auth.access import staff_required
 from portal.csv_export import csv_download, keyset_rows
+from portal.htmx import form_errors, form_page, is_htmx, page_or_fragment
 from portal.imports import bp, queries
 from portal.imports.chart import bar_chart
 from portal.imports.forms import ImportForm, RefundImportForm
@@ -43,10 +44,6 @@ from portal.sync.runs import (
 )
 from portal.sync.schedule import refund_filters
 from portal.views import int_arg
-
-
-def htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def import_form(formdata=None) -> ImportForm:
@@ -119,8 +116,7 @@ def refunds():
             flash(str(error), "error")
         else:
             return redirect(url_for("imports.run", run_id=run.id), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("imports/refunds.html", form=form), status
+    return form_page("imports/refunds.html", form=form)
 
 
 @bp.get("/preview")
@@ -171,18 +167,22 @@ def start():
         except QueueUnavailable as error:
             problem = str(error)
         else:
-            if htmx():
+            if is_htmx():
                 return render_panel(run)
             return redirect(url_for("imports.run", run_id=run.id))
-    template = "imports/_form.html" if htmx() else "imports/new.html"
-    status = 503 if problem else 422
-    response = render_template(
-        template, form=form, counts={}, problem=problem, missing=missing, chosen=webstore
-    )
-    if htmx():
-        # htmx swaps only 2xx answers: show the inline errors with 200, say 422 in a header.
-        return response, 200, {"X-Form-Status": str(status)}
-    return response, status
+    context = {
+        "form": form,
+        "counts": {},
+        "problem": problem,
+        "missing": missing,
+        "chosen": webstore,
+    }
+    if problem:
+        # The form was good but the queue is down: the form again, saying so.
+        return page_or_fragment(
+            "imports/new.html", "imports/_form.html", status_code=503, **context
+        )
+    return form_errors("imports/new.html", "imports/_form.html", **context)
 
 
 def render_panel(run: SyncRun):
@@ -210,7 +210,7 @@ def left_to_retry(run: SyncRun) -> bool:
 def on_run_page(run: SyncRun) -> bool:
     """Whether the page shown is ``run``'s own page: this request's, or for an htmx request
     (a poll, a retry) the page it was made from."""
-    page = request.headers.get("HX-Current-URL", "") if htmx() else request.url
+    page = request.headers.get("HX-Current-URL", "") if is_htmx() else request.url
     return urlsplit(page).path == url_for("imports.run", run_id=run.id)
 
 
@@ -271,7 +271,7 @@ def results():
         "triggers": TRIGGER_FILTER,
         "statuses": list(RunStatus),
     }
-    if htmx() and request.headers.get("HX-Target") == "runs-table":
+    if is_htmx() and request.headers.get("HX-Target") == "runs-table":
         return render_template("imports/_runs_table.html", **context)
     context["health"] = webstore_health()
     context["chart"] = bar_chart(queries.daily_totals())
@@ -343,11 +343,11 @@ def retry(run_id: int):
     try:
         retry_run = retry_failed(run, current_user)
     except (NothingToRetry, QueueUnavailable) as error:
-        if htmx():
+        if is_htmx():
             return render_template("imports/_notice.html", message=str(error))
         flash(str(error), "error")
         return redirect(url_for("imports.run", run_id=run.id))
-    if htmx():
+    if is_htmx():
         return render_panel(retry_run)
     return redirect(url_for("imports.run", run_id=retry_run.id))
 

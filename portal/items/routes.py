@@ -2,10 +2,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 
 from portal import db, views
 from portal.auth.access import staff_required
+from portal.htmx import form_page, page_or_fragment
 from portal.items import actions, bp, queries
 from portal.items.forms import ItemForm, ItemSearchForm, MappingForm
 from portal.models import Item
-from portal.views import MappingPages, list_response, mapping_page, page_position, page_url
+from portal.views import MappingPages, mapping_page, page_position, page_url
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -17,7 +18,7 @@ def index():
     form = ItemSearchForm(request.args)
     term = form.search()
     page = queries.list_items(term, **page_position(), per_page=queries.PER_PAGE)
-    return list_response(
+    return page_or_fragment(
         "items/index.html",
         "items/_table.html",
         list_url(keep_page=True),
@@ -56,8 +57,7 @@ def edit(item_id: int | None):
             flash(f"Item {item.number} saved.", "success")
             return redirect(url_for("items.show", item_id=item.id), 303)
     # Here a POST has failed: its errors are beside their fields.
-    status = 422 if request.method == "POST" else 200
-    return render_template("items/form.html", form=form, item=item), status
+    return form_page("items/form.html", form=form, item=item)
 
 
 PRODUCT_MAPPINGS = MappingPages(

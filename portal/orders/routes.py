@@ -13,13 +13,14 @@ from flask_login import current_user
 from portal import db
 from portal.auth.access import staff_required
 from portal.documents import queries as documents
+from portal.htmx import is_htmx, page_or_fragment
 from portal.models import SalesOrder, StoreWriteback
 from portal.orders import actions, bp, queries
 from portal.orders import trace as order_trace
 from portal.orders.forms import OrderFilterForm, ShippingForm
 from portal.sync import writeback
 from portal.sync.health import webstore_health
-from portal.views import list_args, list_response, page_position, wants_fragment
+from portal.views import list_args, page_position
 
 
 def list_url(keep_page: bool = False, **changes) -> str:
@@ -54,10 +55,10 @@ def index():
         "many_webstores": len(webstores) > 1,
         "no_webstores": not webstores,
     }
-    if not wants_fragment():
+    if not is_htmx():
         # The whole page opens with each webstore's sync health; a search swaps the table.
         context["health"] = webstore_health()
-    return list_response(
+    return page_or_fragment(
         "orders/index.html", "orders/_table.html", list_url(keep_page=True), **context
     )
 
@@ -69,7 +70,7 @@ def search():
     request the page, or the order itself where the term is exactly its number."""
     term = request.args.get("q", "").strip()[:100]
     results = queries.find_everything(term, current_user)
-    if wants_fragment():
+    if is_htmx():
         return render_template("orders/_search_results.html", results=results, term=term)
     exact = results.orders.exact
     if exact is not None and not results.pages:

@@ -15,6 +15,7 @@ from portal import alerts, db
 from portal.auth import sessions
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
+from portal.htmx import FORM_ERRORS, form_errors, form_page, is_htmx
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
 from portal.setup import bp, readiness, store_mappings, webhooks, webstores
 from portal.setup.forms import (
@@ -89,21 +90,22 @@ def save_webstore(webstore: Webstore, form: WebstoreForm):
         else:
             flash(f"Webstore {webstore.code} saved.", "success")
             return redirect(url_for("setup.index"))
-    status = 422 if form.errors else 200
-    return render_form(webstore, form), status
+    return form_page("setup/webstore_form.html", **form_context(webstore, form))
+
+
+def form_context(webstore: Webstore, form: WebstoreForm) -> dict:
+    """What the webstore's edit page shows beside its form."""
+    return {
+        "form": form,
+        "webstore": webstore,
+        "missing": readiness.missing_for_import(webstore) if webstore.id else [],
+        "charge_items": webstores.charge_item_choices(),
+        "open_alerts": alerts.open_alerts(webstore).values() if webstore.id else (),
+    }
 
 
 def render_form(webstore: Webstore, form: WebstoreForm, **context):
-    missing = readiness.missing_for_import(webstore) if webstore.id else []
-    return render_template(
-        "setup/webstore_form.html",
-        form=form,
-        webstore=webstore,
-        missing=missing,
-        charge_items=webstores.charge_item_choices(),
-        open_alerts=alerts.open_alerts(webstore).values() if webstore.id else (),
-        **context,
-    )
+    return render_template("setup/webstore_form.html", **form_context(webstore, form), **context)
 
 
 @bp.post("/charge-items/<kind>")
@@ -146,7 +148,7 @@ def test_connection(webstore_id: int):
         "error": error,
         "unsaved": typed and webstores.connection_changed(webstore, form),
     }
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return render_template("setup/_connection_result.html", **result)
     return render_form(webstore, form, connection=result)
 
@@ -176,7 +178,7 @@ def test_alert(webstore_id: int):
     answer alone, a plain form the whole edit page with it."""
     webstore = db.get_or_404(Webstore, webstore_id)
     results = alerts.send_test(webstore, current_user.username)
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return render_template("setup/_alert_test.html", webstore=webstore, results=results)
     form = WebstoreForm(
         data=webstores.form_data(webstore),
@@ -218,7 +220,7 @@ def store_webhooks(webstore_id: int):
         # What the store just said is the sync health's too: the panel shows it at once.
         health.keep_webhook_rows(webstore, rows)
     result = {"target": target, "rows": rows, "error": error, "registered": registering}
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         section = get_template_attribute("setup/_webhooks.html", "store_webhooks")
         return section(webstore, **result)
     form = WebstoreForm(
@@ -268,10 +270,10 @@ def mapping_page(kind: store_mappings.Kind, webstore_id: int):
         if saved:
             mapping = store_mappings.save(kind, webstore, posted)
             message = store_mappings.saved_message(kind, posted, mapping)
-        if request.headers.get("HX-Request"):
+        if is_htmx():
             cell = get_template_attribute("setup/_mappings.html", "mapping_cell")
             html = cell(kind, webstore, posted, message=message if saved else None)
-            return html, 200 if saved else 422
+            return html, 200 if saved else FORM_ERRORS
         if saved:
             flash(message, "success")
             anchor = kind.row_id(posted.shown_key)
@@ -279,7 +281,7 @@ def mapping_page(kind: store_mappings.Kind, webstore_id: int):
     listing = store_mappings.listing(kind, webstore)
     forms = [store_mappings.form_for(kind, row, records) for row in listing.rows]
     adding = posted or kind.form(formdata=None, records=records)
-    page = render_template(
+    return form_page(
         "setup/mappings.html",
         kind=kind,
         webstore=webstore,
@@ -288,7 +290,6 @@ def mapping_page(kind: store_mappings.Kind, webstore_id: int):
         records=records,
         adding=adding,
     )
-    return page, 422 if posted else 200
 
 
 @bp.post("/webstores/<id:webstore_id>/delete")
@@ -342,10 +343,7 @@ def edit_template(kind: str, template_id: int | None):
             db.session.commit()
             flash(f"{title} {template.code} saved.", "success")
             return redirect(url_for("setup.templates"))
-    status = 422 if form.errors else 200
-    return render_template(
-        "setup/template_form.html", form=form, title=title, template=template
-    ), status
+    return form_page("setup/template_form.html", form=form, title=title, template=template)
 
 
 @bp.get("/users")
@@ -388,8 +386,7 @@ def edit_user(user_id: int | None):
             db.session.commit()
             flash(f"User {user.username} saved.", "success")
             return redirect(url_for("setup.users"))
-    status = 422 if form.errors else 200
-    return render_template("setup/user_form.html", form=form, user=user), status
+    return form_page("setup/user_form.html", form=form, user=user)
 
 
 @bp.post("/users/<id:user_id>/deactivate")
@@ -400,7 +397,7 @@ def deactivate_user(user_id: int):
     if is_last_admin(user, user.role, active=False):
         form = UserForm(formdata=None, obj=user)
         refusal = last_admin(user, "deactivate")
-        return render_template("setup/user_form.html", form=form, user=user, refusal=refusal), 422
+        return form_errors("setup/user_form.html", form=form, user=user, refusal=refusal)
     user.active = False
     sessions.end_sessions(user)
     db.session.commit()

@@ -136,6 +136,52 @@ def test_the_preview_says_it_is_counting_while_the_store_counts_new_filters(
     expect(preview).to_have_css("opacity", "1")
 
 
+def import_answer(response) -> bool:
+    return response.request.method == "POST" and response.url.endswith("/imports/")
+
+
+def test_an_import_refused_says_why_beside_its_field_without_leaving_the_page(
+    page, staff_user, demo_webstore, store
+):
+    sign_in_browser(page, staff_user.username)
+    page.goto("/imports/new")
+    expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
+    page.get_by_label("Order ID").fill("-3")
+
+    with page.expect_response(import_answer) as answer:
+        page.get_by_role("button", name="Import").click()
+
+    assert answer.value.status == 422
+    # htmx swaps it as a 200, wherever a form's answer goes (base.html's htmx-config).
+    handling = page.evaluate("htmx.config.responseHandling")
+    assert {"code": "422", "swap": True, "error": False} in handling
+    expect(page.locator("#order_id-error")).to_contain_text(
+        "Order ID must be a whole number from 1"
+    )
+    expect(page.get_by_label("Order ID")).to_have_attribute("aria-invalid", "true")
+    assert page.url.endswith("/imports/new")
+    assert newest_run() is None
+
+
+def test_an_import_the_queue_cannot_take_says_so_in_the_form(
+    page, app, staff_user, demo_webstore, store
+):
+    sign_in_browser(page, staff_user.username)
+    page.goto("/imports/new")
+    expect(page.locator("#import-preview")).to_contain_text("orders in the store match")
+    app.config["REDIS_URL"] = "redis://127.0.0.1:1/0"  # nothing listens there
+
+    with page.expect_response(import_answer) as answer:
+        page.get_by_role("button", name="Import").click()
+
+    assert answer.value.status == 503
+    expect(page.locator("#import-form [role=alert]")).to_contain_text(
+        "Imports cannot be queued right now"
+    )
+    assert page.url.endswith("/imports/new")
+    assert newest_run() is None
+
+
 def test_an_ended_run_links_to_its_log_except_on_its_own_page(
     page, staff_user, demo_webstore, start_worker
 ):

@@ -22,7 +22,7 @@ from portal.models import (
     WebstoreTaxMapping,
 )
 from portal.setup.demo import seed_demo_webstore
-from portal.setup.items import no_product_item, shipping_item
+from portal.standard_items import no_product_item, shipping_item
 from portal.sync.vat import parts_from_json
 from tests.sync_helpers import imported_order, run_import
 

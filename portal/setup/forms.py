@@ -27,7 +27,7 @@ from portal.alerts import bad_addresses, webhook_refusal
 from portal.auth.login import MIN_PASSWORD_LENGTH
 from portal.models import ChargeBooking, CustomerHandling, ItemType, Role
 from portal.models.webstores import DEFAULT_STATUS_FILTER
-from portal.setup.items import NO_PRODUCT_SKU
+from portal.standard_items import NO_PRODUCT_SKU
 from portal.woo.orders import ORDER_STATUSES
 
 

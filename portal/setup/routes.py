@@ -25,7 +25,7 @@ from portal.setup.forms import (
     UserForm,
     WebstoreForm,
 )
-from portal.setup.items import STANDARD_ITEMS, create_standard_item
+from portal.standard_items import STANDARD_ITEMS, create_standard_item
 from portal.sync import health, schedule
 from portal.sync.runs import QueueUnavailable
 from portal.woo.errors import WooError

@@ -32,6 +32,7 @@ from portal.models import (
     SalesOrder,
     Webstore,
 )
+from portal.standard_items import refund_item
 from portal.sync.exchange_rates import company_currency
 from portal.sync.failures import OrderFailure
 from portal.sync.money import amount_text, in_company_currency, kept_exactly, unit_of
@@ -116,8 +117,6 @@ def convert(memo: SalesCreditMemo, exchange_rate: Decimal | None) -> None:
 def amount_lines(webstore, order, sales_lines, refund, rest: Decimal) -> list[CreditMemoLine]:
     """What the refund holds beyond its lines, on the refund item: split over the order's
     VAT groups (``portal.sync.vat``), else one line without tax."""
-    from portal.setup.items import refund_item  # the setup package imports the runs
-
     item = webstore.refund_item or refund_item()
 
     def line(net: Decimal, tax: Decimal, parts=()) -> CreditMemoLine:

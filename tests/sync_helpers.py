@@ -1,5 +1,7 @@
 """Small helpers for reading what imports did, shared by the import tests."""
 
+import time
+
 import sqlalchemy as sa
 from rq import SimpleWorker
 
@@ -114,3 +116,13 @@ def imported_order(webstore, store, **given) -> SalesOrder:
     created = store.create_order(status="processing", **given)
     run_import(webstore, order_id=created["id"])
     return db.session.scalar(sa.select(SalesOrder).where(SalesOrder.woo_order_id == created["id"]))
+
+
+def wait_for(condition, timeout: float = 15.0):
+    """``condition()``'s first true answer, asked every 50 ms: for a state that another
+    process (a worker, a store's webhook) brings about."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        assert time.monotonic() < deadline, f"not true within {timeout} s: {condition}"
+        time.sleep(0.05)
+    return result

@@ -1,7 +1,6 @@
 """The portal registers (or repairs) its order webhooks in the store, over real HTTP."""
 
 import socket
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from portal.setup.demo import seed_demo_webstore
 from portal.woo.client import WooClient
 from portal.woo.errors import WooError, error_for_answer
 from sandbox.process import SandboxProcess
+from tests.sync_helpers import wait_for
 
 PUBLIC_URL = "https://portal.example.com"
 DELIVERY_URL = f"{PUBLIC_URL}/webhooks/woocommerce/DEMO"
@@ -47,14 +47,6 @@ def states(html: str) -> dict[str, str]:
         start = html.index(row_id) + len(row_id)
         found[topic] = html[start : html.index('"', start)]
     return found
-
-
-def wait_for(condition, seconds: float = 10):
-    deadline = time.monotonic() + seconds
-    while not (result := condition()):
-        assert time.monotonic() < deadline, "waited in vain"
-        time.sleep(0.05)
-    return result
 
 
 @pytest.fixture

@@ -2,12 +2,22 @@
 
 import re
 
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from portal import db
+from portal.models import StoreWriteback, WritebackState
 from portal.sync.runs import client_for
 from tests.conftest import screenshot, sign_in_browser
-from tests.sync_helpers import imported_order
+from tests.sync_helpers import imported_order, wait_for
+
+
+def sent(order) -> bool:
+    db.session.expire_all()
+    states = db.session.scalars(
+        sa.select(StoreWriteback.state).where(StoreWriteback.sales_order_id == order.id)
+    )
+    return list(states) == [WritebackState.SENT]
 
 
 def test_post_with_tracking_completes_the_store_order(
@@ -34,12 +44,9 @@ def test_post_with_tracking_completes_the_store_order(
     page.get_by_role("dialog").get_by_role("button", name=f"Post {order.number}").click()
     expect(page.get_by_text("is being set to completed in the store")).to_be_visible()
 
-    # The worker sends it: reload until the page shows it sent.
-    for _ in range(40):
-        if page.locator("tr.writeback-sent").count():
-            break
-        page.wait_for_timeout(250)
-        page.reload()
+    # The worker sends it; the page shows it sent once the database says so.
+    wait_for(lambda: sent(order))
+    page.reload()
     expect(page.locator("tr.writeback-sent")).to_contain_text("tracking number JD014600003")
     screenshot(page, "writeback-sent")
 

@@ -9,7 +9,8 @@ import pytest
 
 from portal import db
 from portal.models import LineType, SalesLine, SalesOrder, SyncLogEntry
-from portal.sync.writer import BATCH_SETTINGS_SQL, CUSTOMER_EMAILS_SQL, error_text, json_rows
+from portal.sync.bulk import BATCH_SETTINGS, compiled, error_text, json_rows, run_all
+from portal.sync.lookups import CUSTOMERS_BY_EMAIL
 
 
 def test_money_times_dates_and_enums_are_written_as_postgresql_reads_them():
@@ -53,11 +54,11 @@ def test_a_batch_finds_customers_by_email_through_the_unique_index(app):
     # search, and read that index's whole pending list for every batch of an import.
     if db.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's planner")
-    raw = db.session.connection().connection.driver_connection
-    raw.execute(BATCH_SETTINGS_SQL)
-    plan = raw.execute(
-        "EXPLAIN " + CUSTOMER_EMAILS_SQL, {"emails": ["ann@example.com", "bo@example.com"]}
-    ).fetchall()
+    connection = db.session.connection()
+    emails = {"emails": ["ann@example.com", "bo@example.com"]}
+    text, params = compiled(CUSTOMERS_BY_EMAIL, connection.dialect, emails)
+    run_all(connection, [(BATCH_SETTINGS, {})])
+    plan = connection.connection.driver_connection.execute("EXPLAIN " + text, params).fetchall()
     db.session.rollback()
 
     assert "Index Scan using uq_customers_email" in "\n".join(line for (line,) in plan)

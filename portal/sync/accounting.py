@@ -297,11 +297,6 @@ def is_reverse_charge(order: WooOrder) -> bool:
     )
 
 
-def rates_on(keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], Decimal | None]:
-    """The exchange rate of each (currency, day), one query each."""
-    return {key: exchange_rates.rate_on(*key) for key in keys}
-
-
 # Reading the webstore's mappings
 
 

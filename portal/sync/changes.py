@@ -36,9 +36,9 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.sync import rebuild
 from portal.sync.log import LogLine, skip_reason, skipped
+from portal.sync.lookups import existing_links
 from portal.sync.money import amount_text
 from portal.sync.states import DELETED, SHIP_TO, LineState, OrderState, describe_address
-from portal.sync.writer import existing_links
 from portal.woo.orders import WooOrder
 
 
@@ -417,8 +417,11 @@ def split_listed(webstore_id: int, refs, since, importable=None) -> tuple[list[L
     return lines, [r.id for r in refs if r.id not in reasons]
 
 
-def write_or_settle(writer, webstore_id: int, orders: list[WooOrder], fetched: int) -> None:
-    """Import the new orders of a page; log the imported ones that changed since."""
+def write_or_settle(
+    writer, webstore_id: int, orders: list[WooOrder], fetched: int, settled=None
+) -> None:
+    """Import the new orders of a page; log the imported ones that changed since. With
+    ``settled``, the listing page a retry of the run starts after (``BatchWriter.write``)."""
     read = last_reads(webstore_id, [o.id for o in orders])
     since = writer.started_at
     changed = [
@@ -432,7 +435,7 @@ def write_or_settle(writer, webstore_id: int, orders: list[WooOrder], fetched: i
             fetched,
         )
         fetched -= min(fetched, len(changed))
-    writer.write([o for o in orders if o not in changed], fetched=fetched)
+    writer.write([o for o in orders if o not in changed], fetched, settled)
 
 
 def settle_met(writer, webstore_id: int, met: list[Met], fetched: int) -> None:

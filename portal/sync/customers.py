@@ -10,11 +10,9 @@ the batch writer, so that an order that fails creates no customer.
 
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
-from portal import db
-from portal.models import Customer, CustomerHandling, CustomerMapping, Webstore
+from portal.models import CustomerHandling, Webstore
 from portal.sync.failures import OrderFailure
+from portal.sync.lookups import CUSTOMER_MAPPINGS, CUSTOMERS_BY_EMAIL
 from portal.woo.orders import WooOrder
 
 
@@ -47,20 +45,19 @@ class CustomerChoice:
 
 @dataclass
 class CustomerBook:
-    # The webstore's setup as the run started (writer.WebstoreSetup), or the webstore.
+    # The webstore's setup as the run started (``WebstoreSetup``), or the webstore.
     webstore: Webstore
     by_woo_id: dict[int, int] = field(default_factory=dict)
     by_email: dict[str, int] = field(default_factory=dict)
 
-    def load(self, orders: list[WooOrder]) -> None:
-        """Look up, in two queries, the customers this batch needs that the cache lacks."""
+    def lookups(self, orders: list[WooOrder]) -> list[tuple]:
+        """The statements finding the customers these orders need that the cache lacks: by
+        the webstore's mappings, and by email (their rows go to ``found``)."""
         woo_ids, emails = self.missing(orders)
-        by_woo_id, by_email = {}, {}
-        if woo_ids:
-            by_woo_id = dict(db.session.execute(self.mapping_query(woo_ids)).all())
-        if emails:
-            by_email = dict(db.session.execute(self.email_query(emails)).all())
-        self.found(by_woo_id, by_email)
+        return [
+            (CUSTOMER_MAPPINGS, {"webstore": self.webstore.id, "ids": sorted(woo_ids)}),
+            (CUSTOMERS_BY_EMAIL, {"emails": sorted(emails)}),
+        ]
 
     def missing(self, orders: list[WooOrder]) -> tuple[set[int], set[str]]:
         """The webstore customer ids and emails of these orders that the cache lacks."""
@@ -68,20 +65,11 @@ class CustomerBook:
         emails = {normalize_email(o.billing.email) for o in orders} - {None}
         return woo_ids, emails - self.by_email.keys()
 
-    def mapping_query(self, woo_ids) -> sa.Select:
-        return sa.select(CustomerMapping.woo_customer_id, CustomerMapping.customer_id).where(
-            CustomerMapping.webstore_id == self.webstore.id,
-            CustomerMapping.woo_customer_id.in_(woo_ids),
-        )
-
-    @staticmethod
-    def email_query(emails) -> sa.Select:
-        return sa.select(Customer.email, Customer.id).where(Customer.email.in_(emails))
-
-    def found(self, by_woo_id: dict[int, int], by_email: dict[str, int]) -> None:
-        """Cache what the lookups of ``missing`` found."""
-        self.by_woo_id.update(by_woo_id)
-        self.by_email.update(by_email)
+    def found(self, by_woo_id, by_email) -> None:
+        """Cache what ``lookups`` found: (webstore customer id, customer id) and (email,
+        customer id) rows."""
+        self.by_woo_id.update(dict(by_woo_id))
+        self.by_email.update(dict(by_email))
 
     def choose(self, order: WooOrder, planned: dict[str, NewCustomer]) -> CustomerChoice:
         """The customer for ``order``; raises OrderFailure saying what to set up."""

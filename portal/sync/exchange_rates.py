@@ -1,14 +1,14 @@
 """Which exchange rate a document takes: the Currency Exchange Rates page's rate of the
 latest starting date on or before the document's date, as Business Central reads it."""
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-import sqlalchemy as sa
 from flask import current_app
 
 from portal import db
-from portal.models import CurrencyExchangeRate
+from portal.sync.lookups import EXCHANGE_RATES, rates_by_day, rates_params
 
 
 def company_currency() -> str | None:
@@ -26,12 +26,13 @@ def needs_rate(currency: str) -> bool:
 def rate_on(currency: str, day: date) -> Decimal | None:
     """The company currency per unit of ``currency`` on ``day``; None where no rate starts
     on or before it."""
-    return db.session.execute(
-        sa.select(CurrencyExchangeRate.rate)
-        .where(
-            CurrencyExchangeRate.currency == currency.upper(),
-            CurrencyExchangeRate.starting_date <= day,
-        )
-        .order_by(CurrencyExchangeRate.starting_date.desc())
-        .limit(1)
-    ).scalar()
+    key = (currency.upper(), day)
+    return rates_on([key])[key]
+
+
+def rates_on(keys: Iterable[tuple[str, date]]) -> dict[tuple[str, date], Decimal | None]:
+    """The exchange rate of each (currency, day), in one query."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    return rates_by_day(keys, db.session.execute(EXCHANGE_RATES, rates_params(keys)))

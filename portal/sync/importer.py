@@ -22,11 +22,11 @@ from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
 from portal.sync.log import invalid_line
+from portal.sync.lookups import existing_links
 from portal.sync.open_orders import follow_open_orders, settle_missing
 from portal.sync.store_settings import store_settings
-from portal.sync.writer import BatchWriter, existing_links
+from portal.sync.writer import BatchWriter
 from portal.woo.client import REF_FIELDS, OrderPage, WooClient
-from portal.woo.errors import WooNotFound
 
 # Above this share of new orders on the first listing page, full pages are fetched directly.
 MOSTLY_NEW = 0.8
@@ -82,8 +82,7 @@ class OrderImport:
         # Before the writer takes the webstore's setup: the store's decimals are part of it.
         storage = store_settings(webstore, client)
         self.legacy_storage = not filters.order_ids and storage == "posts"
-        self.writer = BatchWriter(run, webstore, product_sku=self.product_sku)
-        self._product_skus: dict[int, str | None] = {}
+        self.writer = BatchWriter(run, webstore, product_skus=client.product_skus)
         # What the listing said and showed: orders deleted while it is read shift later
         # pages forward, so that an order may be on no page (see _sweep).
         self.totals: set[int | None] = set()
@@ -168,8 +167,7 @@ class OrderImport:
             self.totals.add(page.total)
             if not page.orders and not page.invalid:
                 break
-            self._write_page(page)
-            self._settled_through(page.page)
+            self._write_page(page, settled=page.page)
 
     def _import_new_of_listing(self, pool, query, first: OrderPage) -> None:
         """List cheaply, skip what is linked, fetch the new orders in full 100 at a time.
@@ -237,8 +235,9 @@ class OrderImport:
         self.progress()
         return wanted
 
-    def _write_page(self, page: OrderPage, expected=(), counted: bool = False) -> None:
-        """Write one page of full orders; log the malformed and the vanished ones."""
+    def _write_page(self, page: OrderPage, expected=(), counted: bool = False, settled=None):
+        """Write one page of full orders; log the malformed and the vanished ones. With
+        ``settled``, the listing page a retry of the run starts after, once it is written."""
         self.seen.update(o.id for o in page.orders)
         self.seen.update(expected)
         fetched = 0 if counted else len(page.orders) + len(page.invalid)
@@ -250,7 +249,7 @@ class OrderImport:
         if gone:
             # Not listed: in the store's trash (listings leave it out), or deleted.
             settle_missing(self.client, self.writer, self.webstore_id, gone, counted)
-        write_or_settle(self.writer, self.webstore_id, list(page.orders), fetched)
+        write_or_settle(self.writer, self.webstore_id, list(page.orders), fetched, settled)
         self.progress()
 
     def _settle_listed(self, unwritten: dict[int, set[int]]) -> None:
@@ -276,12 +275,3 @@ class OrderImport:
             sa.update(SyncRun).where(SyncRun.id == self.run_id).values(store_total=total)
         )
         db.session.commit()
-
-    def product_sku(self, product_id: int) -> str | None:
-        """A product's own SKU, asked of the store once per run."""
-        if product_id not in self._product_skus:
-            try:
-                self._product_skus[product_id] = self.client.get_product(product_id).get("sku")
-            except WooNotFound:
-                self._product_skus[product_id] = None
-        return self._product_skus[product_id]

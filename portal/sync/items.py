@@ -2,17 +2,19 @@
 
 An item is found by the line's SKU (a variation's own SKU, or the SKU it inherits from its
 product), else by the webstore product/variation mapping, else, for a variation, by its
-product's SKU. New items are only planned here and created by the batch writer.
+product's SKU. New items are only planned here and created by the batch writer. Choosing
+asks nothing of the store or the database: ``prepare`` asks the store for the products'
+SKUs a batch may need before it takes the import lock, and the batch's lookups
+(``lookups``, ``found``) fill the cache.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-
 from portal import db
-from portal.models import Item, ItemMapping, Webstore
+from portal.models import Webstore
+from portal.sync.bulk import run_all
 from portal.sync.failures import OrderFailure
+from portal.sync.lookups import ITEM_MAPPINGS, ITEMS_BY_SKU
 from portal.sync.money import round_to_unit, unit_of
 from portal.woo.orders import WooLineItem
 
@@ -43,46 +45,60 @@ class ItemChoice:
 
 @dataclass
 class ItemBook:
-    # The webstore's setup as the run started (writer.WebstoreSetup), or the webstore.
+    # The webstore's setup as the run started (``WebstoreSetup``), or the webstore.
     webstore: Webstore
-    # The SKU of a product, asked of the store when a variation's own SKU finds nothing.
-    product_sku: Callable[[int], str | None] | None = None
+    # The SKUs of products whose variations may need them, as the store said (``prepare``).
+    parent_skus: dict[int, str | None] = field(default_factory=dict)
     by_sku: dict[str, int] = field(default_factory=dict)
     by_product: dict[tuple[int, int], int] = field(default_factory=dict)
 
     def load(self, lines: list[WooLineItem]) -> None:
-        """Look up, in two queries, the items this batch needs that the cache lacks."""
+        """Look up the items these lines need that the cache lacks."""
+        self.found(*run_all(db.session.connection(), self.lookups(lines)))
+
+    def lookups(self, lines: list[WooLineItem]) -> list[tuple]:
+        """The statements finding what these lines need that the cache lacks: items by SKU,
+        and the webstore's mappings of their products (their rows go to ``found``)."""
         skus, product_ids = self.missing(lines)
-        by_sku, mappings = {}, []
-        if skus:
-            by_sku = dict(db.session.execute(self.sku_query(skus)).all())
-        if product_ids:
-            mappings = db.session.execute(self.mapping_query(product_ids)).all()
-        self.found(by_sku, mappings)
+        return [
+            (ITEMS_BY_SKU, {"skus": sorted(skus)}),
+            (ITEM_MAPPINGS, {"webstore": self.webstore.id, "ids": sorted(product_ids)}),
+        ]
 
     def missing(self, lines: list[WooLineItem]) -> tuple[set[str], set[int]]:
-        """The SKUs, and the webstore products, of these lines that the cache lacks."""
+        """The SKUs (their own, or their products' as the store said), and the webstore
+        products, of these lines that the cache lacks."""
         lines = [line for line in lines if line.has_product]
-        skus = {clean_sku(line.sku) for line in lines} - {None} - self.by_sku.keys()
+        skus = {clean_sku(line.sku) for line in lines}
+        skus |= {clean_sku(self.parent_skus.get(line.product_id)) for line in lines}
         keys = {(line.product_id, line.variation_id) for line in lines} - self.by_product.keys()
-        return skus, {product_id for product_id, _ in keys}
+        return skus - {None} - self.by_sku.keys(), {product_id for product_id, _ in keys}
 
-    @staticmethod
-    def sku_query(skus) -> sa.Select:
-        return sa.select(Item.sku, Item.id).where(Item.sku.in_(skus))
+    def prepare(self, lines: list[WooLineItem], product_skus) -> None:
+        """Ask the store (``product_skus``: product ids to their SKUs) for the SKUs of the
+        products whose variations neither their own SKU nor a mapping may place; before a
+        batch takes the import lock, so that no batch waits for the store."""
+        if not self._parents_wanted(lines):
+            return
+        self.load(lines)  # the database may know them already
+        if wanted := self._parents_wanted(lines):
+            self.parent_skus.update(product_skus(sorted(wanted)))
 
-    def mapping_query(self, product_ids) -> sa.Select:
-        return sa.select(
-            ItemMapping.woo_product_id, ItemMapping.woo_variation_id, ItemMapping.item_id
-        ).where(
-            ItemMapping.webstore_id == self.webstore.id,
-            ItemMapping.woo_product_id.in_(product_ids),
-        )
+    def _parents_wanted(self, lines: list[WooLineItem]) -> set[int]:
+        return {
+            line.product_id
+            for line in lines
+            if line.has_product
+            and line.variation_id
+            and line.product_id not in self.parent_skus
+            and clean_sku(line.sku) not in self.by_sku
+            and (line.product_id, line.variation_id) not in self.by_product
+        }
 
-    def found(self, by_sku: dict[str, int], mappings) -> None:
-        """Cache what the lookups of ``missing`` found: items by SKU, and the mappings'
-        (product id, variation id, item id) rows."""
-        self.by_sku.update(by_sku)
+    def found(self, by_sku, mappings) -> None:
+        """Cache what ``lookups`` found: (SKU, item id) and (product id, variation id, item
+        id) rows."""
+        self.by_sku.update(dict(by_sku))
         self.by_product.update({(p, v): item_id for p, v, item_id in mappings})
 
     def choose(self, line: WooLineItem, planned: dict, decimals: int) -> ItemChoice:
@@ -118,14 +134,9 @@ class ItemBook:
         return choice
 
     def _parent_sku(self, line: WooLineItem) -> str | None:
-        if not line.variation_id or self.product_sku is None:
+        if not line.variation_id:
             return None
-        parent_sku = clean_sku(self.product_sku(line.product_id))
-        if parent_sku and parent_sku not in self.by_sku:
-            found = db.session.scalar(sa.select(Item.id).where(Item.sku == parent_sku))
-            if found:
-                self.by_sku[parent_sku] = found
-        return parent_sku
+        return clean_sku(self.parent_skus.get(line.product_id))
 
     def new_item_values(self, line: WooLineItem, sku: str | None, decimals: int) -> dict:
         template = self.webstore.default_item_template

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from portal.models import LineType
+from portal.models import LineType, SalesOrderStatus
 from portal.sync.accounting import Booking
 from portal.sync.customers import CustomerBook, CustomerChoice
 from portal.sync.failures import OrderFailure
@@ -44,12 +44,14 @@ from portal.sync.money import (
     AMOUNT_PLACES,
     UNIT_PRICE_PLACES,
     decimals_for,
+    in_company_currency,
     kept_exactly,
     round_to_unit,
     unit_of,
     unit_price,
 )
-from portal.sync.vat import VatPart
+from portal.sync.states import OrderState
+from portal.sync.vat import VatPart, parts_to_json
 from portal.woo.orders import WooLineItem, WooLineTax, WooOrder
 
 
@@ -391,3 +393,138 @@ def mismatch(order: WooOrder, lines: list[PlannedLine]) -> OrderFailure:
         f"than rounding. Check order {order.number}'s lines, fees and taxes in the store, "
         "then retry."
     )
+
+
+# The plan as rows: the columns an import writes
+
+
+def sales_order_row(plan: Plan, webstore_id: int, run_id: int) -> dict:
+    """The sales order an import makes of the plan (its number and id come on writing)."""
+    return {
+        "webstore_id": webstore_id,
+        "customer_id": plan.customer.resolved_id(),
+        "status": SalesOrderStatus.OPEN,
+        "ordered_at": plan.order.date_created,
+        "woo_order_id": plan.order.id,
+        **order_values(plan),
+        "sync_run_id": run_id,
+    }
+
+
+def order_values(plan: Plan) -> dict:
+    """The sales order's columns that its store order decides: an import writes them, and
+    an update from the store writes them again."""
+    order = plan.order
+    billing, shipping = order.billing, order.shipping
+    amounts = [line.values for line in plan.lines]
+    amount = sum((v["amount"] for v in amounts), Decimal(0))
+    tax = sum((v["tax_amount"] for v in amounts), Decimal(0))
+    state = OrderState.of(order).as_json()
+    return {
+        "order_date": order.order_date,
+        "currency": order.currency[:3],
+        "currency_decimals": plan.decimals,
+        "external_document_no": order.number[:35],
+        "woo_status": order.status[:20],
+        "woo_modified_at": order.date_modified,
+        "sell_to_name": (billing.full_name or billing.company)[:200],
+        "sell_to_email": billing.email.strip()[:254],
+        "sell_to_phone": billing.phone[:50],
+        "sell_to_company": billing.company[:200],
+        "sell_to_address": billing.address_1[:200],
+        "sell_to_address_2": billing.address_2[:200],
+        "sell_to_city": billing.city[:100],
+        "sell_to_county": billing.state[:100],
+        "sell_to_post_code": billing.postcode[:20],
+        "sell_to_country": billing.country[:2],
+        "ship_to_name": (shipping.full_name or shipping.company)[:200],
+        "ship_to_company": shipping.company[:200],
+        "ship_to_address": shipping.address_1[:200],
+        "ship_to_address_2": shipping.address_2[:200],
+        "ship_to_city": shipping.city[:100],
+        "ship_to_county": shipping.state[:100],
+        "ship_to_post_code": shipping.postcode[:20],
+        "ship_to_country": shipping.country[:2],
+        "ship_to_phone": shipping.phone[:50],
+        "vat_number": order.vat_number,
+        "payment_method": order.payment_method[:100],
+        "payment_method_title": order.payment_method_title[:200],
+        "payment_method_code": plan.payment_method_code,
+        "shipment_method_code": plan.shipment_method_code,
+        "shipping_agent_code": plan.shipping_agent_code,
+        "customer_note": order.customer_note,
+        "prices_include_tax": order.prices_include_tax,
+        "amount": amount,
+        "tax_amount": tax,
+        "amount_including_tax": order.total,
+        "discount_amount": order.discount_total,
+        "refunded_amount": order.refunded_total,
+        **company_amounts(plan, amount, tax),
+        # Built from this state; it is the store's latest too until it changes.
+        "imported_state": state,
+        "store_state": state,
+    }
+
+
+def company_amounts(plan: Plan, amount: Decimal, tax: Decimal) -> dict:
+    """The exchange rate and the amounts in the company's currency; None where the order
+    is in it (or none is set)."""
+    rate = plan.exchange_rate
+    if rate is None:
+        return dict.fromkeys(
+            ("exchange_rate", "amount_lcy", "tax_amount_lcy", "amount_including_tax_lcy")
+        )
+    company = plan.company_currency
+    return {
+        "exchange_rate": rate,
+        "amount_lcy": in_company_currency(amount, rate, company),
+        "tax_amount_lcy": in_company_currency(tax, rate, company),
+        "amount_including_tax_lcy": in_company_currency(plan.order.total, rate, company),
+    }
+
+
+def line_rows(plan: Plan, sales_order_id: int) -> list[dict]:
+    rows = []
+    for line_no, line in enumerate(plan.lines, start=1):
+        row = {
+            "account_id": None,
+            **line.values,
+            "sales_order_id": sales_order_id,
+            "line_no": line_no * 10000,
+            "vat_code": line.parts[0].code if line.parts else "",
+            "vat_parts": parts_to_json(line.parts),
+        }
+        if line.item is not None:
+            row["item_id"] = line.item.resolved_id()
+        rows.append(row)
+    return rows
+
+
+def refund_rows(order: WooOrder, sales_order_id: int) -> list[dict]:
+    return [
+        {
+            "sales_order_id": sales_order_id,
+            "woo_refund_id": r.id,
+            "reason": r.reason or "",
+            "amount": -r.total,
+        }
+        for r in order.refunds
+    ]
+
+
+def coupon_rows(plan: Plan, sales_order_id: int) -> list[dict]:
+    return [{**c, "sales_order_id": sales_order_id} for c in coupon_values(plan)]
+
+
+def link_row(plan: Plan, webstore_id: int, sales_order_id: int, now) -> dict:
+    """The order's link to its sales order: read and imported ``now``."""
+    order = plan.order
+    return {
+        "webstore_id": webstore_id,
+        "woo_order_id": order.id,
+        "woo_order_number": order.number[:40],
+        "sales_order_id": sales_order_id,
+        "woo_modified_at": order.date_modified,
+        "read_at": now,
+        "imported_at": now,
+    }

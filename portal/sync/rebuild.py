@@ -25,17 +25,24 @@ from portal.models import (
     SalesOrderStatus,
 )
 from portal.models.base import utcnow
-from portal.sync.accounting import rates_on
 from portal.sync.customers import CustomerChoice
+from portal.sync.exchange_rates import rates_on
 from portal.sync.failures import OrderFailure
 from portal.sync.history import record
 from portal.sync.items import ItemBook
 from portal.sync.log import LogLine
 from portal.sync.money import amount_text
 from portal.sync.numbers import next_numbers
-from portal.sync.plan import Plan, coupon_values, plan_order
+from portal.sync.plan import (
+    Plan,
+    coupon_values,
+    line_rows,
+    order_values,
+    plan_order,
+    refund_rows,
+)
 from portal.sync.states import DELETED, OrderState
-from portal.sync.writer import WebstoreSetup, line_rows, order_values, refund_rows
+from portal.sync.webstore_setup import WebstoreSetup
 from portal.woo.errors import WooNotFound
 from portal.woo.orders import WooOrder
 
@@ -55,13 +62,12 @@ def update_from_store(order: SalesOrder, user_id: int | None) -> str:
             store_order = client.get_order(order.woo_order_id)
         except WooNotFound:
             store_order = None
-        product_sku = product_sku_of(client)
         state = (
             OrderState.of(store_order)
             if store_order
             else latest_state(order).gone(noticed_at=utcnow())
         )
-        message = follow(order, store_order, state, user_id, product_sku=product_sku)
+        message = follow(order, store_order, state, user_id, client.product_skus)
     db.session.commit()
     return message
 
@@ -71,14 +77,14 @@ def follow(
     store_order: WooOrder | None,
     state: OrderState,
     user_id: int | None,
-    product_sku=None,
+    product_skus=None,
 ) -> str:
     """Rebuild the sales order from ``store_order``, or cancel it with a cancelled one.
     Raises NotUpdated (or OrderFailure, saying what to fix) and changes nothing then."""
     refuse_unless_unposted(order)
     if state.cancelled:
         return cancel(order, state, user_id)
-    return rebuild(order, store_order, state, user_id, product_sku=product_sku)
+    return rebuild(order, store_order, state, user_id, product_skus)
 
 
 def apply_store_change(known, met, changes: list[str]) -> LogLine:
@@ -131,10 +137,10 @@ def cancel(order: SalesOrder, state: OrderState, user_id: int | None) -> str:
 
 
 def rebuild(
-    order: SalesOrder, store_order: WooOrder, state: OrderState, user_id: int | None, product_sku
+    order: SalesOrder, store_order: WooOrder, state: OrderState, user_id: int | None, product_skus
 ) -> str:
     setup = WebstoreSetup.of(order.webstore)
-    plan = plan_for(order, store_order, setup, product_sku)
+    plan = plan_for(order, store_order, setup, product_skus)
     create_items(plan, setup.id)
     db.session.execute(sa.delete(SalesLine).where(SalesLine.sales_order_id == order.id))
     db.session.execute(
@@ -187,9 +193,13 @@ class KeepCustomer:
         return CustomerChoice(customer_id=self.customer_id)
 
 
-def plan_for(order: SalesOrder, store_order: WooOrder, setup, product_sku) -> Plan:
-    items = ItemBook(setup, product_sku=product_sku)
-    items.load(list(store_order.line_items))
+def plan_for(order: SalesOrder, store_order: WooOrder, setup, product_skus) -> Plan:
+    """``product_skus``: as ``BatchWriter``'s (None: the store is not asked)."""
+    lines = list(store_order.line_items)
+    items = ItemBook(setup)
+    if product_skus is not None:
+        items.prepare(lines, product_skus)
+    items.load(lines)
     rates = rates_on(setup.accounting.rate_keys([store_order]))
     customer = KeepCustomer(order.customer_id)
     return plan_order(store_order, setup, customer, items, {}, {}, rates)
@@ -227,15 +237,3 @@ def latest_state(order: SalesOrder) -> OrderState:
 
     (known,) = known_orders(order.webstore_id, [order.woo_order_id]).values()
     return known.latest or known.baseline
-
-
-def product_sku_of(client):
-    """A product's own SKU, asked of the store (a variation inheriting its product's)."""
-
-    def product_sku(product_id: int) -> str | None:
-        try:
-            return client.get_product(product_id).get("sku")
-        except WooNotFound:
-            return None
-
-    return product_sku

@@ -213,7 +213,7 @@ def linked(webstore_id: int, order_ids) -> dict[int, int]:
 @functools.cache
 def upsert_from_json(dialect) -> str:
     """PostgreSQL: the statement that records the rows of the JSON array ``%(seen)s``
-    (``writer.json_rows``), each with its link's sales order, for ``writer.Inserts`` to
+    (``bulk.json_rows``), each with its link's sales order, for ``bulk.Inserts`` to
     send beside its own rows."""
     table = StoreOrder.__table__
     given = sa.func.json_populate_recordset(

@@ -28,10 +28,12 @@ run: install
 	$(BIN)/flask seed-demo
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
+# On PostgreSQL whenever one answers (scripts/test_database.py); TEST_DATABASE_URL=sqlite
+# for SQLite.
 test: install
 	$(BIN)/python scripts/ensure_redis.py
 	scripts/ensure_chromium.sh
-	$(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL="$$($(BIN)/python scripts/test_database.py)" $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

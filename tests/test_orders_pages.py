@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 
-from portal import db
+from portal import db, search
 from portal.customers import queries as customers_queries
 from portal.items import queries as items_queries
 from portal.models import (
@@ -866,7 +866,7 @@ def test_the_header_search_asks_the_database_three_times_for_a_name(app, viewer_
 
     sa.event.listen(db.engine, "before_cursor_execute", record)
     try:
-        results = queries.find_everything("holger", viewer_user)
+        results = search.find_everything("holger", viewer_user)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from portal import db
+from portal import db, search
 from portal.models import (
     Customer,
     EventKind,
@@ -27,7 +27,7 @@ from portal.models import (
     WritebackState,
 )
 from portal.models.base import utcnow
-from portal.orders import queries, trace
+from portal.orders import trace
 from portal.orders.actions import ACTIONS, mark_reviewed, perform, update_from_store
 from portal.sync import writeback
 from portal.sync.filters import merge_filters
@@ -964,8 +964,8 @@ def test_a_renumbered_store_order_is_offered_by_its_id_with_its_sales_order(
 def test_the_trace_search_costs_one_query_and_none_for_words(app, webstore):
     logged_run(webstore, failed=1)
 
-    found, statements = statements_of(lambda: queries.find_traces("5000"))
-    words, none = statements_of(lambda: queries.find_traces("holger"))
+    found, statements = statements_of(lambda: search.find_traces("5000"))
+    words, none = statements_of(lambda: search.find_traces("holger"))
 
     assert [hit.entry.woo_order_id for hit in found] == [5000] and len(statements) == 1
     assert words == [] and none == []
@@ -974,7 +974,7 @@ def test_the_trace_search_costs_one_query_and_none_for_words(app, webstore):
 def test_the_trace_search_reads_the_log_by_its_webstore_and_order_index(app, webstore):
     logged_run(webstore, failed=1)
 
-    [plan] = log_plans(lambda: queries.find_traces("5000"))
+    [plan] = log_plans(lambda: search.find_traces("5000"))
 
     # One probe of the index for each webstore.
     assert "Index Scan using ix_sync_log_entries_webstore_order" in plan, plan

@@ -8,8 +8,8 @@ from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from portal.filter_forms import WebstoreDates, strip
 from portal.models import Webstore
-from portal.orders.forms import WebstoreDates, strip
 
 # How many months back the VAT report offers as presets.
 PRESET_MONTHS = 24

@@ -4,46 +4,14 @@ ignored rather than refused."""
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Form, HiddenField, SearchField, SelectField, StringField
+from wtforms import DateField, HiddenField, SearchField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional, ValidationError
 
 from portal.converters import positive_id
-from portal.models import SalesOrderStatus, Webstore
+from portal.filter_forms import WebstoreDates, strip
+from portal.models import SalesOrderStatus
 from portal.orders.queries import OrderFilters
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def webstore_choices(webstores: list[Webstore]) -> list[SelectChoice]:
-    return [SelectChoice("", "All webstores")] + [
-        SelectChoice(str(w.id), f"{w.code} – {w.name}") for w in webstores
-    ]
-
-
-class WebstoreDates(Form):
-    """A webstore and a span of days, as the lists and the VAT report filter by them; a
-    value that is not valid is shown beside its field and left out."""
-
-    webstore = SelectField("Webstore", validators=[Optional()])
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
-
-    def __init__(self, formdata, webstores: list[Webstore]):
-        super().__init__(formdata)
-        self.webstore.choices = webstore_choices(webstores)
-
-    def validate_date_to(self, field):
-        if field.data and self.date_from.data and field.data < self.date_from.data:
-            raise ValidationError("The end date is before the start date.")
-
-    def valid(self, field):
-        return None if field.errors else field.data
-
-    def webstore_id(self) -> int | None:
-        return int(self.valid(self.webstore)) if self.valid(self.webstore) else None
 
 
 class OrderFilterForm(WebstoreDates):

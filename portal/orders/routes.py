@@ -11,6 +11,7 @@ from flask import (
 from flask_login import current_user
 
 from portal import db
+from portal import search as global_search
 from portal.auth.access import staff_required
 from portal.documents import queries as documents
 from portal.htmx import is_htmx, page_or_fragment
@@ -69,7 +70,7 @@ def search():
     lists find them. HTMX (the typeahead under the box) gets the short list; a plain
     request the page, or the order itself where the term is exactly its number."""
     term = request.args.get("q", "").strip()[:100]
-    results = queries.find_everything(term, current_user)
+    results = global_search.find_everything(term, current_user)
     if is_htmx():
         return render_template("orders/_search_results.html", results=results, term=term)
     exact = results.orders.exact

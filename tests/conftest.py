@@ -329,6 +329,33 @@ def store(sandbox_store):
     return sandbox_store
 
 
+@pytest.fixture(scope="session")
+def new_york_store():
+    """60 orders in New York's time up to where the captured store stood, as the captures
+    were made (2026-11-26T19:05:24Z), shared by the session: reset by a test that uses it."""
+    from sandbox.process import SandboxProcess
+
+    until = ("--until", "2026-11-26T19:05:24Z")
+    with SandboxProcess(orders=60, timezone="America/New_York", extra_args=until) as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def https_sandbox_store():
+    """A sandbox store of 5 orders over HTTPS (its certificate at ``cert_path``), shared by
+    the session."""
+    from sandbox.process import SandboxProcess
+
+    with SandboxProcess(orders=5, https=True) as store:
+        yield store
+
+
+@pytest.fixture
+def https_store(https_sandbox_store):
+    https_sandbox_store.reset()
+    return https_sandbox_store
+
+
 @pytest.fixture
 def demo_webstore(app, store):
     """The DEMO webstore on the sandbox store, as `make run` sets it up."""

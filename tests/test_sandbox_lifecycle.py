@@ -25,7 +25,6 @@ from tests.test_sandbox_store import (
 
 # The fixtures: a store of 60 orders, reset for each test, and a webhook receiver.
 from tests.test_sandbox_store import receiver as receiver
-from tests.test_sandbox_store import running as running
 from tests.test_sandbox_store import store as store
 
 LONG_AGO = "2026-01-02T03:04:05"  # when an_order_modified_long_ago last changed the order

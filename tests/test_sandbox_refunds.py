@@ -222,17 +222,10 @@ def test_a_second_restock_of_a_line_counts_both() -> None:
 # Over HTTP, as WooCommerce's REST API takes them
 
 
-@pytest.fixture(scope="module")
-def running():
-    until = ("--until", "2026-11-26T19:05:24Z")
-    with SandboxProcess(orders=60, timezone="America/New_York", extra_args=until) as store:
-        yield store
-
-
 @pytest.fixture
-def store(running: SandboxProcess) -> SandboxProcess:
-    running.reset()
-    return running
+def store(new_york_store: SandboxProcess) -> SandboxProcess:
+    new_york_store.reset()
+    return new_york_store
 
 
 def call(store: SandboxProcess, path: str, method: str = "GET", body=None) -> requests.Response:

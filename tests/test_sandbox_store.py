@@ -225,17 +225,10 @@ def test_a_light_listing_costs_a_fraction_of_a_full_one() -> None:
 # Over HTTP
 
 
-@pytest.fixture(scope="module")
-def running():
-    until = ("--until", "2026-11-26T19:05:24Z")
-    with SandboxProcess(orders=60, timezone="America/New_York", extra_args=until) as store:
-        yield store
-
-
 @pytest.fixture
-def store(running: SandboxProcess) -> SandboxProcess:
-    running.reset()
-    return running
+def store(new_york_store: SandboxProcess) -> SandboxProcess:
+    new_york_store.reset()
+    return new_york_store
 
 
 def get(store, path, method="GET", json=None, *, signer=None, timeout=10) -> requests.Response:
@@ -310,22 +303,22 @@ def test_oauth_refuses_old_timestamps_replayed_nonces_and_arrays(store: SandboxP
     assert get(store, "/orders", signer=header).status_code == 200  # OAuth header, HMAC-SHA1
 
 
-def test_basic_auth_counts_only_over_https() -> None:
-    with SandboxProcess(https=True, orders=5) as secure:
-        url = f"{secure.api_url}/orders"
-        basic = requests.get(
-            url,
-            auth=(secure.consumer_key, secure.consumer_secret),
-            verify=secure.cert_path,
-            timeout=10,
-        )
-        assert basic.status_code == 200 and len(basic.json()) == 5
-        keys = {"consumer_key": secure.consumer_key, "consumer_secret": secure.consumer_secret}
-        assert requests.get(url, params=keys, verify=secure.cert_path, timeout=10).ok
-        wrong = requests.get(
-            url, auth=(secure.consumer_key, "cs_wrong"), verify=secure.cert_path, timeout=10
-        )
-        assert (wrong.status_code, wrong.json()["message"]) == (401, "Consumer secret is invalid.")
+def test_basic_auth_counts_only_over_https(https_store: SandboxProcess) -> None:
+    secure = https_store
+    url = f"{secure.api_url}/orders"
+    basic = requests.get(
+        url,
+        auth=(secure.consumer_key, secure.consumer_secret),
+        verify=secure.cert_path,
+        timeout=10,
+    )
+    assert basic.status_code == 200 and len(basic.json()) == 5
+    keys = {"consumer_key": secure.consumer_key, "consumer_secret": secure.consumer_secret}
+    assert requests.get(url, params=keys, verify=secure.cert_path, timeout=10).ok
+    wrong = requests.get(
+        url, auth=(secure.consumer_key, "cs_wrong"), verify=secure.cert_path, timeout=10
+    )
+    assert (wrong.status_code, wrong.json()["message"]) == (401, "Consumer secret is invalid.")
 
 
 def test_orders_are_created_updated_and_refunded_through_the_api(store: SandboxProcess) -> None:

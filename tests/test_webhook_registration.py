@@ -70,12 +70,6 @@ def loopback_store():
         yield store
 
 
-@pytest.fixture(scope="module")
-def https_store():
-    with SandboxProcess(orders=5, https=True) as store:
-        yield store
-
-
 # Registering and repairing
 
 
@@ -365,7 +359,6 @@ def test_a_post_without_csrf_token_is_refused_behaviour(
 
 
 def test_webhook_writes_authenticate_with_basic_over_https_behaviour(https_store):
-    https_store.reset()
     client = WooClient(
         https_store.base_url,
         https_store.consumer_key,

@@ -294,17 +294,10 @@ def test_which_refunds_of_a_line_restocked_it_in_part_is_not_known():
 # Over HTTP, from the sandbox
 
 
-@pytest.fixture(scope="module")
-def sandbox():
-    until = ("--until", "2026-11-26T19:05:24Z")
-    with SandboxProcess(orders=60, timezone="America/New_York", extra_args=until) as store:
-        yield store
-
-
 @pytest.fixture
-def store(sandbox):
-    sandbox.reset()
-    return sandbox
+def store(new_york_store: SandboxProcess) -> SandboxProcess:
+    new_york_store.reset()
+    return new_york_store
 
 
 @pytest.fixture

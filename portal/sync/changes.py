@@ -36,7 +36,7 @@ from portal.models import (
 from portal.models.base import utcnow
 from portal.sync import rebuild
 from portal.sync.log import LogLine, skip_reason, skipped
-from portal.sync.lookups import existing_links
+from portal.sync.lookups import LAST_READS, existing_links, links_params
 from portal.sync.money import amount_text
 from portal.sync.states import DELETED, SHIP_TO, LineState, OrderState, describe_address
 from portal.woo.orders import WooOrder
@@ -387,14 +387,7 @@ def last_reads(webstore_id: int, order_ids) -> dict[int, LastRead]:
     """How the connector last read each of these orders that it imported."""
     if not order_ids:
         return {}
-    rows = db.session.execute(
-        sa.select(
-            OrderLink.woo_order_id,
-            OrderLink.woo_modified_at,
-            OrderLink.read_at,
-            OrderLink.imported_at,
-        ).where(OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(order_ids))
-    )
+    rows = db.session.execute(LAST_READS, links_params(webstore_id, order_ids))
     return {order_id: LastRead(*times) for order_id, *times in rows}
 
 

@@ -92,8 +92,19 @@ LINKS = (
     )
 )
 
+# How the connector last read each of these orders (``changes.last_reads``), found as
+# ``LINKS`` finds them.
+LAST_READS = sa.select(
+    OrderLink.woo_order_id, OrderLink.woo_modified_at, OrderLink.read_at, OrderLink.imported_at
+).where(
+    OrderLink.webstore_id == sa.bindparam("webstore"),
+    OrderLink.woo_order_id.between(sa.bindparam("low"), sa.bindparam("high")),
+    one_of(OrderLink.woo_order_id, values("ids")),
+)
+
 
 def links_params(webstore_id: int, order_ids) -> dict:
+    """The parameters of ``LINKS`` and ``LAST_READS`` for these orders (some)."""
     order_ids = sorted(order_ids)
     return {"webstore": webstore_id, "ids": order_ids, "low": order_ids[0], "high": order_ids[-1]}
 

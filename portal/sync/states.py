@@ -6,7 +6,7 @@ last one a person reviewed. ``portal.sync.changes`` says what a difference betwe
 them means.
 """
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -42,6 +42,16 @@ class LineState:
     # (orders imported before states were kept have only what their sales lines say).
     product: tuple[int, int] | None = None
     price: Decimal | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "sku": self.sku,
+            "quantity": str(self.quantity),
+            "product": None if self.product is None else list(self.product),
+            "price": None if self.price is None else str(self.price),
+        }
 
 
 @dataclass(frozen=True)
@@ -92,18 +102,17 @@ class OrderState:
         return self.status in CANCELLED_IN_STORE
 
     def as_json(self) -> dict:
-        data = asdict(self)
-        data["total"], data["refunded"] = str(self.total), str(self.refunded)
-        data["modified_at"] = self.modified_at.isoformat() if self.modified_at else None
-        data["lines"] = [
-            {
-                **line,
-                "quantity": str(line["quantity"]),
-                "price": None if line["price"] is None else str(line["price"]),
-            }
-            for line in data["lines"]
-        ]
-        return data
+        # Field by field: ``dataclasses.asdict`` deep-copies, and an import writes two
+        # states for every order.
+        return {
+            "status": self.status,
+            "total": str(self.total),
+            "refunded": str(self.refunded),
+            "ship_to": list(self.ship_to),
+            "customer_note": self.customer_note,
+            "lines": [line.as_json() for line in self.lines],
+            "modified_at": self.modified_at.isoformat() if self.modified_at else None,
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "OrderState":

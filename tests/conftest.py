@@ -185,6 +185,65 @@ def empty_database() -> None:
             connection.execute(sa.text(f"DELETE FROM {name} WHERE code != 'DEFAULT'"))
 
 
+class Snapshots:
+    """Databases as a set-up left them, kept for the session by name: the first test that
+    asks makes one, each later one gets a copy of its rows, ids and all, in an emptied
+    database. What a test then writes is gone by the next test, as always."""
+
+    def __init__(self):
+        self.kept: dict[str, tuple[dict, object]] = {}
+
+    def take(self, name: str, make):
+        """``make()``'s answer, and the database as it left it (made by it, or restored)."""
+        if name in self.kept:
+            rows, answer = self.kept[name]
+            empty_database()
+            restore_rows(rows)
+            db.session.expire_all()
+            return answer
+        answer = make()
+        self.kept[name] = (database_rows(), answer)
+        return answer
+
+
+@pytest.fixture(scope="session")
+def snapshots():
+    return Snapshots()
+
+
+def database_rows() -> dict[str, list[dict]]:
+    """Every row of every table but the migrations' own, by table, parents first."""
+    with db.engine.connect() as connection:
+        return {
+            table.name: [dict(row._mapping) for row in connection.execute(table.select())]
+            for table in db.metadata.sorted_tables
+            if table.name != "alembic_version"
+        }
+
+
+def restore_rows(rows: dict[str, list[dict]]) -> None:
+    """Put ``database_rows()``'s rows back into an emptied database, its sequences after
+    them."""
+    tables = db.metadata.tables
+    with db.engine.begin() as connection:
+        for name in reversed(list(rows)):
+            if name in KEPT_TABLES:
+                connection.execute(tables[name].delete())
+        for name, table_rows in rows.items():
+            if table_rows:
+                connection.execute(tables[name].insert(), table_rows)
+        if connection.dialect.name == "postgresql":
+            for name, table_rows in rows.items():
+                if table_rows and "id" in tables[name].c:
+                    connection.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), :last) "
+                            f"WHERE pg_get_serial_sequence('{name}', 'id') IS NOT NULL"
+                        ),
+                        {"last": max(row["id"] for row in table_rows)},
+                    )
+
+
 def non_empty_tables_sql(tables) -> str:
     return " UNION ALL ".join(
         f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})" for t in tables

@@ -24,7 +24,7 @@ from portal.models import (
     WebstoreShippingMapping,
     WebstoreTaxMapping,
 )
-from portal.setup.items import no_product_item, shipping_item
+from portal.standard_items import no_product_item, shipping_item
 
 # The sandbox's payment gateways (sandbox/checkout.py), each with its ERP payment method.
 PAYMENTS = {

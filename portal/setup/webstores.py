@@ -19,7 +19,7 @@ from portal.models import (
     WebstoreCountryTemplate,
 )
 from portal.setup.forms import WebstoreForm, parse_country_templates
-from portal.setup.items import SHIPPING_SKU, no_product_item
+from portal.standard_items import SHIPPING_SKU, no_product_item
 from portal.sync.numbers import next_number
 from portal.sync.runs import client_for
 from portal.sync.store_settings import keep_store_settings

@@ -413,33 +413,33 @@ def split_listed(webstore_id: int, refs, since, importable=None) -> tuple[list[L
 def write_or_settle(
     writer, webstore_id: int, orders: list[WooOrder], fetched: int, settled=None
 ) -> None:
-    """Import the new orders of a page; log the imported ones that changed since. With
-    ``settled``, the listing page a retry of the run starts after (``BatchWriter.write``)."""
-    read = last_reads(webstore_id, [o.id for o in orders])
+    """Import the new orders of a page; settle the imported ones that may have changed
+    since they were read (found with the batch's links, ``BatchWriter.write``). With
+    ``settled``, the listing page a retry of the run starts after, once all are."""
     since = writer.started_at
-    changed = [
-        o for o in orders if o.id in read and read[o.id].may_have_changed(o.date_modified, since)
-    ]
-    if changed:
-        settle_met(
-            writer,
-            webstore_id,
-            [Met.of(o) for o in changed],
-            fetched,
+
+    def may_have_changed(order: WooOrder, link: tuple) -> bool:
+        imported_at, _, _, modified_at, read_at = link
+        return LastRead(modified_at, read_at, imported_at).may_have_changed(
+            order.date_modified, since
         )
-        fetched -= min(fetched, len(changed))
-    writer.write([o for o in orders if o not in changed], fetched, settled)
+
+    aside = writer.write(orders, fetched, settled, set_aside=may_have_changed)
+    if aside.orders:
+        settle_met(
+            writer, webstore_id, [Met.of(o) for o in aside.orders], aside.fetched, aside.settled
+        )
 
 
-def settle_met(writer, webstore_id: int, met: list[Met], fetched: int) -> None:
+def settle_met(writer, webstore_id: int, met: list[Met], fetched: int, settled=None) -> None:
     """Settle imported orders met again, as one transaction with their log lines."""
     known = known_orders(webstore_id, [m.id for m in met])
     met = [m for m in met if m.id in known]
-    if met:
-        lines = settle_changed(webstore_id, met, known)
+    lines = settle_changed(webstore_id, met, known) if met else []
+    if lines or fetched or settled:
         # The orders as read tell the staging view their status and times (portal.sync.seen).
         read = [m.order for m in met if m.order is not None]
-        writer.log(lines, fetched=min(fetched, len(met)), orders=read)
+        writer.log(lines, fetched=min(fetched, len(met)), orders=read, settled=settled)
 
 
 def writeback_differences(before: OrderState, now: OrderState, decimals: int) -> list[str]:

@@ -78,12 +78,20 @@ IMPORT_LOCK = (
     sa.update(NumberSeries).where(NumberSeries.code == "SO").values(last_no=NumberSeries.last_no)
 )
 
-# The links of orders, by ``webstore``, ``ids`` (and ``low`` and ``high``, their range):
+# The links of orders, by ``webstore``, ``ids`` (and ``low`` and ``high``, their range),
+# with how each order was last read (its modified time then, and when):
 # the range lets the (webstore, order id) index find the ids by both columns even where the
 # planner's statistics lag behind a table that grew fast (a first big import); without it,
 # PostgreSQL may read every link of the webstore for each batch.
 LINKS = (
-    sa.select(OrderLink.woo_order_id, OrderLink.imported_at, SalesOrder.number, SalesOrder.status)
+    sa.select(
+        OrderLink.woo_order_id,
+        OrderLink.imported_at,
+        SalesOrder.number,
+        SalesOrder.status,
+        OrderLink.woo_modified_at,
+        OrderLink.read_at,
+    )
     .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
     .where(
         OrderLink.webstore_id == sa.bindparam("webstore"),
@@ -113,7 +121,8 @@ def existing_links(webstore_id: int, order_ids, since) -> dict[int, str]:
     """Why each of these orders that has a link is skipped, for a run started ``since``."""
     if not order_ids:
         return {}
-    return link_reasons(db.session.execute(LINKS, links_params(webstore_id, order_ids)), since)
+    rows = db.session.execute(LINKS, links_params(webstore_id, order_ids))
+    return link_reasons((row[:4] for row in rows), since)
 
 
 CUSTOMER_MAPPINGS = sa.select(CustomerMapping.woo_customer_id, CustomerMapping.customer_id).where(

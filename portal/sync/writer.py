@@ -13,6 +13,8 @@ fails alone there too.
 """
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from portal import db
 from portal.models import (
@@ -62,6 +64,25 @@ from portal.woo.orders import WooOrder
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class SetAside:
+    """The imported orders a write left to its caller (``set_aside``), with their share
+    of the orders fetched and the listing page to record as settled once they are."""
+
+    orders: list[WooOrder] = field(default_factory=list)
+    fetched: int = 0
+    settled: int | None = None
+
+    def add(self, other: "SetAside") -> None:
+        self.orders += other.orders
+        self.fetched += other.fetched
+        self.settled = other.settled if other.settled is not None else self.settled
+
+
+# (order, (its modified time as last read, read at, imported at)) -> set it aside.
+SetAsideRule = Callable[[WooOrder, tuple], bool]
+
+
 class BatchWriter:
     def __init__(self, run: SyncRun, webstore: Webstore, product_skus=None):
         """``product_skus``: product ids to their SKUs, as the store says (``WooClient.
@@ -90,53 +111,69 @@ class BatchWriter:
 
     # Orders
 
-    def write(self, orders: list[WooOrder], fetched: int = 0, settled=None) -> None:
-        """Import the orders that are not imported yet; log what happened to each."""
+    def write(
+        self, orders: list[WooOrder], fetched: int = 0, settled=None, set_aside=None
+    ) -> SetAside:
+        """Import the orders that are not imported yet; log what happened to each. The
+        imported ones that ``set_aside`` picks (a ``SetAsideRule``: found with the links,
+        under the lock) are neither logged nor counted, but returned."""
         if not orders:
             if fetched or settled:
                 self.log([], fetched=fetched, settled=settled)
-            return
+            return SetAside()
         if self.product_skus is not None:
             self.items.prepare([line for o in orders for line in o.line_items], self.product_skus)
         try:
-            plans = self._write(orders, fetched, settled)
+            plans, aside = self._write(orders, fetched, settled, set_aside)
             db.session.commit()
         except Exception as error:
             db.session.rollback()
             if len(orders) == 1:
                 log.exception("order %s could not be written", orders[0].id)
                 self.log([failed(orders[0], refusal(error))], fetched, orders, settled)
-                return
+                return SetAside()
             log.warning("batch failed (%s); writing its orders one by one", error_text(error))
+            aside = SetAside()
             for position, order in enumerate(orders):
                 first = position == 0
                 last = position == len(orders) - 1
-                self.write([order], fetched if first else 0, settled if last else None)
-            return
+                aside.add(
+                    self.write(
+                        [order], fetched if first else 0, settled if last else None, set_aside
+                    )
+                )
+            return aside
         # Only now, with the rows committed, may later batches rely on them.
         self.customers.remember([p.customer for p in plans])
         self.items.remember([c for p in plans for c in p.items])
+        return aside
 
-    def _write(self, orders: list[WooOrder], fetched: int, settled) -> list[Plan]:
+    def _write(self, orders: list[WooOrder], fetched: int, settled, set_aside):
         rows = Inserts()
         with rows.batch():
-            linked, rates = self._look_up(orders, rows)
-            lines: list[LogLine] = []
-            fresh = []
-            for order in orders:
-                if order.id in linked:
-                    lines.append(skipped(order, linked[order.id]))
-                else:
-                    fresh.append(order)
-            plans = self._plan(fresh, lines, rates)
+            links, rates = self._look_up(orders, rows)
+            aside = SetAside()
+            if set_aside:
+                aside.orders = [o for o in orders if o.id in links and set_aside(o, links[o.id])]
+            if aside.orders:
+                # Settled once the caller has settled them.
+                aside.fetched, aside.settled = min(fetched, len(aside.orders)), settled
+                orders = [o for o in orders if o not in aside.orders]
+                fetched, settled = fetched - aside.fetched, None
+            linked = link_reasons(
+                [(o.id, *links[o.id][:3]) for o in orders if o.id in links], self.started_at
+            )
+            lines = [skipped(o, linked[o.id]) for o in orders if o.id in linked]
+            plans = self._plan([o for o in orders if o.id not in linked], lines, rates)
             if plans:
                 self._create(plans, rows, lines)
             self._append_log(lines, fetched, rows, orders, settled)
-            return plans
+            return plans, aside
 
-    def _look_up(self, orders: list[WooOrder], rows: Inserts) -> tuple[dict[int, str], dict]:
-        """Take the import lock; then find which orders have a link (and why they are
-        skipped), the customers and items of the batch that the caches lack, and the
+    def _look_up(self, orders: list[WooOrder], rows: Inserts) -> tuple[dict[int, tuple], dict]:
+        """Take the import lock; then find which orders have a link (imported at, sales
+        order number and status; modified time as last read, read at), the customers and
+        items of the batch that the caches lack, and the
         exchange rates its orders in other currencies need, by (currency, day). On
         PostgreSQL in one round trip, each statement on a snapshot taken after the lock
         was granted."""
@@ -159,7 +196,7 @@ class BatchWriter:
         self.customers.found(customer_mappings, customer_emails)
         self.items.found(item_skus, item_mappings)
         rates = rates_by_day(rate_keys, rates[0]) if rate_keys else {}
-        return link_reasons(links, self.started_at), rates
+        return {order_id: tuple(rest) for order_id, *rest in links}, rates
 
     def _plan(self, orders: list[WooOrder], lines: list[LogLine], rates: dict) -> list[Plan]:
         planned_customers: dict = {}

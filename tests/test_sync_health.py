@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from jobs.health import refresh_webhooks_job
 from portal import db
+from portal import store_webhooks as webhooks
 from portal.models import (
     Audit,
     AuditStatus,
@@ -25,7 +26,6 @@ from portal.models import (
     WritebackState,
 )
 from portal.models.base import utcnow
-from portal.setup import webhooks
 from portal.sync.audit import audit_webstore
 from portal.sync.health import (
     DEGRADED,

@@ -12,12 +12,13 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from portal import alerts, db
+from portal import store_webhooks as webhooks
 from portal.auth import sessions
 from portal.auth.access import admin_required, staff_required
 from portal.crypto import SecretUnreadable
 from portal.htmx import FORM_ERRORS, form_errors, form_page, is_htmx
 from portal.models import CustomerTemplate, ItemTemplate, Role, User, Webstore
-from portal.setup import bp, readiness, store_mappings, webhooks, webstores
+from portal.setup import bp, readiness, store_mappings, webstores
 from portal.setup.forms import (
     CHARGE_ITEM_FIELDS,
     CustomerTemplateForm,

@@ -63,6 +63,7 @@ from flask import current_app, has_request_context, url_for
 from redis.exceptions import RedisError
 
 from portal import db
+from portal import store_webhooks as webhooks
 from portal.crypto import SecretUnreadable
 from portal.models import (
     Audit,
@@ -81,7 +82,6 @@ from portal.models import (
 )
 from portal.models.base import UTCDateTime, utcnow
 from portal.queue import redis_connection
-from portal.setup import webhooks
 from portal.woo.errors import WooError
 
 log = logging.getLogger(__name__)

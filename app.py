@@ -44,6 +44,7 @@ def create_app(
         items,
         metrics,
         orders,
+        search,
         setup,
         webhooks,
     )
@@ -51,6 +52,7 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(search.bp)
     app.register_blueprint(customers.bp)
     app.register_blueprint(items.bp)
     app.register_blueprint(credit_memos.bp)

@@ -4,11 +4,14 @@ customers and items as their own lists find them, and the store orders that runs
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from portal import db
 from portal.converters import MAX_ID, whole_number
 from portal.customers import queries as customer_queries
+from portal.htmx import is_htmx
 from portal.items import queries as item_queries
 from portal.models import (
     Customer,
@@ -21,6 +24,8 @@ from portal.models import (
 )
 from portal.orders.queries import search_condition, store_number
 from portal.paging import COUNT_CAP, capped_count
+
+bp = Blueprint("search", __name__)
 
 
 @dataclass(frozen=True)
@@ -332,3 +337,24 @@ def find_everything(term: str, user, limit: int = SEARCH_LIMIT) -> SearchResults
             if (hit.entry.webstore_id, hit.entry.woo_order_id) not in shown
         ],
     )
+
+
+@bp.get("/search")
+def index():
+    """The header's search box: pages by name; sales orders, customers and items as their
+    lists find them. HTMX (the typeahead under the box) gets the short list; a plain
+    request the page, or the order itself where the term is exactly its number."""
+    term = request.args.get("q", "").strip()[:100]
+    results = find_everything(term, current_user)
+    if is_htmx():
+        return render_template("search/_results.html", results=results, term=term)
+    exact = results.orders.exact
+    if exact is not None and not results.pages:
+        return redirect(url_for("orders.show", order_id=exact.id))
+    if len(results.traces) == 1 and results.only_traces and not results.pages:
+        # A store order number that only the log knows (it failed, or was skipped): its trace.
+        hit = results.traces[0]
+        return redirect(
+            url_for("orders.trace", code=hit.webstore_code, woo_order_id=hit.entry.woo_order_id)
+        )
+    return render_template("search/index.html", results=results, term=term)

@@ -11,7 +11,6 @@ from flask import (
 from flask_login import current_user
 
 from portal import db
-from portal import search as global_search
 from portal.auth.access import staff_required
 from portal.documents import queries as documents
 from portal.htmx import is_htmx, page_or_fragment
@@ -62,25 +61,6 @@ def index():
     return page_or_fragment(
         "orders/index.html", "orders/_table.html", list_url(keep_page=True), **context
     )
-
-
-@bp.get("/search")
-def search():
-    """The header's search box: pages by name; sales orders, customers and items as their
-    lists find them. HTMX (the typeahead under the box) gets the short list; a plain
-    request the page, or the order itself where the term is exactly its number."""
-    term = request.args.get("q", "").strip()[:100]
-    results = global_search.find_everything(term, current_user)
-    if is_htmx():
-        return render_template("orders/_search_results.html", results=results, term=term)
-    exact = results.orders.exact
-    if exact is not None and not results.pages:
-        return redirect(url_for("orders.show", order_id=exact.id))
-    if len(results.traces) == 1 and results.only_traces and not results.pages:
-        # A store order number that only the log knows (it failed, or was skipped): its trace.
-        hit = results.traces[0]
-        return redirect(trace_url(hit.webstore_code, hit.entry.woo_order_id))
-    return render_template("orders/search.html", results=results, term=term)
 
 
 def trace_url(webstore_code: str, woo_order_id: int, **args) -> str:

@@ -21,6 +21,21 @@ class LogLine:
     customers_created: str = ""
     items_created: str = ""
 
+    def row(self, run_id: int, webstore_id: int, now) -> dict:
+        """The line as a ``SyncLogEntry``'s columns."""
+        return {
+            "run_id": run_id,
+            "webstore_id": webstore_id,
+            "woo_order_id": self.order_id,
+            "woo_order_number": self.order_number[:40],
+            "outcome": self.outcome,
+            "message": self.message,
+            "sales_order_number": self.sales_order_number,
+            "customers_created": self.customers_created,
+            "items_created": self.items_created,
+            "created_at": now,
+        }
+
 
 # Each kind of skip reason: how its message starts, and how a run's summary names it.
 SKIP_KINDS = {
@@ -78,6 +93,20 @@ def skip_kind_label(kind: str) -> str:
 
 def failed(order, message: str) -> LogLine:
     return LogLine(order.id, getattr(order, "number", str(order.id)), Outcome.FAILED, message)
+
+
+def imported(order, number: str, notes, customers: list[str], items: list[str]) -> LogLine:
+    """An order imported as sales order ``number``, the customers and items its import
+    created, and what else its entry says (``Plan.notes``)."""
+    return LogLine(
+        order_id=order.id,
+        order_number=order.number,
+        outcome=Outcome.IMPORTED,
+        message="; ".join([f"Imported as {number}", *notes]),
+        sales_order_number=number,
+        customers_created=", ".join(customers),
+        items_created=", ".join(items),
+    )
 
 
 def skipped(order, message: str) -> LogLine:

@@ -528,3 +528,35 @@ def link_row(plan: Plan, webstore_id: int, sales_order_id: int, now) -> dict:
         "read_at": now,
         "imported_at": now,
     }
+
+
+def new_records(plans: list[Plan]) -> tuple[list, list]:
+    """The new customers and new items the plans share, each once, in order."""
+    customers = {id(p.customer.new): p.customer.new for p in plans if p.customer.new}
+    items = {id(c.new): c.new for p in plans for c in p.items if c.new}
+    return list(customers.values()), list(items.values())
+
+
+def mapping_rows(plans: list[Plan], webstore_id: int) -> tuple[list[dict], list[dict]]:
+    """The customer and item mappings the plans make, once their records have ids."""
+    customers = {
+        p.customer.map_woo_customer_id: p.customer.resolved_id()
+        for p in plans
+        if p.customer.map_woo_customer_id
+    }
+    items = {c.map_product: c.resolved_id() for p in plans for c in p.items if c.map_product}
+    return (
+        [
+            {"webstore_id": webstore_id, "woo_customer_id": woo_id, "customer_id": customer_id}
+            for woo_id, customer_id in customers.items()
+        ],
+        [
+            {
+                "webstore_id": webstore_id,
+                "woo_product_id": product_id,
+                "woo_variation_id": variation_id,
+                "item_id": item_id,
+            }
+            for (product_id, variation_id), item_id in items.items()
+        ],
+    )

@@ -37,6 +37,8 @@ from portal.sync.plan import (
     Plan,
     coupon_values,
     line_rows,
+    mapping_rows,
+    new_records,
     order_values,
     plan_order,
     refund_rows,
@@ -207,7 +209,7 @@ def plan_for(order: SalesOrder, store_order: WooOrder, setup, product_skus) -> P
 
 def create_items(plan: Plan, webstore_id: int) -> None:
     """The items the update needs that do not exist yet, numbered, and their mappings."""
-    new = list({id(c.new): c.new for c in plan.items if c.new}.values())
+    _, new = new_records([plan])
     if new:
         numbers = next_numbers("ITEM", len(new))
         ids = db.session.scalars(
@@ -216,20 +218,9 @@ def create_items(plan: Plan, webstore_id: int) -> None:
         ).all()
         for item, number, item_id in zip(new, numbers, ids, strict=True):
             item.number, item.id = number, item_id
-    mappings = {c.map_product: c.resolved_id() for c in plan.items if c.map_product}
+    _, mappings = mapping_rows([plan], webstore_id)
     if mappings:
-        db.session.execute(
-            sa.insert(ItemMapping),
-            [
-                {
-                    "webstore_id": webstore_id,
-                    "woo_product_id": product_id,
-                    "woo_variation_id": variation_id,
-                    "item_id": item_id,
-                }
-                for (product_id, variation_id), item_id in mappings.items()
-            ],
-        )
+        db.session.execute(sa.insert(ItemMapping), mappings)
 
 
 def latest_state(order: SalesOrder) -> OrderState:

@@ -40,7 +40,7 @@ from portal.sync.bulk import BATCH_SETTINGS, Inserts, error_text, run_all
 from portal.sync.customers import CustomerBook
 from portal.sync.failures import OrderFailure, refusal
 from portal.sync.items import ItemBook
-from portal.sync.log import LogLine, failed, link_reasons, skipped
+from portal.sync.log import LogLine, failed, imported, link_reasons, skipped
 from portal.sync.lookups import (
     EXCHANGE_RATES,
     IMPORT_LOCK,
@@ -54,6 +54,8 @@ from portal.sync.plan import (
     coupon_rows,
     line_rows,
     link_row,
+    mapping_rows,
+    new_records,
     plan_order,
     refund_rows,
     sales_order_row,
@@ -204,31 +206,29 @@ class BatchWriter:
         plans = []
         for order in orders:
             # A failed order's planned customer or items must not serve later orders.
-            customers_before, items_before = dict(planned_customers), dict(planned_items)
+            before = dict(planned_customers), dict(planned_items)
             try:
-                plans.append(
-                    plan_order(
-                        order,
-                        self.webstore,
-                        self.customers,
-                        self.items,
-                        planned_customers,
-                        planned_items,
-                        rates,
-                    )
+                plan = plan_order(
+                    order,
+                    self.webstore,
+                    self.customers,
+                    self.items,
+                    planned_customers,
+                    planned_items,
+                    rates,
                 )
+                plans.append(plan)
             except OrderFailure as failure:
-                planned_customers.clear()
-                planned_customers.update(customers_before)
-                planned_items.clear()
-                planned_items.update(items_before)
+                for planned, kept in zip((planned_customers, planned_items), before, strict=True):
+                    planned.clear()
+                    planned.update(kept)
                 lines.append(failed(order, str(failure)))
         return plans
 
     def _create(self, plans: list[Plan], rows: Inserts, lines: list[LogLine]) -> None:
-        """Number and add the plans' new customers and items, and their sales orders."""
-        customers = {id(p.customer.new) for p in plans if p.customer.new}
-        items = {id(c.new) for p in plans for c in p.items if c.new}
+        """Number and add the plans' new customers and items, their mappings, and the
+        sales orders."""
+        customers, items = new_records(plans)
         rows.reserve(
             [
                 (Customer, "CUST", len(customers)),
@@ -236,51 +236,15 @@ class BatchWriter:
                 (SalesOrder, "SO", len(plans)),
             ]
         )
-        self._create_customers(plans, rows)
-        self._create_items(plans, rows)
+        for model, series, records in ((Customer, "CUST", customers), (Item, "ITEM", items)):
+            if records:
+                made = rows.numbered(model, series, [r.values for r in records])
+                for record, (number, record_id) in zip(records, made, strict=True):
+                    record.number, record.id = number, record_id
+        customer_mappings, item_mappings = mapping_rows(plans, self.webstore.id)
+        rows.add(CustomerMapping, customer_mappings)
+        rows.add(ItemMapping, item_mappings)
         lines.extend(self._create_sales_orders(plans, rows))
-
-    def _create_customers(self, plans: list[Plan], rows: Inserts) -> None:
-        new = list({id(p.customer.new): p.customer.new for p in plans if p.customer.new}.values())
-        if new:
-            made = rows.numbered(Customer, "CUST", [c.values for c in new])
-            for customer, (number, customer_id) in zip(new, made, strict=True):
-                customer.number, customer.id = number, customer_id
-        mappings = {
-            p.customer.map_woo_customer_id: p.customer.resolved_id()
-            for p in plans
-            if p.customer.map_woo_customer_id
-        }
-        if mappings:
-            rows.add(
-                CustomerMapping,
-                [
-                    {"webstore_id": self.webstore.id, "woo_customer_id": w, "customer_id": c}
-                    for w, c in mappings.items()
-                ],
-            )
-
-    def _create_items(self, plans: list[Plan], rows: Inserts) -> None:
-        choices = [c for p in plans for c in p.items]
-        new = list({id(c.new): c.new for c in choices if c.new}.values())
-        if new:
-            made = rows.numbered(Item, "ITEM", [i.values for i in new])
-            for item, (number, item_id) in zip(new, made, strict=True):
-                item.number, item.id = number, item_id
-        mappings = {c.map_product: c.resolved_id() for c in choices if c.map_product}
-        if mappings:
-            rows.add(
-                ItemMapping,
-                [
-                    {
-                        "webstore_id": self.webstore.id,
-                        "woo_product_id": product_id,
-                        "woo_variation_id": variation_id,
-                        "item_id": item_id,
-                    }
-                    for (product_id, variation_id), item_id in mappings.items()
-                ],
-            )
 
     def _create_sales_orders(self, plans: list[Plan], rows: Inserts) -> list[LogLine]:
         webstore = self.webstore.id
@@ -298,17 +262,9 @@ class BatchWriter:
             coupons += coupon_rows(plan, order_id)
             refunds += refund_rows(plan.order, order_id)
             links.append(link_row(plan, webstore, order_id, now))
-            log_lines.append(
-                LogLine(
-                    order_id=plan.order.id,
-                    order_number=plan.order.number,
-                    outcome=Outcome.IMPORTED,
-                    message="; ".join([f"Imported as {number}", *plan.notes]),
-                    sales_order_number=number,
-                    customers_created=", ".join(first_named([plan.customer.new], named)),
-                    items_created=", ".join(first_named([c.new for c in plan.items], named)),
-                )
-            )
+            customers = first_named([plan.customer.new], named)
+            items = first_named([c.new for c in plan.items], named)
+            log_lines.append(imported(plan.order, number, plan.notes, customers, items))
         rows.add(SalesLine, sales_lines)
         rows.add(SalesOrderCoupon, coupons)
         rows.add(SalesOrderRefund, refunds)
@@ -319,24 +275,7 @@ class BatchWriter:
         """Add the log entries, the store orders they met and the run's counts to the
         transaction's rows, and send them."""
         now = utcnow()
-        rows.add(
-            SyncLogEntry,
-            [
-                {
-                    "run_id": self.run_id,
-                    "webstore_id": self.webstore.id,
-                    "woo_order_id": line.order_id,
-                    "woo_order_number": line.order_number[:40],
-                    "outcome": line.outcome,
-                    "message": line.message,
-                    "sales_order_number": line.sales_order_number,
-                    "customers_created": line.customers_created,
-                    "items_created": line.items_created,
-                    "created_at": now,
-                }
-                for line in lines
-            ],
-        )
+        rows.add(SyncLogEntry, [line.row(self.run_id, self.webstore.id, now) for line in lines])
         rows.add_seen(seen.rows_from_log(self.webstore.id, lines, self.seen_via, now, orders))
         counts = {outcome: 0 for outcome in Outcome}
         for line in lines:

@@ -29,11 +29,12 @@ run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 # On PostgreSQL whenever one answers (scripts/test_database.py); TEST_DATABASE_URL=sqlite
-# for SQLite.
+# for SQLite. Two workers, a module's tests on one (its sandbox stores start once).
 test: install
 	$(BIN)/python scripts/ensure_redis.py
 	scripts/ensure_chromium.sh
-	TEST_DATABASE_URL="$$($(BIN)/python scripts/test_database.py)" $(BIN)/pytest $(PYTEST_ARGS)
+	TEST_DATABASE_URL="$$($(BIN)/python scripts/test_database.py)" \
+		$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

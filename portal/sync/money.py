@@ -14,6 +14,7 @@ minor unit (ISO 4217). The rules, in one place:
   evenly, else with three more decimals, as an ERP's unit-amount precision keeps it.
 """
 
+import functools
 from decimal import ROUND_HALF_UP, Decimal
 
 from portal.sync.failures import OrderFailure
@@ -50,9 +51,16 @@ def decimals_for(currency: str, store_currency: str | None, store_decimals: int 
     return minor_unit(currency)
 
 
+@functools.cache
 def unit_of(decimals: int) -> Decimal:
     """The smallest amount with this many decimals: ``Decimal("0.001")`` for 3."""
     return Decimal(1).scaleb(-decimals)
+
+
+@functools.cache
+def largest_kept(places: int) -> Decimal:
+    """The first amount too large for the ERP's columns with ``places`` decimals."""
+    return Decimal(10) ** (AMOUNT_DIGITS - places)
 
 
 def round_to_unit(amount: Decimal, unit: Decimal) -> Decimal:
@@ -82,7 +90,7 @@ def kept_exactly(value: Decimal, what: str, places: int = AMOUNT_PLACES) -> Deci
             "decimals (WooCommerce > Settings > General > Number of decimals) and this "
             "amount in the store, then retry."
         )
-    if abs(value) >= Decimal(10) ** (AMOUNT_DIGITS - places):
+    if abs(value) >= largest_kept(places):
         raise OrderFailure(
             f"{what} is {value}, more than the ERP can keep: check this amount in the "
             "store, then retry."

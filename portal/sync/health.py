@@ -120,7 +120,7 @@ class Condition:
 @dataclass(frozen=True)
 class WebhookStates:
     """The portal's webhooks as the store last reported them: {topic: state} (a state of
-    ``portal.setup.webhooks.Row``), when that was read, and when the store was last asked
+    ``portal.store_webhooks.Row``), when that was read, and when the store was last asked
     and why it could not answer then (the states read before stay)."""
 
     states: dict[str, str]

@@ -1,6 +1,8 @@
-"""A batch asks the store for what planning needs before it takes the import lock, and
-its lookups run as the same statements on PostgreSQL and SQLite."""
+"""A batch asks the store for what planning needs before it takes the import lock, its
+lookups run as the same statements on PostgreSQL and SQLite, and a run collects garbage
+less often while it works."""
 
+import gc
 from datetime import date
 from decimal import Decimal
 
@@ -8,9 +10,11 @@ import pytest
 import sqlalchemy as sa
 
 from portal import db
-from portal.models import CurrencyExchangeRate, Item, ItemMapping, Outcome
+from portal.models import CurrencyExchangeRate, Item, ItemMapping, Outcome, Trigger
 from portal.sync.exchange_rates import rates_on
+from portal.sync.filters import merge_filters
 from portal.sync.lookups import existing_links
+from portal.sync.runs import create_run, execute_run
 from portal.woo.client import WooClient
 from tests.sync_helpers import entries, run_import, sales_order_for
 
@@ -125,3 +129,14 @@ def test_links_are_found_by_a_list_of_ids_on_either_database(demo_webstore, stor
 
     assert list(links) == [first["id"]]
     assert number in links[first["id"]]
+
+
+def test_a_run_collects_garbage_less_often_while_it_works_and_as_before_after(demo_webstore):
+    before = gc.get_threshold()
+    during = []
+    run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.MANUAL)
+
+    execute_run(run.id, progress=lambda: during.append(gc.get_threshold()))
+
+    assert set(during) == {(20_000, 2 * before[1], 2 * before[2])}
+    assert gc.get_threshold() == before

@@ -4,6 +4,8 @@ The ``SyncRun`` row is the truth about a run; the RQ job id is only a handle, si
 own job data expires. A run whose worker died stops heartbeating and is marked failed.
 """
 
+import contextlib
+import gc
 import logging
 import threading
 from datetime import timedelta
@@ -211,7 +213,7 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     webstore = run.webstore
     filters = ImportFilters.from_json(run.filters)
     concurrency = current_app.config.get("IMPORT_CONCURRENCY", 2)
-    with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]):
+    with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]), fewer_collections():
         try:
             with client_for(webstore) as client:
                 if run.kind == RunKind.REFUNDS:
@@ -234,6 +236,25 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     return finish(run_id, ending_status(run))
+
+
+@contextlib.contextmanager
+def fewer_collections(young: int = 20_000):
+    """Run Python's cyclic garbage collector less often while a run works.
+
+    A run makes a dict, a string or a Decimal of nearly every value of every order it
+    reads and writes, and next to none of them is in a reference cycle: reference counting
+    frees them. With the default threshold (700 new objects) the collector walks the young
+    objects every few hundred of them and every live one every ~70,000: about a tenth of
+    a fast store's import (``bench/README.md``). What the collector does free it frees a
+    little later.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(young, 2 * before[1], 2 * before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def ending_status(run: SyncRun) -> RunStatus:

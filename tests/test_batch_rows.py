@@ -19,7 +19,7 @@ def test_money_times_dates_and_enums_are_written_as_postgresql_reads_them():
         [{"line_type": LineType.SHIPPING, "unit_price": Decimal("4.90"), "quantity": Decimal(1)}],
     )
 
-    (row,) = json.loads(payload)
+    (row,) = json.loads(payload.obj)
     assert row["line_type"] == "shipping"
     assert row["unit_price"] == "4.90"
     assert row["quantity"] == "1"
@@ -44,7 +44,7 @@ def test_aware_times_and_dates_keep_their_values():
         SalesOrder.__table__, [{"order_date": date(2026, 11, 27), "ordered_at": moment}]
     )
 
-    (row,) = json.loads(payload)
+    (row,) = json.loads(payload.obj)
     assert row["order_date"] == "2026-11-27"
     assert datetime.fromisoformat(row["ordered_at"]) == moment
 

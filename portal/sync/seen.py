@@ -218,7 +218,7 @@ def upsert_from_json(dialect) -> str:
     table = StoreOrder.__table__
     given = sa.func.json_populate_recordset(
         sa.literal_column(f"NULL::{table.name}"),
-        sa.cast(sa.bindparam("seen", type_=sa.Text), postgresql.JSON),
+        sa.bindparam("seen", type_=postgresql.JSON),
     ).table_valued(*(table.c[name] for name in COLUMNS), name="seen")
     link = OrderLink.__table__
     # A lookup by the link's unique key for each row, whatever the planner thinks of a join

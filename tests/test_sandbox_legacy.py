@@ -223,7 +223,7 @@ def test_a_put_out_of_the_trash_sends_order_updated_on_the_posts_table_only(
     restored = get(store, "/orders/30", "PUT", {"status": "processing"}).json()
 
     expected = [("order.updated", restored)] if store.storage == "posts" else []
-    assert deliveries(received, len(expected)) == expected
+    assert deliveries(store, received) == expected
 
 
 # A generated store on the posts table

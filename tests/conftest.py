@@ -59,6 +59,23 @@ def pytest_configure(config):
     os.environ["TEST_REDIS_URL"] = TestConfig.REDIS_URL = url
 
 
+# The modules that take a minute or more, started first under xdist: its workers take modules
+# in the order collected, and one of these left to the end runs alone while the other waits.
+LONGEST_FIRST = (
+    "tests/test_vat_report_store.py",
+    "tests/system/test_production_stack.py",
+    "tests/browser/test_whole_story.py",
+    "tests/test_vat_report.py",
+    "tests/test_exactly_once.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        first = {path: rank for rank, path in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -169,15 +169,28 @@ def make_database(url: str, *, fresh: bool) -> None:
         engine.dispose()
 
 
-@pytest.fixture
-def app(database_url):
+@pytest.fixture(scope="session")
+def session_app(database_url):
+    """One application per worker: building one costs a fifth of a second (werkzeug
+    compiles a builder for each of its hundred routes), more than most tests take."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url)
+    yield app
     with app.app_context():
-        empty_database()
-        Redis.from_url(app.config["REDIS_URL"]).flushdb()
-        yield app
-        db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(session_app):
+    """The application on an emptied database and Redis, its settings as built: what a
+    test changes of them is put back after it."""
+    settings = dict(session_app.config)
+    with session_app.app_context():
+        empty_database()
+        Redis.from_url(session_app.config["REDIS_URL"]).flushdb()
+        yield session_app
+        db.session.remove()
+    session_app.config.clear()
+    session_app.config.update(settings)
 
 
 def empty_database() -> None:

@@ -1,4 +1,4 @@
-"""The VAT report of a whole store: 2,000 generated orders imported, their refunds credited,
+"""The VAT report of a whole store: 600 generated orders imported, their refunds credited,
 everything posted, and the report equal, to the cent, to what the store says.
 
 The store (the sandbox, over HTTP) has four tax rates in use and seven listed, shipping tax,
@@ -54,7 +54,7 @@ from portal.sync.states import CANCELLED_IN_STORE
 from portal.woo.client import WooClient
 from tests.conftest import empty_database, make_user
 
-ORDERS = 2000
+ORDERS = 600
 # The kit's rates listed (seven, of which the orders use four), orders in EUR besides USD,
 # prices with tax, untaxed products; tax rounded per line, so that refunds of every kind are
 # drawn (a store rounding at subtotal refunds its orders in full by amount only). A fixed

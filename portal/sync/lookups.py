@@ -38,9 +38,7 @@ class ValueList(sa.TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        if dialect.name == "postgresql":
-            return list(value)
-        return json.dumps([str(v) if isinstance(v, date) else v for v in value])
+        return list(value) if dialect.name == "postgresql" else json.dumps(list(value))
 
 
 class one_of(FunctionElement):
@@ -78,11 +76,17 @@ IMPORT_LOCK = (
     sa.update(NumberSeries).where(NumberSeries.code == "SO").values(last_no=NumberSeries.last_no)
 )
 
-# The links of orders, by ``webstore``, ``ids`` (and ``low`` and ``high``, their range),
-# with how each order was last read (its modified time then, and when):
-# the range lets the (webstore, order id) index find the ids by both columns even where the
-# planner's statistics lag behind a table that grew fast (a first big import); without it,
-# PostgreSQL may read every link of the webstore for each batch.
+# The links of orders, by ``webstore``, ``ids`` (and ``low`` and ``high``, their range:
+# ``links_params``). The range lets the (webstore, order id) index find the ids by both
+# columns even where the planner's statistics lag behind a table that grew fast (a first big
+# import); without it, PostgreSQL may read every link of the webstore for each batch.
+BY_LINK_KEY = (
+    OrderLink.webstore_id == sa.bindparam("webstore"),
+    OrderLink.woo_order_id.between(sa.bindparam("low"), sa.bindparam("high")),
+    one_of(OrderLink.woo_order_id, values("ids")),
+)
+
+# The links, with how each order was last read (its modified time then, and when).
 LINKS = (
     sa.select(
         OrderLink.woo_order_id,
@@ -93,26 +97,17 @@ LINKS = (
         OrderLink.read_at,
     )
     .join(SalesOrder, SalesOrder.id == OrderLink.sales_order_id)
-    .where(
-        OrderLink.webstore_id == sa.bindparam("webstore"),
-        OrderLink.woo_order_id.between(sa.bindparam("low"), sa.bindparam("high")),
-        one_of(OrderLink.woo_order_id, values("ids")),
-    )
+    .where(*BY_LINK_KEY)
 )
 
-# How the connector last read each of these orders (``changes.last_reads``), found as
-# ``LINKS`` finds them.
+# How the connector last read each of these orders (``changes.last_reads``).
 LAST_READS = sa.select(
     OrderLink.woo_order_id, OrderLink.woo_modified_at, OrderLink.read_at, OrderLink.imported_at
-).where(
-    OrderLink.webstore_id == sa.bindparam("webstore"),
-    OrderLink.woo_order_id.between(sa.bindparam("low"), sa.bindparam("high")),
-    one_of(OrderLink.woo_order_id, values("ids")),
-)
+).where(*BY_LINK_KEY)
 
 
 def links_params(webstore_id: int, order_ids) -> dict:
-    """The parameters of ``LINKS`` and ``LAST_READS`` for these orders (some)."""
+    """The parameters of ``BY_LINK_KEY`` for these orders (some)."""
     order_ids = sorted(order_ids)
     return {"webstore": webstore_id, "ids": order_ids, "low": order_ids[0], "high": order_ids[-1]}
 

@@ -16,6 +16,7 @@ from portal.models import UNPOSTED, OrderLink, SalesOrder
 from portal.models.base import utcnow
 from portal.sync.changes import Met, known_orders, last_reads, settle_met
 from portal.sync.log import LogLine, failed, invalid_line, skipped
+from portal.sync.lookups import BY_LINK_KEY, links_params
 from portal.sync.states import DELETED, OrderState
 from portal.woo.client import MAX_PER_PAGE, REF_FIELDS, OrderQuery, WooClient
 from portal.woo.errors import WooNotFound
@@ -185,7 +186,6 @@ def linked_numbers(webstore_id: int, ids: list[int]):
     if not ids:
         return []
     return db.session.execute(
-        sa.select(OrderLink.woo_order_id, OrderLink.woo_order_number).where(
-            OrderLink.webstore_id == webstore_id, OrderLink.woo_order_id.in_(ids)
-        )
+        sa.select(OrderLink.woo_order_id, OrderLink.woo_order_number).where(*BY_LINK_KEY),
+        links_params(webstore_id, ids),
     ).all()

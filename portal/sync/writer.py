@@ -175,10 +175,9 @@ class BatchWriter:
     def _look_up(self, orders: list[WooOrder], rows: Inserts) -> tuple[dict[int, tuple], dict]:
         """Take the import lock; then find which orders have a link (imported at, sales
         order number and status; modified time as last read, read at), the customers and
-        items of the batch that the caches lack, and the
-        exchange rates its orders in other currencies need, by (currency, day). On
-        PostgreSQL in one round trip, each statement on a snapshot taken after the lock
-        was granted."""
+        items of the batch that the caches lack, and the exchange rates its orders in other
+        currencies need, by (currency, day). On PostgreSQL in one round trip, each statement
+        on a snapshot taken after the lock was granted."""
         rate_keys = sorted(self.webstore.accounting.rate_keys(orders))
         settings = [(BATCH_SETTINGS, {})] if rows.together else []
         results = run_all(

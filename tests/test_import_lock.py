@@ -14,7 +14,7 @@ from portal.models import CurrencyExchangeRate, Item, ItemMapping, Outcome, Trig
 from portal.sync.exchange_rates import rates_on
 from portal.sync.filters import merge_filters
 from portal.sync.lookups import existing_links
-from portal.sync.runs import create_run, execute_run
+from portal.sync.runs import client_for, create_run, execute_run
 from portal.woo.client import WooClient
 from tests.sync_helpers import entries, run_import, sales_order_for
 
@@ -140,3 +140,13 @@ def test_a_run_collects_garbage_less_often_while_it_works_and_as_before_after(de
 
     assert set(during) == {(20_000, 2 * before[1], 2 * before[2])}
     assert gc.get_threshold() == before
+
+
+def test_products_skus_are_read_a_hundred_at_a_time_and_an_unknown_one_has_none(
+    demo_webstore, store
+):
+    with client_for(demo_webstore) as client:
+        skus = client.product_skus([14, 11, 13, 999_999])
+
+    # 999,999 is not listed, so it is asked for by itself: the store has no such product.
+    assert skus == {11: "MUG-001", 13: "GIFT-25", 14: "TSHIRT", 999_999: None}

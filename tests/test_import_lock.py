@@ -3,6 +3,7 @@ lookups run as the same statements on PostgreSQL and SQLite, and a run collects 
 less often while it works."""
 
 import gc
+import sys
 from datetime import date
 from decimal import Decimal
 
@@ -131,15 +132,20 @@ def test_links_are_found_by_a_list_of_ids_on_either_database(demo_webstore, stor
     assert number in links[first["id"]]
 
 
-def test_a_run_collects_garbage_less_often_while_it_works_and_as_before_after(demo_webstore):
-    before = gc.get_threshold()
+def test_a_run_collects_garbage_less_often_and_switches_threads_sooner_and_restores_both(
+    demo_webstore,
+):
+    before = gc.get_threshold(), sys.getswitchinterval()
     during = []
     run = create_run(demo_webstore, merge_filters(demo_webstore), Trigger.MANUAL)
 
-    execute_run(run.id, progress=lambda: during.append(gc.get_threshold()))
+    execute_run(
+        run.id, progress=lambda: during.append((gc.get_threshold(), sys.getswitchinterval()))
+    )
 
-    assert set(during) == {(20_000, 2 * before[1], 2 * before[2])}
-    assert gc.get_threshold() == before
+    thresholds, switch = before
+    assert set(during) == {((20_000, 2 * thresholds[1], 2 * thresholds[2]), 0.001)}
+    assert (gc.get_threshold(), sys.getswitchinterval()) == before
 
 
 def test_products_skus_are_read_a_hundred_at_a_time_and_an_unknown_one_has_none(

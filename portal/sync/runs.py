@@ -7,6 +7,7 @@ own job data expires. A run whose worker died stops heartbeating and is marked f
 import contextlib
 import gc
 import logging
+import sys
 import threading
 from datetime import timedelta
 
@@ -213,7 +214,7 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     webstore = run.webstore
     filters = ImportFilters.from_json(run.filters)
     concurrency = current_app.config.get("IMPORT_CONCURRENCY", 2)
-    with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]), fewer_collections():
+    with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]), run_pace():
         try:
             with client_for(webstore) as client:
                 if run.kind == RunKind.REFUNDS:
@@ -239,22 +240,29 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
 
 
 @contextlib.contextmanager
-def fewer_collections(young: int = 20_000):
-    """Run Python's cyclic garbage collector less often while a run works.
+def run_pace(young: int = 20_000, switch_seconds: float = 0.001):
+    """Tune the interpreter for a run's work, and restore it after.
 
-    A run makes a dict, a string or a Decimal of nearly every value of every order it
-    reads and writes, and next to none of them is in a reference cycle: reference counting
-    frees them. With the default threshold (700 new objects) the collector walks the young
-    objects every few hundred of them and every live one every ~70,000: about a tenth of
-    a fast store's import (``bench/README.md``). What the collector does free it frees a
-    little later.
+    - Python's cyclic garbage collector runs less often. A run makes a dict, a string or a
+      Decimal of nearly every value of every order it reads and writes, and next to none
+      of them is in a reference cycle: reference counting frees them. With the default
+      threshold (700 new objects) the collector walks the young objects every few hundred
+      of them and every live one every ~70,000: about a tenth of a fast store's import
+      (``bench/README.md``). What it does free it frees a little later.
+    - The thread that writes the batches gets the GIL back sooner (``sys.
+      setswitchinterval``). It waits for the database several times a batch, while the
+      store's pages are parsed on the request threads; when the answer comes, it waits
+      for the GIL until the parsing thread's interval ends: 5 ms by default, which on a
+      fast store is about as long as the database took.
     """
-    before = gc.get_threshold()
-    gc.set_threshold(young, 2 * before[1], 2 * before[2])
+    thresholds, switch = gc.get_threshold(), sys.getswitchinterval()
+    gc.set_threshold(young, 2 * thresholds[1], 2 * thresholds[2])
+    sys.setswitchinterval(switch_seconds)
     try:
         yield
     finally:
-        gc.set_threshold(*before)
+        gc.set_threshold(*thresholds)
+        sys.setswitchinterval(switch)
 
 
 def ending_status(run: SyncRun) -> RunStatus:

@@ -79,17 +79,24 @@ class OrderImport:
         # while a batch is written. Bounds the pages held in memory, whatever the store's size.
         self.ahead = 2 * self.concurrency
         self.progress = progress or (lambda: None)
-        # Before the writer takes the webstore's setup: the store's decimals are part of it.
-        storage = store_settings(webstore, client)
-        self.legacy_storage = not filters.order_ids and storage == "posts"
-        self.writer = BatchWriter(run, webstore, product_skus=client.product_skus)
+        self.run, self.webstore = run, webstore
+        self.legacy_storage = False
+        self.writer: BatchWriter | None = None
         # What the listing said and showed: orders deleted while it is read shift later
         # pages forward, so that an order may be on no page (see _sweep).
         self.totals: set[int | None] = set()
         self.seen: set[int] = set()
 
+    def _start(self) -> None:
+        """Read the store's settings (asked once a day) and set up the writer; before the
+        writer takes the webstore's setup, as the store's decimals are part of it."""
+        storage = store_settings(self.webstore, self.client)
+        self.legacy_storage = not self.filters.order_ids and storage == "posts"
+        self.writer = BatchWriter(self.run, self.webstore, product_skus=self.client.product_skus)
+
     def execute(self) -> None:
         if self.filters.incremental:
+            self._start()
             incremental = IncrementalImport(
                 self.run_id,
                 self.webstore_id,
@@ -103,6 +110,7 @@ class OrderImport:
             return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="woo") as pool:
             if self.filters.order_ids:
+                self._start()
                 self._import_ids(pool, self.filters.order_ids)
                 return
             self._import_listing(pool)
@@ -126,7 +134,11 @@ class OrderImport:
     def _import_listing(self, pool) -> None:
         query = self.filters.order_query()
         start = self.filters.from_page
-        first = self.client.order_page(query, start, per_page=PAGE_SIZE, fields=REF_FIELDS)
+        listing = pool.submit(
+            self.client.order_page, query, start, per_page=PAGE_SIZE, fields=REF_FIELDS
+        )
+        self._start()  # while the store lists
+        first = listing.result()
         self._set_total(first.total)
         self.totals.add(first.total)
         if not first.orders and not first.invalid:

@@ -344,3 +344,22 @@ def test_a_new_items_price_is_the_price_before_discounts():
     assert frother.item.new.values["unit_price"] == Decimal("19.99")  # 39.98 / 2, not 17.995
     assert frother.values["unit_price"] == Decimal("19.99")
     assert frother.values["line_discount"] == Decimal("3.99")
+
+
+# What the ERP keeps
+
+
+def test_a_line_amount_with_more_decimals_than_the_erp_keeps_fails_naming_the_line():
+    def five_decimals(data):
+        line = data["line_items"][1]
+        line["subtotal"] = line["total"] = "15.00001"
+        data["total"] = "21.99001"
+
+    order = real_order("order_357_custom_line_no_product", five_decimals)
+    with pytest.raises(OrderFailure) as failure:
+        plan(order, setup(price_decimals=5))
+
+    assert str(failure.value).startswith(
+        "Line 'Custom engraving (no product)': its amount is 15.00001, with more decimals "
+        "than the ERP keeps (4): it would be rounded, so the order was not imported."
+    )

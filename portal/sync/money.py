@@ -81,8 +81,17 @@ def unit_price(amount: Decimal, quantity: Decimal, decimals: int) -> Decimal:
     return round_to_unit(amount / quantity, unit_of(min(decimals + 3, UNIT_PRICE_PLACES)))
 
 
+def is_kept(value: Decimal, places: int = AMOUNT_PLACES) -> bool:
+    """Whether the ERP keeps ``value`` as it is, in a column of ``places`` decimals."""
+    return value == value.quantize(unit_of(places), rounding=ROUND_HALF_UP) and abs(
+        value
+    ) < largest_kept(places)
+
+
 def kept_exactly(value: Decimal, what: str, places: int = AMOUNT_PLACES) -> Decimal:
     """``value``, if the ERP keeps it as it is; else the order fails saying which and why."""
+    if is_kept(value, places):
+        return value
     if value != value.quantize(unit_of(places), rounding=ROUND_HALF_UP):
         raise OrderFailure(
             f"{what} is {value}, with more decimals than the ERP keeps ({places}): it "

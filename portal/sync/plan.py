@@ -45,6 +45,7 @@ from portal.sync.money import (
     UNIT_PRICE_PLACES,
     decimals_for,
     in_company_currency,
+    is_kept,
     kept_exactly,
     round_to_unit,
     unit_of,
@@ -234,16 +235,26 @@ def coupon_values(plan: Plan) -> list[dict]:
     ]
 
 
+# A sales line's amounts, and the decimals the ERP keeps of each.
+LINE_AMOUNTS = (
+    ("unit_price", UNIT_PRICE_PLACES),
+    ("line_discount", AMOUNT_PLACES),
+    ("amount", AMOUNT_PLACES),
+    ("tax_amount", AMOUNT_PLACES),
+)
+
+
 def check_kept(plan: Plan) -> None:
     """Every amount of the plan as the ERP keeps it, or the order fails naming the one that
     would be rounded."""
     order = plan.order
     for line in plan.lines:
         values = line.values
-        what = f"Line '{values['description']}'"
-        kept_exactly(values["unit_price"], f"{what}: its unit price", UNIT_PRICE_PLACES)
-        for name in ("line_discount", "amount", "tax_amount"):
-            kept_exactly(values[name], f"{what}: its {name.replace('_', ' ')}", AMOUNT_PLACES)
+        for name, places in LINE_AMOUNTS:
+            # The message only for the one that fails: this runs for every line imported.
+            if not is_kept(values[name], places):
+                what = f"Line '{values['description']}': its {name.replace('_', ' ')}"
+                kept_exactly(values[name], what, places)
     for name in ("total", "discount_total"):
         kept_exactly(getattr(order, name), f"The order's {name.replace('_', ' ')}")
     for refund in order.refunds:

@@ -24,7 +24,6 @@ import logging
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
@@ -35,10 +34,10 @@ from portal.models import Outcome, SyncLogEntry, SyncRun, Trigger, User, Webstor
 from portal.models.base import utcnow
 from portal.models.health import Audit, AuditStatus, SeenVia, StoreOrder, StoreOrderState
 from portal.sync import seen
+from portal.sync.ahead import pages_ahead
 from portal.sync.filters import ImportFilters
-from portal.sync.importer import ordered_results
 from portal.sync.runs import client_for, enqueue_for, queue_answers, start_import
-from portal.woo.client import MAX_PER_PAGE, OrderQuery
+from portal.woo.client import OrderQuery
 from portal.woo.errors import WooError
 
 log = logging.getLogger(__name__)
@@ -148,25 +147,9 @@ def listing(client, since: date):
     """The store's orders created from ``since`` (its calendar), by id, light: a page at a
     time, the pages after the first asked for a few at once."""
     query = OrderQuery(created_from=since, orderby="id")
-    page = partial(client.order_page, query, per_page=MAX_PER_PAGE, fields=FIELDS)
-    first = page(1)
-    yield first
-    pages = {"last": first.total_pages or 1}
-
-    def calls():
-        number = 2
-        while number <= pages["last"]:
-            yield partial(page, number)
-            number += 1
-
     concurrency = max(1, current_app.config.get("IMPORT_CONCURRENCY", 2))
     with ThreadPoolExecutor(concurrency, thread_name_prefix="audit") as pool:
-        for later in ordered_results(pool, calls(), 2 * concurrency):
-            if not later.orders:
-                return  # past the end: orders were deleted meanwhile
-            # Orders created meanwhile land on later pages (ids ascend): go there too.
-            pages["last"] = max(pages["last"], later.total_pages or 0)
-            yield later
+        yield from pages_ahead(pool, client, query, 2 * concurrency, fields=FIELDS)
 
 
 class Tally:

@@ -10,7 +10,7 @@ links first, and only the new orders are fetched in full, up to 100 per request.
 """
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
+from portal.sync.ahead import ordered_results
 from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
@@ -31,31 +32,6 @@ from portal.woo.client import REF_FIELDS, OrderPage, WooClient
 # Above this share of new orders on the first listing page, full pages are fetched directly.
 MOSTLY_NEW = 0.8
 PAGE_SIZE = 100
-
-
-def ordered_results(pool, calls: Iterable[Callable], ahead: int) -> Iterator:
-    """Run the calls on the pool, at most ``ahead`` at a time, yielding results in order.
-
-    The calls behind a result are submitted before it is yielded, so the pool works on
-    them while the caller works on the result. Calls not yet run when the caller stops
-    are cancelled.
-    """
-    calls = iter(calls)
-    pending = deque()
-
-    def fill():
-        while len(pending) < ahead and (call := next(calls, None)) is not None:
-            pending.append(pool.submit(call))
-
-    try:
-        fill()
-        while pending:
-            result = pending.popleft().result()
-            fill()
-            yield result
-    finally:
-        for future in pending:
-            future.cancel()
 
 
 class OrderImport:

@@ -198,6 +198,13 @@ def stats():
     return jsonify(_sandbox().stats.snapshot())
 
 
+@bp.post("/stats/reset")
+def reset_stats():
+    """Count afresh from here (the store's orders stay as they are)."""
+    _sandbox().stats.reset()
+    return jsonify(reset=True)
+
+
 @bp.post("/webhooks")
 def webhooks():
     body = request.get_json(force=True) or {}

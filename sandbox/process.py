@@ -253,6 +253,10 @@ class SandboxProcess:
     def set_webhook(self, url: str | None, secret: str = "") -> list[dict]:
         return self._post("/webhooks", {"url": url, "secret": secret})
 
+    def reset_stats(self) -> None:
+        """Count requests and the most in flight afresh; the store's orders stay."""
+        self._post("/stats/reset", {})
+
     def stats(self) -> dict:
         return self._call("GET", "/stats")
 

@@ -414,3 +414,22 @@ def test_a_full_refund_with_shipping_and_tax_adds_up_to_the_refund(demo_webstore
     assert memo.amount_including_tax == Decimal(refund["amount"]) == Decimal(created["total"])
     assert memo.amount + memo.tax_amount == memo.amount_including_tax
     assert memo.tax_amount == sum((ln.tax_amount for ln in memo.lines), Decimal("0"))
+
+
+def test_a_refunds_run_lists_the_refunds_of_several_orders_at_once(demo_webstore, store):
+    orders = [imported_order(demo_webstore, store) for _ in range(4)]
+    for order in orders:
+        store.modify_order(order.woo_order_id, refund={"amount": "1.00", "reason": ""})
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    # Slow enough that the store serves the requests it is sent together at once.
+    store.set_faults(latency_ms=150)
+    store.reset_stats()
+
+    run = import_refunds(demo_webstore)
+
+    assert (run.status, run.imported) == (RunStatus.SUCCEEDED, 4)
+    assert sorted(m.woo_order_id for m in memos()) == sorted(o.woo_order_id for o in orders)
+    stats = store.stats()
+    # One listing page and one refunds list an order, two at a time (IMPORT_CONCURRENCY).
+    assert stats["requests"] == 5 and stats["max_in_flight"] == 2

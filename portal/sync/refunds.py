@@ -15,7 +15,9 @@ and then its refunds'.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -31,11 +33,13 @@ from portal.models import (
     Trigger,
     Webstore,
 )
+from portal.sync.ahead import answers_ahead, ordered_results, pages_ahead
 from portal.sync.changes import refresh_warning
 from portal.sync.credit import CreditRefused, credit_memo_for
 from portal.sync.filters import ImportFilters
+from portal.sync.lookups import existing_links
 from portal.sync.money import amount_text
-from portal.woo.client import OrderQuery, WooClient
+from portal.woo.client import MAX_PER_PAGE, OrderQuery, WooClient
 
 log = logging.getLogger(__name__)
 
@@ -57,26 +61,45 @@ def is_refund_entry(message_column):
 
 
 class RefundImport:
-    def __init__(self, run: SyncRun, webstore: Webstore, client: WooClient, filters, progress=None):
+    def __init__(
+        self,
+        run: SyncRun,
+        webstore: Webstore,
+        client: WooClient,
+        filters,
+        progress=None,
+        concurrency: int = 2,
+    ):
         self.run_id = run.id
         self.webstore = webstore
         self.client = client
         self.filters: ImportFilters = filters
         self.progress = progress or (lambda: None)
+        self.concurrency = max(1, concurrency)
+        # Store requests queued beyond those running, as an import keeps them.
+        self.ahead = 2 * self.concurrency
         self.newest_modified: datetime | None = None
         # Orders read and not yet counted on the run: most have no refund, and a commit
         # each was two thirds of a run's time.
         self.unsaved_fetched = 0
+        # The imported ones among the orders read so far: only theirs are credited.
+        self.linked: set[int] = set()
 
     def execute(self) -> None:
-        for order in self.orders():
-            if self.newest_modified is None or order.date_modified > self.newest_modified:
-                self.newest_modified = order.date_modified
-            if order.refunds or order.id in self.filters.order_ids:
-                self.settle(order)
-            self.unsaved_fetched += 1
-            if self.unsaved_fetched >= FETCHED_PER_SAVE:
-                self.count()
+        """Read the orders, a few pages at once, and settle the refunds of each, their
+        lists asked a few orders ahead of the one being credited."""
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="woo") as pool:
+            orders = answers_ahead(
+                pool, self.orders(pool), self._list_refunds, self._credited_here, self.ahead
+            )
+            for order, refunds in orders:
+                if self.newest_modified is None or order.date_modified > self.newest_modified:
+                    self.newest_modified = order.date_modified
+                if self._to_settle(order):
+                    self.settle(order, refunds)
+                self.unsaved_fetched += 1
+                if self.unsaved_fetched >= FETCHED_PER_SAVE:
+                    self.count()
         self.count()
         if not self.filters.order_ids and self.newest_modified is not None:
             db.session.execute(
@@ -92,20 +115,41 @@ class RefundImport:
         for order in self.client.get_orders(order_ids):
             self.settle(order)
 
-    def orders(self):
+    def orders(self, pool):
+        """The orders to read, a page at a time; which of each page are imported is found
+        for the page at once."""
+        for page in self._pages(pool):
+            self.linked.update(existing_links(self.webstore.id, [o.id for o in page.orders], None))
+            yield from page.orders
+
+    def _pages(self, pool):
         if self.filters.order_ids:
-            yield from self.client.get_orders(self.filters.order_ids)
+            yield self.client.get_orders(self.filters.order_ids)
             return
         seen = set()
         query = OrderQuery(modified_after=self.filters.modified_after)
-        for order in self.client.iter_orders(query):
-            seen.add(order.id)
-            yield order
+        for page in pages_ahead(pool, self.client, query, self.ahead):
+            seen.update(order.id for order in page.orders)
+            yield page
         missing = [i for i in uncredited_orders(self.webstore.id) if i not in seen]
-        for start in range(0, len(missing), 100):
-            yield from self.client.get_orders(missing[start : start + 100])
+        chunks = [missing[i : i + MAX_PER_PAGE] for i in range(0, len(missing), MAX_PER_PAGE)]
+        calls = [partial(self.client.get_orders, chunk) for chunk in chunks]
+        yield from ordered_results(pool, calls, self.ahead)
 
-    def settle(self, order) -> None:
+    def _to_settle(self, order) -> bool:
+        return bool(order.refunds) or order.id in self.filters.order_ids
+
+    def _credited_here(self, order) -> bool:
+        """Whether the order's refunds are to be listed: one never imported has none to
+        credit (``settle`` says so without asking)."""
+        return self._to_settle(order) and order.id in self.linked
+
+    def _list_refunds(self, order):
+        return self.client.list_refunds(order.id)
+
+    def settle(self, order, refunds=None) -> None:
+        """Credit the order's refunds not credited yet, as the store lists them (asked here
+        where not given), and log each."""
         link = db.session.scalar(
             sa.select(OrderLink).where(
                 OrderLink.webstore_id == self.webstore.id, OrderLink.woo_order_id == order.id
@@ -129,7 +173,9 @@ class RefundImport:
                 )
             ).all()
         )
-        for refund in self.client.list_refunds(order.id):
+        if refunds is None:
+            refunds = self.client.list_refunds(order.id)
+        for refund in refunds:
             if self.filters.start_date and refund.date_created.date() < self.filters.start_date:
                 continue
             if refund.id in credited:

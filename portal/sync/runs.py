@@ -218,7 +218,9 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
         try:
             with client_for(webstore) as client:
                 if run.kind == RunKind.REFUNDS:
-                    RefundImport(run, webstore, client, filters, progress=progress).execute()
+                    RefundImport(
+                        run, webstore, client, filters, progress, concurrency=concurrency
+                    ).execute()
                 else:
                     OrderImport(
                         run, webstore, client, filters, concurrency=concurrency, progress=progress

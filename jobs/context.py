@@ -1,8 +1,9 @@
-"""The app for jobs, built once per process.
+"""The app for jobs, built once per process tree.
 
-RQ forks a work horse per job: an app (and its connection pool) built in the parent must
-not be used in the child, so the app is built in the process where the job runs. A job
-run in-process where an app context is already active (the CLI, a test) uses that app.
+RQ forks a work horse per job. The worker (``jobs.worker``) builds the app before it
+forks, and each horse takes it over, without the connections its database pools hold:
+those stay the parent's, and the horse opens its own. A job run in-process where an app
+context is already active (the CLI, a test) uses that app.
 """
 
 import os
@@ -16,10 +17,19 @@ _pid = None
 
 def get_app():
     global _app, _pid
-    if _app is None or _pid != os.getpid():
+    if _app is None:
         from app import create_app
 
         _app, _pid = create_app(), os.getpid()
+    elif _pid != os.getpid():
+        # Forked: the pooled connections are the parent's sockets. Dropped without closing
+        # them (close=False), which would end them for the parent too.
+        from portal import db
+
+        with _app.app_context():
+            for engine in db.engines.values():
+                engine.dispose(close=False)
+        _pid = os.getpid()
     return _app
 
 

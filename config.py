@@ -48,6 +48,8 @@ class Config:
     # Fernet key that encrypts webstore secrets at rest (consumer and webhook secrets).
     WEBSTORE_SECRETS_KEY = os.environ.get("WEBSTORE_SECRETS_KEY")
     RQ_QUEUE = os.environ.get("RQ_QUEUE", "imports")
+    # Webhook runs: a worker takes from it before RQ_QUEUE (the README's worker command).
+    RQ_WEBHOOK_QUEUE = os.environ.get("RQ_WEBHOOK_QUEUE", "webhooks")
     # Where stores reach the portal (https://portal.example.com): webhooks deliver there.
     PUBLIC_URL = os.environ.get("PUBLIC_URL")
     # Staff keep the import page open all day: a token bound to the session (and so
@@ -128,4 +130,5 @@ class TestConfig(Config):
     # Fixed, so that worker processes started by the tests can read what the tests wrote.
     WEBSTORE_SECRETS_KEY = "TJQFgiYxWEevYqVdUVN6cSsWBYydtWyxM-hlS_uTcpA="
     RQ_QUEUE = "test-imports"
+    RQ_WEBHOOK_QUEUE = "test-webhooks"
     COMPANY_CURRENCY = None

@@ -35,7 +35,7 @@ from portal.models import (
     Webstore,
     WritebackState,
 )
-from portal.queue import import_queue
+from portal.queue import worker_queues
 from portal.sync.health import DEGRADED, FAILING, HEALTHY, webstore_health
 
 bp = Blueprint("metrics", __name__)
@@ -305,28 +305,31 @@ def webhook_metrics(codes: dict[int, str]):
 
 
 def queue_metrics():
-    """The job queue's depth; a Redis that does not answer is a metric, not a failed scrape."""
+    """The job queues' depths; a Redis that does not answer is a metric, not a failed scrape."""
     up = gauge("queue_up", "1 when the job queue (Redis) answered this scrape, else 0.")
     jobs = gauge(
         "queue_jobs",
-        "Jobs of the RQ queue: waiting (queued), being worked (started), failed and kept.",
+        "Jobs of each RQ queue: waiting (queued), being worked (started), failed and kept.",
         "queue",
         "state",
     )
-    queue = import_queue()
     try:
         # Counted as they stand: a scrape cleans nothing up (RQ's count would).
         counts = {
-            "queued": queue.count,
-            "started": queue.started_job_registry.get_job_count(cleanup=False),
-            "failed": queue.failed_job_registry.get_job_count(cleanup=False),
+            (queue.name, state): count
+            for queue in worker_queues()
+            for state, count in (
+                ("queued", queue.count),
+                ("started", queue.started_job_registry.get_job_count(cleanup=False)),
+                ("failed", queue.failed_job_registry.get_job_count(cleanup=False)),
+            )
         }
     except RedisError:
         up.add_metric([], 0)
         return (up,)
     up.add_metric([], 1)
-    for state, count in counts.items():
-        jobs.add_metric([queue.name, state], count)
+    for labels, count in counts.items():
+        jobs.add_metric(list(labels), count)
     return up, jobs
 
 

@@ -1,4 +1,6 @@
-"""The Redis connection and the RQ queue that import jobs go through."""
+"""The Redis connection and the RQ queues that import jobs go through: webhook runs on a
+queue of their own, which workers take from first, so that a webhook's order does not wait
+behind bulk work (automatic syncs, audits, write-backs)."""
 
 from flask import current_app, g
 from redis import Redis
@@ -16,6 +18,15 @@ def redis_connection() -> Redis:
 
 def import_queue() -> Queue:
     return Queue(current_app.config["RQ_QUEUE"], connection=redis_connection())
+
+
+def webhook_queue() -> Queue:
+    return Queue(current_app.config["RQ_WEBHOOK_QUEUE"], connection=redis_connection())
+
+
+def worker_queues() -> list[Queue]:
+    """What a worker takes from, first to last."""
+    return [webhook_queue(), import_queue()]
 
 
 def queue_available() -> bool:

@@ -465,6 +465,7 @@ def worker_env(app) -> dict:
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "REDIS_URL": app.config["REDIS_URL"],
         "RQ_QUEUE": app.config["RQ_QUEUE"],
+        "RQ_WEBHOOK_QUEUE": app.config["RQ_WEBHOOK_QUEUE"],
         "WEBSTORE_SECRETS_KEY": app.config["WEBSTORE_SECRETS_KEY"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "RUN_HEARTBEAT_SECONDS": "1",
@@ -481,6 +482,8 @@ def start_worker(app):
         command = [
             str(Path(sys.executable).parent / "rq"),
             "worker",
+            "--worker-class",
+            "jobs.worker.Worker",
             "--url",
             app.config["REDIS_URL"],
             "--path",
@@ -492,7 +495,7 @@ def start_worker(app):
         ]
         if burst:
             command.append("--burst")
-        command.append(app.config["RQ_QUEUE"])
+        command += [app.config["RQ_WEBHOOK_QUEUE"], app.config["RQ_QUEUE"]]
         process = subprocess.Popen(command, env=worker_env(app), start_new_session=True)
         processes.append(process)
         return process

@@ -17,7 +17,7 @@ from portal.models import (
     SyncLogEntry,
     Trigger,
 )
-from portal.queue import import_queue, redis_connection
+from portal.queue import redis_connection, worker_queues
 from portal.sync.filters import merge_filters
 from portal.sync.runs import create_run, execute_run
 
@@ -72,7 +72,7 @@ def duplicates() -> dict:
 
 def work_queued_jobs() -> None:
     """Run what is queued, in this process, as a worker would."""
-    SimpleWorker([import_queue()], connection=redis_connection()).work(burst=True)
+    SimpleWorker(worker_queues(), connection=redis_connection()).work(burst=True)
 
 
 def logged_run(webstore, *, failed=0, skipped=0, imported=0, trigger=Trigger.MANUAL, **values):

@@ -26,7 +26,7 @@ from portal.models import (
     WritebackState,
 )
 from portal.models.base import utcnow
-from portal.queue import import_queue, redis_connection
+from portal.queue import import_queue, redis_connection, webhook_queue
 from portal.sync.filters import merge_filters
 from portal.sync.health import WEBHOOK_STATES_KEY, WebhookStates
 from portal.sync.runs import create_run, execute_run
@@ -478,22 +478,31 @@ def worker(app):
     redis_connection().close()
 
 
-def test_the_queue_depth_counts_waiting_and_failed_jobs(client, worker):
+def test_the_queue_depth_counts_waiting_and_failed_jobs_of_each_queue(client, worker):
     queue = import_queue()
     for _ in range(2):
         queue.enqueue("math.sqrt", -1)  # fails: a math domain error
     worker()
     for n in range(3):
         queue.enqueue("math.sqrt", n)
+    webhook_queue().enqueue("math.sqrt", 4)
 
     metrics = scrape(client)
 
     assert metrics.value("queue_up") == 1
     jobs = {
-        state: metrics.value("queue_jobs", queue="test-imports", state=state)
+        (name, state): metrics.value("queue_jobs", queue=name, state=state)
+        for name in ("test-webhooks", "test-imports")
         for state in ("queued", "started", "failed")
     }
-    assert jobs == {"queued": 3, "started": 0, "failed": 2}
+    assert jobs == {
+        ("test-webhooks", "queued"): 1,
+        ("test-webhooks", "started"): 0,
+        ("test-webhooks", "failed"): 0,
+        ("test-imports", "queued"): 3,
+        ("test-imports", "started"): 0,
+        ("test-imports", "failed"): 2,
+    }
 
 
 def test_a_queue_that_does_not_answer_is_a_metric_and_the_rest_is_still_read(make_app, webstore):

@@ -27,8 +27,10 @@ from portal.models import (
     WebhookDelivery,
 )
 from portal.models.base import utcnow
-from portal.queue import import_queue
+from portal.queue import webhook_queue
 from portal.sync import runs
+from portal.sync.filters import merge_filters
+from portal.sync.runs import start_import
 from portal.webhooks import deliveries
 from tests.conftest import FIXTURES
 from tests.sync_helpers import (
@@ -157,7 +159,7 @@ def test_the_captured_order_deliveries_are_verified_queued_and_imported(client, 
     assert [run.filters["order_ids"] for run in runs] == [[23], [35], [41]]
     assert all(run.status == RunStatus.QUEUED and run.requested_by_id is None for run in runs)
     assert run_ids(answers) == [run.id for run in runs]
-    assert sorted(import_queue().job_ids) == sorted(run.job_id for run in runs)
+    assert sorted(webhook_queue().job_ids) == sorted(run.job_id for run in runs)
 
     work_queued_jobs()
 
@@ -165,6 +167,19 @@ def test_the_captured_order_deliveries_are_verified_queued_and_imported(client, 
     for order_id in (23, 35, 41):
         assert sales_order_for(demo_hooked, order_id) is not None
     assert count(SalesOrder) == 3
+
+
+def test_a_webhook_run_goes_ahead_of_bulk_work_queued_before_it(client, demo_hooked):
+    automatic = start_import(demo_hooked, merge_filters(demo_hooked), Trigger.AUTOMATIC)
+    body, headers = captured(2)
+    assert deliver(client, body, headers, code="DEMO").status_code == 202
+
+    work_queued_jobs()
+
+    [webhook] = webhook_runs()
+    db.session.refresh(automatic)
+    assert webhook.status == automatic.status == RunStatus.SUCCEEDED
+    assert webhook.finished_at <= automatic.started_at
 
 
 def run_ids(answers) -> list[int]:
@@ -178,7 +193,7 @@ def test_a_single_delivery_enqueues_one_webhook_run(client, hooked):
 
     assert response.status_code == 202
     assert response.json == {"status": "queued", "order_id": 23, "run_id": webhook_runs()[0].id}
-    assert len(webhook_runs()) == 1 and len(import_queue().job_ids) == 1
+    assert len(webhook_runs()) == 1 and len(webhook_queue().job_ids) == 1
     assert webhook_runs()[0].filters["sources"] == {"order_ids": "webhook"}
 
 
@@ -551,7 +566,7 @@ def test_a_delivery_replayed_days_later_does_nothing_and_the_log_says_so(
 
     assert replay.status_code == 200
     assert replay.json == {"status": "duplicate", "order_id": 23, "message": "Received before."}
-    assert webhook_runs() == [run] and import_queue().job_ids == []
+    assert webhook_runs() == [run] and webhook_queue().job_ids == []
     [line] = [r.getMessage() for r in caplog.records if "nothing done" in r.getMessage()]
     assert f"received at {days_ago.isoformat(timespec='seconds')}" in line
     assert "(delivery '4f72202f0d71d08bf10eebb206a31691')" in line and "order 23" in line
@@ -679,7 +694,7 @@ class BrokenQueue:
 def test_a_run_that_cannot_be_put_on_the_queue_leaves_no_record(client, hooked, monkeypatch):
     """Redis answers the ping, then fails the enqueue: the run's row was committed, and the
     record with it; both are gone again."""
-    monkeypatch.setattr(runs, "import_queue", BrokenQueue)
+    monkeypatch.setattr(runs, "webhook_queue", BrokenQueue)
     body, headers = captured(2)
 
     assert deliver(client, body, headers).status_code == 503

@@ -31,7 +31,7 @@ from portal.models import (
     Webstore,
 )
 from portal.models.base import utcnow
-from portal.queue import import_queue, redis_connection
+from portal.queue import import_queue, redis_connection, webhook_queue
 from portal.sync.filters import ImportFilters
 from portal.sync.importer import OrderImport
 from portal.sync.log import skip_kind
@@ -107,6 +107,7 @@ def start_import(
         run,
         "jobs.import_orders.run",
         what="Imports",
+        first=trigger == Trigger.WEBHOOK,
         job_timeout=JOB_TIMEOUT,
         retry=None,
         description=f"import {webstore.code} run {run.id} ({trigger})",
@@ -128,14 +129,13 @@ def queue_answers(what: str) -> None:
         ) from error
 
 
-def enqueue_for(record, job: str, *, what: str, **options) -> Job:
-    """Queue ``job`` for ``record`` (a run, an audit), whose row was committed first; where
-    Redis stops answering meanwhile, the record is deleted again, so that nothing waits for
-    a job that was never queued."""
+def enqueue_for(record, job: str, *, what: str, first: bool = False, **options) -> Job:
+    """Queue ``job`` for ``record`` (a run, an audit), whose row was committed first, on the
+    queue workers take from first where ``first``; where Redis stops answering meanwhile,
+    the record is deleted again, so that nothing waits for a job that was never queued."""
+    queue = webhook_queue() if first else import_queue()
     try:
-        return import_queue().enqueue(
-            job, record.id, result_ttl=3600, failure_ttl=7 * 24 * 3600, **options
-        )
+        return queue.enqueue(job, record.id, result_ttl=3600, failure_ttl=7 * 24 * 3600, **options)
     except RedisError as error:
         db.session.delete(record)
         db.session.commit()

@@ -175,8 +175,9 @@ class Paths:
         elif path == "order_id":
             runs = [run_import(self.webstore, order_id=order_id) for order_id in ids]
         else:
-            # The deliveries come in, then a worker runs what they queued.
-            run_ids = [self.webhook(order_id, echo) for order_id in ids]
+            # The deliveries come in (joining the run the first one queued), then a worker
+            # runs what they queued.
+            run_ids = dict.fromkeys(self.webhook(order_id, echo) for order_id in ids)
             work_queued_jobs()
             runs = [db.session.get(SyncRun, run_id) for run_id in run_ids]
         db.session.expire_all()

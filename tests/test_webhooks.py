@@ -30,7 +30,7 @@ from portal.models.base import utcnow
 from portal.queue import webhook_queue
 from portal.sync import runs
 from portal.sync.filters import merge_filters
-from portal.sync.runs import start_import
+from portal.sync.runs import claim, start_import
 from portal.webhooks import deliveries
 from tests.conftest import FIXTURES
 from tests.sync_helpers import (
@@ -155,15 +155,17 @@ def test_the_captured_order_deliveries_are_verified_queued_and_imported(client, 
 
     assert [a.status_code for a in answers] == [202, 202, 202]
     assert [a.json["order_id"] for a in answers] == [23, 35, 41]
-    runs = webhook_runs()
-    assert [run.filters["order_ids"] for run in runs] == [[23], [35], [41]]
-    assert all(run.status == RunStatus.QUEUED and run.requested_by_id is None for run in runs)
-    assert run_ids(answers) == [run.id for run in runs]
-    assert sorted(webhook_queue().job_ids) == sorted(run.job_id for run in runs)
+    # The later deliveries join the run the first one queued, while it waits.
+    [run] = webhook_runs()
+    assert run.filters["order_ids"] == [23, 35, 41]
+    assert run.status == RunStatus.QUEUED and run.requested_by_id is None
+    assert run_ids(answers) == [run.id] * 3
+    assert webhook_queue().job_ids == [run.job_id]
 
     work_queued_jobs()
 
-    assert [r.status for r in webhook_runs()] == [RunStatus.SUCCEEDED] * 3
+    [run] = webhook_runs()
+    assert (run.status, run.imported) == (RunStatus.SUCCEEDED, 3)
     for order_id in (23, 35, 41):
         assert sales_order_for(demo_hooked, order_id) is not None
     assert count(SalesOrder) == 3
@@ -180,6 +182,34 @@ def test_a_webhook_run_goes_ahead_of_bulk_work_queued_before_it(client, demo_hoo
     db.session.refresh(automatic)
     assert webhook.status == automatic.status == RunStatus.SUCCEEDED
     assert webhook.finished_at <= automatic.started_at
+
+
+def test_a_delivery_after_a_worker_started_the_run_queues_a_run_of_its_own(client, demo_hooked):
+    first, second = captured(2), captured(3)
+    assert deliver(client, *first, code="DEMO").status_code == 202
+    [started] = webhook_runs()
+    assert claim(started.id)
+
+    answer = deliver(client, *second, code="DEMO")
+
+    runs = webhook_runs()
+    assert [run.filters["order_ids"] for run in runs] == [[23], [35]]
+    assert answer.json == {"status": "queued", "order_id": 35, "run_id": runs[1].id}
+
+
+def test_a_waiting_webhook_run_takes_a_hundred_orders_and_the_next_starts_another(client, hooked):
+    body, headers = captured(2)
+    template = json.loads(body)
+    answers = []
+    for order_id in range(1000, 1101):
+        signed = json.dumps({**template, "id": order_id}).encode()
+        answers.append(deliver(client, signed, {**headers, "X-Wc-Webhook-Signature": sign(signed)}))
+
+    runs = webhook_runs()
+    assert [len(run.filters["order_ids"]) for run in runs] == [100, 1]
+    assert runs[0].filters["order_ids"] == list(range(1000, 1100))
+    assert {a.json["run_id"] for a in answers[:100]} == {runs[0].id}
+    assert answers[100].json["run_id"] == runs[1].id
 
 
 def run_ids(answers) -> list[int]:
@@ -597,7 +627,7 @@ def test_two_orders_delivered_in_one_second_share_a_delivery_id_and_are_both_que
     answers = [deliver(client, body_35, headers_35), deliver(client, body_41, headers_41)]
 
     assert [(a.status_code, a.json["order_id"]) for a in answers] == [(202, 35), (202, 41)]
-    assert [run.filters["order_ids"] for run in webhook_runs()] == [[35], [41]]
+    assert [run.filters["order_ids"] for run in webhook_runs()] == [[35, 41]]
 
 
 @pytest.mark.parametrize("first_ends", ["commit", "rollback"])

@@ -9,9 +9,8 @@ not credited yet, a memo is written (``portal.sync.credit``), in a transaction o
 the unique (webstore, refund id) settles two runs meeting one refund. A refund of an order
 never imported is skipped, saying so.
 
-A webhook's orders run credits its order's refunds itself, in the same run
-(``credit_webhook_refunds``): one delivery, one run, whose log shows the order's outcome
-and then its refunds'.
+A webhook's orders run credits its orders' refunds itself, in the same run
+(``credit_webhook_refunds``), whose log shows the orders' outcomes and then their refunds'.
 """
 
 import logging

@@ -20,6 +20,10 @@ before is answered "duplicate". The body is the key because it is what the signa
 covers: WooCommerce's delivery id is unsigned, and is a hash of the webhook's id and the
 current second, which two captured deliveries of two different orders share. A delivery
 is also not queued while a webhook run for the same order is still waiting.
+
+Deliveries that come while a webhook run of their webstore waits for a worker join it (up
+to 100 orders, one request to the store): a busy store's deliveries then cost a run for
+each worker's turn, not one each, and none waits behind the others' runs.
 """
 
 import base64
@@ -51,8 +55,10 @@ MAX_BODY_BYTES = 1024 * 1024
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.deleted"})
 # A deletion's body is the order's id alone, both for the trash and for good.
 DELETED_TOPIC = "order.deleted"
-# How long a queued webhook run counts as waiting for its order.
+# How long a queued webhook run counts as waiting for its orders.
 DUPLICATE_SECONDS = 600
+# The orders a webhook run takes at most: as many as one request to the store brings.
+ORDERS_PER_RUN = 100
 # Order ids are BIGINT in WooCommerce's tables and in ours.
 MAX_ORDER_ID = 2**63 - 1
 # WooCommerce pings a new webhook's delivery URL with a form post, unsigned.
@@ -336,6 +342,11 @@ def queue_import(
         log.info("%s: order %s already waits in run %s", delivery, order_id, waiting)
         db.session.commit()
         return duplicate(order_id, waiting)
+    joined = join_waiting_run(webstore, order_id)
+    if joined is not None:
+        db.session.commit()
+        log.info("%s: order %s joins run %s", delivery, order_id, joined)
+        return Answer(202, {"status": "queued", "order_id": order_id, "run_id": joined})
     filters = ImportFilters(order_ids=(order_id,), sources={"order_ids": "webhook"})
     key = (WebhookDelivery.webstore_id == webstore.id) & (
         WebhookDelivery.body_sha256 == receipt.body_sha256
@@ -362,17 +373,42 @@ def duplicate(order_id: int, run_id: int | None = None, message: str = "Already 
     return Answer(200, body)
 
 
-def waiting_run(webstore: Webstore, order_id: int) -> int | None:
-    """A recent webhook run for just this order that no worker has started: it will read
-    the order as it is when it starts, so another delivery adds nothing."""
-    waiting = db.session.execute(
-        sa.select(SyncRun.id, SyncRun.filters).where(
+def waiting_webhook_runs(webstore: Webstore):
+    """The webstore's recent webhook runs that no worker has started, newest first."""
+    return (
+        sa.select(SyncRun.id, SyncRun.filters)
+        .where(
             SyncRun.webstore_id == webstore.id,
             SyncRun.trigger == Trigger.WEBHOOK,
             SyncRun.status == RunStatus.QUEUED,
             SyncRun.created_at >= utcnow() - timedelta(seconds=DUPLICATE_SECONDS),
         )
+        .order_by(SyncRun.id.desc())
     )
-    return next(
-        (i for i, filters in waiting if (filters or {}).get("order_ids") == [order_id]), None
+
+
+def waiting_run(webstore: Webstore, order_id: int) -> int | None:
+    """A webhook run holding this order that no worker has started: it will read the order
+    as it is when it starts, so another delivery adds nothing."""
+    waiting = db.session.execute(waiting_webhook_runs(webstore))
+    return next((i for i, filters in waiting if order_id in filters["order_ids"]), None)
+
+
+def join_waiting_run(webstore: Webstore, order_id: int) -> int | None:
+    """Add the order to the webstore's newest waiting webhook run with room for it; its id,
+    or None where there is none. The caller commits.
+
+    The run's row is locked (PostgreSQL; on SQLite this transaction holds the database's
+    write lock since it recorded the delivery), so that two deliveries joining at once both
+    land; a worker that claims the run first leaves it out (its status is checked again).
+    """
+    newest = db.session.execute(waiting_webhook_runs(webstore).limit(1).with_for_update()).first()
+    if newest is None or len(newest.filters["order_ids"]) >= ORDERS_PER_RUN:
+        return None
+    filters = {**newest.filters, "order_ids": [*newest.filters["order_ids"], order_id]}
+    joined = db.session.execute(
+        sa.update(SyncRun)
+        .where(SyncRun.id == newest.id, SyncRun.status == RunStatus.QUEUED)
+        .values(filters=filters)
     )
+    return newest.id if joined.rowcount == 1 else None

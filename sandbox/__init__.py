@@ -7,13 +7,13 @@ real WooCommerce 10 store in ``tests/fixtures/woo-captures/``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask
 
 from . import admin, api, control
 from .auth import Credentials
-from .faults import Faults, Stats
+from .faults import Capacity, Faults, Stats
 from .php import json_encode
 from .store import Store
 from .webhooks import Sender
@@ -45,6 +45,7 @@ class Sandbox:
     credentials: Credentials
     stats: Stats
     sender: Sender
+    capacity: Capacity = field(default_factory=Capacity)
 
     def notify(self, topic: str, order: dict, site: str) -> None:
         """Deliver an order event to every webhook on ``topic``."""

@@ -136,6 +136,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     knobs.add_argument("--hang-seconds", type=float, default=8)
     knobs.add_argument("--retry-after", type=int, default=1)
+    knobs.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="requests in service at once, the rest wait in line (0: as many as come)",
+    )
+    knobs.add_argument(
+        "--queue-limit",
+        type=int,
+        default=0,
+        help="requests waiting, past which one is answered --overload-status (0: no limit)",
+    )
+    knobs.add_argument("--overload-status", type=int, choices=(429, 503), default=503)
     return parser.parse_args(argv)
 
 

@@ -27,6 +27,7 @@ from flask import Blueprint, Response, current_app, request
 from . import checkout, render, settings, taxes
 from .auth import WRITE_METHODS
 from .catalog import Product
+from .faults import OVERLOAD
 from .model import STATUSES, WooError
 from .params import check, endpoint_args, schema
 from .php import build_query, json_encode, parse_query
@@ -122,6 +123,20 @@ def serve(route: str) -> Response:
     """Answer a REST request, with the latency and the faults the knobs ask for."""
     state = current_app.extensions["sandbox"]
     state.stats.started(_route_label(route))
+    knobs = state.faults.knobs
+    if not state.capacity.enter(knobs):
+        response = _overloaded(knobs.overload_status, knobs.retry_after)
+        state.stats.finished(response.status_code, OVERLOAD, 0, 0)
+        return response
+    state.stats.serving(+1)
+    try:
+        return _served(state, route)
+    finally:
+        state.stats.serving(-1)
+        state.capacity.leave()
+
+
+def _served(state, route: str) -> Response:
     fault = state.faults.draw(write=request.method in WRITE_METHODS and route.startswith("/wc/"))
     answer = Answer(None)
     response = None
@@ -335,6 +350,20 @@ def _too_many_requests(retry_after: int) -> Response:
     }
     headers = [("Retry-After", str(retry_after)), ("Content-Type", JSON_TYPE)]
     return Response(json_encode(body), _status_line(429), headers)
+
+
+def _overloaded(status: int, retry_after: int) -> Response:
+    """A store past its capacity: its host's 429 (as a rate limiter answers, the JSON of
+    WordPress's) or the web server's own 503 page, before PHP is reached."""
+    if status == 429:
+        return _too_many_requests(retry_after)
+    page = (
+        "<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n<body>"
+        "\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n"
+        "<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    )
+    headers = [("Retry-After", str(retry_after)), ("Content-Type", "text/html")]
+    return Response(page, _status_line(503), headers)
 
 
 def _critical_error() -> Response:

@@ -16,9 +16,12 @@ FAULTS = ("error", "rate_limit", "timeout", "truncate", "html")
 # Faults of writes alone (POST, PUT, PATCH, DELETE of the REST API), drawn after the above:
 # refused before anything changes, or lost after the change was made.
 WRITE_FAULTS = ("write_error", "write_lost")
+# A request turned away at once by a store past its capacity (``Knobs.workers``).
+OVERLOAD = "overload"
 # A page of 100 orders listed with ``_fields`` costs a real store about a fifth of the
 # full page's time: each order still loads, but is not rendered in full.
 LIGHT_ORDER_SHARE = 0.15
+INTEGER_KNOBS = frozenset({"retry_after", "workers", "queue_limit", "overload_status"})
 
 
 @dataclass
@@ -36,6 +39,13 @@ class Knobs:
     write_lost_rate: float = 0
     hang_seconds: float = 8
     retry_after: int = 1
+    # The store's capacity, as a PHP-FPM pool serves: at most ``workers`` requests in
+    # service at once (0: as many as come), the rest waiting in line; past ``queue_limit``
+    # waiting (0: no limit) a request is answered at once with ``overload_status`` (503, or
+    # 429 as a host's rate limiter answers), with Retry-After.
+    workers: int = 0
+    queue_limit: int = 0
+    overload_status: int = 503
 
     def update(self, changes: dict) -> None:
         names = {f.name for f in dataclasses.fields(self)}
@@ -48,7 +58,9 @@ class Knobs:
                 raise ValueError(f"{name} must be between 0 and 1")
             if value < 0:
                 raise ValueError(f"{name} must not be negative")
-            setattr(self, name, int(value) if name == "retry_after" else value)
+            if name == "overload_status" and value not in (429, 503):
+                raise ValueError("overload_status is 429 or 503")
+            setattr(self, name, int(value) if name in INTEGER_KNOBS else value)
 
 
 class Faults:
@@ -108,6 +120,37 @@ class Faults:
         self.wake.wait(self.knobs.hang_seconds)
 
 
+class Capacity:
+    """Requests in service and waiting for a place, against the knobs' ``workers`` and
+    ``queue_limit``: the latency a busy store adds is the wait in line."""
+
+    def __init__(self) -> None:
+        self._places = threading.Condition()
+        self.serving = 0
+        self.waiting = 0
+
+    def enter(self, knobs: Knobs) -> bool:
+        """Wait for a place in service; False, at once, where the line is full."""
+        with self._places:
+            if knobs.workers and self.serving >= knobs.workers:
+                if knobs.queue_limit and self.waiting >= knobs.queue_limit:
+                    return False
+                self.waiting += 1
+                try:
+                    # Asked again now and then: the knobs may change meanwhile.
+                    while knobs.workers and self.serving >= knobs.workers:
+                        self._places.wait(0.1)
+                finally:
+                    self.waiting -= 1
+            self.serving += 1
+            return True
+
+    def leave(self) -> None:
+        with self._places:
+            self.serving -= 1
+            self._places.notify()
+
+
 class Stats:
     """What the store served, for tests and benchmarks (``GET /_sandbox/stats``)."""
 
@@ -123,6 +166,9 @@ class Stats:
             self.faults: Counter[str] = Counter()
             self.in_flight = 0
             self.max_in_flight = 0
+            # In service (past the line of a store with limited workers).
+            self.in_service = 0
+            self.max_in_service = 0
 
     def started(self, route: str) -> None:
         with self._lock:
@@ -130,6 +176,11 @@ class Stats:
             self.routes[route] += 1
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def serving(self, change: int) -> None:
+        with self._lock:
+            self.in_service += change
+            self.max_in_service = max(self.max_in_service, self.in_service)
 
     def finished(self, status: int, fault: str | None, full: int, light: int) -> None:
         with self._lock:
@@ -150,7 +201,9 @@ class Stats:
                 "requests": self.counters["requests"],
                 "by_route": dict(self.routes),
                 "by_status": dict(self.statuses),
-                "faults": {fault: self.faults[fault] for fault in FAULTS + WRITE_FAULTS},
+                "faults": {
+                    fault: self.faults[fault] for fault in (*FAULTS, *WRITE_FAULTS, OVERLOAD)
+                },
                 "orders_rendered": {
                     "full": self.counters["orders_full"],
                     "light": self.counters["orders_light"],
@@ -161,4 +214,5 @@ class Stats:
                 },
                 "in_flight": self.in_flight,
                 "max_in_flight": self.max_in_flight,
+                "max_in_service": self.max_in_service,
             }

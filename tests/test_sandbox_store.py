@@ -39,6 +39,7 @@ from sandbox.php import format_decimal
 from sandbox.process import SandboxProcess
 from sandbox.store import OrderQuery, Store
 from sandbox.taxes import CAPTURED
+from tests.sync_helpers import wait_for
 
 CAPTURES = Path(__file__).parent / "fixtures" / "woo-captures"
 UNTIL = 1795719924  # 2026-11-26T19:05:24Z, where the captured store stood
@@ -679,3 +680,45 @@ def test_the_read_only_demo_key_looks_like_a_real_one() -> None:
         assert key.startswith(prefix) and len(key) == 43
         int(key[3:], 16)
     assert DEMO_READ_ONLY_KEY != DEMO_CONSUMER_KEY
+
+
+def test_a_store_of_limited_capacity_serves_so_many_at_once_and_queues_the_rest(
+    store: SandboxProcess,
+) -> None:
+    store.set_faults(latency_ms=300, workers=2)
+    store.reset_stats()
+
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: get(store, "/orders/23").status_code, range(6)))
+
+    assert answers == [200] * 6
+    stats = store.stats()
+    assert stats["max_in_service"] == 2 and stats["max_in_flight"] > 2
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_past_its_queue_limit_a_busy_store_turns_requests_away_with_retry_after(
+    store: SandboxProcess, status: int
+) -> None:
+    store.set_faults(latency_ms=600, workers=1, queue_limit=1, overload_status=status)
+    store.reset_stats()
+
+    def ask(_):
+        return get(store, "/orders/23")
+
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(ask, 0)  # in service
+        wait_for(lambda: store.stats()["max_in_service"] == 1)
+        second = pool.submit(ask, 1)  # waits in line
+        wait_for(lambda: store.stats()["in_flight"] == 2)
+        turned_away = list(pool.map(ask, range(2)))
+        kept = [first.result(), second.result()]
+
+    assert [a.status_code for a in kept] == [200, 200]
+    assert [a.status_code for a in turned_away] == [status, status]
+    assert all(a.headers["Retry-After"] == "1" for a in turned_away)
+    if status == 503:
+        assert "503 Service Temporarily Unavailable" in turned_away[0].text
+    else:
+        assert turned_away[0].json()["code"] == "rest_too_many_requests"
+    assert store.stats()["faults"]["overload"] == 2

@@ -72,6 +72,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--store-workers",
+        type=int,
+        help="a store of this capacity (the sandbox's --workers K, a line of --queue-limit "
+        "past which it answers 503): the engine's import at each --fixed concurrency instead",
+    )
+    parser.add_argument(
+        "--queue-limit", type=int, help="with --store-workers: requests waiting (default K)"
+    )
+    parser.add_argument(
+        "--fixed",
+        default="1,2,4,8",
+        help="with --store-workers: the fixed concurrencies to measure (default 1,2,4,8)",
+    )
+    parser.add_argument(
         "--skip-naive",
         action="store_true",
         help="leave the naive baseline out (naive_s null): to compare memory at large N",
@@ -81,6 +95,14 @@ def parse_args(argv=None) -> argparse.Namespace:
         parser.error("--new-fraction is between 0 and 1")
     if args.orders < 1 or args.concurrency < 1:
         parser.error("--orders and --concurrency are at least 1")
+    try:
+        args.fixed = sorted({int(c) for c in args.fixed.split(",")})
+    except ValueError:
+        parser.error("--fixed is a list of concurrencies: 1,2,4,8")
+    if args.store_workers is not None and (args.store_workers < 1 or min(args.fixed) < 1):
+        parser.error("--store-workers and --fixed concurrencies are at least 1")
+    if args.queue_limit is None and args.store_workers:
+        args.queue_limit = args.store_workers
     return args
 
 
@@ -95,6 +117,8 @@ def main(argv=None) -> None:
     app = bench_app(args.db, IMPORT_CONCURRENCY=args.concurrency)
     latency = ["--latency-ms", str(args.latency_ms)]
     latency += ["--latency-per-order-ms", str(args.latency_per_order_ms)]
+    if args.store_workers:
+        latency += ["--workers", str(args.store_workers), "--queue-limit", str(args.queue_limit)]
     store = SandboxProcess(seed=args.seed, orders=args.orders, extra_args=latency)
     started = time.perf_counter()
     store.start(timeout=30 + args.orders / 500)
@@ -108,7 +132,10 @@ def main(argv=None) -> None:
     )
     try:
         with app.app_context():
-            result = measure(args, app, store)
+            if args.store_workers:
+                result = measure_fixed(args, app, store)
+            else:
+                result = measure(args, app, store)
     finally:
         store.stop()
         if scratch:
@@ -191,6 +218,57 @@ def measure(args, app, store) -> dict:
         "failed": counts(run)["failed"],
         "rss_before_import_mb": round(rss_before_mb, 1),
         "peak_rss_total_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def measure_fixed(args, app, store) -> dict:
+    """The engine's import, on a fresh schema each time, at each fixed concurrency, against
+    a store of ``--store-workers`` capacity; and the overloads (429, 503) each met."""
+    n = args.orders
+    seconds, overloads = {}, {}
+    for concurrency in args.fixed:
+        fresh_schema(app)
+        webstore = make_webstore(store)
+        app.config["IMPORT_CONCURRENCY"] = concurrency
+        before = store.stats()
+        seconds[concurrency], run = timed_import(webstore)
+        after = store.stats()
+        overloads[concurrency] = after["faults"]["overload"] - before["faults"]["overload"]
+        report(
+            f"c={concurrency}",
+            seconds[concurrency],
+            n,
+            run=run,
+            requests=requests_since(store, before),
+        )
+        if run.imported != n:
+            print(f"  WARNING: imported {run.imported:,} of {n:,}")
+    best = min(seconds, key=seconds.get)
+    default = args.concurrency
+    print(
+        f"store of {args.store_workers} workers (a line of {args.queue_limit}): best fixed "
+        f"concurrency {best} ({seconds[best]:.2f} s)"
+        + (
+            f"; {default}, the default, {seconds[default] / seconds[best]:.2f}x that"
+            if default in seconds
+            else ""
+        )
+    )
+    return {
+        "orders": n,
+        "store_workers": args.store_workers,
+        "queue_limit": args.queue_limit,
+        "latency_ms": args.latency_ms,
+        "latency_per_order_ms": args.latency_per_order_ms,
+        "fixed_s": {str(c): round(s, 3) for c, s in seconds.items()},
+        "overloads": {str(c): o for c, o in overloads.items()},
+        "best_fixed": best,
+        "best_s": round(seconds[best], 3),
+        "default_concurrency": default,
+        "default_per_best": round(seconds[default] / seconds[best], 3)
+        if default in seconds
+        else None,
+        "database": sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name(),
     }
 
 

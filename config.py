@@ -72,8 +72,12 @@ class Config:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024)))
     WEBHOOK_MAX_BYTES = int(os.environ.get("WEBHOOK_MAX_BYTES", str(5 * 1024 * 1024)))
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    # Store requests an import keeps in flight at once.
+    # Store requests a run asks at once: where it starts (a webstore's first run; later ones
+    # start from what the last learnt), and at most; the limit adapts between 1 and the
+    # most (portal.woo.limit). IMPORT_CONCURRENCY_ADAPTIVE=0 holds it at IMPORT_CONCURRENCY.
     IMPORT_CONCURRENCY = int(os.environ.get("IMPORT_CONCURRENCY", "2"))
+    IMPORT_CONCURRENCY_MAX = int(os.environ.get("IMPORT_CONCURRENCY_MAX", "8"))
+    IMPORT_CONCURRENCY_ADAPTIVE = os.environ.get("IMPORT_CONCURRENCY_ADAPTIVE", "1") != "0"
     # A running import touches its run this often; one silent for RUN_STALE_SECONDS is
     # taken for dead (its worker was killed) and marked failed.
     RUN_HEARTBEAT_SECONDS = float(os.environ.get("RUN_HEARTBEAT_SECONDS", "5"))

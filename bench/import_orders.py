@@ -114,7 +114,8 @@ def main(argv=None) -> None:
 
         scratch = tempfile.TemporaryDirectory(prefix="bench-")
         args.db = f"sqlite:///{scratch.name}/bench.db"
-    app = bench_app(args.db, IMPORT_CONCURRENCY=args.concurrency)
+    # The engine at the floor's concurrency; --store-workers measures the adaptive limit.
+    app = bench_app(args.db, IMPORT_CONCURRENCY=args.concurrency, IMPORT_CONCURRENCY_ADAPTIVE=False)
     latency = ["--latency-ms", str(args.latency_ms)]
     latency += ["--latency-per-order-ms", str(args.latency_per_order_ms)]
     if args.store_workers:
@@ -222,37 +223,39 @@ def measure(args, app, store) -> dict:
 
 
 def measure_fixed(args, app, store) -> dict:
-    """The engine's import, on a fresh schema each time, at each fixed concurrency, against
-    a store of ``--store-workers`` capacity; and the overloads (429, 503) each met."""
+    """The engine's import, on a fresh schema each time, at each fixed concurrency and then
+    with the adaptive limit (as a webstore's first run: from ``--concurrency``), against a
+    store of ``--store-workers`` capacity; and the overloads (429, 503) each met."""
     n = args.orders
-    seconds, overloads = {}, {}
-    for concurrency in args.fixed:
+    seconds, overloads, requests = {}, {}, {}
+
+    def one(name: str, **config) -> SyncRun:
         fresh_schema(app)
         webstore = make_webstore(store)
-        app.config["IMPORT_CONCURRENCY"] = concurrency
+        app.config.update(config)
         before = store.stats()
-        seconds[concurrency], run = timed_import(webstore)
+        seconds[name], run = timed_import(webstore)
         after = store.stats()
-        overloads[concurrency] = after["faults"]["overload"] - before["faults"]["overload"]
-        report(
-            f"c={concurrency}",
-            seconds[concurrency],
-            n,
-            run=run,
-            requests=requests_since(store, before),
-        )
+        overloads[name] = after["faults"]["overload"] - before["faults"]["overload"]
+        requests[name] = after["requests"] - before["requests"]
+        report(name, seconds[name], n, run=run, requests=requests_since(store, before))
         if run.imported != n:
-            print(f"  WARNING: imported {run.imported:,} of {n:,}")
-    best = min(seconds, key=seconds.get)
-    default = args.concurrency
+            print(f"  {name} imported {run.imported:,} of {n:,}: not a candidate for the best")
+            seconds[name] = math.inf
+        return run
+
+    for concurrency in args.fixed:
+        one(f"c={concurrency}", IMPORT_CONCURRENCY=concurrency, IMPORT_CONCURRENCY_ADAPTIVE=False)
+    one("adaptive", IMPORT_CONCURRENCY=args.concurrency, IMPORT_CONCURRENCY_ADAPTIVE=True)
+    learnt = db.session.scalar(sa.select(Webstore.store_concurrency))
+    fixed = {name: s for name, s in seconds.items() if name != "adaptive"}
+    best = min(fixed, key=fixed.get)
+    ratio = seconds["adaptive"] / seconds[best]
+    share = overloads["adaptive"] / max(1, requests["adaptive"])
     print(
         f"store of {args.store_workers} workers (a line of {args.queue_limit}): best fixed "
-        f"concurrency {best} ({seconds[best]:.2f} s)"
-        + (
-            f"; {default}, the default, {seconds[default] / seconds[best]:.2f}x that"
-            if default in seconds
-            else ""
-        )
+        f"{best} ({seconds[best]:.2f} s); adaptive {seconds['adaptive']:.2f} s, {ratio:.2f}x "
+        f"the best, learnt {learnt}, {share:.1%} of its requests overloaded"
     )
     return {
         "orders": n,
@@ -260,14 +263,14 @@ def measure_fixed(args, app, store) -> dict:
         "queue_limit": args.queue_limit,
         "latency_ms": args.latency_ms,
         "latency_per_order_ms": args.latency_per_order_ms,
-        "fixed_s": {str(c): round(s, 3) for c, s in seconds.items()},
-        "overloads": {str(c): o for c, o in overloads.items()},
-        "best_fixed": best,
+        "fixed_s": {name[2:]: None if s == math.inf else round(s, 3) for name, s in fixed.items()},
+        "overloads": overloads,
+        "best_fixed": int(best[2:]),
         "best_s": round(seconds[best], 3),
-        "default_concurrency": default,
-        "default_per_best": round(seconds[default] / seconds[best], 3)
-        if default in seconds
-        else None,
+        "adaptive_s": round(seconds["adaptive"], 3),
+        "adaptive_per_best": round(ratio, 3),
+        "adaptive_overloaded_share": round(share, 4),
+        "learnt": learnt,
         "database": sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name(),
     }
 

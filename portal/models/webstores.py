@@ -84,6 +84,9 @@ class Webstore(Base):
     order_storage: Mapped[str | None] = mapped_column(sa.String(10))
     # When the store's system status was last read: its order storage and its money.
     order_storage_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How many requests at once the store took best when a run last found out
+    # (portal.woo.limit); the next run starts there. None: not yet known.
+    store_concurrency: Mapped[int | None] = mapped_column(sa.SmallInteger)
     # The store's currency and how it writes amounts, as it last said (None: not yet
     # known): its number of decimals (0 for yen, 3 for dinar) and its separators.
     currency: Mapped[str | None] = mapped_column(sa.String(3))

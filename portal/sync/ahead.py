@@ -12,8 +12,14 @@ from functools import partial
 from portal.woo.client import MAX_PER_PAGE, OrderPage, OrderQuery, WooClient
 
 
-def ordered_results(pool, calls: Iterable[Callable], ahead: int) -> Iterator:
-    """Run the calls on the pool, at most ``ahead`` at a time, yielding results in order.
+def at_most(ahead) -> int:
+    """``ahead``, a number or a function that says it now (a limit that adapts)."""
+    return ahead() if callable(ahead) else ahead
+
+
+def ordered_results(pool, calls: Iterable[Callable], ahead) -> Iterator:
+    """Run the calls on the pool, at most ``ahead`` at a time (a number, or a function that
+    says it now), yielding results in order.
 
     The calls behind a result are submitted before it is yielded, so the pool works on
     them while the caller works on the result. Calls not yet run when the caller stops
@@ -23,7 +29,7 @@ def ordered_results(pool, calls: Iterable[Callable], ahead: int) -> Iterator:
     pending = deque()
 
     def fill():
-        while len(pending) < ahead and (call := next(calls, None)) is not None:
+        while len(pending) < at_most(ahead) and (call := next(calls, None)) is not None:
             pending.append(pool.submit(call))
 
     try:
@@ -38,7 +44,7 @@ def ordered_results(pool, calls: Iterable[Callable], ahead: int) -> Iterator:
 
 
 def pages_ahead(
-    pool, client: WooClient, query: OrderQuery, ahead: int, fields=None
+    pool, client: WooClient, query: OrderQuery, ahead, fields=None
 ) -> Iterator[OrderPage]:
     """The listing's pages in order, the first alone and the rest ``ahead`` at a time,
     until an empty page. Orders created meanwhile land on later pages (ids ascend): the
@@ -63,7 +69,7 @@ def pages_ahead(
         yield later
 
 
-def answers_ahead(pool, items: Iterable, ask: Callable, wanted: Callable, ahead: int) -> Iterator:
+def answers_ahead(pool, items: Iterable, ask: Callable, wanted: Callable, ahead) -> Iterator:
     """Each item with ``ask(item)``'s answer (None for one not ``wanted``), in order; the
     questions are asked on the pool, at most ``ahead`` of them unanswered. Items that want
     none wait in line behind those that do, so that the order holds."""
@@ -74,7 +80,7 @@ def answers_ahead(pool, items: Iterable, ask: Callable, wanted: Callable, ahead:
             future = pool.submit(ask, item) if wanted(item) else None
             asked += future is not None
             line.append((item, future))
-            while line and (line[0][1] is None or asked > ahead):
+            while line and (line[0][1] is None or asked >= at_most(ahead)):
                 item, future = line.popleft()
                 asked -= future is not None
                 yield item, None if future is None else future.result()
@@ -85,3 +91,12 @@ def answers_ahead(pool, items: Iterable, ask: Callable, wanted: Callable, ahead:
         for _, future in line:
             if future is not None:
                 future.cancel()
+
+
+def requests_ahead(client: WooClient, threads: int):
+    """How many store requests a reader keeps queued: twice as many as the store is asked
+    at once (the client's limit, which may adapt: a function then), else as there are
+    threads. Bounds the answers held in memory, whatever the store's size."""
+    if client.limit is None:
+        return 2 * threads
+    return lambda: 2 * client.limit.current

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
-from portal.sync.ahead import ordered_results
+from portal.sync.ahead import at_most, ordered_results, requests_ahead
 from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
@@ -53,7 +53,7 @@ class OrderImport:
         self.concurrency = max(1, concurrency)
         # Requests queued beyond those running: the store's next answers are on their way
         # while a batch is written. Bounds the pages held in memory, whatever the store's size.
-        self.ahead = 2 * self.concurrency
+        self.ahead = requests_ahead(client, self.concurrency)
         self.progress = progress or (lambda: None)
         self.run, self.webstore = run, webstore
         self.legacy_storage = False
@@ -179,7 +179,7 @@ class OrderImport:
             while len(new_ids) >= PAGE_SIZE:
                 fetch(new_ids[:PAGE_SIZE])
                 new_ids = new_ids[PAGE_SIZE:]
-            while len(window) < self.ahead and next_page <= total_pages:
+            while len(window) < at_most(self.ahead) and next_page <= total_pages:
                 call = partial(
                     self.client.order_page, query, next_page, per_page=PAGE_SIZE, fields=REF_FIELDS
                 )

@@ -32,7 +32,7 @@ from portal.models import (
     Trigger,
     Webstore,
 )
-from portal.sync.ahead import answers_ahead, ordered_results, pages_ahead
+from portal.sync.ahead import answers_ahead, ordered_results, pages_ahead, requests_ahead
 from portal.sync.changes import refresh_warning
 from portal.sync.credit import CreditRefused, credit_memo_for
 from portal.sync.filters import ImportFilters
@@ -76,7 +76,7 @@ class RefundImport:
         self.progress = progress or (lambda: None)
         self.concurrency = max(1, concurrency)
         # Store requests queued beyond those running, as an import keeps them.
-        self.ahead = 2 * self.concurrency
+        self.ahead = requests_ahead(client, self.concurrency)
         self.newest_modified: datetime | None = None
         # Orders read and not yet counted on the run: most have no refund, and a commit
         # each was two thirds of a run's time.

@@ -36,6 +36,7 @@ from portal.sync.filters import ImportFilters
 from portal.sync.importer import OrderImport
 from portal.sync.log import skip_kind
 from portal.sync.refunds import RefundImport, credit_webhook_refunds
+from portal.sync.store_settings import keep_store_limit, store_limit
 from portal.woo.client import WooClient
 from portal.woo.errors import TRANSIENT_ERRORS, WooError
 
@@ -212,11 +213,14 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
         return db.session.get(SyncRun, run_id)
     run = db.session.get(SyncRun, run_id)
     webstore = run.webstore
+    webstore_id = webstore.id
     filters = ImportFilters.from_json(run.filters)
-    concurrency = current_app.config.get("IMPORT_CONCURRENCY", 2)
+    limit = store_limit(webstore)
+    concurrency = limit.highest  # threads; the limit says how many ask at once
     with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]), run_pace():
         try:
             with client_for(webstore) as client:
+                client.limit = limit
                 if run.kind == RunKind.REFUNDS:
                     RefundImport(
                         run, webstore, client, filters, progress, concurrency=concurrency
@@ -228,6 +232,7 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
                     credit_webhook_refunds(run, webstore, client, progress)
         except (WooError, SecretUnreadable) as error:
             db.session.rollback()
+            keep_store_limit(webstore_id, limit)
             reason = f"The store could not be read: {str(error).rstrip('.')}."
             if isinstance(error, TRANSIENT_ERRORS):
                 return try_again_later(run_id, reason)
@@ -236,6 +241,7 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
             db.session.rollback()
             log.exception("run %s failed", run_id)
             return finish(run_id, RunStatus.FAILED, stopped_unexpectedly(run_id))
+    keep_store_limit(webstore_id, limit)
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     return finish(run_id, ending_status(run))

@@ -1,16 +1,19 @@
 """What a run must know of the store before it reads orders, from its system status: how it
 keeps them (HPOS or legacy posts) and its money (currency, decimals, separators). Asked once
-a day and by Test connection, kept on the webstore."""
+a day and by Test connection, kept on the webstore. Beside them, how many requests at once
+the store takes best, as the last run found out (``portal.woo.limit``)."""
 
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from portal import db
 from portal.models import Webstore
 from portal.models.base import utcnow
 from portal.woo.client import StoreMoney, WooClient
 from portal.woo.errors import WooError
+from portal.woo.limit import AdaptiveLimit, FixedLimit
 
 # How often the store's system status (order storage, decimals) is asked again.
 STORE_SETTINGS_EVERY = timedelta(days=1)
@@ -54,3 +57,27 @@ def keep_store_settings(webstore: Webstore, storage: str | None, money: StoreMon
             values["previous_price_decimals"] = was
             values["price_decimals_changed_at"] = values["order_storage_checked_at"]
     db.session.execute(sa.update(Webstore).where(Webstore.id == webstore.id).values(values))
+
+
+def store_limit(webstore: Webstore) -> AdaptiveLimit:
+    """A run's limit of store requests at once: adaptive from what the last run learnt
+    (else ``IMPORT_CONCURRENCY``), up to ``IMPORT_CONCURRENCY_MAX``; fixed at
+    ``IMPORT_CONCURRENCY`` where ``IMPORT_CONCURRENCY_ADAPTIVE`` is off."""
+    config = current_app.config
+    start = max(1, config.get("IMPORT_CONCURRENCY", 2))
+    if not config.get("IMPORT_CONCURRENCY_ADAPTIVE", True):
+        return FixedLimit(start)
+    highest = max(1, config.get("IMPORT_CONCURRENCY_MAX", 8))
+    return AdaptiveLimit(start=webstore.store_concurrency or start, highest=highest)
+
+
+def keep_store_limit(webstore_id: int, limit: AdaptiveLimit) -> None:
+    """Keep what the run learnt, where it learnt anything, for the next to start from."""
+    if isinstance(limit, FixedLimit) or not limit.history:
+        return
+    db.session.execute(
+        sa.update(Webstore)
+        .where(Webstore.id == webstore_id)
+        .values(store_concurrency=limit.current)
+    )
+    db.session.commit()

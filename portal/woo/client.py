@@ -6,6 +6,7 @@ import codecs
 import ipaddress
 import logging
 import random
+import re
 import socket
 import time
 import warnings
@@ -38,6 +39,7 @@ from .errors import (
     WooTLSError,
     error_for_answer,
 )
+from .limit import AdaptiveLimit
 from .orders import (
     WooOrder,
     WooOrderRef,
@@ -266,6 +268,8 @@ class WooClient:
         self.verify_tls = verify_tls
         if verify_tls is False:
             quiet_insecure_warnings(self.base_url)
+        # How many reads at once, where a run sets it (portal.woo.limit): else unbounded.
+        self.limit: AdaptiveLimit | None = None
 
     def close(self) -> None:
         self.session.close()
@@ -769,7 +773,7 @@ class WooClient:
         attempt = 1
         while True:
             try:
-                return self._request_once(method, url, params, body)
+                return self._limited(method, url, params, body)
             except _TRANSIENT as exc:
                 if attempt > retries:
                     exc.attempts = attempt
@@ -778,6 +782,21 @@ class WooClient:
                 log.warning("%s Retry %d of %d in %.2f s.", exc, attempt, retries, delay)
                 time.sleep(delay)
                 attempt += 1
+
+    def _limited(self, method, url, params, body):
+        """One read, under the limit of requests at once where there is one; it learns from
+        the answer's time, or from the store being overloaded (429, 503, a timeout)."""
+        if self.limit is None:
+            return self._request_once(method, url, params, body)
+        started = self.limit.acquire()
+        overloaded = False
+        try:
+            return self._request_once(method, url, params, body)
+        except (WooRateLimited, WooTimeout):
+            overloaded = True
+            raise
+        finally:
+            self.limit.release(started, overloaded, kind=request_kind(url, params))
 
     def _backoff(self, attempt: int, error: WooError) -> float:
         if isinstance(error, WooRateLimited) and error.retry_after is not None:
@@ -856,6 +875,15 @@ class WooClient:
             f"{self._url(path)} did not answer with {expected}: "
             "check that the store URL points at a WooCommerce store."
         )
+
+
+def request_kind(url: str, params: dict[str, Any] | None) -> tuple:
+    """Which requests take alike: the same resource, fields and page size (for the
+    adaptive limit, which compares an answer's time with its kind's)."""
+    params = params or {}
+    size = params.get("per_page") or len(str(params.get("include", "")).split(","))
+    path = re.sub(r"/\d+", "/#", url.rsplit("/wp-json/", 1)[-1].split("?")[0])
+    return (path, params.get("_fields"), size)
 
 
 def _order_params(query: OrderQuery, per_page: int, fields: Sequence[str] | None) -> dict:

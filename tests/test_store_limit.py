@@ -1,0 +1,202 @@
+"""How many requests at once a run asks a store: more while its answers come faster and no
+slower, fewer on overload or slower answers, remembered for the next run."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from portal import db
+from portal.models import RunKind, Trigger, Webstore
+from portal.sync.runs import client_for, create_run, execute_run
+from portal.sync.schedule import refund_filters
+from portal.sync.store_settings import store_limit
+from portal.woo.limit import CEILING_WINDOWS, AdaptiveLimit, FixedLimit
+from tests.sync_helpers import run_import, wait_for
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def window(limit: AdaptiveLimit, clock: Clock, *, answers: int, latency: float, seconds: float):
+    """``answers`` answered, each after ``latency``, spread over ``seconds``."""
+    for _ in range(answers):
+        clock.now += seconds / answers - latency
+        started = limit.acquire()
+        clock.now += latency
+        limit.release(started)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def test_the_limit_doubles_while_answers_come_faster_then_grows_by_one_after_a_decrease(clock):
+    limit = AdaptiveLimit(start=2, highest=16, clock=clock)
+
+    window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # 2 a second: the baseline
+    window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # the same: more, to see
+    window(limit, clock, answers=8, latency=1.0, seconds=2.0)  # 4 a second
+    window(limit, clock, answers=16, latency=1.6, seconds=2.0)  # queued in the store
+    window(limit, clock, answers=10, latency=1.0, seconds=2.0)  # 5 a second
+    window(limit, clock, answers=10, latency=1.0, seconds=2.0)
+
+    assert limit.history == [
+        (2, "holds"),
+        (4, "probe"),
+        (8, "faster"),
+        (5, "slower"),
+        (5, "holds"),
+        (6, "probe"),
+    ]
+
+
+def test_a_429_503_or_timeout_halves_the_limit_at_once(clock):
+    limit = AdaptiveLimit(start=6, clock=clock)
+    window(limit, clock, answers=1, latency=1.0, seconds=1.0)
+
+    limit.release(limit.acquire(), overloaded=True)
+
+    assert limit.history == [(3, "overloaded")]
+    assert limit.current == 3
+
+
+def test_after_an_overload_the_limit_stays_below_what_overloaded_the_store_for_a_while(clock):
+    limit = AdaptiveLimit(start=4, clock=clock)
+    window(limit, clock, answers=1, latency=1.0, seconds=1.0)
+    limit.release(limit.acquire(), overloaded=True)  # 4 at once was too many: 2
+
+    for _ in range(CEILING_WINDOWS - 1):
+        window(limit, clock, answers=6, latency=1.0, seconds=2.0)
+
+    assert max(current for current, _ in limit.history) == 3
+    window(limit, clock, answers=6, latency=1.0, seconds=2.0)  # the while is over
+    window(limit, clock, answers=6, latency=1.0, seconds=2.0)
+    assert limit.current == 4
+
+
+def test_answers_half_as_slow_again_as_the_best_mean_the_store_queues_them(clock):
+    limit = AdaptiveLimit(start=4, clock=clock)
+    window(limit, clock, answers=8, latency=1.0, seconds=2.0)  # best: 1 s
+
+    window(limit, clock, answers=8, latency=1.6, seconds=2.0)
+
+    assert limit.history == [(4, "holds"), (2, "slower")]
+
+
+def test_it_holds_while_more_at_once_brings_nothing_and_tries_one_more_now_and_then(clock):
+    limit = AdaptiveLimit(start=6, clock=clock)
+    limit.release(limit.acquire(), overloaded=True)  # 3, and below 6 for a while
+
+    for _ in range(4):
+        window(limit, clock, answers=2 * limit.current, latency=1.2, seconds=2 * limit.current / 3)
+
+    # Three answers a second whatever the limit: the store serves three at a time.
+    assert limit.history == [
+        (3, "overloaded"),
+        (3, "holds"),
+        (4, "probe"),
+        (4, "holds"),
+        (5, "probe"),
+    ]
+
+
+def test_the_limit_stays_within_its_bounds(clock):
+    limit = AdaptiveLimit(start=20, lowest=1, highest=3, clock=clock)
+    assert limit.current == 3
+    window(limit, clock, answers=6, latency=1.0, seconds=1.0)
+    assert limit.current == 3
+    for _ in range(3):
+        limit.release(limit.acquire(), overloaded=True)
+        window(limit, clock, answers=1, latency=1.0, seconds=1.0)
+    assert limit.current == 1
+
+
+def test_a_request_beyond_the_limit_waits_for_one_to_end():
+    limit = FixedLimit(2)
+    first, second = limit.acquire(), limit.acquire()
+    third = threading.Thread(target=limit.acquire)
+    third.start()
+
+    wait_for(lambda: not third.is_alive() or limit.in_flight == 2)
+    assert third.is_alive() and limit.in_flight == 2
+    limit.release(first)
+    third.join(timeout=5)
+    assert not third.is_alive() and limit.in_flight == 2
+    limit.release(second)
+
+
+# Runs
+
+
+def store_concurrency(webstore) -> int | None:
+    db.session.expire_all()
+    return db.session.scalar(
+        sa.select(Webstore.store_concurrency).where(Webstore.id == webstore.id)
+    )
+
+
+def test_a_client_under_the_limit_finds_a_store_of_one_worker_and_stops_overloading_it(
+    demo_webstore, store
+):
+    # One request in service at a time, one in line, a 503 past it: a small shared host.
+    store.set_faults(latency_ms=30, workers=1, queue_limit=1, retry_after=1)
+    store.reset_stats()
+    limit = AdaptiveLimit(start=4)
+
+    with client_for(demo_webstore) as client, ThreadPoolExecutor(8) as pool:
+        client.limit = limit
+        orders = list(pool.map(client.get_order, [23 + n % 30 for n in range(60)]))
+
+    assert len(orders) == 60
+    # Four at once met 503s; halved to two, the most a store of one worker and a line of
+    # one takes. Three again (a probe) overloads it once more, back to one.
+    assert any(why == "overloaded" for _, why in limit.history)
+    assert limit.current <= 2 or limit.history[-1][1] == "probe"
+    assert store.stats()["max_in_service"] == 1
+
+
+def test_a_run_starts_from_what_the_last_run_learnt_else_from_the_setting(app, demo_webstore):
+    assert store_limit(demo_webstore).current == app.config["IMPORT_CONCURRENCY"]
+    demo_webstore.store_concurrency = 5
+    assert store_limit(demo_webstore).current == 5
+    app.config["IMPORT_CONCURRENCY_ADAPTIVE"] = False
+    assert isinstance(store_limit(demo_webstore), FixedLimit)
+    assert store_limit(demo_webstore).current == app.config["IMPORT_CONCURRENCY"]
+
+
+def test_a_run_that_learnt_the_stores_capacity_keeps_it_for_the_next(demo_webstore, store):
+    orders = [store.create_order(status="processing")["id"] for _ in range(12)]
+    for order_id in orders:
+        store.modify_order(order_id, refund={"amount": "1.00", "reason": ""})
+    run_import(demo_webstore)  # the orders imported, their refunds to credit
+    demo_webstore.refunds_start_date = date.today() - timedelta(days=1)
+    db.session.commit()
+    store.set_faults(latency_ms=30, workers=1, queue_limit=1, retry_after=1)
+
+    run = create_run(
+        demo_webstore, refund_filters(demo_webstore), Trigger.MANUAL, kind=RunKind.REFUNDS
+    )
+    run = execute_run(run.id)
+
+    assert run.imported == 12
+    assert store_concurrency(demo_webstore) in (1, 2, 3)
+
+
+def test_requests_sent_before_a_decrease_that_meet_an_overload_decrease_it_no_further(clock):
+    limit = AdaptiveLimit(start=8, clock=clock)
+    sent = [limit.acquire() for _ in range(4)]  # together, at 8 at once
+    clock.now += 0.1
+
+    for started in sent:
+        limit.release(started, overloaded=True)
+
+    assert limit.history == [(4, "overloaded")]

@@ -43,19 +43,19 @@ def test_the_limit_doubles_while_answers_come_faster_then_grows_by_one_after_a_d
     limit = AdaptiveLimit(start=2, highest=16, clock=clock)
 
     window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # 2 a second: the baseline
-    window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # the same: more, to see
+    window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # the same: one more, to see
+    window(limit, clock, answers=6, latency=1.0, seconds=2.0)  # 3 a second: doubled
+    window(limit, clock, answers=12, latency=1.6, seconds=2.0)  # queued in the store
     window(limit, clock, answers=8, latency=1.0, seconds=2.0)  # 4 a second
-    window(limit, clock, answers=16, latency=1.6, seconds=2.0)  # queued in the store
-    window(limit, clock, answers=10, latency=1.0, seconds=2.0)  # 5 a second
-    window(limit, clock, answers=10, latency=1.0, seconds=2.0)
+    window(limit, clock, answers=8, latency=1.0, seconds=2.0)
 
     assert limit.history == [
         (2, "holds"),
-        (4, "probe"),
-        (8, "faster"),
-        (5, "slower"),
-        (5, "holds"),
-        (6, "probe"),
+        (3, "probe"),
+        (6, "faster"),
+        (4, "slower"),
+        (4, "holds"),
+        (5, "probe"),
     ]
 
 

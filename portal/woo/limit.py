@@ -15,7 +15,8 @@ fifth of a page of 100):
 - halved on a 429, a 503 or a timeout, and down by 30 % when answers take half as long
   again as the best window's: the store is queueing them (multiplicative decrease);
 - else it holds: more at once would only wait in the store's line. After two windows that
-  held it tries one more (the store's load changes), though, for a long while, no more
+  held it tries one more, never more (a store at its peak turns the second one away), as
+  the store's load changes, though, for a long while, no more
   than it had before the increase that overloaded the store. Requests sent before a
   decrease that meet an overload decrease it no further: they were sent under the limit it
   corrects.
@@ -121,7 +122,7 @@ class AdaptiveLimit:
         elif last_rate and rate > GROWTH * last_rate and self.current < ceiling:
             self._set(min(self._grown(), ceiling), "faster")
         elif self._holds + 1 >= HOLDS_BEFORE_PROBE and self.current < ceiling:
-            self._set(min(self._grown(), ceiling), "probe")
+            self._set(self.limit + 1, "probe")
         else:
             self._holds += 1
             self.history.append((self.current, "holds"))

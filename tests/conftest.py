@@ -478,7 +478,8 @@ def start_worker(app):
     """Start real `rq worker` processes on the test queue; they are stopped afterwards."""
     processes = []
 
-    def start(*, burst: bool = True, name: str | None = None) -> subprocess.Popen:
+    def start(*, burst: bool = True, name: str | None = None, **env: str) -> subprocess.Popen:
+        """``env``: settings of the worker's own (its environment's)."""
         command = [
             str(Path(sys.executable).parent / "rq"),
             "worker",
@@ -496,7 +497,7 @@ def start_worker(app):
         if burst:
             command.append("--burst")
         command += [app.config["RQ_WEBHOOK_QUEUE"], app.config["RQ_QUEUE"]]
-        process = subprocess.Popen(command, env=worker_env(app), start_new_session=True)
+        process = subprocess.Popen(command, env={**worker_env(app), **env}, start_new_session=True)
         processes.append(process)
         return process
 

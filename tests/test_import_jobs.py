@@ -136,9 +136,10 @@ def test_a_killed_worker_leaves_no_half_written_order_and_its_run_is_marked_fail
 ):
     store.create_orders(340)  # 400 orders: four pages
     store.set_faults(latency_ms=50, latency_per_order_ms=8)
-    app.config["IMPORT_CONCURRENCY"] = 1
     run = start_import(demo_webstore, merge_filters(demo_webstore), Trigger.MANUAL)
-    worker = start_worker(burst=False)
+    # One page at a time: some are still unwritten when the first is settled and the
+    # worker is killed.
+    worker = start_worker(burst=False, IMPORT_CONCURRENCY="1", IMPORT_CONCURRENCY_ADAPTIVE="0")
     wait_until(lambda: reload(run).settled > 0)
 
     kill_with_work_horses(worker.pid)

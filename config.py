@@ -135,4 +135,7 @@ class TestConfig(Config):
     WEBSTORE_SECRETS_KEY = "TJQFgiYxWEevYqVdUVN6cSsWBYydtWyxM-hlS_uTcpA="
     RQ_QUEUE = "test-imports"
     RQ_WEBHOOK_QUEUE = "test-webhooks"
+    # Two suites' sandbox stores share two cores: runs ask them at most two at once, as
+    # before the limit adapted (tests/test_store_limit.py sets its own bounds).
+    IMPORT_CONCURRENCY_MAX = 2
     COMPANY_CURRENCY = None

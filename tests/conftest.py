@@ -466,6 +466,7 @@ def worker_env(app) -> dict:
         "REDIS_URL": app.config["REDIS_URL"],
         "RQ_QUEUE": app.config["RQ_QUEUE"],
         "RQ_WEBHOOK_QUEUE": app.config["RQ_WEBHOOK_QUEUE"],
+        "IMPORT_CONCURRENCY_MAX": str(app.config["IMPORT_CONCURRENCY_MAX"]),
         "WEBSTORE_SECRETS_KEY": app.config["WEBSTORE_SECRETS_KEY"],
         "SECRET_KEY": app.config["SECRET_KEY"],
         "RUN_HEARTBEAT_SECONDS": "1",

@@ -165,6 +165,7 @@ def test_a_client_under_the_limit_finds_a_store_of_one_worker_and_stops_overload
 
 
 def test_a_run_starts_from_what_the_last_run_learnt_else_from_the_setting(app, demo_webstore):
+    app.config["IMPORT_CONCURRENCY_MAX"] = 8
     assert store_limit(demo_webstore).current == app.config["IMPORT_CONCURRENCY"]
     demo_webstore.store_concurrency = 5
     assert store_limit(demo_webstore).current == 5

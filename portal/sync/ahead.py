@@ -44,29 +44,41 @@ def ordered_results(pool, calls: Iterable[Callable], ahead) -> Iterator:
 
 
 def pages_ahead(
-    pool, client: WooClient, query: OrderQuery, ahead, fields=None
+    pool,
+    client: WooClient,
+    query: OrderQuery,
+    ahead,
+    fields=None,
+    *,
+    per_page: int = MAX_PER_PAGE,
+    start: int = 1,
+    last: int | None = None,
 ) -> Iterator[OrderPage]:
-    """The listing's pages in order, the first alone and the rest ``ahead`` at a time,
-    until an empty page. Orders created meanwhile land on later pages (ids ascend): the
-    pages go as far as the latest answer says there are."""
-    page = partial(client.order_page, query, per_page=MAX_PER_PAGE, fields=fields)
-    first = page(1)
-    if not first.orders and not first.invalid:
-        return
-    yield first
-    pages = {"last": first.total_pages or 1}
+    """The listing's pages in order from ``start``, ``ahead`` at a time, up to an empty page,
+    which comes last: its total is the store's count now. Without ``last`` (the number of
+    pages, where a listing said it) the first page is asked alone, to learn it. Orders
+    created meanwhile land on later pages (ids ascend): the pages go as far as the latest
+    answer says there are."""
+    page = partial(client.order_page, query, per_page=per_page, fields=fields)
+    if last is None:
+        first = page(start)
+        yield first
+        if not first.orders and not first.invalid:
+            return
+        start, last = start + 1, first.total_pages or 1
+    pages = {"last": last}
 
     def calls():
-        number = 2
+        number = start
         while number <= pages["last"]:
             yield partial(page, number)
             number += 1
 
     for later in ordered_results(pool, calls(), ahead):
+        yield later
         if not later.orders and not later.invalid:
             return  # past the end: orders were deleted meanwhile
         pages["last"] = max(pages["last"], later.total_pages or 0)
-        yield later
 
 
 def answers_ahead(pool, items: Iterable, ask: Callable, wanted: Callable, ahead) -> Iterator:

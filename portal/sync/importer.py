@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from portal import db
 from portal.models import SyncRun, Webstore
-from portal.sync.ahead import at_most, ordered_results, requests_ahead
+from portal.sync.ahead import at_most, ordered_results, pages_ahead, requests_ahead
 from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
@@ -140,22 +140,13 @@ class OrderImport:
                 self._write_page(self.client.get_orders(chunk), expected=chunk, counted=True)
 
     def _import_full_pages(self, pool, query, start: int, total_pages: int) -> None:
-        pages = {"total": total_pages}
-
-        def calls():
-            number = start
-            while number <= pages["total"]:
-                yield partial(self.client.order_page, query, number, per_page=PAGE_SIZE)
-                number += 1
-
-        for page in ordered_results(pool, calls(), self.ahead):
-            if page.total_pages:
-                # Orders created meanwhile land on later pages (ids ascend): go there too.
-                pages["total"] = max(pages["total"], page.total_pages)
+        pages = pages_ahead(
+            pool, self.client, query, self.ahead, per_page=PAGE_SIZE, start=start, last=total_pages
+        )
+        for page in pages:
             self.totals.add(page.total)
-            if not page.orders and not page.invalid:
-                break
-            self._write_page(page, settled=page.page)
+            if page.orders or page.invalid:
+                self._write_page(page, settled=page.page)
 
     def _import_new_of_listing(self, pool, query, first: OrderPage) -> None:
         """List cheaply, skip what is linked, fetch the new orders in full 100 at a time.

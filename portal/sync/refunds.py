@@ -32,11 +32,11 @@ from portal.models import (
     Trigger,
     Webstore,
 )
+from portal.sync import seen
 from portal.sync.ahead import answers_ahead, ordered_results, pages_ahead, requests_ahead
 from portal.sync.changes import refresh_warning
 from portal.sync.credit import CreditRefused, credit_memo_for
 from portal.sync.filters import ImportFilters
-from portal.sync.lookups import existing_links
 from portal.sync.money import amount_text
 from portal.woo.client import MAX_PER_PAGE, OrderQuery, WooClient
 
@@ -118,7 +118,7 @@ class RefundImport:
         """The orders to read, a page at a time; which of each page are imported is found
         for the page at once."""
         for page in self._pages(pool):
-            self.linked.update(existing_links(self.webstore.id, [o.id for o in page.orders], None))
+            self.linked.update(seen.linked(self.webstore.id, [o.id for o in page.orders]))
             yield from page.orders
 
     def _pages(self, pool):

@@ -2,6 +2,8 @@
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from portal.sync.runs import (
     retry_failed,
     start_import,
 )
+from tests.conftest import worker_env
 from tests.sync_helpers import count, duplicates, entries, run_import, work_queued_jobs
 
 
@@ -221,3 +224,41 @@ def test_whether_anything_is_left_to_retry_is_read_chunk_by_chunk(
 
     run_import(demo_webstore, order_id=last)
     assert not runs.anything_left_to_retry(first)
+
+
+PRELOADED_FORK = """
+import os, sys
+from redis import Redis
+from jobs.worker import Worker
+from jobs import context
+
+Worker(["test-imports"], connection=Redis.from_url(os.environ["REDIS_URL"]))
+assert "jobs.import_orders" in sys.modules, "the jobs' modules are loaded before a fork"
+parent_app = context._app
+pid = os.fork()
+if pid == 0:  # a work horse
+    from portal import db
+    app = context.get_app()
+    with app.app_context():
+        db.session.execute(db.text("SELECT 1"))
+    os._exit(0 if app is parent_app else 3)
+_, status = os.waitpid(pid, 0)
+with parent_app.app_context():
+    from portal import db
+    db.session.execute(db.text("SELECT 1"))  # the parent's connections still answer
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_the_worker_loads_the_app_before_it_forks_and_a_horse_takes_it_over(app):
+    # In a process of its own, as the README's `rq worker --worker-class` runs it.
+    done = subprocess.run(
+        [sys.executable, "-c", PRELOADED_FORK],
+        env=worker_env(app),
+        cwd=Path(app.root_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr

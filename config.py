@@ -82,6 +82,10 @@ class Config:
     # taken for dead (its worker was killed) and marked failed.
     RUN_HEARTBEAT_SECONDS = float(os.environ.get("RUN_HEARTBEAT_SECONDS", "5"))
     RUN_STALE_SECONDS = float(os.environ.get("RUN_STALE_SECONDS", "60"))
+    # An automatic sync with more to read than this many seconds of work goes back to the
+    # end of the queue and goes on in its turn (portal.sync.runs.pause): a big store's first
+    # import interleaves with the other webstores' syncs instead of holding a worker.
+    RUN_SLICE_SECONDS = float(os.environ.get("RUN_SLICE_SECONDS", "10"))
     # The first wait before a store request is tried again (then doubled, with jitter).
     STORE_BACKOFF_SECONDS = float(os.environ.get("STORE_BACKOFF_SECONDS", "0.5"))
     # A run that stopped because the store stopped answering is started again after each

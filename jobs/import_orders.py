@@ -7,7 +7,7 @@ from portal.sync.schedule import follow_with_refunds
 
 def run(run_id: int) -> str:
     with app_context():
-        result = execute_run(run_id)
+        result = execute_run(run_id, sliced=True)
         refunds = follow_with_refunds(result) if result else None
         said = f"run {run_id}: {result.status if result else 'gone'}"
         return f"{said}; refunds run {refunds.id}: {refunds.status}" if refunds else said

@@ -223,3 +223,125 @@ def test_a_store_down_mid_run_keeps_the_watermark_at_the_last_settled_order(
     assert settled | {e.woo_order_id for e in entries(resumed)} == set(modified)
     assert auto_webstore.watermark == max(modified.values())
     assert not any(duplicates().values())
+
+
+# A big first sync cut into slices
+
+
+@pytest.fixture
+def one_page_slices(app, monkeypatch):
+    """Every slice ends after its first full page of 20 orders (the store's 60 on three)."""
+    from portal.sync import incremental
+
+    monkeypatch.setattr(incremental, "PAGE_SIZE", 20)
+    monkeypatch.setitem(app.config, "RUN_SLICE_SECONDS", 0)
+
+
+def queued_job_ids(app) -> list[str]:
+    from portal.queue import import_queue
+
+    return import_queue().job_ids
+
+
+def test_a_sync_with_more_to_read_goes_back_to_the_end_of_the_queue(
+    app, auto_webstore, store, one_page_slices
+):
+    from portal.sync.runs import execute_run
+
+    [run] = enqueue_due()
+    other = create_run(auto_webstore, incremental_filters(auto_webstore), Trigger.MANUAL)
+    other_job = "a-run-queued-meanwhile"
+    from portal.queue import import_queue
+
+    import_queue().enqueue("jobs.import_orders.run", other.id, job_id=other_job)
+
+    paused = execute_run(run.id, sliced=True)
+
+    assert (paused.status, paused.slices, paused.imported) == (RunStatus.QUEUED, 1, 20)
+    assert paused.finished_at is None
+    assert queued_job_ids(app)[-2:] == [other_job, paused.job_id]
+    # Still the webstore's one automatic run: the scheduler starts none beside it.
+    assert enqueue_due(now=utcnow() + timedelta(hours=1)) == []
+
+
+def test_each_slice_goes_on_from_the_watermark_and_the_run_ends_as_one(
+    signed_in_staff, auto_webstore, store, one_page_slices
+):
+    from portal.sync.runs import client_for, execute_run
+    from tests.sync_helpers import duplicates, entries
+
+    with client_for(auto_webstore) as client:
+        modified = {o.id: o.date_modified for o in client.iter_orders()}
+    [run] = enqueue_due()
+    first = execute_run(run.id, sliced=True)
+    started_at = first.started_at
+    page = signed_in_staff.get(f"/imports/runs/{run.id}").text
+    assert "Paused after 1 slice of work" in page
+
+    while (run := execute_run(run.id, sliced=True)).status == RunStatus.QUEUED:
+        db.session.refresh(auto_webstore)
+        settled = {e.woo_order_id for e in entries(run)}
+        # Every order of the seconds below the watermark is settled, none above it.
+        assert settled == {i for i, at in modified.items() if at <= auto_webstore.watermark}
+
+    logged = [e.woo_order_id for e in entries(run)]
+    assert (run.status, run.imported, run.store_total) == (RunStatus.SUCCEEDED, 60, 60)
+    assert run.slices == 3 and run.started_at == started_at
+    assert sorted(logged) == sorted(modified)  # each order met once, in one run's log
+    db.session.refresh(auto_webstore)
+    assert auto_webstore.watermark == max(modified.values())
+    assert not any(duplicates().values())
+
+
+def test_a_sync_not_run_by_a_worker_is_not_sliced(auto_webstore, store, one_page_slices):
+    [run] = enqueue_due()
+
+    from portal.sync.runs import execute_run
+
+    assert execute_run(run.id).status == RunStatus.SUCCEEDED
+
+
+def test_where_the_queue_stops_answering_between_slices_the_scheduler_goes_on_later(
+    app, auto_webstore, store, one_page_slices, monkeypatch
+):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from rq import Queue
+
+    from portal.sync.runs import execute_run
+
+    [run] = enqueue_due()
+
+    def refuse(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(Queue, "enqueue", refuse)
+    stopped = execute_run(run.id, sliced=True)
+
+    assert stopped.status == RunStatus.FAILED and stopped.retry_at is not None
+    assert "job queue (Redis) stopped answering" in stopped.reason
+    assert stopped.imported == 20
+
+
+def test_a_sync_due_before_the_schedulers_next_look_starts_at_this_one(auto_webstore):
+    [run] = enqueue_due()
+    run.status = RunStatus.SUCCEEDED
+    db.session.commit()
+    due_at = run.created_at + timedelta(minutes=15)
+
+    # The scheduler looks once a minute: a moment short of the interval is due now,
+    # not a minute later.
+    assert enqueue_due(now=due_at - timedelta(seconds=1)) != []
+
+
+def test_the_longest_due_go_on_the_queue_first(app, auto_webstore, webstore):
+    from portal.sync.schedule import due_webstores
+
+    webstore.auto_sync, webstore.sync_interval_minutes = True, 5
+    db.session.commit()
+    now = utcnow()
+    for each, ago in ((auto_webstore, 20), (webstore, 60)):
+        ran = create_run(each, incremental_filters(each), Trigger.AUTOMATIC)
+        ran.status, ran.created_at = RunStatus.SUCCEEDED, now - timedelta(minutes=ago)
+    db.session.commit()
+
+    assert [w.code for w in due_webstores(now)] == [webstore.code, auto_webstore.code]

@@ -127,6 +127,9 @@ class SyncRun(Base):
     attempt: Mapped[int] = mapped_column(default=1, server_default="1")
     retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pages_settled: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Slices of work done: a run with more to read goes back to the queue between them
+    # (RUN_SLICE_SECONDS), as "queued" again, and the next slice goes on from its watermark.
+    slices: Mapped[int] = mapped_column(default=0, server_default="0")
     # How many orders were skipped for each kind of reason ({"posted": 12, ...}), counted
     # once when the run ended; None before then.
     skip_reasons: Mapped[dict | None] = mapped_column(sa.JSON)

@@ -23,7 +23,7 @@ from portal.sync.changes import split_listed, write_or_settle
 from portal.sync.filters import ImportFilters
 from portal.sync.incremental import IncrementalImport
 from portal.sync.log import invalid_line
-from portal.sync.lookups import existing_links
+from portal.sync.lookups import existing_links, logged_orders
 from portal.sync.open_orders import follow_open_orders, settle_missing
 from portal.sync.store_settings import store_settings
 from portal.sync.writer import BatchWriter
@@ -44,6 +44,7 @@ class OrderImport:
         *,
         concurrency: int = 2,
         progress: Callable[[], None] | None = None,
+        deadline: float | None = None,
     ):
         self.run_id = run.id
         self.started_at = run.started_at
@@ -56,6 +57,10 @@ class OrderImport:
         self.ahead = requests_ahead(client, self.concurrency)
         self.progress = progress or (lambda: None)
         self.run, self.webstore = run, webstore
+        # Where an automatic sync's slice of work ends (time.monotonic; runs.pause); whether
+        # it ended there with more to read.
+        self.deadline = deadline
+        self.paused = False
         self.legacy_storage = False
         self.writer: BatchWriter | None = None
         # What the listing said and showed: orders deleted while it is read shift later
@@ -73,6 +78,7 @@ class OrderImport:
     def execute(self) -> None:
         if self.filters.incremental:
             self._start()
+            resumed = self.run.slices > 0
             incremental = IncrementalImport(
                 self.run_id,
                 self.webstore_id,
@@ -80,9 +86,15 @@ class OrderImport:
                 self.filters,
                 self.writer,
                 legacy_storage=self.legacy_storage,
+                deadline=self.deadline,
+                # The run's own progress: it holds the watermark (one sync at a time).
+                resume_from=self.webstore.watermark if resumed else None,
             )
             incremental.execute(self.progress)
-            self._follow_open_orders(incremental.settled_ids())
+            self.paused = incremental.paused
+            if not self.paused:
+                met = incremental.settled_ids()
+                self._follow_open_orders(met | logged_orders(self.run_id) if resumed else met)
             return
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="woo") as pool:
             if self.filters.order_ids:

@@ -21,6 +21,7 @@ moment just past (``LEGACY_SETTLE``) by id, in passes until one is whole, and on
 moves the watermark to the window's end. Dates always go as UTC with ``dates_are_gmt``.
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -54,6 +55,8 @@ class IncrementalImport:
         filters,
         writer: BatchWriter,
         legacy_storage: bool = False,
+        deadline: float | None = None,
+        resume_from: datetime | None = None,
     ):
         self.run_id = run_id
         self.webstore_id = webstore_id
@@ -61,6 +64,11 @@ class IncrementalImport:
         self.filters = filters
         self.writer = writer
         self.legacy_storage = legacy_storage
+        # A sliced run (portal.sync.runs.pause) stops at the first second settled past its
+        # deadline (time.monotonic), and its next slice goes on from the watermark it left.
+        self.deadline = deadline
+        self.resume_from = resume_from
+        self.paused = False
         # (id, modified time) of what this run has settled: a listing that overlaps a
         # second already read settles nothing twice, yet an order changed again is seen.
         self.settled: set[tuple[int, datetime]] = set()
@@ -76,11 +84,12 @@ class IncrementalImport:
         return {order_id for order_id, _ in self.settled}
 
     def execute(self, progress) -> None:
-        cursor = self.filters.modified_after or EPOCH
+        cursor = self.resume_from or self.filters.modified_after or EPOCH
         if self.legacy_storage:
+            # One window, read whole by id: never cut into slices.
             self._execute_window(cursor, progress)
             return
-        first = True
+        first = self.resume_from is None  # a later slice keeps the first one's total
         while True:
             query = OrderQuery(modified_after=cursor)
             refs = self.client.order_page(query, 1, per_page=PAGE_SIZE, fields=REF_FIELDS)
@@ -100,6 +109,9 @@ class IncrementalImport:
             advance_watermark(self.webstore_id, last)
             progress()
             cursor = last
+            if self.deadline is not None and time.monotonic() >= self.deadline:
+                self.paused = True
+                return
 
     def _execute_window(self, cursor: datetime, progress) -> None:
         """Legacy storage: every order modified after ``cursor`` up to a moment just past,

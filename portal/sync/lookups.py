@@ -26,6 +26,7 @@ from portal.models import (
     NumberSeries,
     OrderLink,
     SalesOrder,
+    SyncLogEntry,
 )
 from portal.sync.log import link_reasons
 
@@ -177,3 +178,14 @@ def rates_by_day(keys, rows) -> dict[tuple[str, date], Decimal | None]:
                 break
             rates[currency, day] = Decimal(rate)
     return rates
+
+
+def logged_orders(run_id: int) -> set[int]:
+    """The store orders a run has written a log line for: what its earlier slices met."""
+    return set(
+        db.session.scalars(
+            sa.select(SyncLogEntry.woo_order_id)
+            .where(SyncLogEntry.run_id == run_id, SyncLogEntry.woo_order_id > 0)
+            .distinct()
+        )
+    )

@@ -9,6 +9,7 @@ import gc
 import logging
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 # Large stores take long: 100,000 orders at a real store's pace is over 20 minutes.
 JOB_TIMEOUT = 6 * 3600
+RUN_JOB = "jobs.import_orders.run"
 
 
 class QueueUnavailable(Exception):
@@ -105,17 +107,19 @@ def start_import(
     queue_answers("Imports")
     run = create_run(webstore, filters, trigger, user, retry_of, attempt, kind)
     job = enqueue_for(
-        run,
-        "jobs.import_orders.run",
-        what="Imports",
-        first=trigger == Trigger.WEBHOOK,
-        job_timeout=JOB_TIMEOUT,
-        retry=None,
-        description=f"import {webstore.code} run {run.id} ({trigger})",
+        run, RUN_JOB, what="Imports", first=trigger == Trigger.WEBHOOK, **run_job_options(run)
     )
     run.job_id = job.id
     db.session.commit()
     return run
+
+
+def run_job_options(run: SyncRun) -> dict:
+    return {
+        "job_timeout": JOB_TIMEOUT,
+        "retry": None,
+        "description": f"import {run.webstore.code} run {run.id} ({run.trigger})",
+    }
 
 
 def queue_answers(what: str) -> None:
@@ -206,8 +210,12 @@ def retry_failed(run: SyncRun, user: User | None = None) -> SyncRun:
     return start_import(run.webstore, filters, Trigger.RETRY, user, retry_of=run, kind=run.kind)
 
 
-def execute_run(run_id: int, progress=None) -> SyncRun | None:
-    """Run a queued import to its end. Called by the RQ job and by the CLI."""
+def execute_run(run_id: int, progress=None, sliced: bool = False) -> SyncRun | None:
+    """Run a queued import to its end. Called by the RQ job and by the CLI.
+
+    ``sliced`` (the job's way): an automatic sync with more to read after
+    RUN_SLICE_SECONDS of work goes back to the queue (``pause``) and goes on in its turn.
+    """
     if not claim(run_id):
         log.info("run %s is not queued any more; nothing to do", run_id)
         return db.session.get(SyncRun, run_id)
@@ -217,6 +225,8 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
     filters = ImportFilters.from_json(run.filters)
     limit = store_limit(webstore)
     concurrency = limit.highest  # threads; the limit says how many ask at once
+    deadline = time.monotonic() + current_app.config["RUN_SLICE_SECONDS"] if sliced else None
+    paused = False
     with Heartbeat(run_id, every=current_app.config["RUN_HEARTBEAT_SECONDS"]), run_pace():
         try:
             with client_for(webstore) as client:
@@ -226,10 +236,19 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
                         run, webstore, client, filters, progress, concurrency=concurrency
                     ).execute()
                 else:
-                    OrderImport(
-                        run, webstore, client, filters, concurrency=concurrency, progress=progress
-                    ).execute()
-                    credit_webhook_refunds(run, webstore, client, progress)
+                    orders = OrderImport(
+                        run,
+                        webstore,
+                        client,
+                        filters,
+                        concurrency=concurrency,
+                        progress=progress,
+                        deadline=deadline if run.trigger == Trigger.AUTOMATIC else None,
+                    )
+                    orders.execute()
+                    paused = orders.paused
+                    if not paused:
+                        credit_webhook_refunds(run, webstore, client, progress)
         except (WooError, SecretUnreadable) as error:
             db.session.rollback()
             keep_store_limit(webstore_id, limit)
@@ -242,9 +261,40 @@ def execute_run(run_id: int, progress=None) -> SyncRun | None:
             log.exception("run %s failed", run_id)
             return finish(run_id, RunStatus.FAILED, stopped_unexpectedly(run_id))
     keep_store_limit(webstore_id, limit)
+    if paused:
+        return pause(run_id)
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     return finish(run_id, ending_status(run))
+
+
+def pause(run_id: int) -> SyncRun:
+    """Put a run with more to read back at the end of the import queue, as "queued": the
+    runs queued meanwhile (other webstores' syncs) go first, and no worker is held by one
+    webstore for longer than a slice. It stays the webstore's one automatic run, so no
+    other starts beside it; where Redis does not take the job, the scheduler tries again
+    from the watermark, as for a store that stopped answering."""
+    db.session.execute(
+        sa.update(SyncRun)
+        .where(SyncRun.id == run_id, SyncRun.status == RunStatus.RUNNING)
+        .values(status=RunStatus.QUEUED, slices=SyncRun.slices + 1)
+    )
+    db.session.commit()
+    run = db.session.get(SyncRun, run_id)
+    db.session.refresh(run)
+    try:
+        job = import_queue().enqueue(
+            RUN_JOB, run_id, result_ttl=3600, failure_ttl=7 * 24 * 3600, **run_job_options(run)
+        )
+    except RedisError:
+        log.warning("run %s could not go back to the queue", run_id, exc_info=True)
+        claim(run_id)
+        return try_again_later(
+            run_id, "The job queue (Redis) stopped answering between two slices of the run."
+        )
+    run.job_id = job.id
+    db.session.commit()
+    return run
 
 
 @contextlib.contextmanager
@@ -328,7 +378,13 @@ def claim(run_id: int) -> bool:
     result = db.session.execute(
         sa.update(SyncRun)
         .where(SyncRun.id == run_id, SyncRun.status == RunStatus.QUEUED)
-        .values(status=RunStatus.RUNNING, started_at=now, heartbeat_at=now)
+        # A run's later slices keep the moment it first started: what it imported since
+        # is its own (portal.sync.changes).
+        .values(
+            status=RunStatus.RUNNING,
+            started_at=sa.func.coalesce(SyncRun.started_at, now),
+            heartbeat_at=now,
+        )
     )
     db.session.commit()
     return result.rowcount == 1

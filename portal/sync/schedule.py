@@ -29,6 +29,10 @@ from portal.sync.filters import ImportFilters
 from portal.sync.runs import QueueUnavailable, claim_retry, reap_dead_runs, start_import
 
 WATERMARK_OVERLAP = timedelta(minutes=2)
+# The scheduler looks once a minute (jobs/cron_config.py). A sync due before its next look
+# starts at this one: due a few milliseconds after a look (its last run was queued a moment
+# after the look before), it would otherwise wait a whole minute more, every interval.
+DUE_EARLY = timedelta(seconds=30)
 # The due time of a webstore whose automatic sync never ran: long past.
 NEVER_RUN = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -60,8 +64,8 @@ def follow_with_refunds(run: SyncRun) -> SyncRun | None:
     order's refunds itself.)"""
     from portal.sync.runs import create_run, execute_run
 
-    if not is_sync(run):
-        return None
+    if not is_sync(run) or not RunStatus(run.status).finished:
+        return None  # not a sync, or one that goes on in a later slice
     if run.webstore.refunds_start_date is None:
         return None  # refunds are synchronized once the setup gives them a start date
     if run.status == RunStatus.FAILED and not run.settled:
@@ -109,12 +113,14 @@ def next_due(webstore: Webstore, last_run_at: datetime | None) -> datetime | Non
 
 
 def due_webstores(now: datetime | None = None) -> list[Webstore]:
-    """The webstores whose automatic sync is due, but not one a command-line sync holds."""
+    """The webstores whose automatic sync is due, but not one a command-line sync holds;
+    the longest due first, as they go on the queue."""
     now = now or utcnow()
     last = last_automatic_runs()
     busy = command_line_syncs()
     webstores = db.session.scalars(sa.select(Webstore).where(Webstore.auto_sync.is_(True)))
-    return [w for w in webstores if next_due(w, last.get(w.id)) <= now and w.id not in busy]
+    due = {w: next_due(w, last.get(w.id)) for w in webstores if w.id not in busy}
+    return sorted((w for w, at in due.items() if at <= now + DUE_EARLY), key=due.get)
 
 
 def enqueue_due(now: datetime | None = None) -> list[SyncRun]:

@@ -11,6 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import Flask
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from . import (
@@ -36,6 +39,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8081, help="0 picks a free port")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--orders", type=int, default=500, help="orders generated at start")
+    parser.add_argument(
+        "--stores",
+        type=int,
+        default=1,
+        help="serve this many stores, each under /stores/<n> with seed --seed + n - 1 and "
+        "--orders orders (default 1, at /)",
+    )
     parser.add_argument("--until", type=_utc, help="the seed orders end here (default: today)")
     parser.add_argument(
         "--orders-file",
@@ -149,7 +159,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="requests waiting, past which one is answered --overload-status (0: no limit)",
     )
     knobs.add_argument("--overload-status", type=int, choices=(429, 503), default=503)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.stores < 1:
+        parser.error("--stores must be at least 1")
+    return args
 
 
 def _utc(text: str) -> int:
@@ -168,9 +181,50 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if not args.verbose:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    sites = {n: build_site(args, args.seed + n - 1) for n in range(1, args.stores + 1)}
+    store, _, app = sites[1]
+    prefix = ""
+    if args.stores > 1:
+        # Many stores in one process, each under a path of its own as a WordPress site in
+        # a folder is: /stores/1/wp-json/wc/v3, /stores/2/wp-json/wc/v3, ...
+        prefix = "/stores/1"
+        app = DispatcherMiddleware(
+            NotFound(), {f"/stores/{number}": site[2] for number, site in sites.items()}
+        )
+    with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
+        ssl_context = None
+        if args.https:
+            cert = args.cert_file or Path(scratch, "cert.pem")
+            key = Path(scratch, "key.pem")
+            make_certificate(cert, key)
+            ssl_context = (str(cert), str(key))
+        server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
+        scheme = "https" if args.https else "http"
+        more = f"; {args.stores - 1} more under /stores/<n>" if args.stores > 1 else ""
+        print(
+            f"Sandbox store on {scheme}://{args.host}:{server.port}{prefix}/wp-json/wc/v3 "
+            f"({_holding(args, store)}, key {args.consumer_key}{more})",
+            flush=True,
+        )
+        print(f"Read-only key {args.read_only_key}, secret {args.read_only_secret}", flush=True)
+        if args.https:
+            print(f"Self-signed certificate: {ssl_context[0]}", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for _, faults, _ in sites.values():
+                faults.wake.set()
+            server.server_close()
+
+
+def build_site(args: argparse.Namespace, seed: int) -> tuple[Store, Faults, Flask]:
+    """A store of the arguments' settings, generated from ``seed``, and its application."""
     knobs = Knobs(**{name: getattr(args, name) for name in Knobs.__dataclass_fields__})
     store = Store(
-        seed=args.seed,
+        seed=seed,
         orders=args.orders,
         until=args.until,
         webhook_url=args.webhook_url,
@@ -192,7 +246,7 @@ def main(argv: list[str] | None = None) -> None:
         orders_file=args.orders_file,
         storage=args.storage,
     )
-    faults = Faults(knobs, seed=args.seed)
+    faults = Faults(knobs, seed=seed)
     app = create_app(
         store,
         faults,
@@ -202,31 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         read_only_secret=args.read_only_secret,
         webhook_allow_loopback=args.webhook_allow_loopback,
     )
-    with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
-        ssl_context = None
-        if args.https:
-            cert = args.cert_file or Path(scratch, "cert.pem")
-            key = Path(scratch, "key.pem")
-            make_certificate(cert, key)
-            ssl_context = (str(cert), str(key))
-        server = make_server(args.host, args.port, app, threaded=True, ssl_context=ssl_context)
-        scheme = "https" if args.https else "http"
-        print(
-            f"Sandbox store on {scheme}://{args.host}:{server.port}/wp-json/wc/v3 "
-            f"({_holding(args, store)}, key {args.consumer_key})",
-            flush=True,
-        )
-        print(f"Read-only key {args.read_only_key}, secret {args.read_only_secret}", flush=True)
-        if args.https:
-            print(f"Self-signed certificate: {ssl_context[0]}", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            faults.wake.set()
-            server.server_close()
+    return store, faults, app
 
 
 def _holding(args: argparse.Namespace, store: Store) -> str:

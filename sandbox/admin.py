@@ -69,7 +69,7 @@ def loopback_only() -> None:
 def no_admin(path: str):
     """Any admin page: what the sandbox is; the order's edit page shows the order."""
     store = current_app.extensions["sandbox"].store
-    site = request.host_url.rstrip("/")
+    site = request.url_root.rstrip("/")
     order_id = request.args.get("post", type=int) if path == "post.php" else None
     order = store.order(order_id) if order_id else None
     found = render.order(order, store.catalog, site, store.decimals, store.zone) if order else None

@@ -164,7 +164,7 @@ def _served(state, route: str) -> Response:
 
 def dispatch(route: str) -> tuple[Answer, Response]:
     state = current_app.extensions["sandbox"]
-    site = request.host_url.rstrip("/")
+    site = request.url_root.rstrip("/")
     authed, allow = False, ""
     try:
         call = Call(

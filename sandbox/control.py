@@ -56,7 +56,7 @@ def _sandbox():
 
 
 def _site() -> str:
-    return request.host_url.rstrip("/")
+    return request.url_root.rstrip("/")
 
 
 @bp.route("/faults", methods=["GET", "POST"])

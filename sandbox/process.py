@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import subprocess
@@ -49,8 +50,11 @@ class SandboxProcess:
         currency: str | None = None,
         decimals: int | None = None,
         extra_args: tuple[str, ...] | list[str] = (),
+        stores: int = 1,
     ) -> None:
         self.seed = seed
+        # Stores the process serves, each under /stores/<n> where more than one (``store``).
+        self.stores = stores
         self.orders = orders
         self.consumer_key = consumer_key
         self.consumer_secret = consumer_secret
@@ -102,6 +106,8 @@ class SandboxProcess:
             self.read_only_secret,
             "--storage",
             self.storage,
+            "--stores",
+            str(self.stores),
             *self.extra_args,
         ]
         if self.orders_file is not None:
@@ -160,6 +166,18 @@ class SandboxProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def store(self, number: int) -> SandboxProcess:
+        """Store ``number`` of a process that serves several: its URL and control API, to
+        set up a webstore and drive its orders. The process is stopped through ``self``."""
+        if not 1 <= number <= self.stores:
+            raise ValueError(f"this process serves stores 1 to {self.stores}, not {number}")
+        other = copy.copy(self)
+        other.base_url = self.base_url.removesuffix("/stores/1") + f"/stores/{number}"
+        other.seed = self.seed + number - 1
+        other._process = other._scratch = None
+        other._control = requests.Session()
+        return other
 
     @property
     def api_url(self) -> str:

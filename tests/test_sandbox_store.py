@@ -722,3 +722,23 @@ def test_past_its_queue_limit_a_busy_store_turns_requests_away_with_retry_after(
     else:
         assert turned_away[0].json()["code"] == "rest_too_many_requests"
     assert store.stats()["faults"]["overload"] == 2
+
+
+def test_one_process_serves_many_stores_each_under_its_own_path() -> None:
+    from portal.woo.client import WooClient
+
+    with SandboxProcess(orders=5, stores=3, timezone="UTC") as process:
+        first, third = process.store(1), process.store(3)
+        created = third.create_order(status="processing")
+
+        def listed(store: SandboxProcess) -> list[int]:
+            # Signed over the store's own path, as a connector signs it (OAuth over HTTP).
+            with WooClient(store.base_url, store.consumer_key, store.consumer_secret) as client:
+                return [order.id for order in client.iter_orders()]
+
+        assert first.base_url == process.base_url and third.base_url.endswith("/stores/3")
+        assert len(listed(first)) == 5 and len(listed(third)) == 6
+        assert created["id"] in listed(third)
+        assert third.stats()["requests"] and third.stats() != first.stats()
+        with pytest.raises(ValueError, match="stores 1 to 3"):
+            process.store(4)

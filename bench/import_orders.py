@@ -23,6 +23,7 @@ import contextlib
 import gc
 import io
 import json
+import logging
 import math
 import os
 import random
@@ -134,6 +135,9 @@ def main(argv=None) -> None:
     try:
         with app.app_context():
             if args.store_workers:
+                # What the adaptive limit decided, window by window (portal.sync.store_settings).
+                logging.basicConfig(format="  %(message)s")
+                logging.getLogger("portal.sync.store_settings").setLevel(logging.INFO)
                 result = measure_fixed(args, app, store)
             else:
                 result = measure(args, app, store)

@@ -3,6 +3,7 @@ keeps them (HPOS or legacy posts) and its money (currency, decimals, separators)
 a day and by Test connection, kept on the webstore. Beside them, how many requests at once
 the store takes best, as the last run found out (``portal.woo.limit``)."""
 
+import logging
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,6 +15,8 @@ from portal.models.base import utcnow
 from portal.woo.client import StoreMoney, WooClient
 from portal.woo.errors import WooError
 from portal.woo.limit import AdaptiveLimit, FixedLimit
+
+log = logging.getLogger(__name__)
 
 # How often the store's system status (order storage, decimals) is asked again.
 STORE_SETTINGS_EVERY = timedelta(days=1)
@@ -75,6 +78,8 @@ def keep_store_limit(webstore_id: int, limit: AdaptiveLimit) -> None:
     """Keep what the run learnt, where it learnt anything, for the next to start from."""
     if isinstance(limit, FixedLimit) or not limit.history:
         return
+    # Each window's decision, for whoever wonders why a run asked the store what it did.
+    log.info("webstore %s: requests at once, window by window: %s", webstore_id, limit.history)
     db.session.execute(
         sa.update(Webstore)
         .where(Webstore.id == webstore_id)

@@ -136,7 +136,9 @@ def main(argv=None) -> None:
         with app.app_context():
             if args.store_workers:
                 # What the adaptive limit decided, window by window (portal.sync.store_settings).
-                logging.basicConfig(format="  %(message)s")
+                shown = logging.StreamHandler(sys.stdout)
+                shown.setFormatter(logging.Formatter("    %(message)s"))
+                logging.getLogger("portal.sync.store_settings").addHandler(shown)
                 logging.getLogger("portal.sync.store_settings").setLevel(logging.INFO)
                 result = measure_fixed(args, app, store)
             else:

@@ -42,21 +42,50 @@ def clock():
 def test_the_limit_doubles_while_answers_come_faster_then_grows_by_one_after_a_decrease(clock):
     limit = AdaptiveLimit(start=2, highest=16, clock=clock)
 
-    window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # 2 a second: the baseline
-    window(limit, clock, answers=4, latency=1.0, seconds=2.0)  # the same: one more, to see
-    window(limit, clock, answers=6, latency=1.0, seconds=2.0)  # 3 a second: doubled
-    window(limit, clock, answers=12, latency=1.6, seconds=2.0)  # queued in the store
-    window(limit, clock, answers=8, latency=1.0, seconds=2.0)  # 4 a second
-    window(limit, clock, answers=8, latency=1.0, seconds=2.0)
+    # Windows of the limit's answers (two at least) until the first decrease.
+    window(limit, clock, answers=2, latency=1.0, seconds=1.0)  # 2 a second: one more, to see
+    window(limit, clock, answers=3, latency=1.0, seconds=1.0)  # 3 a second: doubled
+    window(limit, clock, answers=6, latency=1.6, seconds=2.0)  # queued in the store
+    window(limit, clock, answers=8, latency=1.0, seconds=8 / 3)  # 3 a second: no growth
+    window(limit, clock, answers=8, latency=1.0, seconds=8 / 3)
 
     assert limit.history == [
-        (2, "holds"),
         (3, "probe"),
         (6, "faster"),
         (4, "slower"),
         (4, "holds"),
         (5, "probe"),
     ]
+
+
+def test_a_big_stores_peak_is_found_in_three_windows(clock):
+    limit = AdaptiveLimit(start=2, highest=8, clock=clock)
+
+    for _ in range(3):  # the store answers as many a second as it is asked at once
+        answers = limit.current
+        window(limit, clock, answers=answers, latency=1.0, seconds=answers / limit.current)
+
+    assert limit.history == [(3, "probe"), (6, "faster"), (8, "faster")]
+
+
+def test_answers_weigh_what_their_kind_takes_when_throughput_is_compared(clock):
+    limit = AdaptiveLimit(start=4, highest=16, clock=clock)
+
+    def answered(kind: str, latency: float) -> None:
+        started = limit.acquire()
+        clock.now += latency
+        limit.release(started, kind=kind)
+
+    for _ in range(4):  # four light listing pages at once, 0.2 s each
+        answered("light", 0.2)
+        clock.now -= 0.2
+    clock.now += 0.2
+    for _ in range(5):  # then five full pages at once, 1 s each: more of the store's work
+        answered("full", 1.0)
+        clock.now -= 1.0
+    clock.now += 1.0
+
+    assert limit.history == [(5, "probe"), (10, "faster")]
 
 
 def test_a_429_503_or_timeout_halves_the_limit_at_once(clock):
@@ -85,11 +114,44 @@ def test_after_an_overload_the_limit_stays_below_what_overloaded_the_store_for_a
 
 def test_answers_half_as_slow_again_as_the_best_mean_the_store_queues_them(clock):
     limit = AdaptiveLimit(start=4, clock=clock)
-    window(limit, clock, answers=8, latency=1.0, seconds=2.0)  # best: 1 s
+    window(limit, clock, answers=4, latency=1.0, seconds=1.0)  # best: 1 s
 
-    window(limit, clock, answers=8, latency=1.6, seconds=2.0)
+    window(limit, clock, answers=5, latency=1.6, seconds=1.0)
 
-    assert limit.history == [(4, "holds"), (2, "slower")]
+    assert limit.history == [(5, "probe"), (3, "slower")]
+
+
+def test_while_doubling_answers_a_fifth_slower_mean_the_peak_is_reached(clock):
+    limit = AdaptiveLimit(start=2, highest=16, clock=clock)
+    window(limit, clock, answers=2, latency=1.0, seconds=1.0)  # best: 1 s; one more: 3
+
+    window(limit, clock, answers=3, latency=1.3, seconds=1.0)  # queued in the store
+    for _ in range(3):
+        window(limit, clock, answers=6, latency=1.0, seconds=2.0)
+
+    # No more doubling, and no more at once for a while: more would be turned away.
+    assert limit.history == [
+        (3, "probe"),
+        (3, "queueing"),
+        (3, "holds"),
+        (3, "holds"),
+        (3, "holds"),
+    ]
+
+
+def test_answers_to_requests_sent_before_a_decrease_are_left_out_of_the_next_window(clock):
+    limit = AdaptiveLimit(start=4, clock=clock)
+    window(limit, clock, answers=4, latency=1.0, seconds=1.0)  # best: 1 s; one more: 5
+    sent = [limit.acquire() for _ in range(5)]
+    clock.now += 0.5
+    limit.release(sent[0], overloaded=True)  # 5 was too many: 2
+
+    clock.now += 2.5  # the rest come back late, having waited in the store's line
+    for started in sent[1:]:
+        limit.release(started)
+    window(limit, clock, answers=4, latency=1.0, seconds=2.0)
+
+    assert limit.history == [(5, "probe"), (2, "overloaded"), (2, "holds")]
 
 
 def test_it_holds_while_more_at_once_brings_nothing_and_tries_one_more_now_and_then(clock):

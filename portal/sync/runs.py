@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 # Large stores take long: 100,000 orders at a real store's pace is over 20 minutes.
 JOB_TIMEOUT = 6 * 3600
 RUN_JOB = "jobs.import_orders.run"
+# RQ keeps a job's result an hour and a failed job a week: the record says the rest.
+JOB_KEPT = {"result_ttl": 3600, "failure_ttl": 7 * 24 * 3600}
 
 
 class QueueUnavailable(Exception):
@@ -140,7 +142,7 @@ def enqueue_for(record, job: str, *, what: str, first: bool = False, **options) 
     the record is deleted again, so that nothing waits for a job that was never queued."""
     queue = webhook_queue() if first else import_queue()
     try:
-        return queue.enqueue(job, record.id, result_ttl=3600, failure_ttl=7 * 24 * 3600, **options)
+        return queue.enqueue(job, record.id, **JOB_KEPT, **options)
     except RedisError as error:
         db.session.delete(record)
         db.session.commit()
@@ -283,9 +285,7 @@ def pause(run_id: int) -> SyncRun:
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     try:
-        job = import_queue().enqueue(
-            RUN_JOB, run_id, result_ttl=3600, failure_ttl=7 * 24 * 3600, **run_job_options(run)
-        )
+        job = import_queue().enqueue(RUN_JOB, run_id, **JOB_KEPT, **run_job_options(run))
     except RedisError:
         log.warning("run %s could not go back to the queue", run_id, exc_info=True)
         claim(run_id)

@@ -38,9 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import sqlalchemy as sa  # noqa: E402
-from import_orders import SECRETS_KEY, fresh_schema  # noqa: E402
-from sync_soak import clear_queue, percentile, prepare_database, stop_workers  # noqa: E402
-from webhook_latency import start, worker_command  # noqa: E402
+from import_orders import fresh_schema  # noqa: E402
+from sync_soak import clear_queue, percentile, stop_workers  # noqa: E402
+from webhook_latency import add_stack_arguments, stack_settings, start, worker_command  # noqa: E402
 
 from app import create_app  # noqa: E402
 from config import Config  # noqa: E402
@@ -64,13 +64,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--interval-minutes", type=int, default=1, help="each sync's (1)")
     parser.add_argument("--latency-ms", type=float, default=20, help="the stores' latency")
     parser.add_argument("--drain", type=float, default=600, help="s to wait for the rest")
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("BENCH_DATABASE_URL"),
-        help="a database of the bench's own: all its tables are dropped (default "
-        "$BENCH_DATABASE_URL, else a SQLite file in a temporary folder)",
-    )
-    parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"(default {DEFAULT_REDIS})")
+    add_stack_arguments(parser, DEFAULT_REDIS)
     args = parser.parse_args(argv)
     if args.webstores < 2 or args.workers < 1 or args.minutes <= 0 or args.rate <= 0:
         parser.error("--webstores must be 2 or more; --workers, --minutes and --rate positive")
@@ -80,22 +74,15 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     scratch = tempfile.TemporaryDirectory(prefix="fleet-")
-    url = prepare_database(args.db or f"sqlite:///{scratch.name}/bench.db")
-    queues = {
-        "RQ_QUEUE": f"bench-imports-{os.getpid()}",
-        "RQ_WEBHOOK_QUEUE": f"bench-webhooks-{os.getpid()}",
-    }
-    for queue in queues.values():
-        clear_queue(args.redis, queue)
-    settings = dict(REDIS_URL=args.redis, SECRET_KEY=SECRET_KEY, WEBSTORE_SECRETS_KEY=SECRETS_KEY)
-    app = create_app(Config, SQLALCHEMY_DATABASE_URI=url, **settings, **queues)
+    url, queues, settings = stack_settings(args, scratch.name, SECRET_KEY)
+    app = create_app(Config, SQLALCHEMY_DATABASE_URI=url, **settings)
     latency = ["--latency-ms", str(args.latency_ms)]
     small = args.webstores - 1
     big_store = SandboxProcess(seed=1, orders=args.big_orders, extra_args=latency)
     small_stores = SandboxProcess(
         seed=2, orders=args.small_orders, stores=small, extra_args=latency
     )
-    env = {**os.environ, "DATABASE_URL": url, **settings, **queues}
+    env = {**os.environ, "DATABASE_URL": url, **settings}
     processes = []
     logs = Path(scratch.name)
     try:

@@ -66,13 +66,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--sync-every", type=float, default=10, help="s between due checks")
     parser.add_argument("--latency-ms", type=float, default=20, help="the stores' latency")
     parser.add_argument("--drain", type=float, default=60, help="s to wait for the last orders")
-    parser.add_argument(
-        "--db",
-        default=os.environ.get("BENCH_DATABASE_URL"),
-        help="a database of the bench's own: all its tables are dropped (default "
-        "$BENCH_DATABASE_URL, else a SQLite file in a temporary folder)",
-    )
-    parser.add_argument("--redis", default=DEFAULT_REDIS, help=f"(default {DEFAULT_REDIS})")
+    add_stack_arguments(parser, DEFAULT_REDIS)
     args = parser.parse_args(argv)
     if args.rate <= 0 or args.seconds <= 0 or args.workers < 1 or args.sync_every <= 0:
         parser.error("--rate, --seconds, --workers and --sync-every must be positive")
@@ -82,31 +76,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> None:
     args = parse_args(argv)
     scratch = tempfile.TemporaryDirectory(prefix="webhook-latency-")
-    url = prepare_database(args.db or f"sqlite:///{scratch.name}/bench.db")
-    queues = {"RQ_QUEUE": f"bench-imports-{os.getpid()}"}
-    queues["RQ_WEBHOOK_QUEUE"] = f"bench-webhooks-{os.getpid()}"
-    for queue in queues.values():
-        clear_queue(args.redis, queue)
-    config = dict(
-        SQLALCHEMY_DATABASE_URI=url,
-        REDIS_URL=args.redis,
-        SECRET_KEY=SECRET_KEY,
-        WEBSTORE_SECRETS_KEY=SECRETS_KEY,
-        **queues,
-    )
-    app = create_app(Config, **config)
+    url, queues, settings = stack_settings(args, scratch.name, SECRET_KEY)
+    app = create_app(Config, SQLALCHEMY_DATABASE_URI=url, **settings)
     latency = ["--latency-ms", str(args.latency_ms)]
     demo_store = SandboxProcess(seed=1, orders=10, extra_args=latency)
     other_store = SandboxProcess(seed=2, orders=args.other_orders, extra_args=latency)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "REDIS_URL": args.redis,
-        "SECRET_KEY": SECRET_KEY,
-        "WEBSTORE_SECRETS_KEY": SECRETS_KEY,
-        "IMPORT_CONCURRENCY": "2",
-        **queues,
-    }
+    env = {**os.environ, "DATABASE_URL": url, **settings, "IMPORT_CONCURRENCY": "2"}
     processes: list[subprocess.Popen] = []
     logs = Path(scratch.name)
     try:
@@ -274,6 +249,39 @@ def measure(demo_id: int, created: list[int]) -> dict:
         "webhook_runs": webhook_runs,
         "other_runs": other_runs,
     }
+
+
+# The stack
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser, default_redis: str) -> None:
+    """--db and --redis, of a bench that runs the stack's processes."""
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="a database of the bench's own: all its tables are dropped (default "
+        "$BENCH_DATABASE_URL, else a SQLite file in a temporary folder)",
+    )
+    parser.add_argument("--redis", default=default_redis, help=f"(default {default_redis})")
+
+
+def stack_settings(args, scratch: str, secret_key: str) -> tuple[str, dict, dict]:
+    """The bench's database (ready for its schema), queues of its own (emptied), and the
+    settings that the bench's app and every process of the stack share."""
+    url = prepare_database(args.db or f"sqlite:///{scratch}/bench.db")
+    queues = {
+        "RQ_QUEUE": f"bench-imports-{os.getpid()}",
+        "RQ_WEBHOOK_QUEUE": f"bench-webhooks-{os.getpid()}",
+    }
+    for queue in queues.values():
+        clear_queue(args.redis, queue)
+    settings = {
+        "REDIS_URL": args.redis,
+        "SECRET_KEY": secret_key,
+        "WEBSTORE_SECRETS_KEY": SECRETS_KEY,
+        **queues,
+    }
+    return url, queues, settings
 
 
 # The processes

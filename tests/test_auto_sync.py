@@ -293,6 +293,45 @@ def test_each_slice_goes_on_from_the_watermark_and_the_run_ends_as_one(
     assert not any(duplicates().values())
 
 
+def test_the_last_slice_follows_only_the_open_orders_no_slice_met(
+    auto_webstore, store, one_page_slices, monkeypatch
+):
+    from portal.sync import importer
+    from portal.sync.runs import client_for, execute_run
+
+    with client_for(auto_webstore) as client:
+        listed = {o.id for o in client.iter_orders()}
+    followed_beside = []
+    follow = importer.follow_open_orders
+
+    def spy(client, writer, webstore_id, met, read_in_full=False):
+        followed_beside.append(set(met))
+        return follow(client, writer, webstore_id, met, read_in_full)
+
+    monkeypatch.setattr(importer, "follow_open_orders", spy)
+    [run] = enqueue_due()
+    while execute_run(run.id, sliced=True).status == RunStatus.QUEUED:
+        pass
+
+    # Once, after the last slice, knowing what the earlier slices met.
+    assert followed_beside == [listed]
+
+
+def test_the_refunds_of_a_sync_wait_for_its_last_slice(auto_webstore, store, one_page_slices):
+    from portal.models import RunKind
+    from portal.sync.runs import execute_run
+    from portal.sync.schedule import follow_with_refunds
+
+    auto_webstore.refunds_start_date = date(2020, 1, 1)
+    db.session.commit()
+    [run] = enqueue_due()
+
+    paused = execute_run(run.id, sliced=True)
+
+    assert follow_with_refunds(paused) is None
+    assert not db.session.scalars(sa.select(SyncRun).where(SyncRun.kind == RunKind.REFUNDS)).all()
+
+
 def test_a_sync_not_run_by_a_worker_is_not_sliced(auto_webstore, store, one_page_slices):
     [run] = enqueue_due()
 

@@ -25,13 +25,15 @@ class Clock:
         return self.now
 
 
-def window(limit: AdaptiveLimit, clock: Clock, *, answers: int, latency: float, seconds: float):
-    """``answers`` answered, each after ``latency``, spread over ``seconds``."""
-    for _ in range(answers):
-        clock.now += seconds / answers - latency
-        started = limit.acquire()
+def window(limit: AdaptiveLimit, clock: Clock, *, latency: float = 1.0, kind: object = None):
+    """Rounds of as many requests at once as the limit allows, each answered after
+    ``latency``, until the limit judges a window."""
+    judged = len(limit.history)
+    while len(limit.history) == judged:
+        sent = [limit.acquire() for _ in range(limit.current)]
         clock.now += latency
-        limit.release(started)
+        for request in sent:
+            limit.release(request, kind=kind)
 
 
 @pytest.fixture
@@ -39,15 +41,16 @@ def clock():
     return Clock()
 
 
-def test_the_limit_doubles_while_answers_come_faster_then_grows_by_one_after_a_decrease(clock):
+def test_the_limit_doubles_while_answers_keep_their_time_then_grows_by_one_after_a_decrease(
+    clock,
+):
     limit = AdaptiveLimit(start=2, highest=16, clock=clock)
 
-    # Windows of the limit's answers (two at least) until the first decrease.
-    window(limit, clock, answers=2, latency=1.0, seconds=1.0)  # 2 a second: one more, to see
-    window(limit, clock, answers=3, latency=1.0, seconds=1.0)  # 3 a second: doubled
-    window(limit, clock, answers=6, latency=1.6, seconds=2.0)  # queued in the store
-    window(limit, clock, answers=8, latency=1.0, seconds=8 / 3)  # 3 a second: no growth
-    window(limit, clock, answers=8, latency=1.0, seconds=8 / 3)
+    window(limit, clock)  # the first: one more, to see
+    window(limit, clock)  # three at once as quick as two: doubled
+    window(limit, clock, latency=1.6)  # six queued in the store: down, and below 6 a while
+    window(limit, clock)
+    window(limit, clock)
 
     assert limit.history == [
         (3, "probe"),
@@ -61,36 +64,54 @@ def test_the_limit_doubles_while_answers_come_faster_then_grows_by_one_after_a_d
 def test_a_big_stores_peak_is_found_in_three_windows(clock):
     limit = AdaptiveLimit(start=2, highest=8, clock=clock)
 
-    for _ in range(3):  # the store answers as many a second as it is asked at once
-        answers = limit.current
-        window(limit, clock, answers=answers, latency=1.0, seconds=answers / limit.current)
+    for _ in range(3):  # the store answers as quickly however many it is asked at once
+        window(limit, clock)
 
     assert limit.history == [(3, "probe"), (6, "faster"), (8, "faster")]
 
 
-def test_answers_weigh_what_their_kind_takes_when_throughput_is_compared(clock):
+def test_a_window_of_a_kind_not_met_before_is_a_baseline_not_a_faster_store(clock):
     limit = AdaptiveLimit(start=4, highest=16, clock=clock)
 
-    def answered(kind: str, latency: float) -> None:
-        started = limit.acquire()
-        clock.now += latency
-        limit.release(started, kind=kind)
+    window(limit, clock, latency=0.2, kind="light")  # listing pages
+    # Full pages take five times as long, at five at once: more of the store's work done
+    # a second than the light pages were, but nothing says the store is faster.
+    window(limit, clock, latency=1.0, kind="full")
+    window(limit, clock, latency=1.0, kind="full")  # six as quick as five: it is
 
-    for _ in range(4):  # four light listing pages at once, 0.2 s each
-        answered("light", 0.2)
-        clock.now -= 0.2
-    clock.now += 0.2
-    for _ in range(5):  # then five full pages at once, 1 s each: more of the store's work
-        answered("full", 1.0)
-        clock.now -= 1.0
-    clock.now += 1.0
+    assert limit.history == [(5, "probe"), (6, "probe"), (12, "faster")]
 
-    assert limit.history == [(5, "probe"), (10, "faster")]
+
+def test_answers_are_weighed_against_the_best_of_their_own_kind(clock):
+    limit = AdaptiveLimit(start=4, highest=16, clock=clock)
+    window(limit, clock, latency=0.2, kind="light")
+    window(limit, clock, latency=1.0, kind="full")
+
+    # Half light, half full, each as quick as its kind's best: the store keeps its pace.
+    judged = len(limit.history)
+    while len(limit.history) == judged:
+        sent = [limit.acquire() for _ in range(limit.current)]
+        for n, request in enumerate(sent):
+            clock.now += 0.2 if n % 2 else 1.0
+            limit.release(request, kind="light" if n % 2 else "full")
+            clock.now -= 0.2 if n % 2 else 1.0
+        clock.now += 1.0
+
+    assert limit.history[-1] == (12, "faster")
+
+
+def test_quicker_answers_after_a_decrease_are_no_reason_to_grow_again(clock):
+    limit = AdaptiveLimit(start=4, clock=clock)
+    window(limit, clock)  # best: 1 s; one more: 5
+    window(limit, clock, latency=1.8)  # five queued in the store: 3
+
+    window(limit, clock)  # a faster pace than at five, but fewer were asked: held
+
+    assert limit.history == [(5, "probe"), (3, "slower"), (3, "holds")]
 
 
 def test_a_429_503_or_timeout_halves_the_limit_at_once(clock):
     limit = AdaptiveLimit(start=6, clock=clock)
-    window(limit, clock, answers=1, latency=1.0, seconds=1.0)
 
     limit.release(limit.acquire(), overloaded=True)
 
@@ -100,34 +121,37 @@ def test_a_429_503_or_timeout_halves_the_limit_at_once(clock):
 
 def test_after_an_overload_the_limit_stays_below_what_overloaded_the_store_for_a_while(clock):
     limit = AdaptiveLimit(start=4, clock=clock)
-    window(limit, clock, answers=1, latency=1.0, seconds=1.0)
     limit.release(limit.acquire(), overloaded=True)  # 4 at once was too many: 2
 
     for _ in range(CEILING_WINDOWS - 1):
-        window(limit, clock, answers=6, latency=1.0, seconds=2.0)
+        window(limit, clock)
 
     assert max(current for current, _ in limit.history) == 3
-    window(limit, clock, answers=6, latency=1.0, seconds=2.0)  # the while is over
-    window(limit, clock, answers=6, latency=1.0, seconds=2.0)
+    window(limit, clock)  # the while is over
+    window(limit, clock)
     assert limit.current == 4
 
 
 def test_answers_half_as_slow_again_as_the_best_mean_the_store_queues_them(clock):
     limit = AdaptiveLimit(start=4, clock=clock)
-    window(limit, clock, answers=4, latency=1.0, seconds=1.0)  # best: 1 s
+    window(limit, clock)  # best: 1 s
 
-    window(limit, clock, answers=5, latency=1.6, seconds=1.0)
+    window(limit, clock, latency=1.6)
+    for _ in range(CEILING_WINDOWS - 1):
+        window(limit, clock)
 
-    assert limit.history == [(5, "probe"), (3, "slower")]
+    # Down by 30 %, and for a while no more than 4: 5 at once queued in the store.
+    assert limit.history[:2] == [(5, "probe"), (3, "slower")]
+    assert max(current for current, _ in limit.history[1:]) == 4
 
 
 def test_while_doubling_answers_a_fifth_slower_mean_the_peak_is_reached(clock):
     limit = AdaptiveLimit(start=2, highest=16, clock=clock)
-    window(limit, clock, answers=2, latency=1.0, seconds=1.0)  # best: 1 s; one more: 3
+    window(limit, clock)  # best: 1 s; one more: 3
 
-    window(limit, clock, answers=3, latency=1.3, seconds=1.0)  # queued in the store
+    window(limit, clock, latency=1.3)  # queued in the store
     for _ in range(3):
-        window(limit, clock, answers=6, latency=1.0, seconds=2.0)
+        window(limit, clock)
 
     # No more doubling, and no more at once for a while: more would be turned away.
     assert limit.history == [
@@ -141,27 +165,44 @@ def test_while_doubling_answers_a_fifth_slower_mean_the_peak_is_reached(clock):
 
 def test_answers_to_requests_sent_before_a_decrease_are_left_out_of_the_next_window(clock):
     limit = AdaptiveLimit(start=4, clock=clock)
-    window(limit, clock, answers=4, latency=1.0, seconds=1.0)  # best: 1 s; one more: 5
+    window(limit, clock)  # best: 1 s; one more: 5
     sent = [limit.acquire() for _ in range(5)]
     clock.now += 0.5
     limit.release(sent[0], overloaded=True)  # 5 was too many: 2
 
     clock.now += 2.5  # the rest come back late, having waited in the store's line
-    for started in sent[1:]:
-        limit.release(started)
-    window(limit, clock, answers=4, latency=1.0, seconds=2.0)
+    for request in sent[1:]:
+        limit.release(request)
+    window(limit, clock)
 
     assert limit.history == [(5, "probe"), (2, "overloaded"), (2, "holds")]
+
+
+def test_answers_to_requests_sent_before_an_increase_are_left_out_of_the_next_window(clock):
+    limit = AdaptiveLimit(start=2, highest=16, clock=clock)
+    window(limit, clock)  # best: 1 s; one more: 3
+    sent = [limit.acquire() for _ in range(3)]
+    clock.now += 1.0
+    limit.release(sent[0])
+    limit.release(sent[1])  # three as quick as two: doubled
+    earlier = sent[2]  # still in the store, sent under the limit before
+
+    later = [limit.acquire() for _ in range(5)]
+    limit.release(earlier)  # at the head of the store's line: as quick as ever
+    clock.now += 1.3  # the rest wait in the line
+    for request in later[:3]:
+        limit.release(request)
+
+    assert limit.history == [(3, "probe"), (6, "faster"), (6, "queueing")]
 
 
 def test_it_holds_while_more_at_once_brings_nothing_and_tries_one_more_now_and_then(clock):
     limit = AdaptiveLimit(start=6, clock=clock)
     limit.release(limit.acquire(), overloaded=True)  # 3, and below 6 for a while
 
-    for _ in range(4):
-        window(limit, clock, answers=2 * limit.current, latency=1.2, seconds=2 * limit.current / 3)
+    for _ in range(4):  # the store serves three at a time: more wait in its line
+        window(limit, clock, latency=1.2 * max(1, limit.current / 3))
 
-    # Three answers a second whatever the limit: the store serves three at a time.
     assert limit.history == [
         (3, "overloaded"),
         (3, "holds"),
@@ -174,11 +215,11 @@ def test_it_holds_while_more_at_once_brings_nothing_and_tries_one_more_now_and_t
 def test_the_limit_stays_within_its_bounds(clock):
     limit = AdaptiveLimit(start=20, lowest=1, highest=3, clock=clock)
     assert limit.current == 3
-    window(limit, clock, answers=6, latency=1.0, seconds=1.0)
+    window(limit, clock)
     assert limit.current == 3
     for _ in range(3):
         limit.release(limit.acquire(), overloaded=True)
-        window(limit, clock, answers=1, latency=1.0, seconds=1.0)
+        window(limit, clock)
     assert limit.current == 1
 
 

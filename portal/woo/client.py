@@ -788,7 +788,7 @@ class WooClient:
         the answer's time, or from the store being overloaded (429, 503, a timeout)."""
         if self.limit is None:
             return self._request_once(method, url, params, body)
-        started = self.limit.acquire()
+        sent = self.limit.acquire()
         overloaded = False
         try:
             return self._request_once(method, url, params, body)
@@ -796,7 +796,7 @@ class WooClient:
             overloaded = True
             raise
         finally:
-            self.limit.release(started, overloaded, kind=request_kind(url, params))
+            self.limit.release(sent, overloaded, kind=request_kind(url, params))
 
     def _backoff(self, attempt: int, error: WooError) -> float:
         if isinstance(error, WooRateLimited) and error.retry_after is not None:

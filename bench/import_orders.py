@@ -396,6 +396,8 @@ def report(name: str, seconds: float, n: int, run=None, requests: str = "") -> N
     if run is not None:
         line += f"  ({run.status}: {run.imported:,} imported, {run.skipped:,} skipped, "
         line += f"{run.failed:,} failed)"
+        if run.reason:
+            line += f" {run.reason}"
     print(line + (f"  [{requests}]" if requests else ""), flush=True)
 
 

@@ -384,3 +384,24 @@ def test_the_longest_due_go_on_the_queue_first(app, auto_webstore, webstore):
     db.session.commit()
 
     assert [w.code for w in due_webstores(now)] == [webstore.code, auto_webstore.code]
+
+
+def test_a_queued_sync_whose_job_the_queue_lost_is_queued_again(app, auto_webstore, store):
+    from rq.job import Job
+
+    from portal.queue import redis_connection
+    from portal.sync.runs import execute_run
+
+    [run] = enqueue_due()
+    lost = run.job_id
+    Job.fetch(lost, connection=redis_connection()).delete()  # Redis restarted without it
+
+    # The scheduler's next look queues it again; still the webstore's one automatic run.
+    later = utcnow() + timedelta(hours=1)
+    assert enqueue_due(now=later) == []
+
+    db.session.refresh(run)
+    assert run.status == RunStatus.QUEUED and run.job_id != lost
+    enqueue_due(now=later)  # its job is there now: left alone
+    assert queued_job_ids(app) == [run.job_id]
+    assert execute_run(run.id).status == RunStatus.SUCCEEDED

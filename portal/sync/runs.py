@@ -484,6 +484,36 @@ def reap_dead_runs(stale_after: timedelta | None = None) -> list[int]:
     return reaped
 
 
+def requeue_lost_runs() -> list[int]:
+    """Put back on the queue the queued runs whose job Redis no longer has (flushed, or
+    restarted without its data). A job is kept until an hour after it ends, and one that
+    ran has moved its run on or found it taken: a queued run without its job would wait
+    for good, and an automatic one would hold its webstore's syncs."""
+    queued = db.session.scalars(
+        sa.select(SyncRun).where(SyncRun.status == RunStatus.QUEUED, SyncRun.job_id.is_not(None))
+    ).all()
+    if not queued:
+        return []
+    try:
+        jobs = Job.fetch_many([run.job_id for run in queued], connection=redis_connection())
+    except RedisError:
+        return []
+    requeued = []
+    for run, job in zip(queued, jobs, strict=True):
+        if job is not None:
+            continue
+        try:
+            # Two schedulers may both put it back: one job claims it, the other finds it taken.
+            queue = webhook_queue() if run.trigger == Trigger.WEBHOOK else import_queue()
+            run.job_id = queue.enqueue(RUN_JOB, run.id, **JOB_KEPT, **run_job_options(run)).id
+        except RedisError:
+            break
+        log.warning("run %s had lost its job (Redis lost it): queued again", run.id)
+        db.session.commit()
+        requeued.append(run.id)
+    return requeued
+
+
 def job_is_dead(job_id: str | None) -> bool:
     """True when RQ says the run's job failed or was stopped (a killed work horse)."""
     if not job_id:

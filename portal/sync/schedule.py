@@ -26,7 +26,13 @@ from portal import db
 from portal.models import RunKind, RunStatus, SyncRun, Trigger, Webstore
 from portal.models.base import utcnow
 from portal.sync.filters import ImportFilters
-from portal.sync.runs import QueueUnavailable, claim_retry, reap_dead_runs, start_import
+from portal.sync.runs import (
+    QueueUnavailable,
+    claim_retry,
+    reap_dead_runs,
+    requeue_lost_runs,
+    start_import,
+)
 
 WATERMARK_OVERLAP = timedelta(minutes=2)
 # The scheduler looks once a minute (jobs/cron_config.py). A sync due before its next look
@@ -127,6 +133,7 @@ def enqueue_due(now: datetime | None = None) -> list[SyncRun]:
     """Start an automatic run for every webstore that is due and has none going, and the
     retries that are due."""
     reap_dead_runs()
+    requeue_lost_runs()
     started = retry_due(now)
     for webstore in due_webstores(now):
         try:

@@ -110,6 +110,21 @@ def test_quicker_answers_after_a_decrease_are_no_reason_to_grow_again(clock):
     assert limit.history == [(5, "probe"), (3, "slower"), (3, "holds")]
 
 
+def test_a_run_asking_one_request_at_a_time_does_not_raise_the_limit(clock):
+    limit = AdaptiveLimit(start=4, clock=clock)
+
+    for kind in ("orders", "products", "refunds", "orders", "orders", "orders"):
+        started = limit.acquire()  # one page after another
+        clock.now += 1.0
+        limit.release(started, kind=kind)
+        started = limit.acquire()
+        clock.now += 1.0
+        limit.release(started, kind=kind)
+
+    assert {current for current, _ in limit.history} == {4}
+    assert {why for _, why in limit.history} == {"unused"}
+
+
 def test_a_429_503_or_timeout_halves_the_limit_at_once(clock):
     limit = AdaptiveLimit(start=6, clock=clock)
 

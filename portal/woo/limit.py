@@ -21,6 +21,8 @@ A window of kinds none met before has nothing to compare with: it is a baseline.
   the best (the store begins to queue them);
 - halved on a 429, a 503 or a timeout, and down by 30 % when answers take half as long
   again as the best window's: the store is queueing them (multiplicative decrease);
+- never up where the window did not use the limit (requests in flight, on average, at
+  least all but one of it): a run reading one page after another learns nothing of more;
 - else it holds: more at once would only wait in the store's line. After two windows that
   held it tries one more, as the store's load changes; but for a long while after an
   overload or a decrease, no more than it had before (a store at its peak turns away, or
@@ -148,6 +150,9 @@ class AdaptiveLimit:
             self._best[kind] = min(self._best.get(kind, mean), mean)
         pace = self._pace(by_kind, means)
         asked, last_pace = self.current, self._last_pace
+        # A run that asks fewer at once than it may (one page after another) says
+        # nothing of more: it keeps what it has, for the next run to start from.
+        used = bool(self._answers) and self._in_flight() >= asked - 1
         # More at once than the window before: only then can a faster pace be its doing.
         asked_more = last_pace is not None and asked > (self._last_asked or asked)
         ceiling = self.highest
@@ -168,6 +173,8 @@ class AdaptiveLimit:
             self._ceiling = (self.current, CEILING_WINDOWS)
             self._holds += 1
             self.history.append((self.current, "queueing"))
+        elif not used:
+            self.history.append((self.current, "unused"))
         elif asked_more and not baseline and pace > GROWTH * last_pace and asked < ceiling:
             self._set(min(self._grown(), ceiling), "faster")
         elif (baseline and self._slow_start or self._holds + 1 >= HOLDS_BEFORE_PROBE) and (
@@ -187,8 +194,11 @@ class AdaptiveLimit:
         store's work done a second, by Little's law. None for a window of no answers."""
         if not self._answers:
             return None
-        at_once = sum(n for _, _, n in self._answers) / len(self._answers)
-        return at_once / self._slowness(by_kind, means)
+        return self._in_flight() / self._slowness(by_kind, means)
+
+    def _in_flight(self) -> float:
+        """The requests in flight with the window's answers, on average."""
+        return sum(n for _, _, n in self._answers) / len(self._answers)
 
     def _slowness(self, by_kind: dict, means: dict) -> float | None:
         """How much slower the window's answers came than the best of their kind, weighed

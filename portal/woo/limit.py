@@ -82,7 +82,7 @@ class AdaptiveLimit:
         self._busy_at = clock()
         self._cond = threading.Condition()
         # The window's answers: (kind, latency, requests in flight with it on average).
-        self._answers: list[tuple[object, float, int]] = []
+        self._answers: list[tuple[object, float, float]] = []
         self._overloaded = False
         # Per kind of request: the lowest of its windows' mean latencies.
         self._best: dict[object, float] = {}

@@ -124,6 +124,13 @@ def run_job_options(run: SyncRun) -> dict:
     }
 
 
+def enqueue_run(run: SyncRun, *, first: bool = False) -> Job:
+    """Queue the job that executes ``run`` again (a slice's next turn, a lost job), on the
+    queue workers take first where ``first``; Redis' errors are the caller's."""
+    queue = webhook_queue() if first else import_queue()
+    return queue.enqueue(RUN_JOB, run.id, **JOB_KEPT, **run_job_options(run))
+
+
 def queue_answers(what: str) -> None:
     """Raise QueueUnavailable, saying ``what`` cannot be queued, where Redis does not answer:
     asked before a record is made for a job that could not be queued."""
@@ -285,7 +292,7 @@ def pause(run_id: int) -> SyncRun:
     run = db.session.get(SyncRun, run_id)
     db.session.refresh(run)
     try:
-        job = import_queue().enqueue(RUN_JOB, run_id, **JOB_KEPT, **run_job_options(run))
+        job = enqueue_run(run)
     except RedisError:
         log.warning("run %s could not go back to the queue", run_id, exc_info=True)
         claim(run_id)
@@ -504,8 +511,7 @@ def requeue_lost_runs() -> list[int]:
             continue
         try:
             # Two schedulers may both put it back: one job claims it, the other finds it taken.
-            queue = webhook_queue() if run.trigger == Trigger.WEBHOOK else import_queue()
-            run.job_id = queue.enqueue(RUN_JOB, run.id, **JOB_KEPT, **run_job_options(run)).id
+            run.job_id = enqueue_run(run, first=run.trigger == Trigger.WEBHOOK).id
         except RedisError:
             break
         log.warning("run %s had lost its job (Redis lost it): queued again", run.id)
